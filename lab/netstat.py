@@ -1,0 +1,131 @@
+"""``tcp-observatory netstat`` and ``watch``: the observer on a plain terminal, no Textual."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+
+from lab.i18n import t
+from lab.observe.model import Connection, Snapshot, Transition
+from lab.observe.observer import Observer
+from lab.observe.roles import classify, describe_role
+from lab.observe.sources import Source, open_source
+
+
+def _source(kind: str) -> Source:
+    try:
+        return open_source(kind)
+    except (ImportError, OSError) as exc:
+        raise SystemExit(_fail(f"The {kind} source is not available here ({exc}); use --source "
+                               "psutil."))
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr, flush=True)
+    return 1
+
+
+def _process_text(c: Connection, lang: str) -> str:
+    if c.process:
+        return f"[{c.process}]" + (f" (pid {c.pid})" if c.pid else "")
+    if c.pid is None:
+        return "[System]" if sys.platform == "win32" else f"[{t('ns.orphaned', lang)}]"
+    return f"[pid {c.pid}]"
+
+
+def sort_key(c: Connection) -> tuple[object, ...]:
+    return (c.family, c.local.host, c.local.port, c.remote.host if c.remote else "",
+            c.remote.port if c.remote else 0)
+
+
+def render_netstat(snap: Snapshot, port: int | None, lang: str, with_process: bool) -> str:
+    """The handout's ``netstat -n`` layout (``-b``: the process on the line below)."""
+    rows = sorted(snap.connections, key=sort_key)
+    lines = [t("ns.title", lang), ""]
+    widths = (6, 25, 25)
+    head = (t("ns.proto", lang), t("ns.local", lang), t("ns.remote", lang), t("ns.state", lang))
+    lines.append("  " + "".join(h.ljust(w) for h, w in zip(head, widths)) + head[3])
+    for c in rows:
+        cells = (c.proto, str(c.local), c.remote_text)
+        extra = ""
+        if c.recv_q or c.send_q:
+            extra = f"   Recv-Q {c.recv_q or 0} Send-Q {c.send_q or 0}"
+        lines.append("  " + "".join(x.ljust(w) for x, w in zip(cells, widths)) + c.state + extra)
+        if with_process:
+            lines.append(f"   {_process_text(c, lang)}  {describe_role(c.role, lang)}")
+    if not rows:
+        lines.append("  " + t("ns.none", lang, port=port if port is not None else "*"))
+    return "\n".join(lines)
+
+
+def run_netstat(args: argparse.Namespace) -> int:
+    source = _source(args.source)
+    port = None if args.all else args.port
+    try:
+        snap = source.poll(port)
+    finally:
+        source.close()
+    conns = classify(snap.connections, args.port)
+    snap = Snapshot(snap.time, tuple(conns), snap.source, snap.warning, snap.duration)
+    if snap.warning:
+        print(t("ns.own_only", args.lang), file=sys.stderr, flush=True)
+    if args.json:
+        for c in sorted(snap.connections, key=sort_key):
+            print(json.dumps(c.to_json(), ensure_ascii=False))
+    else:
+        print(render_netstat(snap, port, args.lang, args.b))
+    return 0
+
+
+def format_transition(tr: Transition, lang: str) -> str:
+    c = tr.connection
+    clock = time.strftime("%H:%M:%S", time.localtime(tr.time)) + f".{int(tr.time * 1000) % 1000:03d}"
+    before = tr.from_state or "—"
+    lasted = f"  ({tr.duration:.3f} s)" if tr.duration is not None else ""
+    mark = f"  [{t('ns.inferred', lang)}]" if tr.inferred else ""
+    who = describe_role(c.role, lang)
+    proc = _process_text(c, lang)
+    return (f"{clock}  {c.proto:<5} {c.local!s:<22} {c.remote_text:<22} "
+            f"{before:>12} -> {tr.to_state:<12} {who} {proc}{lasted}{mark}")
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    source = _source(args.source)
+    done = threading.Event()
+    warned = False
+
+    def emit(snap: Snapshot, transitions: list[Transition]) -> None:
+        nonlocal warned
+        if snap.warning and not warned:
+            warned = True
+            print(t("ns.own_only", args.lang), file=sys.stderr, flush=True)
+        for tr in transitions:
+            if args.json:
+                print(json.dumps(tr.to_json(), ensure_ascii=False), flush=True)
+            else:
+                print(format_transition(tr, args.lang), flush=True)
+
+    def failed(exc: BaseException) -> None:
+        print(f"The connection source failed: {exc}", file=sys.stderr, flush=True)
+
+    observer = Observer(source, args.port, emit, interval=args.interval, all_ports=args.all,
+                        on_error=failed)
+    if not args.json:
+        print(t("ns.watching", args.lang, port="*" if args.all else args.port,
+                source=source.name, interval=args.interval), file=sys.stderr, flush=True)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, lambda *_: done.set())
+    observer.start()
+    try:
+        while not done.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        observer.stop()
+        source.close()
+    return 0

@@ -1,0 +1,21 @@
+"""Connection observer: kernel -> source -> snapshot -> diff -> transitions."""
+
+from lab.observe.model import (
+    ALL_STATES,
+    Connection,
+    Endpoint,
+    Role,
+    RoleKind,
+    Snapshot,
+    Transition,
+)
+
+__all__ = [
+    "ALL_STATES",
+    "Connection",
+    "Endpoint",
+    "Role",
+    "RoleKind",
+    "Snapshot",
+    "Transition",
+]

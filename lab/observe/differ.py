@@ -1,0 +1,80 @@
+"""Turn consecutive snapshots into transitions: appeared, changed, vanished.
+
+Polling misses states that last microseconds on loopback. Where the TCP state machine
+says a state must have been passed (ESTABLISHED -> FIN_WAIT_2 passed FIN_WAIT_1), the
+differ emits it too, marked ``inferred``: never as observed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lab.observe.model import Connection, Endpoint, Snapshot, Transition
+
+Key = tuple[Endpoint, "Endpoint | None"]
+
+# (from, to) observed -> states passed over in between, per RFC 793.
+_PASSED_OVER: dict[tuple[str | None, str], tuple[str, ...]] = {
+    ("ESTABLISHED", "FIN_WAIT_2"): ("FIN_WAIT_1",),
+    ("ESTABLISHED", "TIME_WAIT"): ("FIN_WAIT_1", "FIN_WAIT_2"),
+    ("ESTABLISHED", "LAST_ACK"): ("CLOSE_WAIT",),
+    ("CLOSE_WAIT", "CLOSED"): ("LAST_ACK",),
+    ("SYN_SENT", "FIN_WAIT_2"): ("ESTABLISHED", "FIN_WAIT_1"),
+    ("SYN_SENT", "TIME_WAIT"): ("ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2"),
+    ("FIN_WAIT_1", "TIME_WAIT"): ("FIN_WAIT_2",),
+}
+
+
+@dataclass
+class _Seen:
+    connection: Connection
+    since: float
+
+
+class Differ:
+    """Keeps the last state of every connection; not thread-safe (one poller owns it)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Key, _Seen] = {}
+
+    def reset(self) -> None:
+        self._seen.clear()
+
+    def prime(self, snapshot: Snapshot) -> None:
+        """Adopt a snapshot without emitting anything (after a change of filter)."""
+        current = snapshot.by_key()
+        kept = {k: v for k, v in self._seen.items() if k in current and
+                v.connection.state == current[k].state}
+        self._seen = {k: kept.get(k, _Seen(c, snapshot.time)) for k, c in current.items()}
+
+    def feed(self, snapshot: Snapshot) -> list[Transition]:
+        now = snapshot.time
+        current = snapshot.by_key()
+        out: list[Transition] = []
+        for key, conn in current.items():
+            seen = self._seen.get(key)
+            if seen is None:
+                out.append(Transition(now, conn, None, conn.state, None))
+                self._seen[key] = _Seen(conn, now)
+            elif seen.connection.state != conn.state:
+                before = seen.connection.state
+                out.extend(self._inferred(now, conn, before, conn.state))
+                out.append(Transition(now, conn, before, conn.state, now - seen.since))
+                self._seen[key] = _Seen(conn, now)
+            else:
+                seen.connection = conn  # queues, timers and owner may change in place
+        for key in [k for k in self._seen if k not in current]:
+            seen = self._seen.pop(key)
+            before = seen.connection.state
+            out.extend(self._inferred(now, seen.connection, before, "CLOSED"))
+            out.append(Transition(now, seen.connection, before, "CLOSED", now - seen.since))
+        return out
+
+    @staticmethod
+    def _inferred(now: float, conn: Connection, before: str, after: str) -> list[Transition]:
+        passed = _PASSED_OVER.get((before, after), ())
+        chain = (before, *passed)
+        return [
+            Transition(now, conn, chain[i], state, None, inferred=True)
+            for i, state in enumerate(passed)
+        ]

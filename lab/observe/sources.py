@@ -1,0 +1,141 @@
+"""Where connection records come from.
+
+``PsutilSource`` works on Linux, macOS and Windows. On Linux a netlink source
+(``lab.observe.netlink``) is faster and sees queues and timers; ``open_source``
+picks the best one available.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Protocol
+
+import psutil
+
+from lab.observe.model import Connection, Endpoint, Snapshot, state_name
+
+
+class Source(Protocol):
+    """Anything that can list TCP connections, filtered to a port (or all with None)."""
+
+    name: str
+
+    def poll(self, port: int | None) -> Snapshot: ...
+
+    def close(self) -> None: ...
+
+
+class ProcessNames:
+    """pid -> process name, cached: naming every pid at every poll is what makes monitors slow."""
+
+    def __init__(self) -> None:
+        self._names: dict[int, tuple[float, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def name(self, pid: int | None) -> str | None:
+        if pid is None or pid <= 0:
+            return "System" if pid == 4 else None
+        with self._lock:
+            hit = self._names.get(pid)
+        try:
+            proc = psutil.Process(pid)
+            created = proc.create_time()
+            if hit is not None and hit[0] == created:
+                return hit[1]
+            name: str | None = proc.name()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
+            return hit[1] if hit else None
+        with self._lock:
+            if len(self._names) > 4096:
+                self._names.clear()
+            self._names[pid] = (created, name)
+        return name
+
+
+def _matches(port: int | None, local_port: int, remote_port: int | None) -> bool:
+    return port is None or local_port == port or remote_port == port
+
+
+class PsutilSource:
+    """``psutil.net_connections``: portable, but walks every process's file descriptors.
+
+    Where the OS refuses the system-wide list (macOS without root), it falls back to
+    the connections of this process, which owns the lab's server and clients, and says so.
+    """
+
+    name = "psutil"
+
+    def __init__(self) -> None:
+        self._names = ProcessNames()
+        self._own_only = False
+        self.warning: str | None = None
+
+    def _raw(self) -> list[psutil._common.sconn]:  # type: ignore[name-defined]
+        if not self._own_only:
+            try:
+                return list(psutil.net_connections(kind="tcp"))
+            except psutil.AccessDenied:
+                self._own_only = True
+                self.warning = "own-process-only"
+        own = psutil.Process()
+        pid = own.pid
+        return [c._replace(pid=pid) for c in own.net_connections(kind="tcp")]
+
+    def poll(self, port: int | None) -> Snapshot:
+        started = time.perf_counter()
+        now = time.time()
+        out: list[Connection] = []
+        for c in self._raw():
+            if not c.laddr:
+                continue
+            lport = c.laddr.port
+            rport = c.raddr.port if c.raddr else None
+            if not _matches(port, lport, rport):
+                continue
+            family = 6 if c.family == socket.AF_INET6 else 4
+            local = Endpoint.of(c.laddr.ip, lport)
+            remote = Endpoint.of(c.raddr.ip, c.raddr.port) if c.raddr else None
+            if remote is not None and remote.is_wildcard:
+                remote = None
+            pid = c.pid if c.pid else None
+            out.append(
+                Connection(
+                    local=local,
+                    remote=remote,
+                    state=state_name(c.status),
+                    family=family,
+                    pid=pid,
+                    process=self._names.name(pid),
+                )
+            )
+        return Snapshot(
+            time=now,
+            connections=tuple(out),
+            source="psutil (own process only)" if self._own_only else "psutil",
+            warning=self.warning,
+            duration=time.perf_counter() - started,
+        )
+
+    def close(self) -> None:
+        pass
+
+
+def open_source(kind: str = "auto") -> Source:
+    """Return the source asked for; ``auto`` prefers Linux netlink and falls back to psutil."""
+    if kind not in ("auto", "psutil", "netlink"):
+        raise ValueError(f"unknown source {kind!r}: choose auto, psutil or netlink")
+    if kind in ("auto", "netlink"):
+        try:
+            from lab.observe.netlink import NetlinkSource
+        except ImportError:
+            if kind == "netlink":
+                raise
+        else:
+            try:
+                return NetlinkSource()
+            except OSError:
+                if kind == "netlink":
+                    raise
+    return PsutilSource()
