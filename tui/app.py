@@ -1,0 +1,330 @@
+"""The observatory: the lab's server, its clients and the kernel's view, in one window.
+
+Sockets and polling live in the Session's threads; everything reaches the UI as messages
+(``post_message`` is thread-safe and never blocks the sender). Snapshot messages replace
+one another when the UI falls behind, so a slow screen is never flooded; transitions are
+queued separately so that none is lost.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Footer, Header
+
+from lab.client import ClientEvent
+from lab.errors import LabError
+from lab.i18n import t
+from lab.observe.model import Snapshot, Transition
+from lab.server import SINGLE, ServerEvent
+from lab.session import Action, Event, ObserverUpdate, Session, SessionError
+from lab.text import printable
+from tui.widgets.clients import ClientCard, ClientsPane
+from tui.widgets.connections import ConnectionsTable
+from tui.widgets.server_pane import ServerPane
+from tui.widgets.timeline import Timeline
+
+# key, action, description key
+KEYS: tuple[tuple[str, str, str], ...] = (
+    ("f2", "add_client", "key.add"),
+    ("f3", "remove_client", "key.remove"),
+    ("f4", "switch_mode", "key.mode"),
+    ("f5", "toggle_close_after_fin", "key.close_after_fin"),
+    ("f6", "toggle_filter", "key.filter"),
+    ("f7", "toggle_pause", "key.pause"),
+    ("f8", "toggle_server", "key.server"),
+)
+
+SERVER_NOTES = {
+    "accepted": "act.accepted",
+    "released": "act.released",
+    "closed": "act.closed",
+    "fin": "act.fin-received",
+    "eof": "act.eof",
+    "reset": "act.reset",
+    "refused": "act.refused",
+}
+
+
+class SessionMessage(Message):
+    """Anything the session reports, other than snapshots."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class SnapshotMessage(Message):
+    """The latest snapshot; an older one still queued is dropped."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SnapshotMessage)
+
+
+class ObservatoryApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "TCP Observatory"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, show=False)]
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        lang: str = "fr",
+        clients: int = 1,
+        clock: Callable[[], float] = time.time,
+        show_clock: bool = True,
+        start_session: bool = True,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.lang = lang
+        self.initial_clients = clients
+        self.clock = clock
+        self.show_clock = show_clock
+        self.start_session = start_session
+        self.paused = False
+        self.snapshot: Snapshot | None = None
+        self.history: list[Transition] = []
+        self._pending: list[Transition] = []
+        self._pending_lock = threading.Lock()
+        self._held_snapshot: Snapshot | None = None
+        self._stopped = False
+        for key, action, desc in KEYS:
+            self._bindings.bind(key, action, t(desc, lang))
+        self._bindings.bind("ctrl+q", "quit", t("key.quit", lang), priority=True)
+
+    # -- layout ----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=self.show_clock, icon="⇄")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield ConnectionsTable(self.lang, clock=self.clock, id="connections")
+                yield Timeline(self.lang, id="timeline")
+            with Vertical(id="right"):
+                yield ServerPane(self.lang, id="server")
+                yield ClientsPane(self.lang, id="clients")
+        yield Footer()
+
+    @property
+    def table(self) -> ConnectionsTable:
+        return self.query_one(ConnectionsTable)
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.query_one(Timeline)
+
+    @property
+    def server_pane(self) -> ServerPane:
+        return self.query_one(ServerPane)
+
+    @property
+    def clients_pane(self) -> ClientsPane:
+        return self.query_one(ClientsPane)
+
+    async def on_mount(self) -> None:
+        self.title = t("app.title", self.lang)
+        self.timeline.border_title = t("pane.timeline", self.lang)
+        self.clients_pane.border_title = t("pane.clients", self.lang)
+        self._refresh_labels()
+        self.session.set_sink(self._from_session)
+        self.set_interval(0.5, self._tick)
+        if self.start_session:
+            self.session.start(clients=0)
+            for _ in range(self.initial_clients):
+                await self.action_add_client()
+        self._refresh_labels()
+
+    # -- from the session's threads --------------------------------------------------------
+    def _from_session(self, event: Event) -> None:
+        """Called on any thread: hand over to the UI without blocking."""
+        if isinstance(event, ObserverUpdate):
+            if event.transitions:
+                with self._pending_lock:
+                    self._pending.extend(event.transitions)
+            self.post_message(SnapshotMessage(event.snapshot))
+        else:
+            self.post_message(SessionMessage(event))
+
+    def on_snapshot_message(self, message: SnapshotMessage) -> None:
+        with self._pending_lock:
+            transitions, self._pending = self._pending, []
+        self.apply(message.snapshot, transitions)
+
+    def apply(self, snapshot: Snapshot, transitions: list[Transition]) -> None:
+        """Show a snapshot and its transitions (or keep them for later while paused)."""
+        self.history.extend(transitions)
+        for tr in transitions:
+            self.timeline.add_transition(tr)
+        if self.paused:
+            self._held_snapshot = snapshot
+            return
+        self.snapshot = snapshot
+        self.table.apply(snapshot)
+        self._update_client_states(snapshot)
+
+    def _update_client_states(self, snapshot: Snapshot) -> None:
+        states: dict[int, str] = {}
+        for c in snapshot.connections:
+            if c.role.client is not None and c.local.port != self.session.port:
+                states[c.role.client] = c.state
+        for card in self.clients_pane.cards():
+            card.set_state(states.get(card.number, "CLOSED" if card.closed else ""))
+
+    async def on_session_message(self, message: SessionMessage) -> None:
+        e = message.event
+        if isinstance(e, ServerEvent):
+            self._on_server_event(e)
+        elif isinstance(e, ClientEvent):
+            card = self.clients_pane.card(e.number)
+            if card is not None:
+                card.on_client_event(e)
+        elif isinstance(e, Action):
+            self._on_action(e)
+        elif isinstance(e, SessionError):
+            self.notify(t("err.source", self.lang, text=e.text), severity="error")
+
+    def _on_server_event(self, e: ServerEvent) -> None:
+        self.server_pane.log_event(e)
+        key = SERVER_NOTES.get(e.kind)
+        if key is not None:
+            peer = str(e.peer) if e.peer else ""
+            self.timeline.add_note(e.time, t(key, self.lang, peer=peer), server=True)
+        if e.kind in ("listening", "stopped"):
+            self._refresh_labels()
+
+    def _on_action(self, a: Action) -> None:
+        text = printable(a.text, 80)
+        if a.kind in ("mode", "server-start"):
+            text = t(f"mode.{a.text}", self.lang)
+        elif a.kind == "close-after-fin":
+            text = t("yes" if a.text == "on" else "no", self.lang)
+        self.timeline.add_note(a.time, t(f"act.{a.kind}", self.lang, n=a.client, text=text))
+        self._refresh_labels()
+
+    # -- labels ----------------------------------------------------------------------------
+    def _refresh_labels(self) -> None:
+        s = self.session
+        mode = t(f"mode.{s.mode}", self.lang)
+        if s.server_running:
+            assert s.server is not None
+            sub = t("app.server_at", self.lang, addr=s.server.address, mode=mode)
+            key = "server.info" if s.mode == SINGLE else "server.info.threaded"
+            info = t(key, self.lang, mode=mode, backlog=s.server.backlog,
+                     caf=t("yes" if s.close_after_fin else "no", self.lang))
+        elif s.with_server:
+            sub = t("app.server_stopped", self.lang, port=s.port)
+            info = t("server.off", self.lang)
+        else:
+            sub = t("app.no_server", self.lang, port=s.port)
+            info = t("server.none", self.lang, port=s.port)
+        if self.paused:
+            sub += "  " + t("app.paused", self.lang)
+        self.sub_title = sub
+        server_title = t("pane.server", self.lang)
+        if s.server_running and s.server is not None:
+            server_title += f" {s.server.address}"
+        self.server_pane.set_info(server_title, info)
+        self.server_pane.close_after_fin = s.close_after_fin
+        filt = (t("app.filter_all", self.lang) if s.all_ports
+                else t("app.filter_port", self.lang, port=s.port))
+        self.table.border_title = t("pane.connections", self.lang, filter=filt)
+
+    def _tick(self) -> None:
+        if not self.paused:
+            self.table.tick()
+
+    # -- actions ---------------------------------------------------------------------------
+    async def action_add_client(self) -> None:
+        number = self.session._next_client
+        card = await self.clients_pane.add_card(number)
+        self.session.add_client()
+        card.query_one("Input").focus()
+
+    def _focused_card(self) -> ClientCard | None:
+        node = self.focused
+        while node is not None:
+            if isinstance(node, ClientCard):
+                return node
+            node = node.parent  # type: ignore[assignment]
+        return None
+
+    async def action_remove_client(self) -> None:
+        card = self._focused_card()
+        if card is None:
+            cards = self.clients_pane.cards()
+            if len(cards) != 1:
+                self.notify(t("err.remove_none", self.lang), severity="warning")
+                return
+            card = cards[0]
+        number = card.number
+        self.session.remove_client(number)
+        await self.clients_pane.remove_card(number)
+        rest = self.clients_pane.cards()
+        if rest:
+            rest[-1].query_one("Input").focus()
+
+    def on_client_card_send(self, message: ClientCard.Send) -> None:
+        self.session.send(message.number, message.text)
+
+    def action_switch_mode(self) -> None:
+        try:
+            self.session.switch_mode()
+        except LabError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+        self._refresh_labels()
+
+    def action_toggle_close_after_fin(self) -> None:
+        self.session.set_close_after_fin(not self.session.close_after_fin)
+        self._refresh_labels()
+
+    def action_toggle_filter(self) -> None:
+        self.session.set_all_ports(not self.session.all_ports)
+        self._refresh_labels()
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self.timeline.set_paused(self.paused)
+        if not self.paused and self._held_snapshot is not None:
+            held, self._held_snapshot = self._held_snapshot, None
+            self.snapshot = held
+            self.table.apply(held)
+            self._update_client_states(held)
+        self._refresh_labels()
+
+    def action_toggle_server(self) -> None:
+        try:
+            if self.session.server_running:
+                self.session.stop_server()
+            else:
+                self.session.start_server()
+        except LabError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+        self._refresh_labels()
+
+    async def action_quit(self) -> None:
+        self.shutdown()
+        self.exit(0)
+
+    def shutdown(self) -> None:
+        if not self._stopped:
+            self._stopped = True
+            self.session.shutdown()
+
+    def on_unmount(self) -> None:
+        self.shutdown()
+
+
+def plain(text: Text | str) -> str:
+    return text.plain if isinstance(text, Text) else text

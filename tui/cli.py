@@ -1,0 +1,83 @@
+"""``tcp-observatory``: the app, and its plain-terminal commands (netstat, watch, ...).
+
+Textual is imported only when the app itself is started, so the commands stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lab import __version__
+from lab.errors import LabError
+from lab.i18n import LANGS, default_lang
+from lab.server import DEFAULT_MAX_CLIENTS, DEFAULT_PORT, MODES
+from lab.util import ClearParser, interval, non_negative_int, port_number, positive_int, utf8_stdio
+
+SOURCES = ("auto", "psutil", "netlink")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = ClearParser(
+        prog="tcp-observatory",
+        description="Run the network lab's server and clients in one window and watch the "
+        "kernel's TCP states change.",
+    )
+    p.add_argument("--version", action="version", version=f"tcp-observatory {__version__}")
+    p.add_argument("--mode", choices=MODES, default="single", help="server mode (single)")
+    p.add_argument("--host", default="127.0.0.1", help="server address (127.0.0.1)")
+    p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help="lab port (9500)")
+    p.add_argument("--clients", type=non_negative_int, default=1,
+                   help="clients to connect at start (1)")
+    p.add_argument("--lang", choices=LANGS, default=default_lang(), help="fr or en")
+    p.add_argument("--interval", type=interval, default=0.1, help="seconds between polls (0.1)")
+    p.add_argument("--all", action="store_true", help="show every connection, not only the lab port")
+    p.add_argument("--no-server", action="store_true",
+                   help="do not start a server: observe programs running elsewhere")
+    p.add_argument("--close-after-fin", action="store_true",
+                   help="single mode: the server closes after \"Fin\" (the handout does not)")
+    p.add_argument("--max-clients", type=positive_int, default=DEFAULT_MAX_CLIENTS,
+                   help="threaded mode: most clients served at once")
+    p.add_argument("--source", choices=SOURCES, default="auto", help="connection source")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    ns = sub.add_parser("netstat", help="one snapshot, laid out like netstat -n")
+    ns.add_argument("--port", type=port_number, default=DEFAULT_PORT)
+    ns.add_argument("-b", action="store_true", help="show the process under each row")
+    ns.add_argument("--all", action="store_true", help="every connection, not only the port")
+    ns.add_argument("--json", action="store_true", help="one JSON object per connection")
+    ns.add_argument("--source", choices=SOURCES, default="auto")
+    ns.add_argument("--lang", choices=LANGS, default=default_lang())
+
+    w = sub.add_parser("watch", help="one line per state change, until Ctrl+C")
+    w.add_argument("--port", type=port_number, default=DEFAULT_PORT)
+    w.add_argument("--interval", type=interval, default=0.1)
+    w.add_argument("--all", action="store_true")
+    w.add_argument("--json", action="store_true", help="one JSON object per transition")
+    w.add_argument("--source", choices=SOURCES, default="auto")
+    w.add_argument("--lang", choices=LANGS, default=default_lang())
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    utf8_stdio()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # ClearParser makes subparsers err in one line too.
+    try:
+        if args.command == "netstat":
+            from lab.netstat import run_netstat
+
+            return run_netstat(args)
+        if args.command == "watch":
+            from lab.netstat import run_watch
+
+            return run_watch(args)
+        from tui.run import run_app
+
+        return run_app(args)
+    except LabError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,34 @@
+"""Start the app from parsed arguments: bind the port first, then open the window."""
+
+from __future__ import annotations
+
+import argparse
+
+from lab.errors import LabError
+from lab.session import Session
+
+
+def build_session(args: argparse.Namespace) -> Session:
+    try:
+        session = Session(
+            host=args.host, port=args.port, mode=args.mode, close_after_fin=args.close_after_fin,
+            with_server=not args.no_server, interval=args.interval, all_ports=args.all,
+            source=args.source, max_clients=args.max_clients,
+        )
+    except (ImportError, OSError) as exc:
+        raise LabError(f"The {args.source} connection source is not available here ({exc}); "
+                       f"use --source psutil.") from None
+    session.bind()  # a taken port fails here, before the terminal is taken over
+    return session
+
+
+def run_app(args: argparse.Namespace) -> int:
+    session = build_session(args)
+    from tui.app import ObservatoryApp
+
+    app = ObservatoryApp(session, lang=args.lang, clients=args.clients)
+    try:
+        result = app.run()
+    finally:
+        app.shutdown()
+    return result or 0

@@ -1,0 +1,111 @@
+"""Client panes: one card per client, with its kernel state and an input line."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from lab.client import ClientEvent
+from lab.i18n import t
+from lab.text import printable
+from tui.theme import state_style
+
+
+class ClientCard(Vertical):
+    class Send(Message):
+        def __init__(self, number: int, text: str) -> None:
+            super().__init__()
+            self.number = number
+            self.text = text
+
+    def __init__(self, number: int, lang: str) -> None:
+        super().__init__(id=f"client-{number}", classes="client-card")
+        self.number = number
+        self.lang = lang
+        self.local = ""
+        self.kernel_state = ""
+        self.last = t("client.connecting", lang)
+        self.closed = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id=f"client-{self.number}-status", classes="client-status")
+        yield Input(placeholder=t("client.placeholder", self.lang), id=f"client-{self.number}-input",
+                    classes="client-input")
+
+    def on_mount(self) -> None:
+        self._render_title()
+
+    def _render_title(self) -> None:
+        title = Text(t("client.title", self.lang, n=self.number))
+        if self.local:
+            title.append(f" · {self.local}")
+        if self.kernel_state:
+            title.append(" · ")
+            title.append(self.kernel_state, style=state_style(self.kernel_state))
+        self.border_title = title
+        self.query_one(".client-status", Static).update(Text(self.last))
+
+    def set_state(self, state: str) -> None:
+        if state != self.kernel_state:
+            self.kernel_state = state
+            self._render_title()
+
+    def on_client_event(self, e: ClientEvent) -> None:
+        if e.local is not None:
+            self.local = str(e.local)
+        kind = e.kind
+        text = printable(e.text, 200)
+        if kind == "connected":
+            self.last = t("client.connected", self.lang, local=self.local)
+        elif kind in ("sent", "received", "failed", "error"):
+            self.last = t(f"client.{kind}", self.lang, text=text)
+        elif kind == "closed" and self.closed:
+            pass  # keep '"Fin" sent, socket closed'
+        elif kind in ("fin", "closed", "server-closed"):
+            self.last = t(f"client.{kind.replace('-', '_')}", self.lang)
+        if kind in ("fin", "closed", "failed"):
+            self.closed = True
+            field = self.query_one(Input)
+            field.placeholder = t("client.closed_placeholder", self.lang)
+            field.disabled = True
+        self._render_title()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value
+        event.input.clear()
+        self.post_message(self.Send(self.number, text))
+
+
+class ClientsPane(VerticalScroll):
+    def __init__(self, lang: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lang = lang
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(t("clients.empty", self.lang)), id="clients-empty")
+
+    def card(self, number: int) -> ClientCard | None:
+        found = self.query(f"#client-{number}")
+        return found.first(ClientCard) if found else None
+
+    def cards(self) -> list[ClientCard]:
+        return list(self.query(ClientCard))
+
+    async def add_card(self, number: int) -> ClientCard:
+        card = ClientCard(number, self.lang)
+        await self.mount(card)
+        self._update_empty()
+        return card
+
+    async def remove_card(self, number: int) -> None:
+        card = self.card(number)
+        if card is not None:
+            await card.remove()
+        self._update_empty()
+
+    def _update_empty(self) -> None:
+        self.query_one("#clients-empty").display = not self.cards()

@@ -1,0 +1,217 @@
+"""The live table of the kernel's TCP connections, updated in place.
+
+Rows are keyed by (local, remote) and updated cell by cell, never cleared, so the cursor
+and scroll stay where the user put them. A row that appears, changes state or vanishes is
+highlighted for a moment (TCPView's green / yellow / red), and a vanished row lingers
+before it goes. Every cell is a ``Text``: addresses like ``[::1]`` are never read as markup.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from lab.i18n import t
+from lab.observe.model import Connection, RoleKind, Snapshot
+from lab.observe.roles import describe_role
+from tui.theme import DIM_STYLE, FLASH_STYLE, state_style
+
+# Most telling first: a narrow screen scrolls sideways to the rest.
+COLUMNS = ("proto", "local", "remote", "state", "role", "process", "age", "queues", "timer")
+_ROLE_ORDER = {
+    RoleKind.LISTENER: 0,
+    RoleKind.SERVER: 1,
+    RoleKind.QUEUED: 1,
+    RoleKind.CLIENT: 2,
+    RoleKind.EXTERNAL: 3,
+    RoleKind.ORPHANED: 4,
+    RoleKind.OTHER: 5,
+}
+# Past this many rows the "for" column stops ticking every second (it still updates on change).
+TICK_LIMIT = 400
+
+
+def row_key(c: Connection) -> str:
+    return f"{c.local}|{c.remote_text}"
+
+
+def format_age(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{int(seconds)} s"
+    minutes, sec = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {sec:02d}"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d}"
+
+
+@dataclass
+class _Row:
+    conn: Connection
+    since: float  # when it was first seen in its current state
+    flash: str | None = None
+    flash_until: float = 0.0
+    gone_at: float | None = None
+
+
+class ConnectionsTable(DataTable[Text]):
+    def __init__(
+        self,
+        lang: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        flash_seconds: float = 1.5,
+        linger_seconds: float = 2.5,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.lang = lang
+        self._clock = clock
+        self.flash_seconds = flash_seconds
+        self.linger_seconds = linger_seconds
+        self.rows_by_key: dict[str, _Row] = {}
+        self._sort_column: str | None = None
+        self._sort_reverse = False
+        self._last_tick = 0.0
+
+    def on_mount(self) -> None:
+        for col in COLUMNS:
+            self.add_column(Text(t(f"col.{col}", self.lang)), key=col)
+
+    # -- rendering -------------------------------------------------------------------------
+    def _cells(self, row: _Row, now: float) -> dict[str, Text]:
+        c = row.conn
+        flash = FLASH_STYLE.get(row.flash or "") if row.flash else None
+        gone = row.gone_at is not None
+        state = "CLOSED" if gone else c.state
+        queues = "" if c.recv_q is None else f"{c.recv_q}/{c.send_q}"
+        timer = ""
+        if c.timer and c.timer_left is not None:
+            timer = f"{c.timer} {c.timer_left:.0f} s"
+            if c.retransmits:
+                timer += f" ×{c.retransmits}"
+        if c.process:
+            process = f"{c.process} ({c.pid})" if c.pid else c.process
+        elif c.pid:
+            process = f"pid {c.pid}"
+        elif c.role.kind is RoleKind.QUEUED:
+            process = "—"  # nobody owns it until accept() returns it
+        else:
+            process = t("proc.orphaned", self.lang)
+        cells = {
+            "proto": Text(c.proto),
+            "local": Text(str(c.local)),
+            "remote": Text(c.remote_text),
+            "state": Text(state, style=state_style(state)),
+            "queues": Text(queues),
+            "timer": Text(timer),
+            "process": Text(process, style=DIM_STYLE if not c.pid else ""),
+            "role": Text(describe_role(c.role, self.lang)),
+            "age": Text(format_age(now - row.since)),
+        }
+        if flash is not None:
+            for text in cells.values():
+                text.stylize(flash)
+        return cells
+
+    def _write_row(self, key: str, row: _Row, now: float, only: tuple[str, ...] = COLUMNS) -> None:
+        cells = self._cells(row, now)
+        for col in only:
+            # Re-measure a column only when this cell no longer fits (measuring is O(rows)).
+            wider = cells[col].cell_len > self.columns[col].content_width  # type: ignore[index]
+            self.update_cell(key, col, cells[col], update_width=wider)
+
+    # -- updates ---------------------------------------------------------------------------
+    def apply(self, snapshot: Snapshot) -> None:
+        """Bring the table to a new snapshot: add, change, mark vanished; then expire."""
+        now = self._clock()
+        current = {row_key(c): c for c in snapshot.connections}
+        reorder = False
+        for key, conn in current.items():
+            row = self.rows_by_key.get(key)
+            if row is None:
+                row = _Row(conn, now, "new", now + self.flash_seconds)
+                self.rows_by_key[key] = row
+                cells = self._cells(row, now)
+                self.add_row(*(cells[c] for c in COLUMNS), key=key)
+                reorder = True
+            elif row.gone_at is not None or row.conn.state != conn.state:
+                row.conn, row.since, row.gone_at = conn, now, None
+                row.flash, row.flash_until = "changed", now + self.flash_seconds
+                self._write_row(key, row, now)
+                reorder = True
+            elif row.conn != conn:
+                row.conn = conn
+                self._write_row(key, row, now, ("queues", "timer", "process", "role"))
+        for key, row in self.rows_by_key.items():
+            if key not in current and row.gone_at is None:
+                row.gone_at, row.since = now, now
+                row.flash, row.flash_until = "gone", now + self.linger_seconds
+                self._write_row(key, row, now)
+        self.tick(now)
+        if reorder:
+            self.resort()
+
+    def tick(self, now: float | None = None) -> None:
+        """Expire highlights and lingering rows; refresh the "for" column once a second."""
+        now = self._clock() if now is None else now
+        expired = [k for k, r in self.rows_by_key.items()
+                   if r.gone_at is not None and now >= r.gone_at + self.linger_seconds]
+        for key in expired:
+            del self.rows_by_key[key]
+            self.remove_row(key)
+        for key, row in self.rows_by_key.items():
+            if row.flash and now >= row.flash_until and row.gone_at is None:
+                row.flash = None
+                self._write_row(key, row, now)
+        if now - self._last_tick >= 1.0 and len(self.rows_by_key) <= TICK_LIMIT:
+            self._last_tick = now
+            for key, row in self.rows_by_key.items():
+                self._write_row(key, row, now, ("age",))
+
+    # -- sorting ---------------------------------------------------------------------------
+    def _default_order(self, local: str, remote: str) -> tuple[object, ...]:
+        row = self.rows_by_key.get(f"{local}|{remote}")
+        if row is None:
+            return (9, 0, local, remote)
+        role = row.conn.role
+        return (_ROLE_ORDER.get(role.kind, 9), role.client or 0, local, remote)
+
+    def resort(self) -> None:
+        if not self.rows_by_key:
+            return
+        if self._sort_column is None:
+            self.sort(key=lambda values: self._default_order(values[1].plain, values[2].plain))
+            return
+        column = self._sort_column
+
+        def by_column(values: tuple[Text, ...]) -> tuple[object, ...]:
+            text = values[COLUMNS.index(column)].plain
+            if column in ("local", "remote"):
+                host, _, port = text.rpartition(":")
+                return (host, int(port) if port.isdigit() else 0)
+            return (text,)
+
+        self.sort(key=by_column, reverse=self._sort_reverse)
+
+    def sort_by(self, column: str | None) -> None:
+        """Sort by a column (again: reverse it); None: the lab's own order."""
+        if column is not None and column == self._sort_column:
+            self._sort_reverse = not self._sort_reverse
+        else:
+            self._sort_column, self._sort_reverse = column, False
+        self.resort()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(str(event.column_key.value))
+
+    # -- queries (tests, the app) ----------------------------------------------------------
+    def state_of(self, predicate: Callable[[Connection], bool]) -> list[str]:
+        return [r.conn.state for r in self.rows_by_key.values()
+                if r.gone_at is None and predicate(r.conn)]

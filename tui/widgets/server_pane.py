@@ -1,0 +1,53 @@
+"""The server: its mode and options, and a log of what it accepted, received and closed."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import RichLog, Static
+
+from lab.i18n import t
+from lab.server import SINGLE, ServerEvent
+from lab.text import printable
+from tui.theme import DIM_STYLE, PEER_TEXT_STYLE
+from tui.widgets.timeline import clock_text
+
+MAX_SHOWN = 2000  # characters of one message shown in the log (the rest is summarised)
+
+
+class ServerPane(Vertical):
+    def __init__(self, lang: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lang = lang
+        self.lines_text: list[str] = []
+        self.close_after_fin = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="server-info")
+        yield RichLog(id="server-log", markup=False, highlight=False, wrap=True, max_lines=3000,
+                      min_width=20)
+
+    def set_info(self, title: str, info: str) -> None:
+        self.border_title = title
+        self.query_one("#server-info", Static).update(Text(info, style="bold"))
+
+    def log_event(self, e: ServerEvent) -> None:
+        peer = str(e.peer) if e.peer else ""
+        who = f"[{e.thread}] " if e.thread else ""
+        if e.kind == "message":
+            line = Text(f"{clock_text(e.time)[:8]} {who}{peer} › ", style=DIM_STYLE)
+            line.append(printable(e.text, MAX_SHOWN), style=PEER_TEXT_STYLE)
+        elif e.kind in ("listening", "stopped"):
+            return
+        else:
+            held = e.kind == "fin" and e.mode == SINGLE and not self.close_after_fin
+            text = t("srv.fin.held" if held else f"srv.{e.kind}", self.lang, peer=peer,
+                     limit=e.text)
+            line = Text(f"{clock_text(e.time)[:8]} {who}{text}", style="#87afff")
+        self.lines_text.append(line.plain)
+        self.query_one("#server-log", RichLog).write(line)
+
+    def note(self, text: str) -> None:
+        self.lines_text.append(text)
+        self.query_one("#server-log", RichLog).write(Text(text, style="bold #ffd700"))
