@@ -247,6 +247,11 @@ class LabClient:
             text = str(item)
             try:
                 sock.sendall((text + "\n").encode("utf-8"))
+                if is_fin(text):
+                    # Close at once, as the handout's client does: the client must be the
+                    # side that closes first (and so the one left in TIME_WAIT), which a
+                    # slow event handler between send and close could turn around.
+                    sock.close()
             except OSError as exc:
                 self._emit("error", exc.strerror or str(exc))
                 return True

@@ -172,6 +172,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "role.external": ("externe", "external"),
     "role.orphaned": ("orphelin", "orphaned"),
     "role.orphaned_client": ("orphelin (client {n})", "orphaned (client {n})"),
+    "role.orphaned_server": ("orphelin (serveur ↔ client {n})", "orphaned (server ↔ client {n})"),
     "role.other": ("autre", "other"),
 }
 

@@ -6,7 +6,8 @@ CLOSE_WAIT on the server side, and the client's side sits in FIN_WAIT_2, until t
 is released, which in the handout happens when the next ``accept()`` rebinds the variable.
 ``close_after_fin`` closes it at once, for comparison.
 
-``threaded`` (listing 3): backlog 5, one thread per client, closes after "Fin".
+``threaded`` (listing 3): backlog 5, one thread per client, closes after "Fin" (once the
+client has closed its side, or after ``FIN_GRACE``: see ``_await_peer_close``).
 
 Fixed without changing what students observe: a peer that leaves without "Fin" ends that
 client instead of spinning on empty reads; bytes that are not UTF-8 are decoded with
@@ -36,6 +37,7 @@ THREADED = "threaded"
 MODES = (SINGLE, THREADED)
 DEFAULT_PORT = 9500
 DEFAULT_MAX_CLIENTS = 200
+FIN_GRACE = 1.0  # seconds the server waits for the client to close first after "Fin"
 
 
 @dataclass(frozen=True)
@@ -281,10 +283,31 @@ class LabServer:
         self._emit("released", peer=peer)
 
     def _finish(self, conn: socket.socket, peer: Endpoint, thread: str, serial: int) -> None:
+        self._await_peer_close(conn)
         with self._lock:
             self._conns.discard(conn)
         _close(conn)
         self._emit("closed", peer=peer, thread=thread, serial=serial)
+
+    def _await_peer_close(self, conn: socket.socket) -> None:
+        """Give the client a moment to close first, as it does right after "Fin".
+
+        The handout's client closes straight after sending "Fin", and the lab expects the
+        client, the side that closes first, to end in TIME_WAIT. Closing the instant "Fin"
+        is read would race the client's close() and sometimes leave TIME_WAIT on the
+        server's side instead. Waiting (at most ``FIN_GRACE`` s) for the peer's end of
+        stream makes the outcome the same on every run; bytes after "Fin" are discarded.
+        """
+        deadline = time.monotonic() + FIN_GRACE
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._wait_readable(conn, left):
+                return
+            try:
+                if not conn.recv(65536):
+                    return
+            except OSError:
+                return
 
     def _client_thread(self, conn: socket.socket, peer: Endpoint, name: str, serial: int) -> None:
         try:

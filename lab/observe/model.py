@@ -105,6 +105,8 @@ class Role:
     client: int | None = None
     # The thread serving the connection in threaded mode, where known.
     thread: str | None = None
+    # True for the server's end of a connection (it matters for an orphan: whose end is it?)
+    server_side: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ class Connection:
             "role": self.role.kind.value,
             "client": self.role.client,
             "thread": self.role.thread,
+            "server_side": self.role.server_side,
             "recv_q": self.recv_q,
             "send_q": self.send_q,
             "timer": self.timer,

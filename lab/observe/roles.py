@@ -70,10 +70,10 @@ def _role(
         peer_number = clients.get(c.remote)
         thread = accepted.get(c.remote)
         if c.pid is None and thread is None and c.state in _QUEUE_STATES:
-            return Role(RoleKind.QUEUED, client=peer_number)
+            return Role(RoleKind.QUEUED, client=peer_number, server_side=True)
         if c.pid is None and c.state not in _QUEUE_STATES:
-            return Role(RoleKind.ORPHANED, client=peer_number)
-        return Role(RoleKind.SERVER, client=peer_number, thread=thread or None)
+            return Role(RoleKind.ORPHANED, client=peer_number, server_side=True)
+        return Role(RoleKind.SERVER, client=peer_number, thread=thread or None, server_side=True)
     if port is not None and c.remote is not None and c.remote.port == port:
         return Role(RoleKind.EXTERNAL if c.pid is not None else RoleKind.ORPHANED)
     return Role(RoleKind.OTHER)
@@ -93,5 +93,7 @@ def describe_role(role: Role, lang: str) -> str:
     if kind is RoleKind.CLIENT:
         return t("role.client", lang, n=n)
     if kind is RoleKind.ORPHANED:
+        if n and role.server_side:
+            return t("role.orphaned_server", lang, n=n)
         return t("role.orphaned_client", lang, n=n) if n else t("role.orphaned", lang)
     return t(f"role.{kind.value}", lang)

@@ -1,0 +1,236 @@
+"""The observatory window, driven with Textual's Pilot against real sockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+
+import pytest
+
+from lab.observe.model import Connection, RoleKind
+from lab.session import Session
+from tui.app import ObservatoryApp
+
+SIZE = (140, 44)
+
+
+async def wait_until(pilot, predicate: Callable[[], bool], what: str, timeout: float = 10) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            rows = [(str(r.conn.local), r.conn.remote_text, r.conn.state, r.conn.role)
+                    for r in pilot.app.table.rows_by_key.values()]
+            raise AssertionError(f"timed out waiting for: {what}; table: {rows}")
+        await pilot.pause(0.05)
+
+
+def make_app(mode: str = "single", clients: int = 1, lang: str = "en") -> ObservatoryApp:
+    session = Session(host="127.0.0.1", port=0, mode=mode, interval=0.05, source="psutil")
+    session.bind()
+    return ObservatoryApp(session, lang=lang, clients=clients)
+
+
+def states(app: ObservatoryApp, pred: Callable[[Connection], bool]) -> list[str]:
+    return app.table.state_of(pred)
+
+
+def server_side(n: int) -> Callable[[Connection], bool]:
+    return lambda c: c.role.server_side and c.role.client == n
+
+
+def client_side(n: int) -> Callable[[Connection], bool]:
+    return lambda c: c.role.kind in (RoleKind.CLIENT, RoleKind.ORPHANED) and c.role.client == n \
+        and not c.role.server_side
+
+
+async def type_line(pilot, text: str) -> None:
+    await pilot.press(*[ch if ch != " " else "space" for ch in text])
+    await pilot.press("enter")
+
+
+def port_is_free(port: int) -> bool:
+    s = socket.socket()
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        s.listen(1)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+async def test_single_mode_message_then_fin_shows_close_wait_and_fin_wait_2() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        port = app.session.port
+        await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"],
+                         "client 1 ESTABLISHED")
+        await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"],
+                         "server side ESTABLISHED")
+        # The first client's input has focus at start.
+        assert app.focused is not None and app.focused.id == "client-1-input"
+        await type_line(pilot, "hello")
+        await wait_until(pilot, lambda: any("hello" in x for x in app.server_pane.lines_text),
+                         "server log shows the message")
+        await type_line(pilot, "Fin")
+        await wait_until(pilot, lambda: states(app, server_side(1)) == ["CLOSE_WAIT"],
+                         "server side CLOSE_WAIT")
+        await wait_until(pilot, lambda: states(app, client_side(1)) == ["FIN_WAIT_2"],
+                         "client side FIN_WAIT_2")
+        card = app.clients_pane.card(1)
+        assert card is not None and card.kernel_state == "FIN_WAIT_2"
+        text = "\n".join(app.timeline.lines_text)
+        assert "ESTABLISHED → CLOSE_WAIT" in text
+        assert "FIN_WAIT_2" in text
+        assert 'client 1 sends "Fin" then close()' in text
+        await pilot.press("ctrl+q")
+    assert port_is_free(port)
+
+
+async def test_peer_text_is_shown_literally() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"], "connected")
+        hostile = "[bold]x[/] [@click=app.quit]q[/]"
+        app.session.send(1, hostile)
+        app.session.send(1, "esc \x1b[2J bell \x07 end")
+        await wait_until(pilot, lambda: any("end" in x for x in app.server_pane.lines_text),
+                         "server log shows the escaped message")
+        joined = "\n".join(app.server_pane.lines_text)
+        assert hostile in joined
+        assert "\\e[2J" in joined and "\\x07" in joined and "\x1b" not in joined
+        assert app.is_running  # [@click=app.quit] did nothing
+
+
+async def test_add_and_remove_clients_and_accept_queue() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"],
+                         "client 1 accepted")
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: len(app.clients_pane.cards()) == 2, "second card")
+        # Single mode serves client 1: client 2 waits in the accept queue.
+        await wait_until(
+            pilot,
+            lambda: any(r.conn.role.kind is RoleKind.QUEUED and r.conn.role.client == 2
+                        for r in app.table.rows_by_key.values()),
+            "client 2 queued")
+        assert app.focused is not None and app.focused.id == "client-2-input"
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: [c.number for c in app.clients_pane.cards()] == [1],
+                         "client 2 removed")
+        assert 2 not in app.session.clients
+
+
+async def test_switch_mode_to_threaded_serves_two_clients() -> None:
+    app = make_app(clients=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: app.session.mode == "threaded" and
+                         app.session.server_running, "threaded server")
+        assert "threaded" in app.sub_title
+        await pilot.press("f2")
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"] and
+                         states(app, server_side(2)) == ["ESTABLISHED"], "both accepted")
+        app.session.send(1, "from one")
+        app.session.send(2, "from two")
+        await wait_until(pilot, lambda: sum(("from one" in x) or ("from two" in x)
+                                            for x in app.server_pane.lines_text) == 2,
+                         "both messages received")
+        app.session.send(1, "Fin")
+        await wait_until(pilot, lambda: states(app, client_side(1)) == ["TIME_WAIT"],
+                         "client 1 TIME_WAIT")
+
+
+async def test_close_after_fin_toggle() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"], "accepted")
+        await pilot.press("f5")
+        assert app.session.close_after_fin
+        app.session.send(1, "Fin")
+        await wait_until(pilot, lambda: states(app, client_side(1)) == ["TIME_WAIT"],
+                         "client TIME_WAIT when the server closes after Fin")
+
+
+async def test_filter_toggles_between_port_and_all() -> None:
+    other = socket.socket()
+    other.bind(("127.0.0.1", 0))
+    other.listen(1)
+    other_port = other.getsockname()[1]
+    try:
+        app = make_app(clients=0)
+        async with app.run_test(size=SIZE) as pilot:
+            port = app.session.port
+            await wait_until(pilot, lambda: bool(app.table.rows_by_key), "listener row")
+            assert all(r.conn.local.port == port for r in app.table.rows_by_key.values())
+            await pilot.press("f6")
+            await wait_until(pilot, lambda: any(r.conn.local.port == other_port
+                                                for r in app.table.rows_by_key.values()),
+                             "the unrelated listener shows")
+            assert "all connections" in str(app.table.border_title)
+            await pilot.press("f6")
+            await wait_until(pilot, lambda: all(
+                r.conn.local.port == port or r.gone_at is not None
+                for r in app.table.rows_by_key.values()), "back to the lab port")
+            # A change of filter is not a change of state: no CLOSED transitions for it.
+            assert not any(str(other_port) in x and "CLOSED" in x
+                           for x in app.timeline.lines_text)
+    finally:
+        other.close()
+
+
+async def test_pause_freezes_the_view_and_resume_catches_up() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"], "connected")
+        await pilot.press("f7")
+        assert app.paused and "PAUSED" in app.sub_title
+        app.session.send(1, "Fin")
+        await wait_until(pilot, lambda: app.timeline.waiting >= 2, "transitions held back")
+        # The table still shows the moment of the pause.
+        assert states(app, client_side(1)) == ["ESTABLISHED"]
+        await pilot.press("f7")
+        assert not app.paused
+        assert states(app, client_side(1)) == ["FIN_WAIT_2"]
+        assert any("caught up" in x for x in app.timeline.lines_text)
+
+
+async def test_server_stop_and_start_key() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"], "accepted")
+        await pilot.press("f8")
+        assert not app.session.server_running
+        # The server closed its side first: the client sees it, the server side is orphaned.
+        await wait_until(pilot, lambda: states(app, client_side(1)) == ["CLOSE_WAIT"],
+                         "client CLOSE_WAIT after the server stopped")
+        card = app.clients_pane.card(1)
+        assert card is not None and "CLOSE_WAIT" in card.last
+        await pilot.press("f8")
+        assert app.session.server_running
+
+
+async def test_french_labels() -> None:
+    app = make_app(lang="fr")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"], "connected")
+        assert "Connexions TCP" in str(app.table.border_title)
+        assert "Serveur" in app.sub_title
+        labels = [str(c.label) for c in app.table.columns.values()]
+        assert "Adresse locale" in labels and "État" in labels
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (200, 60)])
+async def test_any_terminal_size_works(size: tuple[int, int]) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"], "connected")
+        await pilot.resize_terminal(40, 12)
+        await pilot.pause(0.1)
+        assert app.is_running
