@@ -42,6 +42,8 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("f8", "toggle_server", "key.server"),
 )
 
+NARROW = 110  # columns below which the panes are stacked
+
 SERVER_NOTES = {
     "accepted": "act.accepted",
     "released": "act.released",
@@ -75,6 +77,7 @@ class SnapshotMessage(Message):
 class ObservatoryApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "TCP Observatory"
+    ENABLE_COMMAND_PALETTE = False
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, show=False)]
 
     def __init__(
@@ -115,7 +118,7 @@ class ObservatoryApp(App[int]):
             with Vertical(id="right"):
                 yield ServerPane(self.lang, id="server")
                 yield ClientsPane(self.lang, id="clients")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def table(self) -> ConnectionsTable:
@@ -217,8 +220,7 @@ class ObservatoryApp(App[int]):
     def _refresh_labels(self) -> None:
         s = self.session
         mode = t(f"mode.{s.mode}", self.lang)
-        if s.server_running:
-            assert s.server is not None
+        if s.server is not None and s.server_running:
             sub = t("app.server_at", self.lang, addr=s.server.address, mode=mode)
             key = "server.info" if s.mode == SINGLE else "server.info.threaded"
             info = t(key, self.lang, mode=mode, backlog=s.server.backlog,
@@ -233,13 +235,16 @@ class ObservatoryApp(App[int]):
             sub += "  " + t("app.paused", self.lang)
         self.sub_title = sub
         server_title = t("pane.server", self.lang)
-        if s.server_running and s.server is not None:
+        if s.server is not None and s.server_running:
             server_title += f" {s.server.address}"
         self.server_pane.set_info(server_title, info)
         self.server_pane.close_after_fin = s.close_after_fin
         filt = (t("app.filter_all", self.lang) if s.all_ports
                 else t("app.filter_port", self.lang, port=s.port))
         self.table.border_title = t("pane.connections", self.lang, filter=filt)
+
+    def on_resize(self) -> None:
+        self.query_one("#main").set_class(self.size.width < NARROW, "-narrow")
 
     def _tick(self) -> None:
         if not self.paused:

@@ -40,12 +40,11 @@ class ClientCard(Vertical):
 
     def _render_title(self) -> None:
         title = Text(t("client.title", self.lang, n=self.number))
-        if self.local:
-            title.append(f" · {self.local}")
         if self.kernel_state:
             title.append(" · ")
             title.append(self.kernel_state, style=state_style(self.kernel_state))
         self.border_title = title
+        self.border_subtitle = Text(self.local) if self.local else None
         self.query_one(".client-status", Static).update(Text(self.last))
 
     def set_state(self, state: str) -> None:

@@ -100,7 +100,7 @@ class ConnectionsTable(DataTable[Text]):
         elif c.pid:
             process = f"pid {c.pid}"
         elif c.role.kind is RoleKind.QUEUED:
-            process = "—"  # nobody owns it until accept() returns it
+            process = "-"  # nobody owns it until accept() returns it
         else:
             process = t("proc.orphaned", self.lang)
         cells = {

@@ -25,12 +25,12 @@ def transition_text(tr: Transition, lang: str) -> Text:
     c = tr.connection
     line = Text(clock_text(tr.time) + "  ", style="#9e9e9e")
     line.append(f"{describe_role(c.role, lang):<20} ", style="bold")
-    before = tr.from_state or "—"
-    line.append(before, style=state_style(before) if tr.from_state else "#9e9e9e")
+    before = tr.from_state or "-"
+    line.append(f"{before:>12}", style=state_style(before) if tr.from_state else "#9e9e9e")
     line.append(" → ")
-    line.append(tr.to_state, style=state_style(tr.to_state))
-    if tr.duration is not None and tr.from_state is not None:
-        line.append(f" ({tr.duration:.2f} s)", style="#9e9e9e")
+    line.append(f"{tr.to_state:<12}", style=state_style(tr.to_state))
+    lasted = f"{tr.duration:.2f} s" if tr.duration is not None and tr.from_state else ""
+    line.append(f" {lasted:>9}", style="#9e9e9e")
     line.append(f"  {c.local} → {c.remote_text}", style="#bcbcbc")
     if tr.inferred:
         line.stylize(INFERRED_STYLE, len(clock_text(tr.time)) + 2)

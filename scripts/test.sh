@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install the project and its test tools in ./.venv, then run lint and the whole test suite.
+# The README's test command. Works from a fresh clone; needs Python >= 3.10 (and tmux for
+# the one end-to-end terminal test, which is skipped without it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".[test]"
+.venv/bin/ruff check lab tui tests bench
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,15 @@
+"""SVG snapshots of the main screen: 80x24 and 160x48, French and English.
+
+Update after a deliberate change of look: ``pytest tests/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from snapshot_scene import make_scene_app, play_scene
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_main_screen(snap_compare, lang: str, size: tuple[int, int]) -> None:
+    assert snap_compare(make_scene_app(lang), terminal_size=size, run_before=play_scene)
