@@ -36,10 +36,14 @@ class Framer:
             nl = self._buf.find(b"\n", start)
             if nl < 0:
                 break
+            # Cut a long line the same way whether it came in one read or in many.
+            while nl - start > self._max:
+                out.append(_decode(self._buf[start : start + self._max], strip_cr=False))
+                start += self._max
             out.append(_decode(self._buf[start:nl]))
             start = nl + 1
         del self._buf[:start]
-        while len(self._buf) >= self._max:
+        while len(self._buf) > self._max:
             out.append(_decode(self._buf[: self._max], strip_cr=False))
             del self._buf[: self._max]
         return out

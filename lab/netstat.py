@@ -21,7 +21,7 @@ def _source(kind: str) -> Source:
         return open_source(kind)
     except (ImportError, OSError) as exc:
         raise SystemExit(_fail(f"The {kind} source is not available here ({exc}); use --source "
-                               "psutil."))
+                               "psutil.")) from None
 
 
 def _fail(message: str) -> int:
@@ -48,13 +48,14 @@ def render_netstat(snap: Snapshot, port: int | None, lang: str, with_process: bo
     lines = [t("ns.title", lang), ""]
     widths = (6, 25, 25)
     head = (t("ns.proto", lang), t("ns.local", lang), t("ns.remote", lang), t("ns.state", lang))
-    lines.append("  " + "".join(h.ljust(w) for h, w in zip(head, widths)) + head[3])
+    lines.append("  " + "".join(h.ljust(w) for h, w in zip(head, widths, strict=False)) + head[3])
     for c in rows:
         cells = (c.proto, str(c.local), c.remote_text)
         extra = ""
         if c.recv_q or c.send_q:
             extra = f"   Recv-Q {c.recv_q or 0} Send-Q {c.send_q or 0}"
-        lines.append("  " + "".join(x.ljust(w) for x, w in zip(cells, widths)) + c.state + extra)
+        row = "".join(x.ljust(w) for x, w in zip(cells, widths, strict=False))
+        lines.append("  " + row + c.state + extra)
         if with_process:
             lines.append(f"   {_process_text(c, lang)}  {describe_role(c.role, lang)}")
     if not rows:
@@ -83,7 +84,8 @@ def run_netstat(args: argparse.Namespace) -> int:
 
 def format_transition(tr: Transition, lang: str) -> str:
     c = tr.connection
-    clock = time.strftime("%H:%M:%S", time.localtime(tr.time)) + f".{int(tr.time * 1000) % 1000:03d}"
+    clock = time.strftime("%H:%M:%S", time.localtime(tr.time))
+    clock += f".{int(tr.time * 1000) % 1000:03d}"
     before = tr.from_state or "—"
     lasted = f"  ({tr.duration:.3f} s)" if tr.duration is not None else ""
     mark = f"  [{t('ns.inferred', lang)}]" if tr.inferred else ""

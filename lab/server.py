@@ -277,6 +277,9 @@ class LabServer:
         if held is None:
             return
         self._held = self._held_peer = None
+        # The client normally closed long ago; if it is closing right now (a client queued
+        # behind it is accepted the instant "Fin" is read), let it close first, as _finish does.
+        self._await_peer_close(held)
         with self._lock:
             self._conns.discard(held)
         _close(held)

@@ -11,7 +11,7 @@ from lab.errors import LabError
 from lab.i18n import LANGS, default_lang, t
 from lab.server import DEFAULT_MAX_CLIENTS, DEFAULT_PORT, SINGLE, THREADED, LabServer, ServerEvent
 from lab.text import printable
-from lab.util import ClearParser, port_number, positive_int, utf8_stdio
+from lab.util import ClearParser, is_loopback, port_number, positive_int, utf8_stdio
 
 
 def format_event(e: ServerEvent, lang: str, close_after_fin: bool = False) -> str:
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(t("srv.listening", lang, addr=addr, mode=t(f"mode.{server.mode}", lang),
             backlog=server.backlog), flush=True)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
+    if not is_loopback(args.host):
         print("!! " + t("warn.exposed", lang, addr=addr), file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:

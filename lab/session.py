@@ -77,7 +77,7 @@ class Session:
         src = open_source(source) if isinstance(source, str) else source
         self.observer = Observer(
             src, port, self._on_update, interval=interval, registry=self.registry,
-            all_ports=all_ports, on_error=lambda exc: self._emit(SessionError(str(exc), time.time())),
+            all_ports=all_ports, on_error=self._source_failed,
         )
 
     # -- sink ------------------------------------------------------------------------------
@@ -86,6 +86,9 @@ class Session:
 
     def _emit(self, event: Event) -> None:
         self._sink(event)
+
+    def _source_failed(self, exc: BaseException) -> None:
+        self._emit(SessionError(str(exc), time.time()))
 
     def _on_update(self, snapshot: Snapshot, transitions: list[Transition]) -> None:
         self._emit(ObserverUpdate(snapshot, transitions))

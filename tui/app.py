@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable
 
-from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -26,6 +25,7 @@ from lab.observe.model import Snapshot, Transition
 from lab.server import SINGLE, ServerEvent
 from lab.session import Action, Event, ObserverUpdate, Session, SessionError
 from lab.text import printable
+from lab.util import is_loopback
 from tui.widgets.clients import ClientCard, ClientsPane
 from tui.widgets.connections import ConnectionsTable
 from tui.widgets.server_pane import ServerPane
@@ -104,6 +104,7 @@ class ObservatoryApp(App[int]):
         self._pending_lock = threading.Lock()
         self._held_snapshot: Snapshot | None = None
         self._stopped = False
+        self._warned_source = False
         for key, action, desc in KEYS:
             self._bindings.bind(key, action, t(desc, lang))
         self._bindings.bind("ctrl+q", "quit", t("key.quit", lang), priority=True)
@@ -167,6 +168,9 @@ class ObservatoryApp(App[int]):
 
     def apply(self, snapshot: Snapshot, transitions: list[Transition]) -> None:
         """Show a snapshot and its transitions (or keep them for later while paused)."""
+        if snapshot.warning and not self._warned_source:
+            self._warned_source = True
+            self.notify(t("ns.own_only", self.lang), severity="warning", timeout=15)
         self.history.extend(transitions)
         for tr in transitions:
             self.timeline.add_transition(tr)
@@ -231,6 +235,8 @@ class ObservatoryApp(App[int]):
         else:
             sub = t("app.no_server", self.lang, port=s.port)
             info = t("server.none", self.lang, port=s.port)
+        if s.server is not None and s.server_running and not is_loopback(s.host):
+            info += "\n⚠ " + t("warn.exposed", self.lang, addr=s.server.address)
         if self.paused:
             sub += "  " + t("app.paused", self.lang)
         self.sub_title = sub
@@ -329,7 +335,3 @@ class ObservatoryApp(App[int]):
 
     def on_unmount(self) -> None:
         self.shutdown()
-
-
-def plain(text: Text | str) -> str:
-    return text.plain if isinstance(text, Text) else text

@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="clients to connect at start (1)")
     p.add_argument("--lang", choices=LANGS, default=default_lang(), help="fr or en")
     p.add_argument("--interval", type=interval, default=0.1, help="seconds between polls (0.1)")
-    p.add_argument("--all", action="store_true", help="show every connection, not only the lab port")
+    p.add_argument("--all", action="store_true",
+                   help="show every connection, not only the lab port")
     p.add_argument("--no-server", action="store_true",
                    help="do not start a server: observe programs running elsewhere")
     p.add_argument("--close-after-fin", action="store_true",

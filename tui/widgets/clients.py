@@ -32,8 +32,8 @@ class ClientCard(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id=f"client-{self.number}-status", classes="client-status")
-        yield Input(placeholder=t("client.placeholder", self.lang), id=f"client-{self.number}-input",
-                    classes="client-input")
+        yield Input(placeholder=t("client.placeholder", self.lang),
+                    id=f"client-{self.number}-input", classes="client-input")
 
     def on_mount(self) -> None:
         self._render_title()

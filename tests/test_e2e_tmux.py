@@ -1,0 +1,84 @@
+"""End to end, as a person would: the app in a real terminal (tmux), keys typed, screen read."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Tmux:
+    def __init__(self) -> None:
+        self.sock = f"tcpobs-{uuid.uuid4().hex[:8]}"
+
+    def run(self, *args: str) -> str:
+        out = subprocess.run(["tmux", "-L", self.sock, *args], capture_output=True, text=True,
+                             timeout=10, check=False)
+        return out.stdout
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "app")
+
+    def wait_for(self, predicate: Callable[[str], bool], what: str, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.screen()
+            if predicate(text):
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; screen:\n{text}")
+            time.sleep(0.1)  # polling interval of a wait-for-condition, not a synchronisation
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "app", *keys)
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    t = Tmux()
+    try:
+        yield t
+    finally:
+        t.run("kill-server")
+
+
+def test_message_and_fin_show_close_wait_and_fin_wait_2(tmux: Tmux) -> None:
+    port = free_port()
+    app = shlex.join([sys.executable, "-m", "tui", "--port", str(port), "--lang", "en"])
+    env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
+    subprocess.run(
+        ["tmux", "-L", tmux.sock, "new-session", "-d", "-s", "app", "-x", "160", "-y", "48",
+         f"{app}; echo EXITED=$?; sleep 30"],
+        check=True, timeout=10, env=env,
+    )
+    tmux.wait_for(lambda s: s.count("ESTABLISHED") >= 2 and "client 1" in s,
+                  "both sides ESTABLISHED")
+    tmux.keys("hello observatory", "Enter")
+    tmux.wait_for(lambda s: "› hello observatory" in s, "the server's log shows the message")
+    tmux.keys("Fin", "Enter")
+    screen = tmux.wait_for(lambda s: "CLOSE_WAIT" in s and "FIN_WAIT_2" in s,
+                           "CLOSE_WAIT and FIN_WAIT_2 on screen")
+    table = [line for line in screen.splitlines() if f"127.0.0.1:{port}" in line]
+    assert any("CLOSE_WAIT" in line and "server ↔ client 1" in line for line in table), screen
+    assert any("FIN_WAIT_2" in line and "orphaned (client 1)" in line for line in table), screen
+    tmux.keys("C-q")
+    tmux.wait_for(lambda s: "EXITED=0" in s, "a clean exit")
+    with socket.socket() as s:  # the port is free once the app has exited
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
