@@ -1,0 +1,117 @@
+"""Fixtures for the engine tests: a ``lab`` that owns and cleans up every server, client,
+raw socket, observer source and subprocess a test makes, and the two connection sources."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from support import LOCALHOST, SOURCES, EventLog, Kernel, Proc, child_env
+
+from lab.client import LabClient
+from lab.observe.roles import Registry
+from lab.observe.sources import Source, open_source
+from lab.server import LabServer
+
+
+def _netlink_missing() -> str | None:
+    try:
+        open_source("netlink").close()
+    except (ImportError, OSError) as exc:
+        return f"netlink source unavailable: {exc}"
+    return None
+
+
+_NETLINK_MISSING = _netlink_missing()
+
+
+class Lab:
+    """Everything one test starts; ``close`` releases all of it, whatever happened."""
+
+    def __init__(self) -> None:
+        self.registry = Registry()
+        self.server_events = EventLog()
+        self.client_events = EventLog()
+        self._servers: list[LabServer] = []
+        self._clients: list[LabClient] = []
+        self._sockets: list[socket.socket] = []
+        self._sources: list[Source] = []
+        self._procs: list[Proc] = []
+        self._numbers = 0
+
+    def server(self, mode: str = "single", **kw: Any) -> LabServer:
+        """A started LabServer on a free port of 127.0.0.1, reporting to ``server_events``."""
+        server = LabServer(LOCALHOST, 0, mode=mode, on_event=self.server_events,
+                           registry=self.registry, **kw)
+        self._servers.append(server)
+        server.start()
+        return server
+
+    def client(self, port: int, *, connect: bool = True) -> LabClient:
+        """A LabClient numbered 1, 2, ... in creation order; connected unless told not to."""
+        self._numbers += 1
+        client = LabClient(LOCALHOST, port, number=self._numbers, on_event=self.client_events,
+                           registry=self.registry)
+        self._clients.append(client)
+        if connect:
+            client.connect(timeout=10)
+        else:
+            client.start()
+        return client
+
+    def raw(self, port: int) -> socket.socket:
+        """A plain socket connected like the handout's client (no framing of its own)."""
+        sock = socket.create_connection((LOCALHOST, port), timeout=10)
+        self._sockets.append(sock)
+        return sock
+
+    def keep(self, sock: socket.socket) -> socket.socket:
+        self._sockets.append(sock)
+        return sock
+
+    def kernel(self, source_kind: str, port: int) -> Kernel:
+        source = open_source(source_kind)
+        self._sources.append(source)
+        return Kernel(source, port, self.registry)
+
+    def spawn(self, args: list[str], *, stdin: bool = False) -> Proc:
+        proc = Proc(args, stdin=stdin, env=child_env())
+        self._procs.append(proc)
+        return proc
+
+    def python(self, *args: str, stdin: bool = False) -> Proc:
+        return self.spawn([sys.executable, *args], stdin=stdin)
+
+    def close(self) -> None:
+        for proc in self._procs:
+            proc.stop()
+        for client in self._clients:
+            client.close()
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+        for server in self._servers:
+            server.stop()
+        for source in self._sources:
+            source.close()
+
+
+@pytest.fixture
+def lab() -> Iterator[Lab]:
+    the_lab = Lab()
+    try:
+        yield the_lab
+    finally:
+        the_lab.close()
+
+
+@pytest.fixture(params=SOURCES)
+def source_kind(request: pytest.FixtureRequest) -> str:
+    """Each source-dependent fact runs with psutil and with netlink (where it opens)."""
+    if request.param == "netlink" and _NETLINK_MISSING:
+        pytest.skip(_NETLINK_MISSING)
+    return str(request.param)

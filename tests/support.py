@@ -1,0 +1,336 @@
+"""Helpers shared by the engine tests: deadline polling, event logs, subprocesses, the kernel.
+
+Nothing here sleeps to synchronise: every wait polls a condition with a deadline and fails
+with what was last seen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lab.observe.model import Connection, Endpoint, Snapshot, state_name
+from lab.observe.observer import Observer
+from lab.observe.roles import Registry
+from lab.observe.sources import Source
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parent.parent
+LOCALHOST = "127.0.0.1"
+SOURCES = ("psutil", "netlink")
+
+
+def wait_for(
+    predicate: Callable[[], T],
+    timeout: float = 10.0,
+    interval: float = 0.02,
+    message: str | Callable[[], str] = "",
+) -> T:
+    """Call ``predicate`` until it returns something truthy and return that value.
+
+    Fails after ``timeout`` seconds with ``message`` (a string, or a callable giving the
+    details of what was last seen) and the last value the predicate returned.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            what = message() if callable(message) else message
+            name = getattr(predicate, "__name__", repr(predicate))
+            raise AssertionError(
+                f"timed out after {timeout} s waiting for {what or name} "
+                f"(last value: {value!r})"
+            )
+        time.sleep(interval)
+
+
+# -- events --------------------------------------------------------------------------------
+class EventLog:
+    """Thread-safe record of server and client events (the ``on_event`` sink)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: list[Any] = []
+
+    def __call__(self, event: Any) -> None:
+        with self._lock:
+            self._events.append(event)
+
+    @property
+    def events(self) -> list[Any]:
+        with self._lock:
+            return list(self._events)
+
+    def of(self, kind: str, **fields: object) -> list[Any]:
+        return [
+            e for e in self.events
+            if e.kind == kind and all(getattr(e, k) == v for k, v in fields.items())
+        ]
+
+    def messages(self, peer: Endpoint | None = None) -> list[str]:
+        return [e.text for e in self.events
+                if e.kind == "message" and (peer is None or e.peer == peer)]
+
+    def wait(self, kind: str, timeout: float = 10.0, **fields: object) -> Any:
+        """Wait for the first event of ``kind`` whose attributes equal ``fields``."""
+
+        def found() -> Any:
+            hits = self.of(kind, **fields)
+            return hits[0] if hits else None
+
+        return wait_for(found, timeout, message=lambda: f"event {kind} {fields}; "
+                        f"events so far: {self.summary()}")
+
+    def wait_message(self, text: str, peer: Endpoint | None = None, timeout: float = 10.0) -> Any:
+        fields: dict[str, object] = {"text": text}
+        if peer is not None:
+            fields["peer"] = peer
+        return self.wait("message", timeout, **fields)
+
+    def summary(self) -> str:
+        return ", ".join(f"{e.kind}({getattr(e, 'peer', '')}{getattr(e, 'text', '')[:40]!r})"
+                         for e in self.events)
+
+
+# -- the kernel ----------------------------------------------------------------------------
+class Kernel:
+    """What one source reports for the lab port, labelled with the test's registry."""
+
+    def __init__(self, source: Source, port: int, registry: Registry) -> None:
+        self.observer = Observer(source, port, lambda *_: None, registry=registry)
+        self.port = port
+        self.last: Snapshot | None = None
+
+    @property
+    def source_name(self) -> str:
+        return self.observer.source.name
+
+    def snapshot(self) -> Snapshot:
+        self.last, _ = self.observer.poll_once()
+        return self.last
+
+    def find(self, local: Endpoint, remote: Endpoint | None) -> Connection | None:
+        return self.snapshot().by_key().get((local, remote))
+
+    def describe(self) -> str:
+        if self.last is None:
+            return "nothing polled"
+        rows = [
+            f"{c.local} {c.remote_text} {c.state} pid={c.pid} role={c.role.kind.value}"
+            f" recv_q={c.recv_q}"
+            for c in self.last.connections
+        ]
+        return f"{self.source_name} saw: " + ("; ".join(rows) or "no connection")
+
+    def wait(
+        self,
+        local: Endpoint,
+        remote: Endpoint | None,
+        state: str,
+        check: Callable[[Connection], bool] = lambda c: True,
+        timeout: float = 10.0,
+    ) -> Connection:
+        """Wait until the connection ``local -> remote`` is in ``state`` and ``check`` holds."""
+
+        def seen() -> Connection | None:
+            c = self.find(local, remote)
+            return c if c is not None and c.state == state and check(c) else None
+
+        return wait_for(seen, timeout, message=lambda: f"{local} -> {remote} in {state}; "
+                        + self.describe())
+
+    def wait_gone(self, local: Endpoint, remote: Endpoint | None, timeout: float = 10.0) -> None:
+        wait_for(lambda: self.find(local, remote) is None, timeout,
+                 message=lambda: f"{local} -> {remote} to vanish; " + self.describe())
+
+
+def ss_rows(port: int) -> set[tuple[Endpoint, Endpoint | None, str]] | None:
+    """``ss -tanH`` for the port, as (local, remote, state); None when ss is not installed."""
+    if shutil.which("ss") is None:
+        return None
+    out = subprocess.run(
+        ["ss", "-tanH", f"( sport = :{port} or dport = :{port} )"],
+        capture_output=True, text=True, check=True, timeout=10,
+    ).stdout
+
+    def endpoint(text: str) -> Endpoint | None:
+        host, _, p = text.rpartition(":")
+        return None if p == "*" else Endpoint.of(host.strip("[]"), int(p))
+
+    rows: set[tuple[Endpoint, Endpoint | None, str]] = set()
+    for line in out.splitlines():
+        state, _rq, _sq, local, peer = line.split()[:5]
+        loc = endpoint(local)
+        assert loc is not None
+        rows.add((loc, endpoint(peer), state_name(state)))
+    return rows
+
+
+def ss_agrees(port: int, local: Endpoint, remote: Endpoint | None, state: str) -> None:
+    """Cross-check one fact with ``ss``; does nothing where ss is missing."""
+    if shutil.which("ss") is None:
+        return
+    wait_for(lambda: (local, remote, state) in (ss_rows(port) or set()), 5.0,
+             message=lambda: f"ss to show {local} {remote} {state}; ss: {ss_rows(port)}")
+
+
+# -- subprocesses --------------------------------------------------------------------------
+def console_script() -> list[str]:
+    """The installed ``tcp-observatory`` next to this interpreter, or ``python -m tui``."""
+    script = Path(sys.executable).with_name("tcp-observatory")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tui"]
+
+
+class Proc:
+    """A subprocess whose stdout and stderr are read by threads, so reads have deadlines."""
+
+    def __init__(self, args: list[str], *, stdin: bool = False,
+                 env: dict[str, str] | None = None) -> None:
+        self.args = args
+        self.popen = subprocess.Popen(
+            args,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            cwd=ROOT,
+            env=env,
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self.stdout_lines: list[str] = []
+        self._err: list[str] = []
+        self._readers = [
+            threading.Thread(target=self._pump, args=(self.popen.stdout, self._lines.put),
+                             daemon=True),
+            threading.Thread(target=self._pump, args=(self.popen.stderr, self._err.append),
+                             daemon=True),
+        ]
+        for t in self._readers:
+            t.start()
+        self._eof = False
+
+    @staticmethod
+    def _pump(stream: Any, put: Callable[[Any], None]) -> None:
+        with contextlib.suppress(ValueError, OSError):
+            for line in stream:
+                put(line.rstrip("\n"))
+        put(None)
+
+    @property
+    def stderr_text(self) -> str:
+        return "\n".join(x for x in self._err if x is not None)
+
+    @property
+    def stderr_lines(self) -> list[str]:
+        return [x for x in self._err if x is not None and x.strip()]
+
+    def expect(self, predicate: Callable[[str], object], timeout: float = 10.0,
+               what: str = "") -> str:
+        """Read stdout lines until one satisfies ``predicate``; return it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or self._eof:
+                break
+            try:
+                line = self._lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                self._eof = True
+                break
+            self.stdout_lines.append(line)
+            if predicate(line):
+                return line
+        raise AssertionError(
+            f"{self.args[1:]}: no stdout line for {what or predicate!r} within {timeout} s "
+            f"(exit code {self.popen.poll()}); stdout so far: {self.stdout_lines}; "
+            f"stderr: {self.stderr_text!r}"
+        )
+
+    def expect_text(self, text: str, timeout: float = 10.0) -> str:
+        return self.expect(lambda line: text in line, timeout, what=repr(text))
+
+    def write(self, text: str) -> None:
+        assert self.popen.stdin is not None
+        self.popen.stdin.write(text)
+        self.popen.stdin.flush()
+
+    def close_stdin(self) -> None:
+        if self.popen.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.popen.stdin.close()
+
+    def interrupt(self) -> None:
+        """Ctrl+C."""
+        self.popen.send_signal(signal.SIGINT)
+
+    def wait(self, timeout: float = 10.0) -> int:
+        """Wait for the exit and for both pipes to be drained; return the exit code."""
+        try:
+            code = self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"{self.args[1:]} still running after {timeout} s; stdout: "
+                f"{self.rest()}; stderr: {self.stderr_text!r}"
+            ) from None
+        for t in self._readers:
+            t.join(timeout)
+        return code
+
+    def rest(self) -> list[str]:
+        """Every stdout line read so far plus those still queued."""
+        while True:
+            try:
+                line = self._lines.get_nowait()
+            except queue.Empty:
+                break
+            if line is None:
+                self._eof = True
+                continue
+            self.stdout_lines.append(line)
+        return self.stdout_lines
+
+    def stop(self) -> None:
+        """Terminate (then kill) if still running, and always reap."""
+        self.close_stdin()
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(5)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+        for stream in (self.popen.stdout, self.popen.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        for t in self._readers:
+            t.join(5)
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a subprocess: no forced unbuffering, so flushes are tested."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env.update(extra)
+    return env
+
+
+def single_line(lines: Iterable[str]) -> str:
+    lines = [x for x in lines if x.strip()]
+    assert len(lines) == 1, f"expected exactly one line, got {lines}"
+    return lines[0]
