@@ -15,6 +15,7 @@ from collections.abc import Callable
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Footer, Header
 
@@ -164,7 +165,12 @@ class ObservatoryApp(App[int]):
     def on_snapshot_message(self, message: SnapshotMessage) -> None:
         with self._pending_lock:
             transitions, self._pending = self._pending, []
-        self.apply(message.snapshot, transitions)
+        if self._stopped:
+            return  # the window is closing: the widgets may be gone already
+        try:
+            self.apply(message.snapshot, transitions)
+        except NoMatches:
+            pass  # a snapshot that arrived while the screen was being torn down
 
     def apply(self, snapshot: Snapshot, transitions: list[Transition]) -> None:
         """Show a snapshot and its transitions (or keep them for later while paused)."""
@@ -190,7 +196,14 @@ class ObservatoryApp(App[int]):
             card.set_state(states.get(card.number, "CLOSED" if card.closed else ""))
 
     async def on_session_message(self, message: SessionMessage) -> None:
-        e = message.event
+        if self._stopped:
+            return
+        try:
+            await self._handle(message.event)
+        except NoMatches:
+            pass  # an event that arrived while the screen was being torn down
+
+    async def _handle(self, e: Event) -> None:
         if isinstance(e, ServerEvent):
             self._on_server_event(e)
         elif isinstance(e, ClientEvent):
@@ -250,11 +263,13 @@ class ObservatoryApp(App[int]):
         self.table.border_title = t("pane.connections", self.lang, filter=filt)
 
     def on_resize(self) -> None:
-        self.query_one("#main").set_class(self.size.width < NARROW, "-narrow")
+        for main in self.query("#main"):
+            main.set_class(self.size.width < NARROW, "-narrow")
 
     def _tick(self) -> None:
-        if not self.paused:
-            self.table.tick()
+        if not self.paused and not self._stopped:
+            for table in self.query(ConnectionsTable):
+                table.tick()
 
     # -- actions ---------------------------------------------------------------------------
     async def action_add_client(self) -> None:

@@ -22,6 +22,8 @@ from tui.theme import DIM_STYLE, FLASH_STYLE, state_style
 
 # Most telling first: a narrow screen scrolls sideways to the rest.
 COLUMNS = ("proto", "local", "remote", "state", "role", "process", "age", "queues", "timer")
+# Presentation mode: what the room needs, nothing more ("local" and "remote" must stay).
+PRESENT_COLUMNS = ("role", "state", "local", "remote", "age")
 _ROLE_ORDER = {
     RoleKind.LISTENER: 0,
     RoleKind.SERVER: 1,
@@ -78,10 +80,29 @@ class ConnectionsTable(DataTable[Text]):
         self._sort_column: str | None = None
         self._sort_reverse = False
         self._last_tick = 0.0
+        self.shown: tuple[str, ...] = COLUMNS
 
     def on_mount(self) -> None:
-        for col in COLUMNS:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for col in self.shown:
             self.add_column(Text(t(f"col.{col}", self.lang)), key=col)
+
+    def set_shown(self, columns: tuple[str, ...]) -> None:
+        """Show only these columns (presentation mode shows fewer); rows are kept."""
+        self.shown = columns
+        snapshot_rows = list(self.rows_by_key.items())
+        self.clear(columns=True)
+        self._add_columns()
+        now = self._clock()
+        for key, row in snapshot_rows:
+            self._add(key, row, now)
+        self.resort()
+
+    def _add(self, key: str, row: _Row, now: float) -> None:
+        cells = self._cells(row, now)
+        self.add_row(*(cells[c] for c in self.shown), key=key)
 
     # -- rendering -------------------------------------------------------------------------
     def _cells(self, row: _Row, now: float) -> dict[str, Text]:
@@ -122,13 +143,19 @@ class ConnectionsTable(DataTable[Text]):
     def _write_row(self, key: str, row: _Row, now: float, only: tuple[str, ...] = COLUMNS) -> None:
         cells = self._cells(row, now)
         for col in only:
+            if col not in self.shown:
+                continue
             # Re-measure a column only when this cell no longer fits (measuring is O(rows)).
             wider = cells[col].cell_len > self.columns[col].content_width  # type: ignore[index]
             self.update_cell(key, col, cells[col], update_width=wider)
 
     # -- updates ---------------------------------------------------------------------------
-    def apply(self, snapshot: Snapshot) -> None:
-        """Bring the table to a new snapshot: add, change, mark vanished; then expire."""
+    def apply(self, snapshot: Snapshot, *, linger: bool = True) -> None:
+        """Bring the table to a new snapshot: add, change, mark vanished; then expire.
+
+        ``linger=False`` (stepping through recorded moments) drops vanished rows at once,
+        so the table shows exactly what the kernel reported at that moment.
+        """
         now = self._clock()
         current = {row_key(c): c for c in snapshot.connections}
         reorder = False
@@ -137,8 +164,7 @@ class ConnectionsTable(DataTable[Text]):
             if row is None:
                 row = _Row(conn, now, "new", now + self.flash_seconds)
                 self.rows_by_key[key] = row
-                cells = self._cells(row, now)
-                self.add_row(*(cells[c] for c in COLUMNS), key=key)
+                self._add(key, row, now)
                 reorder = True
             elif row.gone_at is not None or row.conn.state != conn.state:
                 row.conn, row.since, row.gone_at = conn, now, None
@@ -148,6 +174,10 @@ class ConnectionsTable(DataTable[Text]):
             elif row.conn != conn:
                 row.conn = conn
                 self._write_row(key, row, now, ("queues", "timer", "process", "role"))
+        if not linger:
+            for key in [k for k in self.rows_by_key if k not in current]:
+                del self.rows_by_key[key]
+                self.remove_row(key)
         for key, row in self.rows_by_key.items():
             if key not in current and row.gone_at is None:
                 row.gone_at, row.since = now, now
@@ -186,12 +216,15 @@ class ConnectionsTable(DataTable[Text]):
         if not self.rows_by_key:
             return
         if self._sort_column is None:
-            self.sort(key=lambda values: self._default_order(values[1].plain, values[2].plain))
+            local, remote = self.shown.index("local"), self.shown.index("remote")
+            self.sort(key=lambda v: self._default_order(v[local].plain, v[remote].plain))
             return
         column = self._sort_column
+        if column not in self.shown:
+            return
 
         def by_column(values: tuple[Text, ...]) -> tuple[object, ...]:
-            text = values[COLUMNS.index(column)].plain
+            text = values[self.shown.index(column)].plain
             if column in ("local", "remote"):
                 host, _, port = text.rpartition(":")
                 return (host, int(port) if port.isdigit() else 0)

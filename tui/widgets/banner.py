@@ -1,0 +1,59 @@
+"""The latest transition, written large: what the room should look at right now."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from lab.observe.model import Transition
+from lab.observe.roles import describe_role
+from tui.theme import INFERRED_STYLE, state_style
+from tui.widgets import bigtext
+from tui.widgets.timeline import clock_text
+
+
+class Banner(Static):
+    """Shows one transition: who, then "FROM → TO" three rows high when it fits."""
+
+    def __init__(self, lang: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lang = lang
+        self.transition: Transition | None = None
+        self.caption = ""
+
+    def show(self, tr: Transition | None) -> None:
+        self.transition = tr
+        self.refresh_banner()
+
+    def on_resize(self) -> None:
+        self.refresh_banner()
+
+    def refresh_banner(self) -> None:
+        tr = self.transition
+        if tr is None:
+            self.caption = ""
+            self.update("")
+            return
+        c = tr.connection
+        who = describe_role(c.role, self.lang)
+        before = tr.from_state or "-"
+        head = Text(f"{clock_text(tr.time)}  ", style="#9e9e9e")
+        head.append(who, style="bold #ffffff")
+        head.append(f"   {c.local} → {c.remote_text}", style="#bcbcbc")
+        self.caption = f"{who}: {before} -> {tr.to_state}"
+        line = f"{before} → {tr.to_state}"
+        room = self.content_size.width or self.size.width
+        if bigtext.supported(line) and bigtext.width(line) <= room:
+            body = bigtext.big([(before, state_style(before)), (" → ", "#ffffff"),
+                                (tr.to_state, state_style(tr.to_state))])
+        else:
+            body = Text(before, style=state_style(before))
+            body.append("  →  ", style="bold #ffffff")
+            body.append(tr.to_state, style=state_style(tr.to_state))
+        if tr.inferred:
+            body.stylize(INFERRED_STYLE)
+        out = Text()
+        out.append_text(head)
+        out.append("\n")
+        out.append_text(body)
+        self.update(out)
