@@ -13,3 +13,15 @@ from snapshot_scene import make_scene_app, play_scene
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 def test_main_screen(snap_compare, lang: str, size: tuple[int, int]) -> None:
     assert snap_compare(make_scene_app(lang), terminal_size=size, run_before=play_scene)
+
+
+async def _present(pilot) -> None:
+    await play_scene(pilot)
+    await pilot.press("f10")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_presentation_mode(snap_compare, lang: str) -> None:
+    """What a projector at 100x30 shows: the latest change written large."""
+    assert snap_compare(make_scene_app(lang), terminal_size=(100, 30), run_before=_present)

@@ -27,10 +27,11 @@ from lab.server import SINGLE, ServerEvent
 from lab.session import Action, Event, ObserverUpdate, Session, SessionError
 from lab.text import printable
 from lab.util import is_loopback
+from tui.widgets.banner import Banner
 from tui.widgets.clients import ClientCard, ClientsPane
-from tui.widgets.connections import ConnectionsTable
+from tui.widgets.connections import COLUMNS, PRESENT_COLUMNS, ConnectionsTable
 from tui.widgets.server_pane import ServerPane
-from tui.widgets.timeline import Timeline
+from tui.widgets.timeline import Timeline, clock_text
 
 # key, action, description key
 KEYS: tuple[tuple[str, str, str], ...] = (
@@ -41,7 +42,13 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("f6", "toggle_filter", "key.filter"),
     ("f7", "toggle_pause", "key.pause"),
     ("f8", "toggle_server", "key.server"),
+    ("f10", "toggle_present", "key.present"),
+    ("left_square_bracket", "step(-1)", "key.step_back"),
+    ("right_square_bracket", "step(1)", "key.step_forward"),
 )
+# Shown (and active) only while paused.
+STEP_ACTIONS = ("step",)
+MAX_MOMENTS = 5000
 
 NARROW = 110  # columns below which the panes are stacked
 
@@ -90,6 +97,7 @@ class ObservatoryApp(App[int]):
         clock: Callable[[], float] = time.time,
         show_clock: bool = True,
         start_session: bool = True,
+        present: bool = False,
     ) -> None:
         super().__init__()
         self.session = session
@@ -106,6 +114,10 @@ class ObservatoryApp(App[int]):
         self._held_snapshot: Snapshot | None = None
         self._stopped = False
         self._warned_source = False
+        self.present = present
+        # Recorded moments (a snapshot and the transitions that led to it), for step-through.
+        self.moments: list[tuple[Snapshot, list[Transition]]] = []
+        self.step_index: int | None = None
         for key, action, desc in KEYS:
             self._bindings.bind(key, action, t(desc, lang))
         self._bindings.bind("ctrl+q", "quit", t("key.quit", lang), priority=True)
@@ -113,6 +125,7 @@ class ObservatoryApp(App[int]):
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header(show_clock=self.show_clock, icon="⇄")
+        yield Banner(self.lang, id="banner")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield ConnectionsTable(self.lang, clock=self.clock, id="connections")
@@ -143,6 +156,8 @@ class ObservatoryApp(App[int]):
         self.timeline.border_title = t("pane.timeline", self.lang)
         self.clients_pane.border_title = t("pane.clients", self.lang)
         self._refresh_labels()
+        if self.present:
+            self._apply_present()
         self.session.set_sink(self._from_session)
         self.set_interval(0.5, self._tick)
         if self.start_session:
@@ -180,12 +195,24 @@ class ObservatoryApp(App[int]):
         self.history.extend(transitions)
         for tr in transitions:
             self.timeline.add_transition(tr)
+        if transitions:
+            self.moments.append((snapshot, transitions))
+            if len(self.moments) > MAX_MOMENTS:
+                del self.moments[: MAX_MOMENTS // 10]
+                if self.step_index is not None:
+                    self.step_index = max(0, self.step_index - MAX_MOMENTS // 10)
         if self.paused:
             self._held_snapshot = snapshot
             return
+        self._show(snapshot, transitions[-1] if transitions else None)
+
+    def _show(self, snapshot: Snapshot, latest: Transition | None, *, exact: bool = False) -> None:
+        """Put one moment on every view: the table, the clients' states, the banner."""
         self.snapshot = snapshot
-        self.table.apply(snapshot)
+        self.table.apply(snapshot, linger=not exact)
         self._update_client_states(snapshot)
+        if latest is not None:
+            self.query_one(Banner).show(latest)
 
     def _update_client_states(self, snapshot: Snapshot) -> None:
         states: dict[int, str] = {}
@@ -252,6 +279,10 @@ class ObservatoryApp(App[int]):
             info += "\n⚠ " + t("warn.exposed", self.lang, addr=s.server.address)
         if self.paused:
             sub += "  " + t("app.paused", self.lang)
+            if self.step_index is not None and self.moments:
+                when = self.moments[self.step_index][0].time
+                sub += "  " + t("app.moment", self.lang, i=self.step_index + 1,
+                                n=len(self.moments), time=clock_text(when))
         self.sub_title = sub
         server_title = t("pane.server", self.lang)
         if s.server is not None and s.server_running:
@@ -322,12 +353,47 @@ class ObservatoryApp(App[int]):
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
         self.timeline.set_paused(self.paused)
-        if not self.paused and self._held_snapshot is not None:
-            held, self._held_snapshot = self._held_snapshot, None
-            self.snapshot = held
-            self.table.apply(held)
-            self._update_client_states(held)
+        if self.paused:
+            # Keys now drive the view, not a client's input: [ and ] step through moments.
+            self.table.focus()
+        else:
+            stepped = self.step_index is not None
+            self.step_index = None
+            latest = self._held_snapshot or (self.moments[-1][0] if stepped and self.moments
+                                             else None)
+            self._held_snapshot = None
+            if latest is not None:
+                self._show(latest, self.history[-1] if self.history else None, exact=stepped)
+        self.refresh_bindings()
         self._refresh_labels()
+
+    def action_step(self, delta: int) -> None:
+        """Paused: show the recorded moment before or after the one on screen."""
+        if not self.paused or not self.moments:
+            return
+        if self.step_index is None:
+            self.step_index = len(self.moments) - 1
+        self.step_index = max(0, min(len(self.moments) - 1, self.step_index + delta))
+        snapshot, transitions = self.moments[self.step_index]
+        self._show(snapshot, transitions[-1], exact=True)
+        self._refresh_labels()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in STEP_ACTIONS:
+            return self.paused
+        return True
+
+    def action_toggle_present(self) -> None:
+        self.present = not self.present
+        self._apply_present()
+
+    def _apply_present(self) -> None:
+        """Presentation: the latest change written large, fewer columns, no server log."""
+        self.screen.set_class(self.present, "-present")
+        self.table.cell_padding = 2 if self.present else 1
+        self.table.set_shown(PRESENT_COLUMNS if self.present else COLUMNS)
+        if self.present and self.history:
+            self.query_one(Banner).show(self.history[-1])
 
     def action_toggle_server(self) -> None:
         try:

@@ -1,0 +1,55 @@
+"""Presentation mode and step-through (pause, step back and forth, return to live)."""
+
+from __future__ import annotations
+
+from snapshot_scene import make_scene_app, play_scene
+
+from lab.observe.model import RoleKind
+from tui.widgets.banner import Banner
+from tui.widgets.connections import PRESENT_COLUMNS
+
+
+def client1_state(app) -> list[str]:
+    return app.table.state_of(lambda c: c.role.client == 1 and not c.role.server_side)
+
+
+async def test_presentation_mode_writes_the_latest_change_large() -> None:
+    app = make_scene_app("en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await play_scene(pilot)
+        await pilot.press("f10")
+        await pilot.pause()
+        banner = app.query_one(Banner)
+        assert banner.display and banner.caption == "orphaned (client 1): ESTABLISHED -> FIN_WAIT_2"
+        assert tuple(str(k.value) for k in app.table.columns) == PRESENT_COLUMNS
+        assert not app.query_one("#server").display
+        await pilot.press("f10")
+        await pilot.pause()
+        assert not app.query_one(Banner).display
+        assert len(app.table.columns) > len(PRESENT_COLUMNS)
+
+
+async def test_step_back_and_forth_then_return_to_live() -> None:
+    app = make_scene_app("en")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await play_scene(pilot)
+        assert len(app.moments) == 2
+        assert client1_state(app) == ["FIN_WAIT_2"]
+        # [ does nothing until the view is paused.
+        await pilot.press("left_square_bracket")
+        assert app.step_index is None
+        await pilot.press("f7")
+        await pilot.press("left_square_bracket")
+        assert app.step_index == 0 and "moment 1/2" in app.sub_title
+        assert client1_state(app) == ["ESTABLISHED"]
+        queued = [r for r in app.table.rows_by_key.values() if r.conn.role.kind is RoleKind.QUEUED]
+        assert len(queued) == 1
+        await pilot.press("left_square_bracket")  # already at the first moment
+        assert app.step_index == 0
+        await pilot.press("right_square_bracket")
+        assert app.step_index == 1 and client1_state(app) == ["FIN_WAIT_2"]
+        await pilot.press("left_square_bracket")
+        await pilot.press("f7")  # back to live
+        assert app.step_index is None and not app.paused
+        assert client1_state(app) == ["FIN_WAIT_2"]
+        assert "moment" not in app.sub_title
