@@ -204,6 +204,223 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ld.reset": ("RST reçu", "RST received"),
     "ld.empty": ("Rien encore pour le client {n}.", "Nothing yet for client {n}."),
     "ld.none": ("Choisissez un client.", "Pick a client."),
+    # --- steps / bundle ------------------------------------------------------------------
+    "setup.timeout": (
+        "Étape {step} : {what} n'a pas abouti en {s} s. Vérifiez que le serveur tourne, puis "
+        "relancez l'étape.",
+        "Step {step}: {what} did not happen within {s} s. Check that the server runs, then "
+        "set the step up again.",
+    ),
+    "setup.connect": ("la connexion du client {n}", "client {n}'s connection"),
+    "setup.accept": ("l'accept() du client {n} par le serveur", "the server's accept() of client {n}"),
+    "setup.close": ("la fermeture du client {n}", "client {n}'s close"),
+    "setup.connect_failed": (
+        "Le client {n} n'a pas pu se connecter au serveur.",
+        "Client {n} could not connect to the server.",
+    ),
+    "setup.send_failed": (
+        "Le client {n} ne peut plus envoyer : sa connexion est fermée.",
+        "Client {n} can no longer send: its connection is closed.",
+    ),
+    "ev.mode": ("Serveur en mode {mode}", "Server in {mode} mode"),
+    "ev.mode.missing": ("Le serveur doit être en mode {mode}", "The server must be in {mode} mode"),
+    "ev.listen": ("Le serveur écoute sur {addr} (LISTEN)", "The server listens on {addr} (LISTEN)"),
+    "ev.listen.missing": (
+        "Aucune ligne LISTEN pour le port {addr}",
+        "No LISTEN row for port {addr}",
+    ),
+    "ev.established": (
+        "Connexion {client} ↔ {server} ESTABLISHED des deux côtés (client {n})",
+        "Connection {client} ↔ {server} ESTABLISHED on both ends (client {n})",
+    ),
+    "ev.established.missing": (
+        "Aucune connexion ESTABLISHED vue à la fois côté serveur et côté client",
+        "No connection ESTABLISHED seen on both the server's and the client's end",
+    ),
+    "ev.message": ("{n} message(s) reçu(s) par le serveur", "{n} message(s) received by the server"),
+    "ev.message.missing": (
+        "Aucun message reçu par le serveur pendant l'étape",
+        "No message received by the server during the step",
+    ),
+    "ev.close_wait": (
+        "Côté serveur {server} en CLOSE_WAIT, côté client {client} en FIN_WAIT_2 (client {n})",
+        "Server end {server} in CLOSE_WAIT, client end {client} in FIN_WAIT_2 (client {n})",
+    ),
+    "ev.close_wait.missing": (
+        "Pas de connexion avec le côté serveur en CLOSE_WAIT et le côté client en FIN_WAIT_2",
+        "No connection with the server's end in CLOSE_WAIT and the client's in FIN_WAIT_2",
+    ),
+    "ev.owner": (
+        "Le côté serveur appartient toujours au processus {who} (pid {pid})",
+        "The server's end still belongs to process {who} (pid {pid})",
+    ),
+    "ev.orphan": (
+        "Le côté client n'appartient plus à aucun processus (orphelin ; « System » sous Windows)",
+        "The client's end belongs to no process any more (orphaned; \"System\" on Windows)",
+    ),
+    "ev.fin": ("« Fin » reçu par le serveur", "\"Fin\" received by the server"),
+    "ev.fin.missing": (
+        "Le serveur n'a pas reçu « Fin » pendant l'étape",
+        "The server did not receive \"Fin\" during the step",
+    ),
+    "ev.two_clients": ("{n} clients en ESTABLISHED", "{n} clients ESTABLISHED"),
+    "ev.two_clients.missing": (
+        "Il faut deux clients en ESTABLISHED (vu : {n})",
+        "Two clients must be ESTABLISHED (seen: {n})",
+    ),
+    "ev.served": ("Le client {n} est servi par le serveur", "Client {n} is served by the server"),
+    "ev.served.missing": (
+        "Aucun client servi par le serveur (côté serveur avec son processus)",
+        "No client served by the server (server end owned by its process)",
+    ),
+    "ev.queued": (
+        "Client {n} en attente dans la file d'accept() (côté serveur sans processus)",
+        "Client {n} waiting in the accept() queue (server end with no process)",
+    ),
+    "ev.queued.missing": (
+        "Aucun client en attente dans la file d'accept()",
+        "No client waiting in the accept() queue",
+    ),
+    "ev.queued_silent": (
+        "Rien n'a été reçu du client en attente ({n})",
+        "Nothing was received from the waiting client ({n})",
+    ),
+    "ev.queued_silent.missing": (
+        "Le serveur a reçu des messages du client censé attendre ({n})",
+        "The server received messages from the client that should be waiting ({n})",
+    ),
+    "ev.two_served": (
+        "{n} connexions servies en même temps (ESTABLISHED côté serveur)",
+        "{n} connections served at once (ESTABLISHED on the server's end)",
+    ),
+    "ev.two_served.missing": (
+        "Il faut deux connexions ESTABLISHED servies côté serveur (vu : {n})",
+        "Two served ESTABLISHED connections are needed on the server's end (seen: {n})",
+    ),
+    "ev.two_senders": (
+        "Messages reçus de {n} clients différents",
+        "Messages received from {n} different clients",
+    ),
+    "ev.two_senders.missing": (
+        "Il faut des messages de deux clients différents (vu : {n})",
+        "Messages from two different clients are needed (seen: {n})",
+    ),
+    "ev.time_wait": (
+        "Côté client {client} en TIME_WAIT vers {server} (client {n})",
+        "Client end {client} in TIME_WAIT towards {server} (client {n})",
+    ),
+    "ev.time_wait.missing": (
+        "Aucun côté client en TIME_WAIT après « Fin »",
+        "No client end in TIME_WAIT after \"Fin\"",
+    ),
+    "ev.server_gone": (
+        "Le côté serveur de cette connexion a disparu (fermé après LAST_ACK)",
+        "The server's end of that connection is gone (closed after LAST_ACK)",
+    ),
+    "stamp.line": (
+        "Élève : {student} · Hôte : {host} · {time} · Étape {step} · TCP Observatory {version}",
+        "Student: {student} · Host: {host} · {time} · Step {step} · TCP Observatory {version}",
+    ),
+    "bundle.cannot_write": (
+        "Impossible d'écrire dans {folder} ({reason}) : choisissez un dossier où vous pouvez "
+        "écrire.",
+        "Cannot write to {folder} ({reason}): choose a folder you can write to.",
+    ),
+    "bundle.not_dir": ("ce n'est pas un dossier", "it is not a folder"),
+    "bundle.no_student": (
+        "Indiquez votre nom avant de prendre une capture : il est inscrit sur chacune.",
+        "Enter your name before taking a screenshot: it is stamped on each one.",
+    ),
+    "bundle.no_folder": ("Le dossier {folder} n'existe pas.", "Folder {folder} does not exist."),
+    "bundle.not_folder": ("{folder} n'est pas un dossier.", "{folder} is not a folder."),
+    "bundle.no_manifest": (
+        "{folder} ne contient pas de manifest.json : ce n'est pas un dossier de captures de "
+        "TCP Observatory.",
+        "{folder} has no manifest.json: it is not a TCP Observatory screenshots folder.",
+    ),
+    "bundle.unreadable": ("Impossible de lire {file} ({reason}).", "Cannot read {file} ({reason})."),
+    "bundle.not_json": (
+        "{file} est endommagé (ce n'est pas du JSON) : restaurez-le ou déplacez-le.",
+        "{file} is damaged (not JSON): restore it or move it away.",
+    ),
+    "bundle.bad_manifest": (
+        "{file} n'a pas la forme d'un manifeste de TCP Observatory : restaurez-le ou "
+        "déplacez-le.",
+        "{file} is not shaped like a TCP Observatory manifest: restore it or move it away.",
+    ),
+    "verify.header": (
+        "Dossier {folder} · Élève : {student} · Hôte : {host} · TCP Observatory {version}",
+        "Folder {folder} · Student: {student} · Host: {host} · TCP Observatory {version}",
+    ),
+    "verify.col.step": ("Étape", "Step"),
+    "verify.col.present": ("Présente", "Present"),
+    "verify.col.intact": ("Intacte", "Intact"),
+    "verify.col.evidence": ("Preuve", "Evidence"),
+    "verify.col.stamp": ("Tampon", "Stamp"),
+    "verify.bad_name": (
+        "Nom de fichier refusé dans le manifeste : {file}",
+        "Refused file name in the manifest: {file}",
+    ),
+    "verify.missing_file": ("{file} manque", "{file} is missing"),
+    "verify.unreadable_file": ("{file} illisible ({reason})", "{file} cannot be read ({reason})"),
+    "verify.tampered": (
+        "{file} a été modifié (empreinte sha256 différente)",
+        "{file} was modified (sha256 differs)",
+    ),
+    "verify.bad_record": (
+        "Données de {file} illisibles ({reason})",
+        "The data stored for {file} cannot be read ({reason})",
+    ),
+    "verify.bad_entry": ("Entrée du manifeste illisible", "Unreadable manifest entry"),
+    "verify.unknown_step": (
+        "{file} : étape inconnue {step} (ignorée)",
+        "{file}: unknown step {step} (ignored)",
+    ),
+    "verify.other_student": (
+        "{file} est au nom de {student}, pas de l'élève du manifeste",
+        "{file} is in the name of {student}, not the manifest's student",
+    ),
+    "verify.no_stamp": (
+        "le tampon (élève, hôte, étape, version) n'apparaît pas dans l'image",
+        "the stamp (student, host, step, version) does not appear in the picture",
+    ),
+    "verify.extra": (
+        "Fichiers inconnus (non bloquant) : {files}",
+        "Unknown files (not fatal): {files}",
+    ),
+    "verify.ok": (
+        "VALIDE : les {n} étapes sont présentes, intactes, prouvées et tamponnées.",
+        "ACCEPTED: all {n} steps are present, intact, proven and stamped.",
+    ),
+    "verify.failed": ("REFUSÉ : {why}.", "REJECTED: {why}."),
+    "verify.why.missing": ("{n} étape(s) sans capture", "{n} step(s) without a screenshot"),
+    "verify.why.tampered": (
+        "{n} étape(s) avec un fichier modifié ou manquant",
+        "{n} step(s) with a modified or missing file",
+    ),
+    "verify.why.evidence": ("{n} étape(s) sans la preuve attendue", "{n} step(s) without the expected evidence"),
+    "verify.why.stamp": ("{n} étape(s) sans tampon visible", "{n} step(s) without a visible stamp"),
+    "verify.why.problems": ("{n} problème(s) dans le manifeste", "{n} problem(s) in the manifest"),
+    "verify.why.unmatched": (
+        "aucune capture ne réunit preuve et tampon",
+        "no screenshot has both the evidence and the stamp",
+    ),
+    "report.title": ("TCP Observatory — TP 1 Réseau : remise", "TCP Observatory — network lab 1: submission"),
+    "report.student": ("Élève", "Student"),
+    "report.host": ("Hôte", "Host"),
+    "report.version": ("Application", "Application"),
+    "report.created": ("Commencé le", "Started"),
+    "report.updated": ("Mis à jour le", "Updated"),
+    "report.summary": ("Résumé", "Summary"),
+    "report.col.title": ("Intitulé", "Title"),
+    "report.answer": ("Réponse de l'élève", "Student's answer"),
+    "report.no_answer": ("(pas de réponse)", "(no answer)"),
+    "report.evidence": ("Preuve relevée", "Evidence found"),
+    "report.no_screenshot": ("Aucune capture pour cette étape.", "No screenshot for this step."),
+    "report.caption": (
+        "{file} · {time} · intacte : {intact} · tampon : {stamp}",
+        "{file} · {time} · intact: {intact} · stamp: {stamp}",
+    ),
 }
 
 

@@ -164,6 +164,9 @@ class ObservatoryApp(App[int]):
             self.session.start(clients=0)
             for _ in range(self.initial_clients):
                 await self.action_add_client()
+            cards = self.clients_pane.cards()
+            if cards:  # at start, the first client's input has the focus
+                cards[0].query_one("Input").focus()
         self._refresh_labels()
 
     # -- from the session's threads --------------------------------------------------------

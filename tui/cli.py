@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-clients", type=positive_int, default=DEFAULT_MAX_CLIENTS,
                    help="threaded mode: most clients served at once")
     p.add_argument("--source", choices=SOURCES, default="auto", help="connection source")
+    p.add_argument("--present", action="store_true",
+                   help="open in presentation mode (for a projector; F10 toggles it)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     ns = sub.add_parser("netstat", help="one snapshot, laid out like netstat -n")
@@ -57,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--json", action="store_true", help="one JSON object per transition")
     w.add_argument("--source", choices=SOURCES, default="auto")
     w.add_argument("--lang", choices=LANGS, default=default_lang())
+
+    v = sub.add_parser("verify", help="check a screenshots folder: every step present, "
+                       "untouched, stamped and showing its evidence")
+    v.add_argument("folder", metavar="DIR", help="the screenshots folder (with manifest.json)")
+    v.add_argument("--lang", choices=LANGS, default=default_lang())
+    v.add_argument("--json", action="store_true", help="the result as one JSON object")
     return p
 
 
@@ -74,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
             from lab.netstat import run_watch
 
             return run_watch(args)
+        if args.command == "verify":
+            from lab.bundle import run_verify
+
+            return run_verify(args)
         from tui.run import run_app
 
         return run_app(args)

@@ -26,7 +26,7 @@ def run_app(args: argparse.Namespace) -> int:
     session = build_session(args)
     from tui.app import ObservatoryApp
 
-    app = ObservatoryApp(session, lang=args.lang, clients=args.clients)
+    app = ObservatoryApp(session, lang=args.lang, clients=args.clients, present=args.present)
     try:
         result = app.run()
     finally:
