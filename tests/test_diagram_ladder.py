@@ -1,0 +1,433 @@
+"""The state diagram and the ladder view: what they show for a fixed lab scene.
+
+Single mode, question 2 of the handout: client 1 sent "hello" then "Fin" (its side passed
+FIN_WAIT_1 between two polls, then sat in FIN_WAIT_2; the server's in CLOSE_WAIT) and the
+next accept() released it; clients 2 and 3 wait in the accept queue, client 4 in SYN_SENT.
+Update the SVGs after a deliberate change of look:
+``pytest tests/test_diagram_ladder.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from rich.style import Style
+from textual.app import App, ComposeResult
+from textual.strip import Strip
+
+from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot, Transition
+from lab.server import ServerEvent
+from lab.session import Action
+from tui.theme import state_style
+from tui.widgets.diagram import Marker, StateDiagram, marker_lines, marker_summary, markers_from
+from tui.widgets.ladder import ARROW, CLIENT, SERVER, STATE, LadderView, ladder_from
+
+os.environ["TZ"] = "UTC"
+if hasattr(time, "tzset"):
+    time.tzset()
+
+T0 = 1_790_000_000.0  # 2026-09-21 14:13:20 UTC
+PORT = 9500
+MARKUP = "[bold]x[/] [@click=app.quit]q[/]"
+
+
+def _ep(port: int) -> Endpoint:
+    return Endpoint("127.0.0.1", port)
+
+
+def _conn(local: int, remote: int | None, state: str, kind: RoleKind, n: int | None = None,
+          *, server_side: bool = False) -> Connection:
+    return Connection(_ep(local), _ep(remote) if remote else None, state,
+                      role=Role(kind, n, server_side=server_side))
+
+
+def _client(n: int, state: str, kind: RoleKind = RoleKind.CLIENT) -> Connection:
+    return _conn(50000 + n, PORT, state, kind, n)
+
+
+def _server(n: int, state: str, kind: RoleKind = RoleKind.SERVER) -> Connection:
+    return _conn(PORT, 50000 + n, state, kind, n, server_side=True)
+
+
+LISTENER = _conn(PORT, None, "LISTEN", RoleKind.LISTENER)
+
+
+def scene_history() -> list[Transition]:
+    """Every transition of the scene, as the differ reports them."""
+    trs = [Transition(T0, LISTENER, None, "LISTEN", None)]
+    for n in (1, 2, 3):
+        trs.append(Transition(T0 + n / 10, _client(n, "ESTABLISHED"), None, "ESTABLISHED", None))
+        kind = RoleKind.SERVER if n == 1 else RoleKind.QUEUED
+        trs.append(Transition(T0 + n / 10, _server(n, "ESTABLISHED", kind), None, "ESTABLISHED",
+                              None))
+    trs.append(Transition(T0 + 0.4, _client(4, "SYN_SENT"), None, "SYN_SENT", None))
+    fin = T0 + 10.1
+    orphan = RoleKind.ORPHANED
+    trs += [
+        Transition(fin, _client(1, "FIN_WAIT_1", orphan), "ESTABLISHED", "FIN_WAIT_1", None, True),
+        Transition(fin, _client(1, "FIN_WAIT_2", orphan), "FIN_WAIT_1", "FIN_WAIT_2", 10.0),
+        Transition(fin, _server(1, "CLOSE_WAIT"), "ESTABLISHED", "CLOSE_WAIT", 10.0),
+    ]
+    return trs
+
+
+def scene_snapshot() -> Snapshot:
+    """The kernel right after client 1's "Fin" (before the next accept())."""
+    return Snapshot(T0 + 10.1, (
+        LISTENER,
+        _client(1, "FIN_WAIT_2", RoleKind.ORPHANED),
+        _server(1, "CLOSE_WAIT"),
+        _client(2, "ESTABLISHED"),
+        _server(2, "ESTABLISHED", RoleKind.QUEUED),
+        _client(3, "ESTABLISHED"),
+        _server(3, "ESTABLISHED", RoleKind.QUEUED),
+        _client(4, "SYN_SENT"),
+        _conn(40000, 443, "ESTABLISHED", RoleKind.OTHER),  # unrelated: never drawn
+    ), "fixed")
+
+
+def ladder_inputs() -> tuple[list[Action], list[ServerEvent], list[Transition]]:
+    """Client 1 from connect() to TIME_WAIT; client 2's doings mixed in."""
+    actions = [
+        Action("client-add", T0, 1),
+        Action("client-add", T0 + 0.15, 2),
+        Action("send", T0 + 4, 1, MARKUP),
+        Action("send", T0 + 6, 2, "not mine"),
+        Action("fin", T0 + 10, 1, "Fin"),
+    ]
+    events = [
+        ServerEvent("accepted", T0 + 0.05, _ep(50001), serial=1),
+        ServerEvent("message", T0 + 4.001, _ep(50001), MARKUP, serial=1),
+        ServerEvent("message", T0 + 10.001, _ep(50001), "Fin", serial=1),
+        ServerEvent("fin", T0 + 10.001, _ep(50001), serial=1),
+        ServerEvent("released", T0 + 20.0, _ep(50001)),
+        ServerEvent("accepted", T0 + 20.0, _ep(50002), serial=2),
+    ]
+    end = T0 + 20.1
+    trs = [*scene_history(),
+           Transition(end, _server(1, "LAST_ACK"), "CLOSE_WAIT", "LAST_ACK", None, True),
+           Transition(end, _server(1, "CLOSED"), "LAST_ACK", "CLOSED", 10.0),
+           Transition(end, _client(1, "TIME_WAIT", RoleKind.ORPHANED), "FIN_WAIT_2", "TIME_WAIT",
+                      10.0)]
+    return actions, events, trs
+
+
+# -- host apps ----------------------------------------------------------------------------
+
+
+class DiagramHost(App[None]):
+    CSS = "Screen { background: #000000; }"
+
+    def __init__(self, lang: str = "en", markers: list[Marker] | None = None) -> None:
+        super().__init__()
+        self.lang = lang
+        self.markers = (markers if markers is not None
+                        else markers_from(scene_snapshot(), scene_history(), lang))
+
+    def compose(self) -> ComposeResult:
+        yield StateDiagram(self.lang, id="diagram")
+
+    def on_mount(self) -> None:
+        self.query_one(StateDiagram).set_markers(self.markers)
+
+
+class LadderHost(App[None]):
+    CSS = "Screen { background: #000000; }"
+
+    def __init__(self, lang: str = "en", client: int = 1) -> None:
+        super().__init__()
+        self.lang = lang
+        self.client = client
+
+    def compose(self) -> ComposeResult:
+        yield LadderView(self.lang, id="ladder")
+
+    def on_mount(self) -> None:
+        actions, events, trs = ladder_inputs()
+        entries = ladder_from(self.client, actions, events, trs, self.lang)
+        self.query_one(LadderView).show(entries, client=self.client)
+
+
+def screen_strips(app: App[object]) -> list[Strip]:
+    return app.screen._compositor.render_strips()
+
+
+def screen_lines(app: App[object]) -> list[str]:
+    return [strip.text for strip in screen_strips(app)]
+
+
+def style_at(app: App[object], x: int, y: int) -> Style:
+    """The style of the cell at (x, y) on screen."""
+    col = 0
+    for seg in screen_strips(app)[y]:
+        if col <= x < col + len(seg.text):
+            return seg.style or Style()
+        col += len(seg.text)
+    raise AssertionError(f"no cell at {x},{y}")
+
+
+_SIDES = "┃│├┤┣┫"
+
+
+def box_of(lines: list[str], state: str) -> tuple[int, int, int]:
+    """(name row, left frame column, right frame column) of the box named ``state``."""
+    for y, line in enumerate(lines):
+        x = line.find(f" {state} ")
+        if x < 0:
+            continue
+        left = max(line.rfind(ch, 0, x) for ch in _SIDES)
+        right = min(i for i in (line.find(ch, x) for ch in _SIDES) if i >= 0)
+        return y, left, right
+    raise AssertionError(f"no box {state} in:\n" + "\n".join(lines))
+
+
+# -- markers ------------------------------------------------------------------------------
+
+
+def test_markers_from_snapshot_and_history() -> None:
+    markers = markers_from(scene_snapshot(), scene_history(), "en")
+    by_label = {m.label: m for m in markers}
+    assert list(by_label) == [
+        "server (listening)", "orphaned (client 1)", "server ↔ client 1", "client 2",
+        "accept() queue ← client 2", "client 3", "accept() queue ← client 3", "client 4",
+    ]
+    c1 = by_label["orphaned (client 1)"]
+    assert c1.state == "FIN_WAIT_2"
+    assert c1.last_transition == ("FIN_WAIT_1", "FIN_WAIT_2", False)
+    assert c1.trail == (("ESTABLISHED", "FIN_WAIT_1", True),)
+    assert by_label["server ↔ client 1"].last_transition == ("ESTABLISHED", "CLOSE_WAIT", False)
+    # a connection that only appeared has no passage to highlight
+    assert by_label["client 2"].last_transition is None
+    fr = markers_from(scene_snapshot(), scene_history(), "fr")
+    assert "serveur ↔ client 1" in {m.label for m in fr}
+
+
+def test_markers_ignore_a_passage_to_another_state() -> None:
+    snap = Snapshot(T0, (_client(1, "ESTABLISHED"),), "fixed")
+    stale = [Transition(T0, _client(1, "SYN_SENT"), "CLOSED", "SYN_SENT", None)]
+    assert markers_from(snap, stale, "en")[0].last_transition is None
+
+
+def test_many_markers_are_summarised() -> None:
+    labels = [f"client {n}" for n in range(1, 6)]
+    assert marker_summary(labels, 22) == "client 1, client 2 +3"
+    assert marker_lines(["client 1", "client 2"], 20, 1) == ["client 1, client 2"]
+    assert marker_lines(labels, 20, 1) == ["client 1, 2, 3, 4, 5"]
+    assert marker_lines([f"client {n}" for n in range(1, 20)], 20, 1) == ["client 1, 2, 3 +16"]
+    pairs = ["client 1", "server ↔ client 1", "client 2", "server ↔ client 2"]
+    assert marker_lines(pairs, 24, 2) == ["client 1, 2,", "server ↔ client 1, 2"]
+
+
+# -- the diagram on screen ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+async def test_diagram_puts_each_connection_on_its_box(lang: str) -> None:
+    app = DiagramHost(lang)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        lines = screen_lines(app)
+        assert not app.query_one(StateDiagram).compact
+        names = {"en": ("orphaned (client 1)", "server ↔ client 1", "server (listening)"),
+                 "fr": ("orphelin (client 1)", "serveur ↔ client 1", "serveur (écoute)")}[lang]
+        for state, label in (("FIN_WAIT_2", names[0]), ("CLOSE_WAIT", names[1]),
+                             ("LISTEN", names[2]), ("SYN_SENT", "client 4")):
+            y, left, right = box_of(lines, state)
+            below = lines[y + 1][left + 1:right]
+            assert label in below, f"{state}: {below!r}"
+        y, left, right = box_of(lines, "ESTABLISHED")
+        inside = " ".join(line[left + 1:right] for line in lines[y + 1:y + 3])
+        assert "client 2, 3" in inside
+        for state in ("CLOSED", "SYN_RECEIVED", "FIN_WAIT_1", "CLOSING", "LAST_ACK",
+                      "TIME_WAIT"):
+            box_of(lines, state)
+        legend = "inferred, not observed" if lang == "en" else "déduit, non observé"
+        assert legend in "\n".join(lines)
+
+
+async def test_diagram_highlights_the_last_passage() -> None:
+    app = DiagramHost("en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        lines = screen_lines(app)
+        y1, l1, r1 = box_of(lines, "FIN_WAIT_1")
+        y2, _, _ = box_of(lines, "FIN_WAIT_2")
+        # FIN_WAIT_1 -> FIN_WAIT_2 was observed: a heavy, bold arrow in FIN_WAIT_2's colour
+        mid = (l1 + r1) // 2 + 1
+        head_row = next(y for y in range(y1, y2) if lines[y][mid] == "▼")
+        head = style_at(app, mid, head_row)
+        assert head.bold and head.color == state_style("FIN_WAIT_2").color
+        assert lines[y1 + 2][mid] == "┳"  # where it leaves FIN_WAIT_1's frame
+        # ESTABLISHED -> FIN_WAIT_1 was inferred: dotted, with a hollow head, not bold
+        route, head_row = lines[y1 - 3], y1 - 2  # above the box's top frame
+        assert "┄┄┄┄" in route and lines[head_row][mid] == "▽"
+        assert not style_at(app, mid, head_row).bold
+        # a passage nobody took stays thin and grey
+        yl, _, _ = box_of(lines, "LAST_ACK")
+        ylh = yl - 2
+        assert "▼" in lines[ylh] and "┃" not in lines[ylh]
+
+
+@pytest.mark.parametrize("size", [(40, 12), (60, 20), (80, 24), (69, 30), (100, 24)])
+async def test_diagram_degrades_to_a_list(size: tuple[int, int]) -> None:
+    app = DiagramHost("en")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        diagram = app.query_one(StateDiagram)
+        assert diagram.compact
+        text = "\n".join(screen_lines(app))
+        assert "FIN_WAIT_2" in text and "orphaned (client 1)" in text
+        assert "CLOSE_WAIT" in text
+
+
+async def test_diagram_survives_resizing_and_no_markers() -> None:
+    app = DiagramHost("fr", markers=[])
+    async with app.run_test(size=(100, 30)) as pilot:
+        for w, h in ((100, 30), (40, 12), (10, 3), (1, 1), (72, 25), (160, 48)):
+            await pilot.resize_terminal(w, h)
+            await pilot.pause()
+            screen_lines(app)
+        assert "aucune connexion" in "\n".join(screen_lines(app))
+        app.query_one(StateDiagram).set_markers(
+            [Marker("client 1", "TIME_WAIT", ("FIN_WAIT_2", "TIME_WAIT", False)),
+             Marker("client 9", "CLOSED", ("TIME_WAIT", "CLOSED", False)),
+             Marker("client 8", "UNKNOWN_STATE", ("LISTEN", "UNKNOWN_STATE", True))])
+        await pilot.pause()
+        lines = screen_lines(app)
+        y, left, right = box_of(lines, "TIME_WAIT")
+        assert "client 1" in lines[y + 1][left:right]
+
+
+# -- the ladder ---------------------------------------------------------------------------
+
+
+def test_ladder_from_merges_one_connection_by_time() -> None:
+    actions, events, trs = ladder_inputs()
+    entries = ladder_from(1, actions, events, trs, "en")
+    assert [e.time for e in entries] == sorted(e.time for e in entries)
+    client_states = [e.text for e in entries if e.kind == STATE and e.side == CLIENT]
+    server_states = [e.text for e in entries if e.kind == STATE and e.side == SERVER]
+    assert client_states == ["ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT"]
+    assert server_states == ["ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"]
+    assert [e.inferred for e in entries if e.kind == STATE and e.text in (
+        "FIN_WAIT_1", "LAST_ACK")] == [True, True]
+    arrows = [(e.side, e.text, e.inferred) for e in entries if e.kind == ARROW]
+    assert arrows == [
+        (CLIENT, "connect()", False),
+        (CLIENT, "SYN (inferred)", True),
+        (SERVER, "SYN+ACK (inferred)", True),
+        (CLIENT, "ACK (inferred)", True),
+        (CLIENT, f'"{MARKUP}"', False),
+        (CLIENT, '"Fin" then close()', False),
+        (CLIENT, "FIN (inferred)", True),
+        (SERVER, "ACK (inferred)", True),
+        (SERVER, "close() (next accept())", False),
+        (SERVER, "FIN (inferred)", True),
+        (CLIENT, "ACK (inferred)", True),
+    ]
+    assert not any("not mine" in e.text for e in entries)
+    fr = ladder_from(1, actions, events, trs, "fr")
+    assert "SYN (déduit)" in [e.text for e in fr]
+    assert "« Fin » puis close()" in [e.text for e in fr]
+
+
+def test_ladder_without_accept_infers_only_the_syn() -> None:
+    actions = [Action("client-add", T0, 4)]
+    trs = [Transition(T0 + 0.4, _client(4, "SYN_SENT"), None, "SYN_SENT", None)]
+    entries = ladder_from(4, actions, [], trs, "en")
+    assert [e.text for e in entries if e.kind == ARROW] == ["connect()", "SYN (inferred)"]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+async def test_ladder_on_screen(lang: str) -> None:
+    app = LadderHost(lang)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        view = app.query_one(LadderView)
+        rows = view.lines_text
+        fin = '"Fin" then close()' if lang == "en" else "« Fin » puis close()"
+        fin_row = next(r for r in rows if fin in r)
+        assert fin_row.rstrip().endswith("▶│") or "▶│" in fin_row  # client -> server
+        close_row = next(r for r in rows if "close() (" in r)
+        assert "│◀" in close_row  # server -> client
+        inferred = "(inferred)" if lang == "en" else "(déduit)"
+        for seg in ("SYN", "SYN+ACK", "FIN"):
+            assert any(f"{seg} {inferred}" in r for r in rows)
+        # peer text shown literally, markup and all
+        quoted = f"\"{MARKUP}\"" if lang == "en" else f"« {MARKUP} »"
+        assert any(quoted in r for r in rows)
+        # each side's states in order, on its own side of the lanes
+        lane_l = rows[0].index("│")
+        lane_r = rows[0].index("│", lane_l + 1)
+        left = [r[:lane_l].split()[-1] for r in rows if r[:lane_l].strip().endswith(
+            ("ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT"))]
+        right = [r[lane_r + 1:].split()[0] for r in rows if r[lane_r + 1:].strip()[:1].isupper()
+                 and r[lane_r + 1:].split()[0] in ("ESTABLISHED", "CLOSE_WAIT", "LAST_ACK",
+                                                    "CLOSED")]
+        assert left == ["ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT"]
+        assert right == ["ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"]
+        # what is on screen is what lines_text says (the newest rows are scrolled into view)
+        screen = "\n".join(screen_lines(app))
+        assert "TIME_WAIT" in screen and "client 1" in screen
+        assert MARKUP in screen
+
+
+async def test_ladder_styles_inferred_rows_dim() -> None:
+    app = LadderHost("en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        lines = screen_lines(app)
+        y = next(i for i, line in enumerate(lines) if "SYN+ACK (inferred)" in line)
+        x = lines[y].index("SYN+ACK")
+        style = style_at(app, x, y)
+        assert style.italic and not style.bold
+        y = next(i for i, line in enumerate(lines) if "connect()" in line)
+        assert style_at(app, lines[y].index("connect()"), y).bold
+
+
+async def test_ladder_narrow_and_empty() -> None:
+    app = LadderHost("fr", client=7)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        assert "Rien encore pour le client 7." in "\n".join(screen_lines(app))
+        view = app.query_one(LadderView)
+        actions, events, trs = ladder_inputs()
+        view.show(ladder_from(1, actions, events, trs, "fr"), client=1)
+        for w, h in ((40, 12), (20, 5), (100, 30)):
+            await pilot.resize_terminal(w, h)
+            await pilot.pause()
+        assert any("TIME_WAIT" in r for r in view.lines_text)
+
+
+async def test_ladder_follows_the_newest_row_unless_scrolled_back() -> None:
+    app = LadderHost("en")
+    async with app.run_test(size=(100, 10)) as pilot:
+        await pilot.pause()
+        assert "TIME_WAIT" in "\n".join(screen_lines(app))  # the end is in view
+        scroll = app.query_one("#ladder-scroll")
+        scroll.scroll_home(animate=False)
+        await pilot.pause()
+        view = app.query_one(LadderView)
+        view.show(view.entries)
+        await pilot.pause()
+        text = "\n".join(screen_lines(app))
+        assert "connect()" in text and "TIME_WAIT" not in text
+
+
+# -- SVG snapshots ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_diagram_snapshot(snap_compare, lang: str) -> None:
+    assert snap_compare(DiagramHost(lang), terminal_size=(100, 30))
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_ladder_snapshot(snap_compare, lang: str) -> None:
+    assert snap_compare(LadderHost(lang), terminal_size=(100, 30))
+
+
+def test_diagram_compact_snapshot(snap_compare) -> None:
+    assert snap_compare(DiagramHost("en"), terminal_size=(40, 12))
