@@ -53,3 +53,32 @@ async def test_step_back_and_forth_then_return_to_live() -> None:
         assert app.step_index is None and not app.paused
         assert client1_state(app) == ["FIN_WAIT_2"]
         assert "moment" not in app.sub_title
+
+
+async def test_views_cycle_and_follow_the_step_through() -> None:
+    from tui.widgets.diagram import StateDiagram
+    from tui.widgets.ladder import LadderView
+
+    app = make_scene_app("en")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await play_scene(pilot)
+        await pilot.press("f9")
+        assert app.view == "diagram"
+        diagram = app.query_one(StateDiagram)
+        by_state = {m.state: m.label for m in diagram.markers}
+        assert by_state["FIN_WAIT_2"] == "orphaned (client 1)"
+        assert by_state["CLOSE_WAIT"] == "server ↔ client 1"
+        # Step back: the diagram shows the moment before "Fin".
+        await pilot.press("f7")
+        await pilot.press("left_square_bracket")
+        states = {m.label: m.state for m in diagram.markers}
+        assert states["client 1"] == "ESTABLISHED"
+        await pilot.press("f7")
+        await pilot.press("f9")
+        assert app.view == "ladder"
+        ladder = app.query_one(LadderView)
+        text = "\n".join(ladder.lines_text)
+        assert '"Fin" then close()' in text and "FIN_WAIT_2" in text and "(inferred)" in text
+        assert "client 1" in str(ladder.border_title)
+        await pilot.press("f9")
+        assert app.view == "connections"

@@ -25,3 +25,21 @@ async def _present(pilot) -> None:
 def test_presentation_mode(snap_compare, lang: str) -> None:
     """What a projector at 100x30 shows: the latest change written large."""
     assert snap_compare(make_scene_app(lang), terminal_size=(100, 30), run_before=_present)
+
+
+def _on_view(presses: int):
+    async def run_before(pilot) -> None:
+        await play_scene(pilot)
+        for _ in range(presses):
+            await pilot.press("f9")
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("view,presses", [("diagram", 1), ("ladder", 2)])
+def test_views(snap_compare, lang: str, view: str, presses: int) -> None:
+    """The state diagram and the ladder, in the window, at 160x48."""
+    assert snap_compare(make_scene_app(lang), terminal_size=(160, 48),
+                        run_before=_on_view(presses))

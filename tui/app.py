@@ -11,13 +11,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
-from textual.widgets import Footer, Header
+from textual.widgets import ContentSwitcher, Footer, Header
 
 from lab.client import ClientEvent
 from lab.errors import LabError
@@ -30,6 +31,8 @@ from lab.util import is_loopback
 from tui.widgets.banner import Banner
 from tui.widgets.clients import ClientCard, ClientsPane
 from tui.widgets.connections import COLUMNS, PRESENT_COLUMNS, ConnectionsTable
+from tui.widgets.diagram import StateDiagram, markers_from
+from tui.widgets.ladder import LadderView, ladder_from
 from tui.widgets.server_pane import ServerPane
 from tui.widgets.timeline import Timeline, clock_text
 
@@ -42,6 +45,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("f6", "toggle_filter", "key.filter"),
     ("f7", "toggle_pause", "key.pause"),
     ("f8", "toggle_server", "key.server"),
+    ("f9", "next_view", "key.view"),
     ("f10", "toggle_present", "key.present"),
     ("left_square_bracket", "step(-1)", "key.step_back"),
     ("right_square_bracket", "step(1)", "key.step_forward"),
@@ -49,6 +53,8 @@ KEYS: tuple[tuple[str, str, str], ...] = (
 # Shown (and active) only while paused.
 STEP_ACTIONS = ("step",)
 MAX_MOMENTS = 5000
+MAX_EVENTS = 20000  # actions and server events kept for the ladder
+VIEWS = ("connections", "diagram", "ladder")
 
 NARROW = 110  # columns below which the panes are stacked
 
@@ -98,6 +104,7 @@ class ObservatoryApp(App[int]):
         show_clock: bool = True,
         start_session: bool = True,
         present: bool = False,
+        view: str = "connections",
     ) -> None:
         super().__init__()
         self.session = session
@@ -115,6 +122,10 @@ class ObservatoryApp(App[int]):
         self._stopped = False
         self._warned_source = False
         self.present = present
+        self.view = view if view in VIEWS else "connections"
+        # What the ladder draws from: the app's actions and the server's events.
+        self.actions: list[Action] = []
+        self.server_events: list[ServerEvent] = []
         # Recorded moments (a snapshot and the transitions that led to it), for step-through.
         self.moments: list[tuple[Snapshot, list[Transition]]] = []
         self.step_index: int | None = None
@@ -128,7 +139,10 @@ class ObservatoryApp(App[int]):
         yield Banner(self.lang, id="banner")
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield ConnectionsTable(self.lang, clock=self.clock, id="connections")
+                with ContentSwitcher(initial=self.view, id="views"):
+                    yield ConnectionsTable(self.lang, clock=self.clock, id="connections")
+                    yield StateDiagram(self.lang, id="diagram")
+                    yield LadderView(self.lang, id="ladder")
                 yield Timeline(self.lang, id="timeline")
             with Vertical(id="right"):
                 yield ServerPane(self.lang, id="server")
@@ -158,6 +172,7 @@ class ObservatoryApp(App[int]):
         self._refresh_labels()
         if self.present:
             self._apply_present()
+        self._apply_view()
         self.session.set_sink(self._from_session)
         self.set_interval(0.5, self._tick)
         if self.start_session:
@@ -216,6 +231,38 @@ class ObservatoryApp(App[int]):
         self._update_client_states(snapshot)
         if latest is not None:
             self.query_one(Banner).show(latest)
+        self._refresh_view(snapshot.time if exact else None)
+
+    def _refresh_view(self, until: float | None = None) -> None:
+        """Redraw the diagram or the ladder (only the one on screen), as of ``until``."""
+        if self.view == "connections" or self.snapshot is None:
+            return
+        history = self.history if until is None else [
+            tr for tr in self.history if tr.time <= until]
+        if self.view == "diagram":
+            diagram = self.query_one(StateDiagram)
+            diagram.border_title = t("pane.diagram", self.lang, port=self.session.port)
+            diagram.set_markers(markers_from(self.snapshot, history, self.lang))
+            return
+        number = self._ladder_client()
+        ladder = self.query_one(LadderView)
+        if number is None:
+            ladder.border_title = t("pane.ladder_none", self.lang)
+            ladder.show([], client=None)
+            return
+        ladder.border_title = t("pane.ladder", self.lang, n=number)
+        actions = self.actions if until is None else [a for a in self.actions if a.time <= until]
+        events = self.server_events if until is None else [
+            e for e in self.server_events if e.time <= until]
+        ladder.show(ladder_from(number, actions, events, history, self.lang), client=number)
+
+    def _ladder_client(self) -> int | None:
+        """The client whose connection the ladder draws: focused card, else the first one."""
+        card = self._focused_card()
+        if card is not None:
+            return card.number
+        cards = self.clients_pane.cards()
+        return cards[0].number if cards else None
 
     def _update_client_states(self, snapshot: Snapshot) -> None:
         states: dict[int, str] = {}
@@ -246,6 +293,7 @@ class ObservatoryApp(App[int]):
             self.notify(t("err.source", self.lang, text=e.text), severity="error")
 
     def _on_server_event(self, e: ServerEvent) -> None:
+        _keep(self.server_events, e)
         self.server_pane.log_event(e)
         key = SERVER_NOTES.get(e.kind)
         if key is not None:
@@ -255,6 +303,7 @@ class ObservatoryApp(App[int]):
             self._refresh_labels()
 
     def _on_action(self, a: Action) -> None:
+        _keep(self.actions, a)
         text = printable(a.text, 80)
         if a.kind in ("mode", "server-start"):
             text = t(f"mode.{a.text}", self.lang)
@@ -386,6 +435,19 @@ class ObservatoryApp(App[int]):
             return self.paused
         return True
 
+    def action_next_view(self) -> None:
+        self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+        self._apply_view()
+
+    def _apply_view(self) -> None:
+        self.query_one(ContentSwitcher).current = self.view
+        self.screen.set_class(self.view != "connections", "-drawing")
+        until = None
+        if self.step_index is not None and self.moments:
+            until = self.moments[self.step_index][0].time
+        self._refresh_view(until)
+        self.timeline.scroll_end(animate=False)
+
     def action_toggle_present(self) -> None:
         self.present = not self.present
         self._apply_present()
@@ -419,3 +481,10 @@ class ObservatoryApp(App[int]):
 
     def on_unmount(self) -> None:
         self.shutdown()
+
+
+def _keep(items: list[Any], item: Any) -> None:
+    """Append, dropping the oldest tenth when the list is full (a long class stays bounded)."""
+    items.append(item)
+    if len(items) > MAX_EVENTS:
+        del items[: MAX_EVENTS // 10]

@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-clients", type=positive_int, default=DEFAULT_MAX_CLIENTS,
                    help="threaded mode: most clients served at once")
     p.add_argument("--source", choices=SOURCES, default="auto", help="connection source")
+    p.add_argument("--view", choices=("connections", "diagram", "ladder"), default="connections",
+                   help="open on this view (F9 cycles them)")
     p.add_argument("--present", action="store_true",
                    help="open in presentation mode (for a projector; F10 toggles it)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")

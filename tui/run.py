@@ -26,7 +26,8 @@ def run_app(args: argparse.Namespace) -> int:
     session = build_session(args)
     from tui.app import ObservatoryApp
 
-    app = ObservatoryApp(session, lang=args.lang, clients=args.clients, present=args.present)
+    app = ObservatoryApp(session, lang=args.lang, clients=args.clients, present=args.present,
+                         view=args.view)
     try:
         result = app.run()
     finally:
