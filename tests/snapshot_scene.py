@@ -6,7 +6,10 @@ accept queue: the situation of question 2 of the handout.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import time
 from typing import Any
 
@@ -95,8 +98,11 @@ def _second() -> tuple[Connection, ...]:
 def make_scene_app(lang: str) -> ObservatoryApp:
     session = SceneSession(port=PORT, source=_Source(), with_server=True)
     clock = [T0 + 10.5]
+    folder = tempfile.mkdtemp(prefix="tcpobs-scene-")
+    atexit.register(shutil.rmtree, folder, True)
     app = ObservatoryApp(session, lang=lang, clients=0, clock=lambda: clock[0],
-                         show_clock=False)
+                         show_clock=False, student="Alice Martin", host="lab-pc-07",
+                         folder=folder, auto_capture=False)
     app.scene_clock = clock  # type: ignore[attr-defined]
     return app
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import shutil
 import socket
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -26,10 +30,14 @@ async def wait_until(pilot, predicate: Callable[[], bool], what: str, timeout: f
         await pilot.pause(0.05)
 
 
-def make_app(mode: str = "single", clients: int = 1, lang: str = "en") -> ObservatoryApp:
+def make_app(mode: str = "single", clients: int = 1, lang: str = "en",
+             folder: Path | None = None) -> ObservatoryApp:
     session = Session(host="127.0.0.1", port=0, mode=mode, interval=0.05, source="psutil")
     session.bind()
-    return ObservatoryApp(session, lang=lang, clients=clients)
+    folder = folder or Path(tempfile.mkdtemp(prefix="tcpobs-app-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return ObservatoryApp(session, lang=lang, clients=clients, student="Test Student",
+                          folder=folder)
 
 
 def states(app: ObservatoryApp, pred: Callable[[Connection], bool]) -> list[str]:

@@ -58,9 +58,10 @@ def tmux() -> Iterator[Tmux]:
         t.run("kill-server")
 
 
-def test_message_and_fin_show_close_wait_and_fin_wait_2(tmux: Tmux) -> None:
+def test_message_and_fin_show_close_wait_and_fin_wait_2(tmux: Tmux, tmp_path) -> None:
     port = free_port()
-    app = shlex.join([sys.executable, "-m", "tui", "--port", str(port), "--lang", "en"])
+    app = shlex.join([sys.executable, "-m", "tui", "--port", str(port), "--lang", "en",
+                      "--student", "E2E Student", "--screenshots", str(tmp_path)])
     env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
     subprocess.run(
         ["tmux", "-L", tmux.sock, "new-session", "-d", "-s", "app", "-x", "160", "-y", "48",
@@ -71,6 +72,10 @@ def test_message_and_fin_show_close_wait_and_fin_wait_2(tmux: Tmux) -> None:
                   "both sides ESTABLISHED")
     tmux.keys("hello observatory", "Enter")
     tmux.wait_for(lambda s: "› hello observatory" in s, "the server's log shows the message")
+    # Step p1-q1's evidence (both sides ESTABLISHED, a message received) takes its screenshot.
+    tmux.wait_for(lambda s: any(tmp_path.glob("p1-q1-*.svg")), "the p1-q1 screenshot")
+    shot = next(tmp_path.glob("p1-q1-*.svg")).read_text(encoding="utf-8")
+    assert "E2E" in shot and "p1-q1" in shot
     tmux.keys("Fin", "Enter")
     screen = tmux.wait_for(lambda s: "CLOSE_WAIT" in s and "FIN_WAIT_2" in s,
                            "CLOSE_WAIT and FIN_WAIT_2 on screen")

@@ -8,24 +8,39 @@ queued separately so that none is lost.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
-from textual.widgets import ContentSwitcher, Footer, Header
+from textual.widgets import ContentSwitcher, Footer, Header, Input, Static
 
+from lab import __version__
+from lab.bundle import (
+    DEFAULT_FOLDER,
+    clean_field,
+    save_answer,
+    save_screenshot,
+    stamp_text,
+    write_report,
+)
 from lab.client import ClientEvent
 from lab.errors import LabError
 from lab.i18n import t
 from lab.observe.model import Snapshot, Transition
+from lab.progress import load_progress, save_progress
 from lab.server import SINGLE, ServerEvent
 from lab.session import Action, Event, ObserverUpdate, Session, SessionError
+from lab.steps import STEP_IDS, Evidence, check_evidence, message_of, run_setup
+from lab.steps import Message as Message_
 from lab.text import printable
 from lab.util import is_loopback
 from tui.widgets.banner import Banner
@@ -33,11 +48,14 @@ from tui.widgets.clients import ClientCard, ClientsPane
 from tui.widgets.connections import COLUMNS, PRESENT_COLUMNS, ConnectionsTable
 from tui.widgets.diagram import StateDiagram, markers_from
 from tui.widgets.ladder import LadderView, ladder_from
+from tui.widgets.prompt import NamePrompt
 from tui.widgets.server_pane import ServerPane
+from tui.widgets.steps_panel import StepsPanel
 from tui.widgets.timeline import Timeline, clock_text
 
 # key, action, description key
 KEYS: tuple[tuple[str, str, str], ...] = (
+    ("f1", "toggle_steps", "key.steps"),
     ("f2", "add_client", "key.add"),
     ("f3", "remove_client", "key.remove"),
     ("f4", "switch_mode", "key.mode"),
@@ -49,6 +67,10 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("f10", "toggle_present", "key.present"),
     ("left_square_bracket", "step(-1)", "key.step_back"),
     ("right_square_bracket", "step(1)", "key.step_forward"),
+    ("ctrl+s", "screenshot", "key.shot"),
+    ("ctrl+r", "setup_step", "key.setup"),
+    ("ctrl+n", "change_step(1)", "key.next_step"),
+    ("ctrl+b", "change_step(-1)", "key.prev_step"),
 )
 # Shown (and active) only while paused.
 STEP_ACTIONS = ("step",)
@@ -105,6 +127,11 @@ class ObservatoryApp(App[int]):
         start_session: bool = True,
         present: bool = False,
         view: str = "connections",
+        student: str | None = None,
+        folder: str | Path = DEFAULT_FOLDER,
+        host: str | None = None,
+        autopilot: Callable[[ObservatoryApp], None] | None = None,
+        auto_capture: bool = True,
     ) -> None:
         super().__init__()
         self.session = session
@@ -121,6 +148,7 @@ class ObservatoryApp(App[int]):
         self._held_snapshot: Snapshot | None = None
         self._stopped = False
         self._warned_source = False
+        self._capturing = False
         self.present = present
         self.view = view if view in VIEWS else "connections"
         # What the ladder draws from: the app's actions and the server's events.
@@ -129,6 +157,16 @@ class ObservatoryApp(App[int]):
         # Recorded moments (a snapshot and the transitions that led to it), for step-through.
         self.moments: list[tuple[Snapshot, list[Transition]]] = []
         self.step_index: int | None = None
+        # The guided lab: progress resumes from the screenshots folder.
+        self.folder = Path(folder)
+        self.progress = load_progress(self.folder)
+        self.student = clean_field(student) if student else self.progress.student
+        self.host = clean_field(host or socket.gethostname())
+        self.step_messages: list[Message_] = []
+        self.evidence: Evidence | None = None
+        self.autopilot = autopilot
+        self.auto_capture = auto_capture
+        self.saved: list[Path] = []  # screenshots written by this run
         for key, action, desc in KEYS:
             self._bindings.bind(key, action, t(desc, lang))
         self._bindings.bind("ctrl+q", "quit", t("key.quit", lang), priority=True)
@@ -136,6 +174,7 @@ class ObservatoryApp(App[int]):
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header(show_clock=self.show_clock, icon="⇄")
+        yield Static(id="stamp")
         yield Banner(self.lang, id="banner")
         with Horizontal(id="main"):
             with Vertical(id="left"):
@@ -147,6 +186,7 @@ class ObservatoryApp(App[int]):
             with Vertical(id="right"):
                 yield ServerPane(self.lang, id="server")
                 yield ClientsPane(self.lang, id="clients")
+        yield StepsPanel(self.lang, id="steps")
         yield Footer(compact=True)
 
     @property
@@ -173,16 +213,20 @@ class ObservatoryApp(App[int]):
         if self.present:
             self._apply_present()
         self._apply_view()
+        self._show_step()
+        self._update_stamp()
         self.session.set_sink(self._from_session)
         self.set_interval(0.5, self._tick)
         if self.start_session:
             self.session.start(clients=0)
             for _ in range(self.initial_clients):
-                await self.action_add_client()
-            cards = self.clients_pane.cards()
-            if cards:  # at start, the first client's input has the focus
-                cards[0].query_one("Input").focus()
+                self.session.add_client()
         self._refresh_labels()
+        if self.autopilot is not None:
+            self.run_worker(lambda: self.autopilot(self), thread=True, group="autopilot",
+                            exit_on_error=False)
+        elif not self.student:
+            self.push_screen(NamePrompt(self.lang), self._got_name)
 
     # -- from the session's threads --------------------------------------------------------
     def _from_session(self, event: Event) -> None:
@@ -223,6 +267,7 @@ class ObservatoryApp(App[int]):
             self._held_snapshot = snapshot
             return
         self._show(snapshot, transitions[-1] if transitions else None)
+        self._check_evidence(snapshot)
 
     def _show(self, snapshot: Snapshot, latest: Transition | None, *, exact: bool = False) -> None:
         """Put one moment on every view: the table, the clients' states, the banner."""
@@ -288,12 +333,15 @@ class ObservatoryApp(App[int]):
             if card is not None:
                 card.on_client_event(e)
         elif isinstance(e, Action):
-            self._on_action(e)
+            await self._on_action(e)
         elif isinstance(e, SessionError):
             self.notify(t("err.source", self.lang, text=e.text), severity="error")
 
     def _on_server_event(self, e: ServerEvent) -> None:
         _keep(self.server_events, e)
+        said = message_of(e, self.session.registry)
+        if said is not None:
+            self.step_messages.append(said)
         self.server_pane.log_event(e)
         key = SERVER_NOTES.get(e.kind)
         if key is not None:
@@ -302,8 +350,20 @@ class ObservatoryApp(App[int]):
         if e.kind in ("listening", "stopped"):
             self._refresh_labels()
 
-    def _on_action(self, a: Action) -> None:
+    async def _on_action(self, a: Action) -> None:
         _keep(self.actions, a)
+        if a.kind == "client-add" and a.client is not None:
+            card = await self.clients_pane.add_card(a.client)
+            # At start the first client's input has the focus; later the newest one's.
+            first_ones = a.client <= self.initial_clients
+            if self.autopilot is None and not self._steps_have_focus() and (
+                    not first_ones or a.client == 1):
+                card.query_one(Input).focus()
+        elif a.kind == "client-remove" and a.client is not None:
+            await self.clients_pane.remove_card(a.client)
+            rest = self.clients_pane.cards()
+            if rest and self.focused is None:
+                rest[-1].query_one(Input).focus()
         text = printable(a.text, 80)
         if a.kind in ("mode", "server-start"):
             text = t(f"mode.{a.text}", self.lang)
@@ -350,16 +410,24 @@ class ObservatoryApp(App[int]):
             main.set_class(self.size.width < NARROW, "-narrow")
 
     def _tick(self) -> None:
+        self._update_stamp()
         if not self.paused and not self._stopped:
             for table in self.query(ConnectionsTable):
                 table.tick()
 
     # -- actions ---------------------------------------------------------------------------
-    async def action_add_client(self) -> None:
-        number = self.session._next_client
-        card = await self.clients_pane.add_card(number)
+    def action_add_client(self) -> None:
+        # The card appears when the session reports the client (a step's setup adds
+        # clients from a thread the same way).
         self.session.add_client()
-        card.query_one("Input").focus()
+
+    def _steps_have_focus(self) -> bool:
+        node = self.focused
+        while node is not None:
+            if isinstance(node, StepsPanel):
+                return True
+            node = node.parent  # type: ignore[assignment]
+        return False
 
     def _focused_card(self) -> ClientCard | None:
         node = self.focused
@@ -377,12 +445,7 @@ class ObservatoryApp(App[int]):
                 self.notify(t("err.remove_none", self.lang), severity="warning")
                 return
             card = cards[0]
-        number = card.number
-        self.session.remove_client(number)
-        await self.clients_pane.remove_card(number)
-        rest = self.clients_pane.cards()
-        if rest:
-            rest[-1].query_one("Input").focus()
+        self.session.remove_client(card.number)
 
     def on_client_card_send(self, message: ClientCard.Send) -> None:
         self.session.send(message.number, message.text)
@@ -469,6 +532,148 @@ class ObservatoryApp(App[int]):
         except LabError as exc:
             self.notify(str(exc), severity="error", timeout=8)
         self._refresh_labels()
+
+    # -- guided lab ------------------------------------------------------------------------
+    @property
+    def step_id(self) -> str:
+        return self.progress.step
+
+    def _update_stamp(self, when: float | None = None) -> None:
+        if self._capturing and when is None:
+            return  # the stamp must show the screenshot's own time while it is taken
+        for bar in self.query("#stamp"):
+            bar.update(Text(stamp_text(self.student or "?", self.host,
+                                       self.clock() if when is None else when, self.step_id,
+                                       __version__, self.lang), style="bold #000000 on #ffd700"))
+
+    def _got_name(self, name: str | None) -> None:
+        if name:
+            self.student = name
+            self.progress.student = name
+            self._save_progress()
+            self._update_stamp()
+
+    def _save_progress(self) -> None:
+        try:
+            save_progress(self.folder, self.progress, self.lang)
+        except LabError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+
+    def _show_step(self) -> None:
+        for panel in self.query(StepsPanel):
+            panel.show_step(self.step_id, self.progress.met,
+                            self.progress.answers.get(self.step_id, ""))
+        self._update_stamp()
+
+    def select_step(self, step_id: str) -> None:
+        """Make ``step_id`` the current step: its evidence is looked for from now on."""
+        self.progress.step = step_id
+        self.step_messages = []
+        self.evidence = None
+        self._save_progress()
+        self._show_step()
+
+    def action_toggle_steps(self) -> None:
+        panel = self.query_one(StepsPanel)
+        panel.display = not panel.display
+        if panel.display:
+            panel.query_one("#step-answer").focus()
+
+    def action_change_step(self, delta: int) -> None:
+        i = STEP_IDS.index(self.step_id) + delta
+        if 0 <= i < len(STEP_IDS):
+            self.select_step(STEP_IDS[i])
+
+    def action_setup_step(self) -> None:
+        """Put the lab in the state the current step starts from (in a thread: it waits)."""
+        step = self.step_id
+        self.notify(t("steps.setting_up", self.lang, step=step), timeout=3)
+
+        def work() -> None:
+            try:
+                run_setup(self.session, step, lang=self.lang)
+            except LabError as exc:
+                self.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
+                return
+            self.call_from_thread(self.notify, t("steps.ready", self.lang, step=step), timeout=3)
+
+        self.step_messages = []
+        self.run_worker(work, thread=True, group="setup", exclusive=True, exit_on_error=False)
+
+    def on_steps_panel_answer_changed(self, message: StepsPanel.AnswerChanged) -> None:
+        self.set_answer(message.step_id, message.answer)
+
+    def set_answer(self, step_id: str, answer: str) -> None:
+        """Keep the answer with the progress and with the step's screenshots."""
+        self.progress.answers[step_id] = answer
+        self._save_progress()
+        try:
+            save_answer(self.folder, step_id, answer, lang=self.lang)
+            write_report(self.folder, self.lang)
+        except LabError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        self.notify(t("steps.answer_saved", self.lang, step=step_id), timeout=3)
+
+    def _check_evidence(self, snapshot: Snapshot) -> None:
+        step = self.step_id
+        evidence = check_evidence(step, snapshot, self.step_messages, self.session.mode,
+                                  port=self.session.port, lang=self.lang)
+        self.evidence = evidence
+        for panel in self.query(StepsPanel):
+            panel.set_evidence(evidence, self.progress.met)
+        if (evidence.met and self.auto_capture and step not in self.progress.met
+                and not self._capturing):
+            self.progress.mark_met(step)
+            self._save_progress()
+            self.action_screenshot()
+
+    def action_screenshot(self) -> None:
+        """Save a stamped SVG of the whole screen for the current step."""
+        if self._capturing:
+            return
+        if not self.student:
+            self.push_screen(NamePrompt(self.lang), self._name_then_shoot)
+            return
+        self._capturing = True
+        now = self.clock()
+        self._update_stamp(now)
+        self.call_after_refresh(self._capture, now)
+
+    def _name_then_shoot(self, name: str | None) -> None:
+        self._got_name(name)
+        if self.student:
+            self.action_screenshot()
+
+    def _capture(self, now: float) -> None:
+        step = self.step_id
+        svg = self.export_screenshot(title=f"TCP Observatory — {step}")
+        snapshot = self.snapshot or Snapshot(now, (), "none")
+        recent = [tr for tr in self.history if tr.time >= now - 120][-200:]
+        args = dict(snapshot=snapshot, transitions=recent,
+                    answer=self.progress.answers.get(step, ""), student=self.student,
+                    host=self.host, version=__version__, now=now,
+                    messages=list(self.step_messages), mode=self.session.mode,
+                    port=self.session.port, lang=self.lang)
+        self._capturing = False
+        self._update_stamp()
+
+        def work() -> None:
+            try:
+                saved = save_screenshot(self.folder, step, svg, **args)  # type: ignore[arg-type]
+                write_report(self.folder, self.lang)
+            except LabError as exc:
+                self.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
+                return
+            self.call_from_thread(self._saved, step, saved.path)
+
+        self.run_worker(work, thread=True, group="screenshot", exit_on_error=False)
+
+    def _saved(self, step: str, path: Path) -> None:
+        self.saved.append(path)
+        self.notify(t("shot.saved", self.lang, file=path.name), timeout=4)
+        self.timeline.add_note(self.clock(), t("steps.met_note", self.lang, step=step,
+                                               file=path.name))
 
     async def action_quit(self) -> None:
         self.shutdown()

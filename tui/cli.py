@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", choices=SOURCES, default="auto", help="connection source")
     p.add_argument("--view", choices=("connections", "diagram", "ladder"), default="connections",
                    help="open on this view (F9 cycles them)")
+    p.add_argument("--student", default=None,
+                   help="your name, stamped on every screenshot (asked once if not given)")
+    p.add_argument("--screenshots", default="screenshots", metavar="DIR",
+                   help="where screenshots, answers and progress go (./screenshots)")
     p.add_argument("--present", action="store_true",
                    help="open in presentation mode (for a projector; F10 toggles it)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")

@@ -27,7 +27,7 @@ def run_app(args: argparse.Namespace) -> int:
     from tui.app import ObservatoryApp
 
     app = ObservatoryApp(session, lang=args.lang, clients=args.clients, present=args.present,
-                         view=args.view)
+                         view=args.view, student=args.student, folder=args.screenshots)
     try:
         result = app.run()
     finally:

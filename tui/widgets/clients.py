@@ -95,6 +95,9 @@ class ClientsPane(VerticalScroll):
         return list(self.query(ClientCard))
 
     async def add_card(self, number: int) -> ClientCard:
+        existing = self.card(number)
+        if existing is not None:
+            return existing
         card = ClientCard(number, self.lang)
         await self.mount(card)
         self._update_empty()

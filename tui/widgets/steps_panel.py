@@ -1,0 +1,93 @@
+"""The guided lab: the steps, what to do, the question, the evidence awaited, the answer."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from lab.i18n import t
+from lab.steps import STEPS, Evidence, get_step
+
+
+class StepsPanel(VerticalScroll, can_focus=False):
+    class AnswerChanged(Message):
+        def __init__(self, step_id: str, answer: str) -> None:
+            super().__init__()
+            self.step_id = step_id
+            self.answer = answer
+
+    def __init__(self, lang: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lang = lang
+        self.step_id = STEPS[0].id
+        self.met: list[str] = []
+        self.evidence: Evidence | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="steps-list")
+        yield Static(id="step-body")
+        yield Static(id="step-evidence")
+        yield Static(Text(t("steps.answer", self.lang), style="bold"), id="step-answer-label")
+        yield Input(placeholder=t("steps.answer_placeholder", self.lang), id="step-answer")
+        yield Static(Text(t("steps.keys", self.lang), style="#9e9e9e"), id="step-keys")
+
+    def on_mount(self) -> None:
+        self.border_title = t("steps.title", self.lang)
+        self.refresh_panel()
+
+    def show_step(self, step_id: str, met: list[str], answer: str) -> None:
+        self.step_id = step_id
+        self.met = list(met)
+        self.evidence = None
+        field = self.query_one("#step-answer", Input)
+        field.value = answer
+        self.refresh_panel()
+
+    def set_evidence(self, evidence: Evidence, met: list[str]) -> None:
+        if evidence == self.evidence and met == self.met:
+            return
+        self.evidence = evidence
+        self.met = list(met)
+        self.refresh_panel()
+
+    def refresh_panel(self) -> None:
+        lang = self.lang
+        listing = Text()
+        for step in STEPS:
+            done = step.id in self.met
+            here = step.id == self.step_id
+            mark = "✓" if done else ("▶" if here else "·")
+            style = "bold #5fff5f" if done else ("bold #ffffff" if here else "#9e9e9e")
+            listing.append(f"{mark} {step.id:<7}{step.text('title', lang)}\n", style=style)
+        self.query_one("#steps-list", Static).update(listing)
+        step = get_step(self.step_id)
+        body = Text()
+        body.append(f"\n{step.id} — {step.text('title', lang)}\n", style="bold #ffd700")
+        body.append(t("steps.todo", lang), style="bold")
+        body.append(" " + step.text("todo", lang) + "\n")
+        body.append(t("steps.question", lang), style="bold")
+        body.append(" " + step.text("question", lang) + "\n")
+        body.append(t("steps.evidence", lang), style="bold")
+        body.append(" " + step.text("evidence", lang))
+        self.query_one("#step-body", Static).update(body)
+        ev = Text()
+        if step.id in self.met:
+            ev.append("\n✓ " + t("steps.met", lang) + "\n", style="bold #5fff5f")
+        elif self.evidence is not None:
+            ev.append("\n")
+        if self.evidence is not None:
+            for fact in self.evidence.found:
+                ev.append(f"  ✓ {fact}\n", style="#5fff5f")
+            for fact in self.evidence.missing:
+                ev.append(f"  … {fact}\n", style="#ffaf00")
+        self.query_one("#step-evidence", Static).update(ev)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.AnswerChanged(self.step_id, event.value))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
