@@ -603,6 +603,13 @@ class ObservatoryApp(App[int]):
     def on_steps_panel_answer_changed(self, message: StepsPanel.AnswerChanged) -> None:
         self.set_answer(message.step_id, message.answer)
 
+    def remember_answer(self, step_id: str, answer: str) -> None:
+        """Set an answer before the step's screenshot (the demo does): kept with it."""
+        self.progress.answers[step_id] = answer
+        self._save_progress()
+        if step_id == self.step_id:
+            self._show_step()
+
     def set_answer(self, step_id: str, answer: str) -> None:
         """Keep the answer with the progress and with the step's screenshots."""
         self.progress.answers[step_id] = answer
@@ -671,7 +678,8 @@ class ObservatoryApp(App[int]):
 
     def _saved(self, step: str, path: Path) -> None:
         self.saved.append(path)
-        self.notify(t("shot.saved", self.lang, file=path.name), timeout=4)
+        if self.autopilot is None:  # the demo's screenshots would pile these toasts up
+            self.notify(t("shot.saved", self.lang, file=path.name), timeout=4)
         self.timeline.add_note(self.clock(), t("steps.met_note", self.lang, step=step,
                                                file=path.name))
 

@@ -71,6 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("folder", metavar="DIR", help="the screenshots folder (with manifest.json)")
     v.add_argument("--lang", choices=LANGS, default=default_lang())
     v.add_argument("--json", action="store_true", help="the result as one JSON object")
+
+    d = sub.add_parser("demo", help="run every step unattended and write a verified bundle")
+    d.add_argument("--out", required=True, metavar="DIR", help="an empty or new folder")
+    d.add_argument("--port", type=port_number, default=DEFAULT_PORT)
+    d.add_argument("--student", default="Démo", help="name on the stamps (Démo)")
+    d.add_argument("--lang", choices=LANGS, default=default_lang())
+    d.add_argument("--pace", type=float, default=None, metavar="S",
+                   help="seconds between actions, shown in the terminal (for projecting); "
+                   "without it the demo runs headless")
+    d.add_argument("--source", choices=SOURCES, default="auto")
     return p
 
 
@@ -84,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
             from lab.netstat import run_netstat
 
             return run_netstat(args)
+        if args.command == "demo":
+            from tui.demo import run_demo
+
+            return run_demo(args)
         if args.command == "watch":
             from lab.netstat import run_watch
 

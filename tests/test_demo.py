@@ -1,0 +1,81 @@
+"""``tcp-observatory demo``: the whole lab unattended, then ``verify`` accepts the bundle."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from lab.progress import Progress, save_progress
+from lab.session import Session
+from tui.app import ObservatoryApp
+
+
+def free_port_for_tests() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+
+
+def test_demo_writes_a_bundle_that_verify_accepts(tmp_path: Path) -> None:
+    out = tmp_path / "bundle"
+    done = cli("demo", "--out", str(out), "--port", str(free_port_for_tests()), "--lang", "en",
+               "--student", "Ada Demo")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    shots = sorted(p.name.split("-2")[0] for p in out.glob("*.svg"))
+    assert shots == ["p1-q1", "p1-q2", "p1-q3", "p2-fin", "p2-q1"]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert {s["step"] for s in manifest["screenshots"]} == set(shots)
+    assert all(s["evidence"]["met"] for s in manifest["screenshots"])
+    assert all(s["answer"] for s in manifest["screenshots"])  # model answers kept with them
+    for svg in out.glob("*.svg"):  # the stamp is visible in every screenshot
+        text = svg.read_text(encoding="utf-8")
+        assert "Ada" in text and "0.1.0" in text
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "p2-fin" in report and "TIME_WAIT" in report
+    verified = cli("verify", str(out), "--lang", "en")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    # One edited byte and the grader's check fails.
+    first = sorted(out.glob("p1-q2-*.svg"))[0]
+    data = bytearray(first.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    first.write_bytes(bytes(data))
+    assert cli("verify", str(out), "--lang", "en").returncode == 1
+
+
+def test_demo_refuses_a_folder_that_holds_a_submission(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text("{}", encoding="utf-8")
+    done = cli("demo", "--out", str(tmp_path), "--port", str(free_port_for_tests()))
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+async def test_progress_resumes_after_a_restart(tmp_path: Path) -> None:
+    save_progress(tmp_path, Progress(step="p1-q3", met=["p1-q1", "p1-q2"],
+                                     answers={"p1-q3": "queued"}, student="Bea Resume"))
+    session = Session(port=0, interval=0.05, source="psutil")
+    session.bind()
+    app = ObservatoryApp(session, lang="en", clients=0, folder=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        # No name prompt: the name comes from the saved progress.
+        assert type(app.screen).__name__ != "NamePrompt"
+        assert app.student == "Bea Resume" and app.step_id == "p1-q3"
+        await pilot.press("f1")
+        panel_answer = app.query_one("#step-answer")
+        assert panel_answer.value == "queued"
+        stamp = str(app.query_one("#stamp").render())
+        assert "Bea Resume" in stamp and "p1-q3" in stamp
+        await pilot.press("ctrl+n")
+        assert app.step_id == "p2-q1"
+    # The move to the next step was saved too.
+    from lab.progress import load_progress
+
+    assert load_progress(tmp_path).step == "p2-q1"
