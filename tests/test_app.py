@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import shutil
 import socket
@@ -11,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from app_support import wait_until
 
 from lab.observe.model import Connection, RoleKind
 from lab.session import Session
@@ -19,15 +19,6 @@ from tui.app import ObservatoryApp
 SIZE = (140, 44)
 
 
-async def wait_until(pilot, predicate: Callable[[], bool], what: str, timeout: float = 10) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            rows = [(str(r.conn.local), r.conn.remote_text, r.conn.state, r.conn.role)
-                    for r in pilot.app.table.rows_by_key.values()]
-            raise AssertionError(f"timed out waiting for: {what}; table: {rows}")
-        await pilot.pause(0.05)
 
 
 def make_app(mode: str = "single", clients: int = 1, lang: str = "en",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -405,9 +406,10 @@ class ObservatoryApp(App[int]):
                 else t("app.filter_port", self.lang, port=s.port))
         self.table.border_title = t("pane.connections", self.lang, filter=filt)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        # The event's size: this handler runs before App's own, so self.size is the old one.
         for main in self.query("#main"):
-            main.set_class(self.size.width < NARROW, "-narrow")
+            main.set_class(event.size.width < NARROW, "-narrow")
 
     def _tick(self) -> None:
         self._update_stamp()

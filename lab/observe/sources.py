@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 import psutil
 
@@ -72,22 +72,22 @@ class PsutilSource:
         self._own_only = False
         self.warning: str | None = None
 
-    def _raw(self) -> list[psutil._common.sconn]:  # type: ignore[name-defined]
+    def _raw(self) -> list[tuple[Any, int | None]]:
+        """(connection, owning pid) pairs; a process's own list has no pid field."""
         if not self._own_only:
             try:
-                return list(psutil.net_connections(kind="tcp"))
+                return [(c, c.pid) for c in psutil.net_connections(kind="tcp")]
             except psutil.AccessDenied:
                 self._own_only = True
                 self.warning = "own-process-only"
         own = psutil.Process()
-        pid = own.pid
-        return [c._replace(pid=pid) for c in own.net_connections(kind="tcp")]
+        return [(c, own.pid) for c in own.net_connections(kind="tcp")]
 
     def poll(self, port: int | None) -> Snapshot:
         started = time.perf_counter()
         now = time.time()
         out: list[Connection] = []
-        for c in self._raw():
+        for c, owner in self._raw():
             if not c.laddr:
                 continue
             lport = c.laddr.port
@@ -99,7 +99,7 @@ class PsutilSource:
             remote = Endpoint.of(c.raddr.ip, c.raddr.port) if c.raddr else None
             if remote is not None and remote.is_wildcard:
                 remote = None
-            pid = c.pid if c.pid else None
+            pid = owner if owner else None
             out.append(
                 Connection(
                     local=local,

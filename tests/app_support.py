@@ -1,0 +1,32 @@
+"""Helpers for the tests that drive the Textual app with Pilot."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lab.session import Session
+from tui.app import ObservatoryApp
+
+
+def make_app(session: Session, folder: Path, **kw: Any) -> ObservatoryApp:
+    """The app with no name prompt, no automatic screenshots, and a private folder."""
+    options: dict[str, Any] = {"lang": "en", "clients": 0, "student": "Test Student",
+                               "folder": folder, "auto_capture": False, **kw}
+    return ObservatoryApp(session, **options)
+
+
+async def wait_until(pilot: Any, predicate: Callable[[], object], what: str,
+                     timeout: float = 15) -> None:
+    """Let the app run until ``predicate()`` holds; fail with ``what`` after ``timeout`` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            rows = [(str(r.conn.local), r.conn.remote_text, r.conn.state, r.conn.role)
+                    for r in pilot.app.table.rows_by_key.values()]
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}; "
+                                 f"table: {rows}")
+        await pilot.pause(0.05)

@@ -1,0 +1,306 @@
+"""What goes wrong on day one: a port already taken, the server stopped under its clients,
+an OS that refuses the connection list, a terminal shrunk to almost nothing, a server
+reachable from the whole network."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from app_support import make_app, wait_until
+from support import LOCALHOST, single_line, wait_for
+
+from lab.i18n import t
+from lab.observe.model import Endpoint
+from lab.observe.sources import PsutilSource
+from lab.server import LabServer
+from lab.session import Session
+from tui.app import ObservatoryApp
+from tui.cli import build_parser
+
+NO_TRACEBACK = "Traceback"
+
+
+
+
+def new_session(**kw: Any) -> Session:
+    kw = {"host": LOCALHOST, "port": 0, "interval": 0.05, "source": "auto", **kw}
+    session = Session(**kw)
+    session.bind()
+    return session
+
+
+
+
+def client_states(app: ObservatoryApp, number: int) -> list[str]:
+    return app.table.state_of(lambda c: c.role.client == number and not c.role.server_side
+                              and c.local.port != app.session.port)
+
+
+def listening(pid: int, port: int) -> list[str]:
+    """The local addresses of a process's LISTEN sockets on ``port``."""
+    return [c.laddr.ip for c in psutil.Process(pid).net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
+
+
+class Notes:
+    """Records what the app notifies, on top of showing it."""
+
+    def __init__(self, app: ObservatoryApp) -> None:
+        self.messages: list[str] = []
+        self._notify = app.notify
+
+        def notify(message: str, **kw: Any) -> None:
+            self.messages.append(str(message))
+            self._notify(message, **kw)
+
+        app.notify = notify  # type: ignore[method-assign]
+
+
+# -- the port is already taken -----------------------------------------------------------------
+
+
+def test_app_on_a_taken_port_says_so_in_one_sentence(lab) -> None:
+    taken = lab.server("single")
+    proc = lab.python("-m", "tui", "--port", str(taken.port), "--lang", "en")
+    code = proc.wait(20)
+    assert code != 0
+    line = single_line(proc.stderr_lines)
+    assert str(taken.port) in line and "already in use" in line
+    assert NO_TRACEBACK not in proc.stderr_text
+    assert taken.running  # the server already there is untouched
+
+
+async def test_app_restarting_its_server_on_a_port_taken_meanwhile(tmp_path: Path) -> None:
+    app = make_app(new_session(mode="threaded"), tmp_path, clients=1)
+    notes = Notes(app)
+    intruder = socket.socket()
+    try:
+        async with app.run_test(size=(140, 44)) as pilot:
+            port = app.session.port
+            await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
+            await pilot.press("f8")
+            assert not app.session.server_running
+            intruder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            intruder.bind((LOCALHOST, port))
+            intruder.listen(1)
+            await pilot.press("f8")
+            await wait_until(pilot, lambda: any("already in use" in m for m in notes.messages),
+                             "a notification that the port is taken")
+            assert not app.session.server_running and app.is_running
+            intruder.close()
+            await pilot.press("f8")
+            await wait_until(pilot, lambda: app.session.server_running, "the server restarted")
+            await pilot.press("ctrl+q")
+    finally:
+        intruder.close()
+
+
+# -- the server stops under its clients --------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["single", "threaded"])
+def test_stopping_the_server_tells_every_connected_client(lab, mode: str) -> None:
+    server = lab.server(mode)
+    port = server.port
+    clients = [lab.client(port) for _ in range(3)]
+    lab.server_events.wait("accepted", peer=clients[0].local)
+    clients[0].send("before the stop")
+    lab.server_events.wait_message("before the stop", peer=clients[0].local)
+    if mode == "threaded":
+        for c in clients:
+            lab.server_events.wait("accepted", peer=c.local)
+    # single: clients 2 and 3 wait in the accept queue; the listener's close resets them.
+    server.stop()
+    assert lab.server_events.events[-1].kind == "stopped"
+    for c in clients:
+        lab.client_events.wait("server-closed", number=c.number)
+    assert not any(t.is_alive() for t in server._threads)
+    # The port is free at once, even with the old connections still closing.
+    again = LabServer(LOCALHOST, port, mode=mode)
+    try:
+        again.start()
+        assert again.port == port
+    finally:
+        again.stop()
+
+
+async def test_app_f8_with_three_threaded_clients_leaves_them_in_close_wait(
+        tmp_path: Path) -> None:
+    app = make_app(new_session(mode="threaded"), tmp_path, clients=3)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await wait_until(pilot, lambda: all(client_states(app, n) == ["ESTABLISHED"]
+                                            for n in (1, 2, 3)), "three clients connected")
+        await pilot.press("f8")
+        assert not app.session.server_running
+        await wait_until(pilot, lambda: all(client_states(app, n) == ["CLOSE_WAIT"]
+                                            for n in (1, 2, 3)), "three clients in CLOSE_WAIT")
+        for n in (1, 2, 3):
+            card = app.clients_pane.card(n)
+            assert card is not None and card.kernel_state == "CLOSE_WAIT"
+        # Started again, it serves a new client.
+        await pilot.press("f8")
+        assert app.session.server_running
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: client_states(app, 4) == ["ESTABLISHED"], "client 4")
+        app.session.send(4, "after the restart")
+        await wait_until(pilot, lambda: any("after the restart" in x
+                                            for x in app.server_pane.lines_text),
+                         "client 4 served")
+        await pilot.press("ctrl+q")
+
+
+# -- the OS refuses the connection list --------------------------------------------------------
+
+
+@pytest.fixture
+def denied(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """psutil.net_connections refuses, as on macOS without root; returns the calls made."""
+    calls: list[str] = []
+
+    def refuse(kind: str = "inet") -> list[Any]:
+        calls.append(kind)
+        raise psutil.AccessDenied(pid=None, name=None, msg="not root")
+
+    monkeypatch.setattr(psutil, "net_connections", refuse)
+    return calls
+
+
+def test_psutil_source_falls_back_to_its_own_connections(lab, denied: list[str]) -> None:
+    server = lab.server("single")
+    client = lab.client(server.port)
+    source = PsutilSource()
+    wanted = {(server.address, None, "LISTEN"), (client.local, server.address, "ESTABLISHED"),
+              (server.address, client.local, "ESTABLISHED")}
+
+    def seen() -> set[tuple[Endpoint, Endpoint | None, str]]:
+        snap = source.poll(server.port)
+        assert snap.warning == "own-process-only" and "own process only" in snap.source
+        assert all(c.pid == psutil.Process().pid for c in snap.connections)
+        return {(c.local, c.remote, c.state) for c in snap.connections}
+
+    wait_for(lambda: wanted <= seen(), 10, message=lambda: f"own connections; saw {seen()}")
+    assert len(denied) == 1, "the refused call is not retried at every poll"
+
+
+async def test_app_warns_once_when_the_os_refuses(tmp_path: Path, denied: list[str]) -> None:
+    app = make_app(new_session(mode="threaded", source="psutil"), tmp_path, clients=1)
+    notes = Notes(app)
+    sentence = t("ns.own_only", "en")
+    async with app.run_test(size=(140, 44)) as pilot:
+        await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"],
+                         "client 1 seen in the app's own connections")
+        first = app.snapshot.time if app.snapshot else 0.0
+        await wait_until(pilot, lambda: app.snapshot is not None and
+                         app.snapshot.time > first + 0.5, "ten more polls")
+        assert notes.messages.count(sentence) == 1, notes.messages
+        assert app.is_running
+        await pilot.press("ctrl+q")
+
+
+def test_netstat_says_once_that_it_sees_only_its_own(lab, denied: list[str], capsys) -> None:
+    from lab.netstat import run_netstat
+
+    server = lab.server("single")
+    args = build_parser().parse_args(["netstat", "--source", "psutil", "--port",
+                                      str(server.port), "--lang", "en"])
+    assert run_netstat(args) == 0
+    out, err = capsys.readouterr()
+    assert err.count(t("ns.own_only", "en")) == 1
+    assert single_line(err.splitlines()) == t("ns.own_only", "en")
+    assert f"{server.address}" in out and "LISTEN" in out
+
+
+# -- the terminal shrinks ----------------------------------------------------------------------
+
+
+async def test_terminal_shrunk_to_almost_nothing(tmp_path: Path) -> None:
+    app = make_app(new_session(mode="threaded"), tmp_path, clients=2)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await wait_until(pilot, lambda: client_states(app, 2) == ["ESTABLISHED"], "connected")
+        for n, size in enumerate([(80, 24), (40, 10), (20, 5), (1, 1)], start=1):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            assert app.size == size
+            # Still alive and working: a message, pause and resume, every view, presentation.
+            app.session.send(1, f"at {size[0]}x{size[1]}")
+            await wait_until(pilot, lambda s=size: any(f"at {s[0]}x{s[1]}" in x
+                                                       for x in app.server_pane.lines_text),
+                             f"the message at {size}")
+            keys = ("f7", "f7", "f9", "f9", "f9", "f10", "f10") if size == (20, 5) \
+                else ("f7", "f7")
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert app.is_running and not app.paused, size
+            assert app.query_one("#main").has_class("-narrow"), size  # stacked panes
+            assert len(app.table.rows_by_key) >= n
+        await pilot.resize_terminal(140, 44)
+        await pilot.pause()
+        assert not app.query_one("#main").has_class("-narrow")
+        await pilot.press("ctrl+q")
+
+
+# -- reachable from the network ----------------------------------------------------------------
+
+
+def test_servers_listen_on_loopback_unless_asked(lab) -> None:
+    me = psutil.Process().pid
+    server = LabServer(port=0)
+    try:
+        server.start()
+        assert listening(me, server.port) == ["127.0.0.1"]
+    finally:
+        server.stop()
+    session = Session(port=0, source="psutil")
+    try:
+        session.bind()
+        assert listening(me, session.port) == ["127.0.0.1"]
+    finally:
+        session.shutdown()
+    assert build_parser().parse_args([]).host == "127.0.0.1"
+    proc = lab.python("-m", "lab.server", "--port", "0", "--lang", "en")
+    first = proc.expect(lambda line: line.strip() != "", what="the start line")
+    port = int(first.split("127.0.0.1:")[1].split()[0].rstrip(",;:)"))
+    assert listening(proc.popen.pid, port) == ["127.0.0.1"]
+    proc.interrupt()
+    assert proc.wait() == 0
+    assert proc.stderr_lines == []  # no warning on loopback
+
+
+def test_lab_server_on_every_address_warns(lab) -> None:
+    proc = lab.python("-m", "lab.server", "--host", "0.0.0.0", "--port", "0", "--lang", "en")
+    first = proc.expect(lambda line: line.strip() != "", what="the start line")
+    port = int(first.split("0.0.0.0:")[1].split()[0].rstrip(",;:)"))
+    wait_for(lambda: proc.stderr_lines, 10, message="a warning on stderr")
+    warning = single_line(proc.stderr_lines)
+    assert "0.0.0.0" in warning and "other machines" in warning
+    assert listening(proc.popen.pid, port) == ["0.0.0.0"]
+    proc.interrupt()
+    assert proc.wait() == 0
+    assert NO_TRACEBACK not in proc.stderr_text
+
+
+def server_info(app: ObservatoryApp) -> str:
+    from textual.widgets import Static
+
+    return str(app.query_one("#server-info", Static).content)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", LOCALHOST])
+async def test_app_warns_on_screen_when_listening_on_every_address(
+        tmp_path: Path, host: str) -> None:
+    app = make_app(new_session(host=host, mode="threaded"), tmp_path, clients=1)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
+        warning = "⚠ " + t("warn.exposed", "en", addr=app.session.server.address)
+        await pilot.pause()
+        svg = app.export_screenshot()
+        if host == "0.0.0.0":
+            assert warning in server_info(app)
+            assert "⚠" in svg
+        else:
+            assert "⚠" not in server_info(app)
+        await pilot.press("ctrl+q")

@@ -1,0 +1,241 @@
+"""A classroom's worth of load: many clients at once, a cap on client threads, a busy table.
+
+Clients are connected a few at a time (never more in flight than the threaded server's
+backlog of 5): a burst of 100 SYNs overflows any small accept queue, and the kernel then
+drops handshakes (with syncookies the client even believes it is connected while the server
+knows nothing of it until it sends). Once connected, all of them are held and all send at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import socket
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from app_support import make_app, wait_until
+from support import LOCALHOST, wait_for
+
+from lab.client import LabClient
+from lab.observe.model import Endpoint
+from lab.session import Session
+
+CLIENTS = 100
+MESSAGES = 50
+IN_FLIGHT = 4  # connects at a time: below the threaded server's accept queue (backlog 5)
+
+
+def message(client: int, n: int) -> str:
+    return f"c{client:03d}-m{n:03d}"
+
+
+def expected(client: int) -> list[str]:
+    return [message(client, n) for n in range(MESSAGES)] + ["Fin"]
+
+
+def accepted(lab, peer: Endpoint | None) -> None:
+    lab.server_events.wait("accepted", peer=peer)
+
+
+def check_every_message_once_in_order(lab, peers: dict[int, Endpoint]) -> None:
+    """Every client's messages arrived exactly once, in order, none lost, none merged."""
+    by_peer: dict[Endpoint, list[str]] = {p: [] for p in peers.values()}
+    for e in lab.server_events.of("message"):
+        assert e.peer in by_peer, f"message from an unknown peer {e.peer}: {e.text!r}"
+        by_peer[e.peer].append(e.text)
+    wrong = {i: by_peer[p] for i, p in peers.items() if by_peer[p] != expected(i)}
+    assert not wrong, f"{len(wrong)} clients got a wrong sequence, e.g. {next(iter(wrong.items()))}"
+    assert len(lab.server_events.of("message")) == CLIENTS * (MESSAGES + 1)
+
+
+def test_threaded_server_holds_100_lab_clients_sending_50_messages_each(lab) -> None:
+    server = lab.server("threaded")
+
+    def connect(i: int) -> LabClient:
+        # Numbered by message prefix (the fixture's own numbering follows creation order).
+        client = LabClient(LOCALHOST, server.port, number=i, registry=lab.registry,
+                           on_event=lab.client_events)
+        lab._clients.append(client)  # closed by the fixture whatever happens
+        client.connect(timeout=10)
+        accepted(lab, client.local)
+        return client
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(IN_FLIGHT) as pool:
+        connected = list(pool.map(connect, range(CLIENTS)))
+    # All 100 are held at once, each by its own server thread.
+    assert len(lab.server_events.of("accepted")) == CLIENTS
+    assert server._active == CLIENTS
+    peers = {c.number: c.local for c in connected}
+    assert len(set(peers.values())) == CLIENTS
+
+    def send_all(client: LabClient) -> None:
+        for n in range(MESSAGES):
+            assert client.send(message(client.number, n))
+        assert client.send("Fin")
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(send_all, connected))
+    wait_for(lambda: len(lab.server_events.of("closed")) == CLIENTS, 30,
+             message=lambda: f"every client closed; {len(lab.server_events.of('closed'))} so far")
+    elapsed = time.monotonic() - started
+    check_every_message_once_in_order(lab, peers)
+    assert len(lab.server_events.of("fin")) == CLIENTS
+    assert not lab.server_events.of("reset") and not lab.server_events.of("eof")
+    assert not lab.client_events.of("error")
+    wait_for(lambda: server._active == 0, 10, message="every client thread to end")
+    print(f"\n{CLIENTS} LabClients x {MESSAGES} messages: {elapsed:.2f} s")
+
+
+def test_threaded_server_100_raw_sockets_lines_grouped_any_way(lab) -> None:
+    """Raw sockets, as the kernel may group bytes: several lines per send, none split."""
+    server = lab.server("threaded")
+    socks: dict[int, socket.socket] = {}
+
+    def connect(i: int) -> socket.socket:
+        sock = socket.create_connection((LOCALHOST, server.port), timeout=10)
+        lab.keep(sock)
+        socks[i] = sock
+        accepted(lab, Endpoint.of(*sock.getsockname()[:2]))
+        return sock
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(IN_FLIGHT) as pool:
+        list(pool.map(connect, range(CLIENTS)))
+    peers = {i: Endpoint.of(*s.getsockname()[:2]) for i, s in socks.items()}
+    assert server._active == CLIENTS
+
+    def send_all(i: int) -> None:
+        rng = random.Random(i)
+        lines = [(text + "\n").encode() for text in expected(i)]
+        while lines:
+            take = rng.randint(1, 7)
+            socks[i].sendall(b"".join(lines[:take]))
+            lines = lines[take:]
+        socks[i].close()
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(send_all, range(CLIENTS)))
+    wait_for(lambda: len(lab.server_events.of("closed")) == CLIENTS, 30,
+             message=lambda: f"every client closed; {len(lab.server_events.of('closed'))} so far")
+    elapsed = time.monotonic() - started
+    check_every_message_once_in_order(lab, peers)
+    print(f"\n{CLIENTS} raw sockets x {MESSAGES} messages: {elapsed:.2f} s")
+
+
+# -- the cap on client threads ---------------------------------------------------------------
+
+
+def test_max_clients_refuses_the_fourth_and_serves_the_others(lab) -> None:
+    server = lab.server("threaded", max_clients=3)
+    first = [lab.client(server.port) for _ in range(3)]
+    for c in first:
+        accepted(lab, c.local)
+    fourth = lab.client(server.port)  # the kernel completes the handshake; the server refuses
+    refused = lab.server_events.wait("refused", peer=fourth.local)
+    assert refused.text == "3"  # the limit, for the display to name
+    assert not lab.server_events.of("accepted", peer=fourth.local)
+    lab.client_events.wait("server-closed", number=fourth.number)
+    # The three others are still served.
+    for c in first:
+        assert c.send(f"still here {c.number}")
+    for c in first:
+        lab.server_events.wait_message(f"still here {c.number}", peer=c.local)
+    # One leaves: its slot is free again for a newcomer.
+    first[0].send("Fin")
+    lab.server_events.wait("closed", peer=first[0].local)
+    wait_for(lambda: server._active == 2, 10, message="the slot to be released")
+    fifth = lab.client(server.port)
+    accepted(lab, fifth.local)
+    fifth.send("welcome")
+    lab.server_events.wait_message("welcome", peer=fifth.local)
+    assert len(lab.server_events.of("refused")) == 1
+
+
+def test_lab_server_command_says_when_the_cap_is_reached(lab) -> None:
+    proc = lab.python("-m", "lab.server", "--threaded", "--max-clients", "2", "--port", "0",
+                      "--lang", "en")
+    first = proc.expect(lambda line: line.strip() != "", what="the start line")
+    port = int(first.split("127.0.0.1:")[1].split()[0].rstrip(",;:)"))
+    kept = [lab.client(port) for _ in range(2)]
+    for c in kept:
+        proc.expect_text(f"Connection from {c.local}")
+    third = lab.client(port)
+    line = proc.expect_text("refused")
+    assert line == f"Limit of 2 clients reached: {third.local} refused (--max-clients)"
+    kept[0].send("after the refusal")
+    proc.expect_text(f"{kept[0].local} said: after the refusal")
+    proc.interrupt()
+    assert proc.wait() == 0
+    assert "Traceback" not in proc.stderr_text
+
+
+# -- the app with a full table ---------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def closing_all(socks: list[socket.socket]) -> Iterator[list[socket.socket]]:
+    try:
+        yield socks
+    finally:
+        for s in socks:
+            with contextlib.suppress(OSError):
+                s.close()
+
+
+
+
+
+
+async def test_app_stays_responsive_with_a_hundred_connections(tmp_path: Path) -> None:
+    count = 120
+    session = Session(host=LOCALHOST, port=0, mode="threaded", interval=0.05, source="auto")
+    session.bind()
+    app = make_app(session, tmp_path)
+    socks: list[socket.socket] = []
+
+    def open_all(port: int) -> None:
+        def one(_: int) -> None:
+            sock = socket.create_connection((LOCALHOST, port), timeout=10)
+            socks.append(sock)
+            peer = Endpoint.of(*sock.getsockname()[:2])
+            wait_for(lambda: peer in session.registry.copy()[1], 10,
+                     message=f"{peer} accepted")
+
+        with ThreadPoolExecutor(IN_FLIGHT) as pool:
+            list(pool.map(one, range(count)))
+
+    with closing_all(socks):
+        async with app.run_test(size=(140, 44)) as pilot:
+            port = app.session.port
+            await asyncio.to_thread(open_all, port)
+            rows = 1 + 2 * count  # the listener, and both ends of every connection
+            await wait_until(pilot, lambda: len(app.table.state_of(lambda c: True)) >= rows,
+                             f"{rows} rows in the table")
+            assert app.table.row_count >= rows
+            # Keys are still handled promptly while the table holds them all and keeps polling.
+            handled: list[float] = []
+            toggle = app.action_toggle_pause
+
+            def timed_toggle() -> None:
+                handled.append(time.monotonic())
+                toggle()
+
+            app.action_toggle_pause = timed_toggle  # type: ignore[method-assign]
+            for expect_paused in (True, False):
+                started = time.monotonic()
+                await asyncio.wait_for(pilot.press("f7"), timeout=10)
+                await wait_until(pilot, lambda p=expect_paused: app.paused is p, "F7 handled", 5)
+                assert handled and handled[-1] - started < 5
+                print(f"\nF7 with {len(app.table.rows_by_key)} rows handled after "
+                      f"{(handled[-1] - started) * 1000:.0f} ms")
+            # And the table keeps following the kernel: a few connections end.
+            for sock in socks[:5]:
+                sock.close()
+            await wait_until(pilot, lambda: len(app.table.state_of(
+                lambda c: c.state == "TIME_WAIT")) >= 5, "five clients in TIME_WAIT")
+            await pilot.press("ctrl+q")
