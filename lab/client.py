@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from lab.errors import LabError, connect_error
 from lab.framing import is_fin
+from lab.i18n import current_language, t
 from lab.observe.model import Endpoint
 from lab.observe.roles import Registry
 
@@ -88,10 +89,8 @@ class LabClient:
             raise self.error
         if not finished or self.local is None:
             self.close()
-            raise LabError(
-                f"Connecting to {self.host}:{self.port} is taking too long: the server's "
-                f"accept queue is probably full (SYN_SENT)."
-            )
+            raise LabError(t("err.connect_slow", current_language(), host=self.host,
+                             port=self.port))
         return self.local
 
     def send(self, text: str) -> bool:
@@ -163,7 +162,8 @@ class LabClient:
         try:
             infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
-            return self._fail(LabError(f"Unknown host {self.host!r} ({exc.strerror})."))
+            return self._fail(LabError(t("err.unknown_host", current_language(),
+                                         host=repr(self.host), reason=exc.strerror)))
         family, _, _, _, addr = infos[0]
         sock = socket.socket(family, socket.SOCK_STREAM)
         self._sock = sock

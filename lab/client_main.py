@@ -7,7 +7,7 @@ import sys
 from lab.client import ClientEvent, LabClient
 from lab.errors import LabError
 from lab.framing import is_fin
-from lab.i18n import LANGS, default_lang, t
+from lab.i18n import LANGS, default_lang, set_language, t
 from lab.text import printable
 from lab.util import ClearParser, port_number, utf8_stdio
 
@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="give up connecting after this many seconds (default: as the OS does)")
     args = p.parse_args(argv)
     lang = args.lang
+    set_language(lang)
     addr = f"{args.host}:{args.port}"
 
     def show(e: ClientEvent) -> None:

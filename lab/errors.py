@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import sys
 
+from lab.i18n import current_language, t
+
 
 class LabError(Exception):
     """An error to show as one sentence, with a non-zero exit, never as a traceback."""
@@ -14,37 +16,27 @@ class LabError(Exception):
 
 def bind_error(exc: OSError, host: str, port: int) -> LabError:
     """Translate an OSError from bind()/listen() into a sentence a student can act on."""
+    lang = current_language()
     where = f"{host}:{port}"
     code = exc.errno
     win = getattr(exc, "winerror", None)
     if code == errno.EADDRINUSE or win == 10048:
-        return LabError(
-            f"Port {port} is already in use on {host}: another server (maybe another copy of "
-            f"this lab) is listening there; stop it or choose another port with --port."
-        )
+        return LabError(t("err.port_in_use", lang, port=port, host=host))
     if code in (errno.EACCES, errno.EPERM):
-        return LabError(
-            f"Permission denied to listen on {where}: ports below 1024 need administrator "
-            f"rights; choose a port above 1024 with --port."
-        )
+        return LabError(t("err.permission", lang, where=where))
     if code in (errno.EADDRNOTAVAIL, getattr(errno, "WSAEADDRNOTAVAIL", -1)) or win == 10049:
-        return LabError(
-            f"Cannot listen on {where}: this machine has no such address; use 127.0.0.1 "
-            f"or one of its own addresses with --host."
-        )
-    return LabError(f"Cannot listen on {where}: {exc.strerror or exc}.")
+        return LabError(t("err.no_address", lang, where=where))
+    return LabError(t("err.listen", lang, where=where, reason=exc.strerror or exc))
 
 
 def connect_error(exc: OSError, host: str, port: int) -> LabError:
+    lang = current_language()
     code = exc.errno
     if code == errno.ECONNREFUSED or getattr(exc, "winerror", None) == 10061:
-        return LabError(
-            f"Nobody is listening on {host}:{port}: start the server first "
-            f"(python -m lab.server --port {port})."
-        )
+        return LabError(t("err.refused", lang, host=host, port=port))
     if isinstance(exc, TimeoutError) or code == errno.ETIMEDOUT:
-        return LabError(f"Connecting to {host}:{port} timed out: is the server's queue full?")
-    return LabError(f"Cannot connect to {host}:{port}: {exc.strerror or exc}.")
+        return LabError(t("err.connect_timeout", lang, host=host, port=port))
+    return LabError(t("err.connect", lang, host=host, port=port, reason=exc.strerror or exc))
 
 
 def die(message: str, code: int = 1) -> None:

@@ -12,6 +12,19 @@ LANGS = ("fr", "en")
 
 # key -> (French, English)
 MESSAGES: dict[str, tuple[str, str]] = {
+    # --- errors a user can cause ----------------------------------------------------------
+    "err.port_in_use": ("Le port {port} est déjà utilisé sur {host} : un autre serveur (peut-être une autre copie du TP) y écoute ; arrêtez-le ou choisissez un autre port avec --port.", "Port {port} is already in use on {host}: another server (maybe another copy of this lab) is listening there; stop it or choose another port with --port."),
+    "err.permission": ("Permission refusée pour écouter sur {where} : les ports sous 1024 demandent les droits administrateur ; choisissez un port au-dessus de 1024 avec --port.", "Permission denied to listen on {where}: ports below 1024 need administrator rights; choose a port above 1024 with --port."),
+    "err.no_address": ("Impossible d'écouter sur {where} : cette machine n'a pas cette adresse ; utilisez 127.0.0.1 ou l'une de ses adresses avec --host.", "Cannot listen on {where}: this machine has no such address; use 127.0.0.1 or one of its own addresses with --host."),
+    "err.listen": ("Impossible d'écouter sur {where} : {reason}.", "Cannot listen on {where}: {reason}."),
+    "err.unknown_address": ("Impossible d'écouter sur {host} : adresse inconnue ({reason}).", "Cannot listen on {host}: unknown address ({reason})."),
+    "err.refused": ("Personne n'écoute sur {host}:{port} : lancez d'abord le serveur (python -m lab.server --port {port}).", "Nobody is listening on {host}:{port}: start the server first (python -m lab.server --port {port})."),
+    "err.connect_timeout": ("La connexion à {host}:{port} a expiré : la file d'attente du serveur est-elle pleine ?", "Connecting to {host}:{port} timed out: is the server's queue full?"),
+    "err.connect": ("Impossible de se connecter à {host}:{port} : {reason}.", "Cannot connect to {host}:{port}: {reason}."),
+    "err.unknown_host": ("Hôte inconnu {host} ({reason}).", "Unknown host {host} ({reason})."),
+    "err.connect_slow": ("La connexion à {host}:{port} prend trop de temps : la file d'attente d'accept() du serveur est sans doute pleine (SYN_SENT).", "Connecting to {host}:{port} is taking too long: the server's accept queue is probably full (SYN_SENT)."),
+    "err.mode": ("Mode de serveur inconnu {mode} : choisissez single ou threaded.", "Unknown server mode {mode}: choose single or threaded."),
+    "err.no_source": ("La source de connexions {source} n'est pas disponible ici ({reason}) ; utilisez --source psutil.", "The {source} connection source is not available here ({reason}); use --source psutil."),
     # --- server --------------------------------------------------------------------------
     "srv.listening": (
         "Lancement serveur : {addr}, mode {mode}, file d'attente {backlog}",
@@ -463,6 +476,20 @@ def default_lang() -> str:
     except ValueError:
         code = ""
     return "fr" if code.lower().startswith(("fr", "french")) else "en"
+
+
+_language: list[str] = []  # set by the command lines from --lang; else the system locale
+
+
+def set_language(lang: str) -> None:
+    """The language of messages made where no ``lang`` is at hand (errors from sockets)."""
+    _language[:] = [lang if lang in LANGS else "en"]
+
+
+def current_language() -> str:
+    if not _language:
+        _language.append(default_lang())
+    return _language[0]
 
 
 def t(key: str, lang: str, /, **values: object) -> str:

@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 
-from lab.i18n import t
+from lab.i18n import current_language, t
 from lab.observe.model import Connection, Snapshot, Transition
 from lab.observe.observer import Observer
 from lab.observe.roles import classify, describe_role
@@ -20,8 +20,8 @@ def _source(kind: str) -> Source:
     try:
         return open_source(kind)
     except (ImportError, OSError) as exc:
-        raise SystemExit(_fail(f"The {kind} source is not available here ({exc}); use --source "
-                               "psutil.")) from None
+        raise SystemExit(_fail(t("err.no_source", current_language(), source=kind,
+                                 reason=exc))) from None
 
 
 def _fail(message: str) -> int:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from lab.errors import LabError, bind_error
 from lab.framing import IDLE_FLUSH, Framer, is_fin
+from lab.i18n import current_language, t
 from lab.observe.model import Endpoint
 from lab.observe.roles import Registry
 
@@ -78,7 +79,8 @@ def make_listener(host: str, port: int, backlog: int) -> socket.socket:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        raise LabError(f"Cannot listen on {host}: unknown address ({exc.strerror}).") from None
+        raise LabError(t("err.unknown_address", current_language(), host=host,
+                         reason=exc.strerror)) from None
     family, _, _, _, addr = infos[0]
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -110,7 +112,7 @@ class LabServer:
         registry: Registry | None = None,
     ) -> None:
         if mode not in MODES:
-            raise LabError(f"Unknown server mode {mode!r}: choose single or threaded.")
+            raise LabError(t("err.mode", current_language(), mode=repr(mode)))
         self.host = host
         self.port = port
         self.mode = mode
@@ -157,9 +159,9 @@ class LabServer:
         address = self.bind()
         self._started = True
         self._emit("listening", text=str(self.backlog))
-        t = threading.Thread(target=self._accept_loop, name="server-accept", daemon=True)
-        self._threads.append(t)
-        t.start()
+        accept = threading.Thread(target=self._accept_loop, name="server-accept", daemon=True)
+        self._threads.append(accept)
+        accept.start()
         return address
 
     def stop(self, timeout: float = 2.0) -> None:
@@ -175,9 +177,9 @@ class LabServer:
                 c.shutdown(socket.SHUT_RDWR)
         with self._lock:
             threads = list(self._threads)
-        for t in threads:
-            if t is not threading.current_thread():
-                t.join(timeout)
+        for thread in threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout)
         with self._lock:
             for c in list(self._conns):
                 _close(c)
@@ -256,14 +258,14 @@ class LabServer:
                 name = f"thread-{serial}"
                 self._track(conn, peer, name)
                 self._emit("accepted", peer=peer, serial=serial, thread=name)
-                t = threading.Thread(
+                worker = threading.Thread(
                     target=self._client_thread, args=(conn, peer, name, serial), name=name,
                     daemon=True,
                 )
                 with self._lock:
                     self._threads = [x for x in self._threads if x.is_alive()]
-                    self._threads.append(t)
-                t.start()
+                    self._threads.append(worker)
+                worker.start()
 
     def _track(self, conn: socket.socket, peer: Endpoint, thread: str) -> None:
         with self._lock:

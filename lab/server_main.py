@@ -8,7 +8,7 @@ import sys
 import threading
 
 from lab.errors import LabError
-from lab.i18n import LANGS, default_lang, t
+from lab.i18n import LANGS, default_lang, set_language, t
 from lab.server import DEFAULT_MAX_CLIENTS, DEFAULT_PORT, SINGLE, THREADED, LabServer, ServerEvent
 from lab.text import printable
 from lab.util import ClearParser, is_loopback, port_number, positive_int, utf8_stdio
@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     utf8_stdio()
     args = build_parser().parse_args(argv)
     lang = args.lang
+    set_language(lang)
     done = threading.Event()
 
     def show(e: ServerEvent) -> None:

@@ -146,4 +146,5 @@ async def play_scene(pilot: Any) -> None:
     app.apply(second, transitions)
     clock[0] = T0 + 10.5
     app.table.tick()
+    app._update_stamp()  # the stamp shows the scene's final time, whatever the timer did
     await pilot.pause()

@@ -49,6 +49,10 @@ async def type_line(pilot, text: str) -> None:
     await pilot.press("enter")
 
 
+def on_port(c: Connection, port: int) -> bool:
+    return c.local.port == port or (c.remote is not None and c.remote.port == port)
+
+
 def port_is_free(port: int) -> bool:
     s = socket.socket()
     try:
@@ -167,7 +171,9 @@ async def test_filter_toggles_between_port_and_all() -> None:
         async with app.run_test(size=SIZE) as pilot:
             port = app.session.port
             await wait_until(pilot, lambda: bool(app.table.rows_by_key), "listener row")
-            assert all(r.conn.local.port == port for r in app.table.rows_by_key.values())
+            # The lab-port filter keeps sockets whose local OR remote port is the lab port
+            # (an old TIME_WAIT of another test may have used this number as its peer).
+            assert all(on_port(r.conn, port) for r in app.table.rows_by_key.values())
             await pilot.press("f6")
             await wait_until(pilot, lambda: any(r.conn.local.port == other_port
                                                 for r in app.table.rows_by_key.values()),
@@ -175,7 +181,7 @@ async def test_filter_toggles_between_port_and_all() -> None:
             assert "all connections" in str(app.table.border_title)
             await pilot.press("f6")
             await wait_until(pilot, lambda: all(
-                r.conn.local.port == port or r.gone_at is not None
+                on_port(r.conn, port) or r.gone_at is not None
                 for r in app.table.rows_by_key.values()), "back to the lab port")
             # A change of filter is not a change of state: no CLOSED transitions for it.
             assert not any(str(other_port) in x and "CLOSED" in x

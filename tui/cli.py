@@ -10,7 +10,7 @@ import sys
 
 from lab import __version__
 from lab.errors import LabError
-from lab.i18n import LANGS, default_lang
+from lab.i18n import LANGS, default_lang, set_language
 from lab.server import DEFAULT_MAX_CLIENTS, DEFAULT_PORT, MODES
 from lab.util import ClearParser, interval, non_negative_int, port_number, positive_int, utf8_stdio
 
@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     utf8_stdio()
     parser = build_parser()
     args = parser.parse_args(argv)
+    set_language(args.lang)
     # ClearParser makes subparsers err in one line too.
     try:
         if args.command == "netstat":

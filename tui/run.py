@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from lab.errors import LabError
+from lab.i18n import t
 from lab.session import Session
 
 
@@ -16,8 +17,7 @@ def build_session(args: argparse.Namespace) -> Session:
             source=args.source, max_clients=args.max_clients,
         )
     except (ImportError, OSError) as exc:
-        raise LabError(f"The {args.source} connection source is not available here ({exc}); "
-                       f"use --source psutil.") from None
+        raise LabError(t("err.no_source", args.lang, source=args.source, reason=exc)) from None
     session.bind()  # a taken port fails here, before the terminal is taken over
     return session
 
