@@ -623,10 +623,16 @@ def format_verify(result: VerifyResult, lang: str) -> str:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    """``tcp-observatory verify DIR``: 0 accepted, 1 rejected, 2 not a usable folder."""
+    """``tcp-observatory verify DIR [DIR...]``: 0 accepted, 1 rejected, 2 not a usable folder.
+
+    With several folders (a grader's whole class), one line per submission, then a count.
+    """
     lang = getattr(args, "lang", "fr")
+    folders = args.folder if isinstance(args.folder, list) else [args.folder]
+    if len(folders) > 1:
+        return _verify_many(folders, lang, getattr(args, "json", False))
     try:
-        result = verify(args.folder, lang)
+        result = verify(folders[0], lang)
     except LabError as exc:
         print(exc, file=sys.stderr, flush=True)
         return 2
@@ -635,6 +641,33 @@ def run_verify(args: argparse.Namespace) -> int:
     else:
         print(format_verify(result, lang), flush=True)
     return 0 if result.ok else 1
+
+
+def _verify_many(folders: Sequence[str], lang: str, as_json: bool) -> int:
+    worst = 0
+    accepted = 0
+    out: list[dict[str, Any]] = []
+    for folder in folders:
+        try:
+            result = verify(folder, lang)
+        except LabError as exc:
+            worst = 2
+            out.append({"folder": str(folder), "ok": False, "error": str(exc)})
+            if not as_json:
+                print(f"{folder}\t-\t{exc}", flush=True)
+            continue
+        accepted += result.ok
+        worst = max(worst, 0 if result.ok else 1)
+        if as_json:
+            out.append(result.to_json())
+        else:
+            student = printable(str(result.manifest.get("student") or "?"), 60)
+            print(f"{folder}\t{student}\t{verdict(result, lang)}", flush=True)
+    if as_json:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+    else:
+        print(t("verify.many", lang, ok=accepted, n=len(folders)), flush=True)
+    return worst
 
 
 # -- report --------------------------------------------------------------------------------------

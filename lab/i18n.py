@@ -434,6 +434,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ACCEPTED: all {n} steps are present, intact, proven and stamped.",
     ),
     "verify.failed": ("REFUSÉ : {why}.", "REJECTED: {why}."),
+    "verify.many": ("{ok} remise(s) valide(s) sur {n}.", "{ok} of {n} submission(s) accepted."),
     "verify.why.missing": ("{n} étape(s) sans capture", "{n} step(s) without a screenshot"),
     "verify.why.tampered": (
         "{n} étape(s) avec un fichier modifié ou manquant",

@@ -79,3 +79,38 @@ async def test_progress_resumes_after_a_restart(tmp_path: Path) -> None:
     from lab.progress import load_progress
 
     assert load_progress(tmp_path).step == "p2-q1"
+
+
+def test_verify_many_submissions_gives_one_line_each(tmp_path: Path) -> None:
+    good = tmp_path / "alice"
+    done = cli("demo", "--out", str(good), "--port", str(free_port_for_tests()), "--lang", "en",
+               "--student", "Alice")
+    assert done.returncode == 0, done.stderr
+    empty = tmp_path / "bob"
+    empty.mkdir()
+    result = cli("verify", str(good), str(empty), "--lang", "en")
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith(str(good)) and "ACCEPTED" in lines[0] and "Alice" in lines[0]
+    assert lines[1].startswith(str(empty))
+    assert lines[-1] == "1 of 2 submission(s) accepted."
+    assert result.returncode == 2  # a folder that is not a submission at all
+
+
+async def test_unwritable_screenshots_folder_is_one_clear_message(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be", encoding="utf-8")
+    session = Session(port=0, interval=0.05, source="psutil")
+    session.bind()
+    app = ObservatoryApp(session, lang="en", clients=0, folder=blocker, student="Cy",
+                         auto_capture=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+s")
+        for _ in range(100):
+            if app._notifications:
+                break
+            await pilot.pause(0.05)
+        messages = [n.message for n in app._notifications]
+        assert any("not-a-folder" in m for m in messages), messages
+        assert app.is_running and not app.saved
+    assert blocker.read_text(encoding="utf-8") == "a file where the folder should be"
+    assert list(tmp_path.iterdir()) == [blocker]  # nothing half-written beside it

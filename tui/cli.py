@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("verify", help="check a screenshots folder: every step present, "
                        "untouched, stamped and showing its evidence")
-    v.add_argument("folder", metavar="DIR", help="the screenshots folder (with manifest.json)")
+    v.add_argument("folder", metavar="DIR", nargs="+",
+                   help="a screenshots folder (with manifest.json); several: one line each")
     v.add_argument("--lang", choices=LANGS, default=default_lang())
     v.add_argument("--json", action="store_true", help="the result as one JSON object")
 
