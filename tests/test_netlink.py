@@ -14,8 +14,9 @@ from typing import TypeVar
 
 import psutil
 import pytest
+from support import ss_rows
 
-from lab.observe.model import Connection, Endpoint, Snapshot, state_name
+from lab.observe.model import Connection, Endpoint, Snapshot
 from lab.observe.sources import PsutilSource, open_source
 
 
@@ -231,26 +232,8 @@ def test_agrees_with_psutil(source: NetlinkSource, socks: Sockets) -> None:
 
 
 def _ss_triples(port: int) -> set[tuple[Endpoint, Endpoint | None, str]]:
-    out = subprocess.run(
-        ["ss", "-tanH", f"( sport = :{port} or dport = :{port} )"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=10,
-    ).stdout
-
-    def endpoint(text: str) -> Endpoint | None:
-        host, _, p = text.rpartition(":")
-        if p == "*":
-            return None
-        return Endpoint.of(host.strip("[]"), int(p))
-
-    rows = set()
-    for line in out.splitlines():
-        state, _recv_q, _send_q, local, peer = line.split()[:5]
-        loc = endpoint(local)
-        assert loc is not None
-        rows.add((loc, endpoint(peer), state_name(state)))
+    rows = ss_rows(port)
+    assert rows is not None  # the caller skips when ss is missing
     return rows
 
 
