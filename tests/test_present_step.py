@@ -82,3 +82,25 @@ async def test_views_cycle_and_follow_the_step_through() -> None:
         assert "client 1" in str(ladder.border_title)
         await pilot.press("f9")
         assert app.view == "connections"
+
+
+async def test_keyboard_sort_by_state_and_back_to_the_lab_order() -> None:
+    app = make_scene_app("en")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await play_scene(pilot)
+        app.table.focus()
+
+        def column(name: str) -> list[str]:
+            i = app.table.shown.index(name)
+            return [app.table.get_row_at(r)[i].plain for r in range(app.table.row_count)]
+
+        lab_order = column("role")
+        assert lab_order[0] == "server (listening)"
+        for _ in range(app.table.shown.index("state") + 1):
+            await pilot.press("s")
+        assert column("state") == sorted(column("state"))
+        await pilot.press("S")
+        assert column("state") == sorted(column("state"), reverse=True)
+        for _ in range(len(app.table.shown) - app.table.shown.index("state")):
+            await pilot.press("s")
+        assert column("role") == lab_order

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 
 from lab.i18n import t
@@ -62,6 +63,13 @@ class _Row:
 
 
 class ConnectionsTable(DataTable[Text]):
+    # Sorting without a mouse (a projector's keyboard): s cycles the column, the lab's
+    # own order first; a second press on the same column is not needed to reverse: S does.
+    BINDINGS = [
+        Binding("s", "cycle_sort", "Sort", show=False),
+        Binding("S", "reverse_sort", "Reverse", show=False),
+    ]
+
     def __init__(
         self,
         lang: str,
@@ -238,6 +246,16 @@ class ConnectionsTable(DataTable[Text]):
             self._sort_reverse = not self._sort_reverse
         else:
             self._sort_column, self._sort_reverse = column, False
+        self.resort()
+
+    def action_cycle_sort(self) -> None:
+        order: list[str | None] = [None, *self.shown]
+        at = order.index(self._sort_column) if self._sort_column in order else 0
+        self._sort_column, self._sort_reverse = order[(at + 1) % len(order)], False
+        self.resort()
+
+    def action_reverse_sort(self) -> None:
+        self._sort_reverse = not self._sort_reverse
         self.resort()
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
