@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import events
@@ -44,6 +43,7 @@ from lab.steps import STEP_IDS, Evidence, check_evidence, message_of, run_setup
 from lab.steps import Message as Message_
 from lab.text import printable
 from lab.util import is_loopback
+from tui.bounded import keep
 from tui.widgets.banner import Banner
 from tui.widgets.clients import ClientCard, ClientsPane
 from tui.widgets.connections import COLUMNS, PRESENT_COLUMNS, ConnectionsTable
@@ -76,7 +76,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
 # Shown (and active) only while paused.
 STEP_ACTIONS = ("step",)
 MAX_MOMENTS = 5000
-MAX_EVENTS = 20000  # actions and server events kept for the ladder
+MAX_EVENTS = 20000  # transitions, actions, server events and messages kept in memory
 VIEWS = ("connections", "diagram", "ladder")
 
 NARROW = 110  # columns below which the panes are stacked
@@ -150,6 +150,7 @@ class ObservatoryApp(App[int]):
         self._stopped = False
         self._warned_source = False
         self._capturing = False
+        self._last_error = ""
         self.present = present
         self.view = view if view in VIEWS else "connections"
         # What the ladder draws from: the app's actions and the server's events.
@@ -255,7 +256,7 @@ class ObservatoryApp(App[int]):
         if snapshot.warning and not self._warned_source:
             self._warned_source = True
             self.notify(t("ns.own_only", self.lang), severity="warning", timeout=15)
-        self.history.extend(transitions)
+        keep(self.history, transitions, MAX_EVENTS)
         for tr in transitions:
             self.timeline.add_transition(tr)
         if transitions:
@@ -335,14 +336,16 @@ class ObservatoryApp(App[int]):
                 card.on_client_event(e)
         elif isinstance(e, Action):
             await self._on_action(e)
-        elif isinstance(e, SessionError):
-            self.notify(t("err.source", self.lang, text=e.text), severity="error")
+        elif isinstance(e, SessionError) and e.text != self._last_error:
+            # A failing source reports at every retry: say it once, until it changes.
+            self._last_error = e.text
+            self.notify(t("err.source", self.lang, text=e.text), severity="error", timeout=10)
 
     def _on_server_event(self, e: ServerEvent) -> None:
-        _keep(self.server_events, e)
+        keep(self.server_events, [e], MAX_EVENTS)
         said = message_of(e, self.session.registry)
         if said is not None:
-            self.step_messages.append(said)
+            keep(self.step_messages, [said], MAX_EVENTS)
         self.server_pane.log_event(e)
         key = SERVER_NOTES.get(e.kind)
         if key is not None:
@@ -352,7 +355,7 @@ class ObservatoryApp(App[int]):
             self._refresh_labels()
 
     async def _on_action(self, a: Action) -> None:
-        _keep(self.actions, a)
+        keep(self.actions, [a], MAX_EVENTS)
         if a.kind == "client-add" and a.client is not None:
             card = await self.clients_pane.add_card(a.client)
             # At start the first client's input has the focus; later the newest one's.
@@ -696,10 +699,3 @@ class ObservatoryApp(App[int]):
 
     def on_unmount(self) -> None:
         self.shutdown()
-
-
-def _keep(items: list[Any], item: Any) -> None:
-    """Append, dropping the oldest tenth when the list is full (a long class stays bounded)."""
-    items.append(item)
-    if len(items) > MAX_EVENTS:
-        del items[: MAX_EVENTS // 10]

@@ -10,9 +10,11 @@ from textual.widgets import RichLog, Static
 from lab.i18n import t
 from lab.server import SINGLE, ServerEvent
 from lab.text import printable
+from tui.bounded import keep
 from tui.theme import DIM_STYLE, PEER_TEXT_STYLE
 from tui.widgets.timeline import clock_text
 
+MAX_LINES = 3000  # lines of the log kept (on screen and as text)
 MAX_SHOWN = 2000  # characters of one message shown in the log (the rest is summarised)
 
 
@@ -25,8 +27,8 @@ class ServerPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="server-info")
-        yield RichLog(id="server-log", markup=False, highlight=False, wrap=True, max_lines=3000,
-                      min_width=20)
+        yield RichLog(id="server-log", markup=False, highlight=False, wrap=True,
+                      max_lines=MAX_LINES, min_width=20)
 
     def set_info(self, title: str, info: str) -> None:
         self.border_title = title
@@ -45,9 +47,9 @@ class ServerPane(Vertical):
             text = t("srv.fin.held" if held else f"srv.{e.kind}", self.lang, peer=peer,
                      limit=e.text)
             line = Text(f"{clock_text(e.time)[:8]} {who}{text}", style="#87afff")
-        self.lines_text.append(line.plain)
+        keep(self.lines_text, [line.plain], MAX_LINES)
         self.query_one("#server-log", RichLog).write(line)
 
     def note(self, text: str) -> None:
-        self.lines_text.append(text)
+        keep(self.lines_text, [text], MAX_LINES)
         self.query_one("#server-log", RichLog).write(Text(text, style="bold #ffd700"))

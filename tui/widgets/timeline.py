@@ -14,6 +14,7 @@ from textual.widgets import RichLog
 from lab.i18n import t
 from lab.observe.model import Transition
 from lab.observe.roles import describe_role
+from tui.bounded import keep
 from tui.theme import ACTION_STYLE, INFERRED_STYLE, SERVER_STYLE, state_style
 
 
@@ -60,9 +61,7 @@ class Timeline(RichLog):
         self._write(line)
 
     def _write(self, line: Text) -> None:
-        self.lines_text.append(line.plain)
-        if len(self.lines_text) > 5000:
-            del self.lines_text[:1000]
+        keep(self.lines_text, [line.plain], self.max_lines or 5000)
         self.write(line)
 
     def add_transition(self, tr: Transition) -> None:
