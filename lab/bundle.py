@@ -75,9 +75,14 @@ def stamp_text(
     step_id: str,
     version: str,
     lang: str = "fr",
+    seal: str | None = None,
 ) -> str:
-    """The line shown on screen, and so in the screenshot, that ties it to one student."""
-    return _stamp(student, host, f"{_local(when):%Y-%m-%d %H:%M:%S}", step_id, version, lang)
+    """The line shown on screen, and so in the screenshot, that ties it to one student.
+
+    ``seal`` (see ``seal_for``) ties the picture to the evidence record stored beside it.
+    """
+    line = _stamp(student, host, f"{_local(when):%Y-%m-%d %H:%M:%S}", step_id, version, lang)
+    return f"{line} · {t('stamp.seal', lang)} {seal}" if seal else line
 
 
 def _stamp(student: str, host: str, clock: str, step_id: str, version: str, lang: str) -> str:
@@ -110,6 +115,54 @@ def stamp_found(svg: str, student: str, host: str, step_id: str, version: str) -
         if re.search(re.escape(before) + _TIME_RE + re.escape(after), visible):
             return True
     return False
+
+
+# -- the evidence record and its seal ----------------------------------------------------------
+MAX_STORED_MESSAGES = 200  # the step's latest messages kept as evidence
+MAX_MESSAGE_CHARS = 500  # of each (a 1 MiB paste is not evidence of anything more)
+
+
+def _record(step: str, mode: str, port: int | None, snapshot: list[Any],
+            messages: list[Any]) -> dict[str, Any]:
+    return {"step": step, "mode": mode, "port": port, "snapshot": snapshot,
+            "messages": messages}
+
+
+def evidence_record(
+    step_id: str, snapshot: Snapshot, messages: Iterable[Message], mode: str | None = None,
+    port: int | None = None,
+) -> tuple[list[Connection], list[Message], dict[str, Any]]:
+    """What a screenshot's evidence is checked on, as stored: lab rows, capped messages."""
+    step = get_step(step_id)
+    # Only the lab's rows: with the "all connections" filter on, the rest of the machine's
+    # traffic (browsers, mail...) is the student's business, not the grader's.
+    conns = [c for c in snapshot.connections if c.role.kind is not RoleKind.OTHER]
+    port = port if port is not None else lab_port(conns)
+    msgs = [(n, str(text)[:MAX_MESSAGE_CHARS]) for n, text in messages][-MAX_STORED_MESSAGES:]
+    record = _record(step.id, mode or step.mode, port, [c.to_json() for c in conns],
+                     [[n, text] for n, text in msgs])
+    return conns, msgs, record
+
+
+def seal_of(record: dict[str, Any]) -> str:
+    """A short digest of an evidence record, shown in the stamp of its screenshot.
+
+    Editing the stored record (to claim states the picture does not show) changes it, and
+    the picture, whose hash is stored too, still shows the old one.
+    """
+    data = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:12]
+
+
+def seal_for(step_id: str, snapshot: Snapshot, messages: Iterable[Message],
+             mode: str | None = None, port: int | None = None) -> str:
+    return seal_of(evidence_record(step_id, snapshot, messages, mode, port)[2])
+
+
+def seal_of_entry(entry: dict[str, Any]) -> str:
+    return seal_of(_record(_str(entry.get("step")), _str(entry.get("mode")),
+                           _opt_int(entry.get("port")), entry.get("snapshot") or [],
+                           entry.get("messages") or []))
 
 
 # -- rebuilding what was stored ----------------------------------------------------------------
@@ -358,13 +411,9 @@ def save_screenshot(
     if not student:
         raise LabError(t("bundle.no_student", lang))
     when = _local(now)
-    # Only the lab's rows: with the "all connections" filter on, the rest of the machine's
-    # traffic (browsers, mail...) is the student's business, not the grader's.
-    conns = [c for c in snapshot.connections if c.role.kind is not RoleKind.OTHER]
+    conns, msgs, record = evidence_record(step.id, snapshot, messages, mode, port)
+    mode, port = record["mode"], record["port"]
     transitions = [tr for tr in transitions if tr.connection.role.kind is not RoleKind.OTHER]
-    port = port if port is not None else lab_port(conns)
-    mode = mode or step.mode
-    msgs = [(n, str(text)) for n, text in messages]
     evidence = check_evidence(step.id, conns, msgs, mode, port=port, lang=lang)
     data = svg_text.encode("utf-8")
     with _lock:
@@ -385,9 +434,10 @@ def save_screenshot(
             "lang": lang,
             "snapshot_time": snapshot.time,
             "source": snapshot.source,
-            "snapshot": [c.to_json() for c in conns],
+            "snapshot": record["snapshot"],
             "transitions": [tr.to_json() for tr in transitions[-MAX_TRANSITIONS:]],
-            "messages": [[n, text] for n, text in msgs],
+            "messages": record["messages"],
+            "seal": seal_of(record),
             "answer": answer,
             "evidence": evidence.to_json(),
         })
@@ -504,7 +554,8 @@ def _safe_name(name: object) -> bool:
             and "\\" not in name and ":" not in name and "\x00" not in name)
 
 
-def _check_shot(folder: Path, entry: dict[str, Any], lang: str) -> ShotCheck:
+def _check_shot(folder: Path, entry: dict[str, Any], student: object,
+                lang: str) -> ShotCheck:
     name = entry.get("file")
     shot = ShotCheck(file=str(name), step=str(entry.get("step")), time=str(entry.get("time", "")))
     if not _safe_name(name):
@@ -523,13 +574,21 @@ def _check_shot(folder: Path, entry: dict[str, Any], lang: str) -> ShotCheck:
     shot.intact = hashlib.sha256(data).hexdigest() == entry.get("sha256")
     if not shot.intact:
         shot.problem = t("verify.tampered", lang, file=name)
-    shot.stamped = stamp_found(data.decode("utf-8", errors="replace"),
-                               str(entry.get("student", "")), str(entry.get("host", "")),
-                               shot.step, str(entry.get("version", "")))
+    svg = data.decode("utf-8", errors="replace")
+    # The stamp must name the submission's student, not whoever made the picture first.
+    shot.stamped = stamp_found(svg, str(student), str(entry.get("host", "")), shot.step,
+                               str(entry.get("version", "")))
     try:
         shot.evidence = evidence_of_entry(entry, lang)
-    except (ValueError, LabError) as exc:
+        seal = seal_of_entry(entry)
+    except (ValueError, TypeError, LabError) as exc:
+        shot.evidence = None
         shot.problem = shot.problem or t("verify.bad_record", lang, file=name, reason=exc)
+        return shot
+    if entry.get("seal") != seal or _squash(seal) not in svg_text_content(svg):
+        # The record beside the picture is not the one the picture was sealed with.
+        shot.evidence = Evidence(False, [], [t("verify.seal", lang)])
+        shot.problem = shot.problem or t("verify.seal_broken", lang, file=name)
     return shot
 
 
@@ -541,6 +600,7 @@ def verify(folder: str | os.PathLike[str], lang: str = "fr") -> VerifyResult:
     problems: list[str] = []
     notes: list[str] = []
     referenced: set[str] = set()
+    seen_digests: dict[str, str] = {}
     student = manifest.get("student")
     for entry in manifest["screenshots"]:
         if not isinstance(entry, dict):
@@ -550,19 +610,28 @@ def verify(folder: str | os.PathLike[str], lang: str = "fr") -> VerifyResult:
         if isinstance(name, str):
             referenced.add(name)
         step_id = entry.get("step")
-        if step_id not in rows:
+        if not isinstance(step_id, str) or step_id not in rows:
             notes.append(t("verify.unknown_step", lang, file=printable(str(name), 80),
                            step=printable(str(step_id), 40)))
             continue
-        shot = _check_shot(path, entry, lang)
+        try:
+            shot = _check_shot(path, entry, student, lang)
+        except Exception as exc:  # a hand-edited entry of any shape: rejected, never a crash
+            problems.append(t("verify.bad_record", lang, file=printable(str(name), 80),
+                              reason=printable(repr(exc), 200)))
+            continue
         rows[str(step_id)].shots.append(shot)
-        if shot.problem and not (shot.present and shot.intact):
+        if shot.problem:
             problems.append(shot.problem)
-        elif shot.problem:
-            notes.append(shot.problem)
         if entry.get("student") != student:
-            notes.append(t("verify.other_student", lang, file=name,
-                           student=printable(str(entry.get("student")), 60)))
+            # Someone else's screenshot in this submission: never acceptable.
+            problems.append(t("verify.other_student", lang, file=name,
+                              student=printable(str(entry.get("student")), 60)))
+        digest = entry.get("sha256")
+        if isinstance(digest, str) and digest in seen_digests:
+            problems.append(t("verify.reused", lang, file=name, other=seen_digests[digest]))
+        elif isinstance(digest, str):
+            seen_digests[digest] = str(name)
     known = {MANIFEST, REPORT, PROGRESS} | referenced
     extra: list[str] = []
     with contextlib.suppress(OSError):
@@ -636,6 +705,10 @@ def run_verify(args: argparse.Namespace) -> int:
     except LabError as exc:
         print(exc, file=sys.stderr, flush=True)
         return 2
+    except Exception as exc:  # a manifest edited into a shape nobody foresaw
+        print(t("bundle.bad_manifest", lang, file=folders[0], reason=printable(repr(exc), 200)),
+              file=sys.stderr, flush=True)
+        return 2
     if getattr(args, "json", False):
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
     else:
@@ -650,7 +723,7 @@ def _verify_many(folders: Sequence[str], lang: str, as_json: bool) -> int:
     for folder in folders:
         try:
             result = verify(folder, lang)
-        except LabError as exc:
+        except Exception as exc:  # LabError or worse: one broken folder must not stop the class
             worst = 2
             out.append({"folder": str(folder), "ok": False, "error": str(exc)})
             if not as_json:

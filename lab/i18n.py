@@ -417,6 +417,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file} : étape inconnue {step} (ignorée)",
         "{file}: unknown step {step} (ignored)",
     ),
+    "stamp.seal": ("sceau", "seal"),
+    "verify.seal": ("le relevé enregistré ne correspond pas à sa capture (sceau)", "the stored record does not match its screenshot (seal)"),
+    "verify.seal_broken": ("{file} : le relevé du manifeste a été modifié après la capture (le sceau ne correspond plus)", "{file}: the manifest's record was changed after the screenshot (the seal no longer matches)"),
+    "verify.reused": ("{file} est la même image que {other}", "{file} is the same picture as {other}"),
     "verify.other_student": (
         "{file} est au nom de {student}, pas de l'élève du manifeste",
         "{file} is in the name of {student}, not the manifest's student",

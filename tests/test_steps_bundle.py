@@ -24,6 +24,7 @@ from lab.bundle import (
     load_manifest,
     save_answer,
     save_screenshot,
+    seal_for,
     stamp_found,
     stamp_text,
     verify,
@@ -157,8 +158,9 @@ def rich_svg(*lines: str | Text, width: int = 160) -> str:
     return console.export_svg(title="TCP Observatory")
 
 
-def screen_svg(step_id: str, *, student: str = STUDENT, lang: str = "fr") -> str:
-    stamp = stamp_text(student, HOST, WHEN, step_id, __version__, lang)
+def screen_svg(step_id: str, *, student: str = STUDENT, lang: str = "fr",
+               seal: str | None = None) -> str:
+    stamp = stamp_text(student, HOST, WHEN, step_id, __version__, lang, seal)
     # Styled in pieces, as a footer would be: Rich leaves out the runs that are only spaces.
     head, _, rest = stamp.partition(" · ")
     return rich_svg("TCP Observatory — <étapes> & \"connexions\"",
@@ -216,8 +218,9 @@ def transitions_of(step_id: str) -> list[Transition]:
 def save(folder: Path, step_id: str, *, answer: str = "", when: datetime = WHEN,
          svg: str | None = None) -> Path:
     _rows, messages, mode = DONE[step_id]
+    seal = seal_for(step_id, snapshot_of(step_id), messages, mode)
     saved = save_screenshot(
-        folder, step_id, svg if svg is not None else screen_svg(step_id),
+        folder, step_id, svg if svg is not None else screen_svg(step_id, seal=seal),
         snapshot=snapshot_of(step_id), transitions=transitions_of(step_id), answer=answer,
         student=STUDENT, host=HOST, version=__version__, now=when, messages=messages,
         mode=mode,
@@ -464,3 +467,54 @@ def test_verify_command_on_a_missing_folder_says_so_in_one_line(tmp_path: Path) 
     line = single_line(done.stderr.splitlines())
     assert "does not exist" in line and "nowhere" in line
     assert done.stdout == ""
+
+
+# -- what verify must not be fooled by (no hash recomputed in any of these) -----------------
+def _edit_manifest(folder: Path, change) -> None:
+    path = folder / MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    change(manifest)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_an_edited_evidence_record_breaks_the_seal(bundle: Path) -> None:
+    assert verify(bundle, "en").ok
+
+    def forge(m: dict) -> None:  # claim a state the picture does not show
+        entry = next(e for e in m["screenshots"] if e["step"] == "p1-q2")
+        entry["snapshot"][0]["state"] = "TIME_WAIT"
+
+    _edit_manifest(bundle, forge)
+    result = verify(bundle, "en")
+    assert not result.ok
+    assert any("seal" in p for p in result.problems)
+
+
+def test_someone_elses_folder_renamed_is_rejected(bundle: Path) -> None:
+    _edit_manifest(bundle, lambda m: m.update(student="Mallory Copy"))
+    result = verify(bundle, "en")
+    assert not result.ok
+    assert any("Mallory" not in p and "in the name of" in p for p in result.problems)
+    assert not any(r.stamped for r in result.rows)  # the pictures name the real student
+
+
+def test_one_picture_for_two_steps_is_rejected(bundle: Path) -> None:
+    def reuse(m: dict) -> None:
+        shots = m["screenshots"]
+        shots.append({**shots[0], "step": "p1-q2"})
+
+    _edit_manifest(bundle, reuse)
+    result = verify(bundle, "en")
+    assert not result.ok and any("same picture" in p for p in result.problems)
+
+
+@pytest.mark.parametrize("field,value", [("messages", 5), ("step", ["x"]), ("snapshot", "x"),
+                                         ("port", {"a": 1}), ("sha256", None)])
+def test_odd_shapes_in_the_manifest_are_rejected_without_a_traceback(
+        bundle: Path, field: str, value: object) -> None:
+    _edit_manifest(bundle, lambda m: m["screenshots"][1].__setitem__(field, value))
+    assert not verify(bundle, "en").ok
+    done = subprocess.run([*console_script(), "verify", str(bundle), str(bundle), "--lang", "en"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode in (1, 2) and "Traceback" not in done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "0 of 2 submission(s) accepted."

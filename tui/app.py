@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import events
@@ -26,9 +27,11 @@ from textual.widgets import ContentSwitcher, Footer, Header, Input, Static
 from lab import __version__
 from lab.bundle import (
     DEFAULT_FOLDER,
+    SavedScreenshot,
     clean_field,
     save_answer,
     save_screenshot,
+    seal_for,
     stamp_text,
     write_report,
 )
@@ -150,6 +153,7 @@ class ObservatoryApp(App[int]):
         self._stopped = False
         self._warned_source = False
         self._capturing = False
+        self._shooting: set[str] = set()  # steps whose evidence screenshot is being saved
         self._last_error = ""
         self.present = present
         self.view = view if view in VIEWS else "connections"
@@ -543,13 +547,14 @@ class ObservatoryApp(App[int]):
     def step_id(self) -> str:
         return self.progress.step
 
-    def _update_stamp(self, when: float | None = None) -> None:
+    def _update_stamp(self, when: float | None = None, seal: str | None = None) -> None:
         if self._capturing and when is None:
             return  # the stamp must show the screenshot's own time while it is taken
         for bar in self.query("#stamp"):
             bar.update(Text(stamp_text(self.student or "?", self.host,
                                        self.clock() if when is None else when, self.step_id,
-                                       __version__, self.lang), style="bold #000000 on #ffd700"))
+                                       __version__, self.lang, seal),
+                            style="bold #000000 on #ffd700"))
 
     def _got_name(self, name: str | None) -> None:
         if name:
@@ -635,9 +640,8 @@ class ObservatoryApp(App[int]):
         for panel in self.query(StepsPanel):
             panel.set_evidence(evidence, self.progress.met)
         if (evidence.met and self.auto_capture and step not in self.progress.met
-                and not self._capturing):
-            self.progress.mark_met(step)
-            self._save_progress()
+                and step not in self._shooting and not self._capturing and self.student):
+            self._shooting.add(step)
             self.action_screenshot()
 
     def action_screenshot(self) -> None:
@@ -649,40 +653,53 @@ class ObservatoryApp(App[int]):
             return
         self._capturing = True
         now = self.clock()
-        self._update_stamp(now)
-        self.call_after_refresh(self._capture, now)
+        # What the screenshot proves is frozen now, and its seal shown in the stamp.
+        step = self.step_id
+        snapshot = self.snapshot or Snapshot(now, (), "none")
+        messages = list(self.step_messages)
+        mode, port = self.session.mode, self.session.port
+        seal = seal_for(step, snapshot, messages, mode, port)
+        self._update_stamp(now, seal)
+        args = dict(snapshot=snapshot, messages=messages, mode=mode, port=port,
+                    transitions=[tr for tr in self.history if tr.time >= now - 120][-200:],
+                    answer=self.progress.answers.get(step, ""), student=self.student,
+                    host=self.host, version=__version__, now=now, lang=self.lang)
+        self.call_after_refresh(self._capture, step, args)
 
     def _name_then_shoot(self, name: str | None) -> None:
         self._got_name(name)
         if self.student:
             self.action_screenshot()
 
-    def _capture(self, now: float) -> None:
-        step = self.step_id
+    def _capture(self, step: str, args: dict[str, Any]) -> None:
         svg = self.export_screenshot(title=f"TCP Observatory — {step}")
-        snapshot = self.snapshot or Snapshot(now, (), "none")
-        recent = [tr for tr in self.history if tr.time >= now - 120][-200:]
-        args = dict(snapshot=snapshot, transitions=recent,
-                    answer=self.progress.answers.get(step, ""), student=self.student,
-                    host=self.host, version=__version__, now=now,
-                    messages=list(self.step_messages), mode=self.session.mode,
-                    port=self.session.port, lang=self.lang)
         self._capturing = False
         self._update_stamp()
 
         def work() -> None:
             try:
-                saved = save_screenshot(self.folder, step, svg, **args)  # type: ignore[arg-type]
+                saved = save_screenshot(self.folder, step, svg, **args)
                 write_report(self.folder, self.lang)
             except LabError as exc:
-                self.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
+                self.call_from_thread(self._not_saved, step, str(exc))
                 return
-            self.call_from_thread(self._saved, step, saved.path)
+            self.call_from_thread(self._saved, step, saved)
 
         self.run_worker(work, thread=True, group="screenshot", exit_on_error=False)
 
-    def _saved(self, step: str, path: Path) -> None:
+    def _not_saved(self, step: str, error: str) -> None:
+        self._shooting.discard(step)
+        self.notify(error, severity="error", timeout=10)
+
+    def _saved(self, step: str, saved: SavedScreenshot) -> None:
+        path = saved.path
+        self._shooting.discard(step)
         self.saved.append(path)
+        if saved.evidence.met and step not in self.progress.met:
+            # Met only once its screenshot is on disk: a failed save is retried later.
+            self.progress.mark_met(step)
+            self._save_progress()
+            self._show_step()
         if self.autopilot is None:  # the demo's screenshots would pile these toasts up
             self.notify(t("shot.saved", self.lang, file=path.name), timeout=4)
         self.timeline.add_note(self.clock(), t("steps.met_note", self.lang, step=step,
