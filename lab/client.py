@@ -113,8 +113,15 @@ class LabClient:
         self._closing.set()
         self._outbox.put(_FIN)
         self._poke()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(min(timeout, 0.5))
+            if thread.is_alive() and self._sock is not None:
+                # Still sending to a peer that does not read (a client waiting in the
+                # accept queue): shutting the socket down wakes the blocked sendall().
+                with contextlib.suppress(OSError):
+                    self._sock.shutdown(socket.SHUT_RDWR)
+                thread.join(timeout)
         if self._thread is None:
             self._cleanup()
 
@@ -154,6 +161,9 @@ class LabClient:
         try:
             if self._connect():
                 self._loop()
+        except Exception as exc:  # never a silent dead thread: the card must say why
+            self._fail(LabError(t("err.connect", current_language(), host=self.host,
+                                  port=self.port, reason=exc)))
         finally:
             self._cleanup()
 
@@ -161,9 +171,10 @@ class LabClient:
         self._emit("connecting")
         try:
             infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
+        except (socket.gaierror, UnicodeError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
             return self._fail(LabError(t("err.unknown_host", current_language(),
-                                         host=repr(self.host), reason=exc.strerror)))
+                                         host=repr(self.host), reason=reason)))
         family, _, _, _, addr = infos[0]
         sock = socket.socket(family, socket.SOCK_STREAM)
         self._sock = sock
@@ -215,6 +226,9 @@ class LabClient:
         sock = self._sock
         assert sock is not None
         reading = True
+        # Lines typed while the connection was still in SYN_SENT are waiting: send them now.
+        if self._flush_outbox(sock):
+            return
         while True:
             watch = [self._wake_r, sock] if reading else [self._wake_r]
             ready, _, _ = select.select(watch, [], [])

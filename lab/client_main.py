@@ -9,7 +9,7 @@ from lab.errors import LabError
 from lab.framing import is_fin
 from lab.i18n import LANGS, default_lang, set_language, t
 from lab.text import printable
-from lab.util import ClearParser, port_number, utf8_stdio
+from lab.util import ClearParser, port_number, timeout_seconds, utf8_stdio
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1", help="server address (127.0.0.1)")
     p.add_argument("--port", type=port_number, default=9500, help="server port (9500)")
     p.add_argument("--lang", choices=LANGS, default=default_lang())
-    p.add_argument("--timeout", type=float, default=None,
+    p.add_argument("--timeout", type=timeout_seconds, default=None,
                    help="give up connecting after this many seconds (default: as the OS does)")
     args = p.parse_args(argv)
     lang = args.lang
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     print(t("cli.connected", lang, local=local, addr=addr), flush=True)
     try:
-        for line in sys.stdin:
+        for line in sys.stdin or ():  # no standard input at all: nothing to send
             text = line.rstrip("\r\n")
             if not client.send(text):
                 break

@@ -23,6 +23,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "err.connect": ("Impossible de se connecter à {host}:{port} : {reason}.", "Cannot connect to {host}:{port}: {reason}."),
     "err.unknown_host": ("Hôte inconnu {host} ({reason}).", "Unknown host {host} ({reason})."),
     "err.connect_slow": ("La connexion à {host}:{port} prend trop de temps : la file d'attente d'accept() du serveur est sans doute pleine (SYN_SENT).", "Connecting to {host}:{port} is taking too long: the server's accept queue is probably full (SYN_SENT)."),
+    "err.no_terminal": ("La fenêtre a besoin d'un terminal (Windows Terminal, Terminal, Konsole…) ; pour un script, utilisez netstat, watch ou demo.", "The window needs a terminal (Windows Terminal, Terminal, Konsole…); for a script, use netstat, watch or demo."),
     "err.mode": ("Mode de serveur inconnu {mode} : choisissez single ou threaded.", "Unknown server mode {mode}: choose single or threaded."),
     "err.no_source": ("La source de connexions {source} n'est pas disponible ici ({reason}) ; utilisez --source psutil.", "The {source} connection source is not available here ({reason}); use --source psutil."),
     # --- server --------------------------------------------------------------------------

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
 import time
 
 from lab.i18n import current_language, t
-from lab.observe.model import Connection, Snapshot, Transition
+from lab.observe.model import Connection, RoleKind, Snapshot, Transition
 from lab.observe.observer import Observer
 from lab.observe.roles import classify, describe_role
 from lab.observe.sources import Source, open_source
@@ -30,6 +31,8 @@ def _fail(message: str) -> int:
 
 
 def _process_text(c: Connection, lang: str) -> str:
+    if c.role.kind is RoleKind.QUEUED and c.pid is None:
+        return "[-]"  # in the accept queue: no process owns it until accept() returns it
     if c.process:
         return f"[{c.process}]" + (f" (pid {c.pid})" if c.pid else "")
     if c.pid is None:
@@ -99,17 +102,22 @@ def run_watch(args: argparse.Namespace) -> int:
     source = _source(args.source)
     done = threading.Event()
     warned = False
+    closed = False
 
     def emit(snap: Snapshot, transitions: list[Transition]) -> None:
-        nonlocal warned
+        nonlocal warned, closed
         if snap.warning and not warned:
             warned = True
             print(t("ns.own_only", args.lang), file=sys.stderr, flush=True)
-        for tr in transitions:
-            if args.json:
-                print(json.dumps(tr.to_json(), ensure_ascii=False), flush=True)
-            else:
-                print(format_transition(tr, args.lang), flush=True)
+        try:
+            for tr in transitions:
+                if args.json:
+                    print(json.dumps(tr.to_json(), ensure_ascii=False), flush=True)
+                else:
+                    print(format_transition(tr, args.lang), flush=True)
+        except BrokenPipeError:  # `watch --json | head -1`: the reader has gone, so do we
+            closed = True
+            done.set()
 
     def failed(exc: BaseException) -> None:
         print(f"The connection source failed: {exc}", file=sys.stderr, flush=True)
@@ -130,4 +138,7 @@ def run_watch(args: argparse.Namespace) -> int:
     finally:
         observer.stop()
         source.close()
+    if closed:  # keep Python from complaining about the closed pipe at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
     return 0

@@ -78,15 +78,15 @@ def make_listener(host: str, port: int, backlog: int) -> socket.socket:
     """Bind and listen, or raise a LabError with one sentence."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as exc:
+    except (socket.gaierror, UnicodeError, ValueError) as exc:  # "127.0.0..1" is not idna
         raise LabError(t("err.unknown_address", current_language(), host=host,
-                         reason=exc.strerror)) from None
+                         reason=getattr(exc, "strerror", None) or exc)) from None
     family, _, _, _, addr = infos[0]
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        if sys.platform == "win32":
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)  # type: ignore[attr-defined]
-        else:
+        # Windows: its default already refuses a second listener on the port, and unlike
+        # SO_EXCLUSIVEADDRUSE it lets the server restart (F4) while old connections linger.
+        if sys.platform != "win32":
             # Lets the server restart at once while old connections sit in TIME_WAIT;
             # a second listener on the same port is still refused.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -21,9 +21,11 @@ def port_number(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a port number (1-65535, or 0 for any free port)") from None
     if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not a port number (1-65535)")
+        raise argparse.ArgumentTypeError(
+            f"{value} is not a port number (1-65535, or 0 for any free port)")
     return value
 
 
@@ -52,8 +54,18 @@ def interval(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0.01 <= value <= 60:
+    if not 0.01 <= value <= 60:  # also refuses nan and inf
         raise argparse.ArgumentTypeError(f"{value} s is out of range (0.01 to 60 s)")
+    return value
+
+
+def timeout_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text} s is out of range (more than 0, at most 3600)")
     return value
 
 

@@ -173,6 +173,7 @@ class ObservatoryApp(App[int]):
         self.autopilot = autopilot
         self.auto_capture = auto_capture
         self.saved: list[Path] = []  # screenshots written by this run
+        self.save_errors: list[str] = []  # and the sentences of those that could not be
         for key, action, desc in KEYS:
             self._bindings.bind(key, action, t(desc, lang))
         self._bindings.bind("ctrl+q", "quit", t("key.quit", lang), priority=True)
@@ -624,13 +625,18 @@ class ObservatoryApp(App[int]):
         """Keep the answer with the progress and with the step's screenshots."""
         self.progress.answers[step_id] = answer
         self._save_progress()
-        try:
-            save_answer(self.folder, step_id, answer, lang=self.lang)
-            write_report(self.folder, self.lang)
-        except LabError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
-            return
-        self.notify(t("steps.answer_saved", self.lang, step=step_id), timeout=3)
+
+        def work() -> None:  # rewriting the manifest and the report reads every picture
+            try:
+                save_answer(self.folder, step_id, answer, lang=self.lang)
+                write_report(self.folder, self.lang)
+            except LabError as exc:
+                self.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
+                return
+            self.call_from_thread(self.notify, t("steps.answer_saved", self.lang,
+                                                 step=step_id), timeout=3)
+
+        self.run_worker(work, thread=True, group="answer", exit_on_error=False)
 
     def _check_evidence(self, snapshot: Snapshot) -> None:
         step = self.step_id
@@ -689,6 +695,7 @@ class ObservatoryApp(App[int]):
 
     def _not_saved(self, step: str, error: str) -> None:
         self._shooting.discard(step)
+        self.save_errors.append(error)
         self.notify(error, severity="error", timeout=10)
 
     def _saved(self, step: str, saved: SavedScreenshot) -> None:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lab.bundle import format_verify, verify, write_report
+from lab.bundle import clean_field, ensure_folder, format_verify, verify, write_report
 from lab.errors import LabError
 from lab.i18n import t
 from lab.session import Session
@@ -79,10 +79,15 @@ def autopilot(pace: float, lang: str) -> Callable[[ObservatoryApp], None]:
                 app.call_from_thread(app.remember_answer, step.id, answer)
                 pause(pace)
                 run_setup(app.session, step.id, lang=lang)
-                shot = lambda s=step.id: any(p.name.startswith(s + "-") for p in app.saved)  # noqa: E731
+                def shot(s: str = step.id) -> bool:
+                    return bool(app.save_errors) or any(
+                        p.name.startswith(s + "-") for p in app.saved)
+
                 if not poll_wait(shot, STEP_TIMEOUT):
                     missing = "; ".join(app.evidence.missing) if app.evidence else ""
                     raise DemoFailed(t("demo.timeout", lang, step=step.id, missing=missing))
+                if app.save_errors:
+                    raise DemoFailed(app.save_errors[-1])
                 pause(pace)
             app.call_from_thread(app.exit, 0)
         except LabError as exc:
@@ -96,6 +101,9 @@ def run_demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise LabError(t("demo.not_empty", args.lang, folder=out))
+    if not clean_field(args.student):
+        raise LabError(t("bundle.no_student", args.lang))
+    ensure_folder(out, args.lang)  # an unwritable --out fails now, in one sentence
     session = Session(port=args.port, mode="single", interval=0.05, source=args.source)
     session.bind()
     visible = args.pace is not None and sys.stdout.isatty()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from lab.errors import LabError
 from lab.i18n import t
@@ -23,7 +24,10 @@ def build_session(args: argparse.Namespace) -> Session:
 
 
 def run_app(args: argparse.Namespace) -> int:
-    session = build_session(args)
+    session = build_session(args)  # a taken port is the first thing to say
+    if not (sys.stdin and sys.stdin.isatty() and sys.stdout and sys.stdout.isatty()):
+        session.shutdown()
+        raise LabError(t("err.no_terminal", args.lang))
     from tui.app import ObservatoryApp
 
     app = ObservatoryApp(session, lang=args.lang, clients=args.clients, present=args.present,

@@ -99,7 +99,11 @@ class Observer:
                 continue
             if self._stop.is_set():
                 break
-            self._listener(snap, transitions)
+            try:
+                self._listener(snap, transitions)
+            except Exception as exc:  # a failing consumer is reported, polling goes on
+                if self._on_error is not None:
+                    self._on_error(exc)
             # Sleep for what is left of the interval, unless someone asks for a poll.
             left = self.interval - (time.monotonic() - started)
             if left > 0:

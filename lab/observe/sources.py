@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import psutil
 
 from lab.observe.model import Connection, Endpoint, Snapshot, state_name
+from lab.text import printable
 
 
 class Source(Protocol):
@@ -35,8 +36,9 @@ class ProcessNames:
         self._lock = threading.Lock()
 
     def name(self, pid: int | None) -> str | None:
+        """The process's name, made printable: any program can name itself with escapes."""
         if pid is None or pid <= 0:
-            return "System" if pid == 4 else None
+            return None
         with self._lock:
             hit = self._names.get(pid)
         try:
@@ -44,7 +46,7 @@ class ProcessNames:
             created = proc.create_time()
             if hit is not None and hit[0] == created:
                 return hit[1]
-            name: str | None = proc.name()
+            name: str | None = printable(proc.name(), 64)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
             return hit[1] if hit else None
         with self._lock:

@@ -1,0 +1,69 @@
+"""The client's awkward moments: typing while still in SYN_SENT, closing while stuck sending."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from support import LOCALHOST, wait_for
+
+from lab.client import LabClient
+
+
+def test_a_line_typed_in_syn_sent_is_sent_once_connected() -> None:
+    listener = socket.socket()
+    listener.bind((LOCALHOST, 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers: list[socket.socket] = []
+    client = LabClient(LOCALHOST, port, number=1)
+    accepted: list[socket.socket] = []
+    try:
+        # Fill the accept queue so that the next connection waits in SYN_SENT.
+        for _ in range(3):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex((LOCALHOST, port))
+            fillers.append(s)
+        client.start()
+        wait_for(lambda: client.state == "connecting" and client.local is not None, 5)
+        assert client.send("typed early")
+        # Now let everyone in, and find the client's connection among them.
+        deadline = time.monotonic() + 20
+        listener.settimeout(0.5)
+        mine = None
+        while mine is None and time.monotonic() < deadline:
+            try:
+                conn, addr = listener.accept()
+            except TimeoutError:
+                continue
+            accepted.append(conn)
+            if addr[1] == client.local.port:
+                mine = conn
+        assert mine is not None, "the client never got through"
+        mine.settimeout(10)
+        assert mine.recv(100) == b"typed early\n"
+    finally:
+        client.close()
+        for s in (*fillers, *accepted, listener):
+            s.close()
+
+
+def test_close_does_not_hang_on_a_peer_that_never_reads() -> None:
+    listener = socket.socket()
+    listener.bind((LOCALHOST, 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    client = LabClient(LOCALHOST, port, number=1)
+    try:
+        client.connect(timeout=5)
+        conn, _ = listener.accept()  # accepted, never read: the buffers fill up
+        for _ in range(8):
+            client.send("x" * (4 << 20))
+        started = time.monotonic()
+        client.close(timeout=5)
+        assert client.wait_closed(5), "the client thread is stuck in sendall()"
+        assert time.monotonic() - started < 5
+        conn.close()
+    finally:
+        listener.close()
