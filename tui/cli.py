@@ -14,7 +14,7 @@ from lab.i18n import LANGS, default_lang, set_language
 from lab.server import DEFAULT_MAX_CLIENTS, DEFAULT_PORT, MODES
 from lab.util import ClearParser, interval, non_negative_int, port_number, positive_int, utf8_stdio
 
-SOURCES = ("auto", "psutil", "netlink")
+SOURCES = ("auto", "psutil", "netlink", "netstat")
 
 
 def build_parser() -> argparse.ArgumentParser:

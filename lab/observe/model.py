@@ -32,6 +32,7 @@ _ALIASES: dict[str, str] = {
     "FIN-WAIT-1": "FIN_WAIT_1",
     "FIN-WAIT-2": "FIN_WAIT_2",
     "SYN_RECV": "SYN_RECEIVED",
+    "SYN_RCVD": "SYN_RECEIVED",
     "SYN-RECV": "SYN_RECEIVED",
     "SYN-SENT": "SYN_SENT",
     "CLOSE-WAIT": "CLOSE_WAIT",

@@ -8,6 +8,7 @@ picks the best one available.
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from typing import Any, Protocol
@@ -125,9 +126,17 @@ class PsutilSource:
 
 
 def open_source(kind: str = "auto") -> Source:
-    """Return the source asked for; ``auto`` prefers Linux netlink and falls back to psutil."""
-    if kind not in ("auto", "psutil", "netlink"):
-        raise ValueError(f"unknown source {kind!r}: choose auto, psutil or netlink")
+    """The source asked for; ``auto``: netlink on Linux, netstat on macOS, else psutil."""
+    if kind not in ("auto", "psutil", "netlink", "netstat"):
+        raise ValueError(f"unknown source {kind!r}: choose auto, psutil, netlink or netstat")
+    if kind == "netstat" or (kind == "auto" and sys.platform == "darwin"):
+        from lab.observe.macos import MacNetstatSource
+
+        try:
+            return MacNetstatSource()
+        except OSError:
+            if kind == "netstat":
+                raise
     if kind in ("auto", "netlink"):
         try:
             from lab.observe.netlink import NetlinkSource

@@ -1,0 +1,104 @@
+"""macOS source: the system's ``netstat``, which sees every socket without root.
+
+psutil on macOS finds connections through each process's open files: without root it is
+refused, and even as root the sockets no process holds (the accept queue, an orphaned
+FIN_WAIT_2, every TIME_WAIT) are invisible, which is most of what the lab is about.
+``netstat -anv -p tcp`` lists them all. Owners come from its pid column where this macOS
+prints one, and this program's own sockets (the lab's server and clients) always get their
+pid from psutil, which needs no privilege for them.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import psutil
+
+from lab.observe.model import Connection, Endpoint, Snapshot, state_name
+from lab.observe.sources import ProcessNames
+
+_PROC_PID = re.compile(r"^(?P<name>.+):(?P<pid>\d+)$")
+
+
+def parse_address(text: str, family: int) -> Endpoint | None:
+    """``127.0.0.1.9500``, ``::1.9500``, ``*.9500`` -> Endpoint; ``*.*`` -> None."""
+    host, _, port = text.rpartition(".")
+    if not port.isdigit():
+        return None
+    if host == "*":
+        host = "0.0.0.0" if family == 4 else "::"
+    return Endpoint.of(host.split("%", 1)[0], int(port))
+
+
+def parse_netstat(out: str, port: int | None) -> list[tuple[Connection, int | None]]:
+    """Rows of ``netstat -anv -p tcp`` (several macOS layouts) as connections and pids."""
+    rows: list[tuple[Connection, int | None]] = []
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) < 6 or not fields[0].startswith("tcp"):
+            continue
+        family = 6 if fields[0] in ("tcp6", "tcp46") else 4
+        local = parse_address(fields[3], family)
+        remote = parse_address(fields[4], family)
+        if local is None:
+            continue
+        if remote is not None and remote.is_wildcard:
+            remote = None
+        if port is not None and local.port != port and (remote is None or remote.port != port):
+            continue
+        pid: int | None = None
+        for field in fields[6:]:
+            m = _PROC_PID.match(field)
+            if m and not field.startswith("0x"):
+                pid = int(m.group("pid")) or None
+                break
+        else:
+            # Older layout: rhiwat shiwat pid epid ... after the state.
+            if len(fields) > 8 and fields[8].isdigit():
+                pid = int(fields[8]) or None
+        try:
+            recv_q, send_q = int(fields[1]), int(fields[2])
+        except ValueError:
+            recv_q = send_q = None
+        rows.append((Connection(local=local, remote=remote, state=state_name(fields[5]),
+                                family=family, recv_q=recv_q, send_q=send_q), pid))
+    return rows
+
+
+class MacNetstatSource:
+    name = "netstat"
+
+    def __init__(self) -> None:
+        if sys.platform != "darwin":
+            raise OSError("the netstat source reads macOS's netstat; use auto on this system")
+        self._netstat = shutil.which("netstat")
+        if self._netstat is None:
+            raise OSError("netstat is not installed")
+        self._names = ProcessNames()
+        self.warning: str | None = None
+
+    def poll(self, port: int | None) -> Snapshot:
+        started = time.perf_counter()
+        now = time.time()
+        out = subprocess.run([self._netstat, "-anv", "-p", "tcp"], capture_output=True,
+                             text=True, timeout=10, check=True).stdout
+        own: dict[tuple[Endpoint, Endpoint | None], int] = {}
+        me = psutil.Process()
+        for c in me.net_connections(kind="tcp"):
+            if c.laddr:
+                remote = Endpoint.of(*c.raddr) if c.raddr else None
+                own[(Endpoint.of(*c.laddr), remote)] = me.pid
+        conns = []
+        for conn, pid in parse_netstat(out, port):
+            pid = own.get(conn.key, pid)
+            conns.append(Connection(local=conn.local, remote=conn.remote, state=conn.state,
+                                    family=conn.family, pid=pid, process=self._names.name(pid),
+                                    recv_q=conn.recv_q, send_q=conn.send_q))
+        return Snapshot(now, tuple(conns), self.name, None, time.perf_counter() - started)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,66 @@
+"""The macOS netstat source's parser, on the two layouts of ``netstat -anv -p tcp``.
+
+The samples follow the column layouts of macOS 12 and macOS 14 (written from their headers,
+not captured on a Mac in this repository's CI, which runs on Linux).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from lab.observe.macos import MacNetstatSource, parse_netstat
+from lab.observe.model import Endpoint
+
+# macOS 12 (Monterey): pid in its own column after rhiwat and shiwat.
+MONTEREY = """\
+Active Internet connections (including servers)
+Proto Recv-Q Send-Q  Local Address          Foreign Address        (state)      rhiwat  shiwat    pid   epid state  options           gencnt    flags   flags1 usscnt rtncnt fltrs
+tcp4       0      0  127.0.0.1.9500         127.0.0.1.50321        CLOSE_WAIT   407582  146988  51234      0 00102 00000004 000000000004a2c1 00000080 00000800      1      0 000001
+tcp4       0      0  127.0.0.1.50321        127.0.0.1.9500         FIN_WAIT_2   408300  146988      0      0 00102 00000000 000000000004a2c0 00000080 00000800      0      0 000001
+tcp4      11      0  127.0.0.1.9500         127.0.0.1.50322        ESTABLISHED  408300  146988      0      0 00102 00000000 000000000004a2c3 00000080 00000800      0      0 000001
+tcp4       0      0  127.0.0.1.9500         *.*                    LISTEN       131072  131072  51234      0 00100 00000006 000000000004a2b0 00000000 00000800      1      0 000001
+tcp4       0      0  127.0.0.1.50400        127.0.0.1.9500         TIME_WAIT    407582  146988      0      0 00102 00000000 000000000004a2d0 00000080 00000800      0      0 000001
+tcp4       0      0  192.168.1.20.50999     17.57.144.10.443       ESTABLISHED  131072  131072    345      0 00102 00000000 000000000004a100 00000080 00000800      1      0 000001
+tcp6       0      0  ::1.9500               ::1.50500              SYN_RCVD     131072  131072      0      0 00102 00000000 000000000004a400 00000080 00000800      0      0 000001
+"""
+
+# macOS 14 (Sonoma): a process:pid column, byte counters before the watermarks.
+SONOMA = """\
+Active Internet connections (including servers)
+Proto Recv-Q Send-Q  Local Address          Foreign Address        (state)          rxbytes      txbytes  rhiwat  shiwat   process:pid    state    options           gencnt    flags   flags1 usscnt rtncnt fltrs
+tcp4       0      0  127.0.0.1.9500         127.0.0.1.50321        ESTABLISHED            6            0  407582  146988   Python:51234  00102 00000004 000000000004a2c1 00000080 00000800      1      0 000001
+tcp46      0      0  *.9500                 *.*                    LISTEN                 0            0  131072  131072   Python:51234  00100 00000006 000000000004a2b0 00000000 00000800      1      0 000001
+tcp4       0      0  127.0.0.1.50321        127.0.0.1.9500         TIME_WAIT              0            0  131072  131072          -:0  00102 00000000 000000000004a2c0 00000080 00000800      0      0 000001
+"""
+
+
+def test_monterey_layout_gives_states_queues_and_owners() -> None:
+    rows = parse_netstat(MONTEREY, 9500)
+    by_key = {(str(c.local), c.remote_text): (c, pid) for c, pid in rows}
+    assert len(rows) == 6  # the unrelated browser row is filtered out
+    server, pid = by_key[("127.0.0.1:9500", "127.0.0.1:50321")]
+    assert server.state == "CLOSE_WAIT" and pid == 51234
+    orphan, pid = by_key[("127.0.0.1:50321", "127.0.0.1:9500")]
+    assert orphan.state == "FIN_WAIT_2" and pid is None
+    queued, pid = by_key[("127.0.0.1:9500", "127.0.0.1:50322")]
+    assert queued.recv_q == 11 and pid is None  # its bytes wait until accept()
+    listen, _ = by_key[("127.0.0.1:9500", "0.0.0.0:0")]
+    assert listen.state == "LISTEN" and listen.remote is None
+    assert by_key[("127.0.0.1:50400", "127.0.0.1:9500")][0].state == "TIME_WAIT"
+    six, _ = by_key[("[::1]:9500", "[::1]:50500")]
+    assert six.family == 6 and six.state == "SYN_RECEIVED"
+
+
+def test_sonoma_layout_reads_the_process_pid_column() -> None:
+    rows = parse_netstat(SONOMA, None)
+    assert [(c.state, pid) for c, pid in rows] == [
+        ("ESTABLISHED", 51234), ("LISTEN", 51234), ("TIME_WAIT", None)]
+    assert rows[1][0].local == Endpoint("::", 9500) and rows[1][0].family == 6
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="checks the refusal elsewhere")
+def test_the_netstat_source_is_macos_only() -> None:
+    with pytest.raises(OSError):
+        MacNetstatSource()
