@@ -104,3 +104,17 @@ async def test_keyboard_sort_by_state_and_back_to_the_lab_order() -> None:
         for _ in range(len(app.table.shown) - app.table.shown.index("state")):
             await pilot.press("s")
         assert column("role") == lab_order
+
+
+def test_recorded_moments_stay_within_their_row_budget() -> None:
+    from lab.observe.model import Connection, Endpoint, Snapshot, Transition
+    from tui import app as app_module
+
+    app = make_scene_app("en")
+    rows = tuple(Connection(Endpoint("127.0.0.1", 10000 + i), Endpoint("127.0.0.1", 9500),
+                            "TIME_WAIT") for i in range(5000))
+    for i in range(100):
+        snap = Snapshot(float(i), rows, "test")
+        app._record_moment(snap, [Transition(float(i), rows[0], None, "TIME_WAIT", None)])
+    kept = sum(len(s.connections) for s, _ in app.moments)
+    assert kept <= app_module.MAX_MOMENT_ROWS and app.moments[-1][0].time == 99.0

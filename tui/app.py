@@ -79,6 +79,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
 # Shown (and active) only while paused.
 STEP_ACTIONS = ("step",)
 MAX_MOMENTS = 5000
+MAX_MOMENT_ROWS = 200_000  # connection rows kept across all recorded moments
 MAX_EVENTS = 20000  # transitions, actions, server events and messages kept in memory
 VIEWS = ("connections", "diagram", "ladder")
 
@@ -163,6 +164,7 @@ class ObservatoryApp(App[int]):
         # Recorded moments (a snapshot and the transitions that led to it), for step-through.
         self.moments: list[tuple[Snapshot, list[Transition]]] = []
         self.step_index: int | None = None
+        self._moment_rows = 0
         # The guided lab: progress resumes from the screenshots folder.
         self.folder = Path(folder)
         self.progress = load_progress(self.folder)
@@ -265,16 +267,27 @@ class ObservatoryApp(App[int]):
         for tr in transitions:
             self.timeline.add_transition(tr)
         if transitions:
-            self.moments.append((snapshot, transitions))
-            if len(self.moments) > MAX_MOMENTS:
-                del self.moments[: MAX_MOMENTS // 10]
-                if self.step_index is not None:
-                    self.step_index = max(0, self.step_index - MAX_MOMENTS // 10)
+            self._record_moment(snapshot, transitions)
         if self.paused:
             self._held_snapshot = snapshot
             return
         self._show(snapshot, transitions[-1] if transitions else None)
         self._check_evidence(snapshot)
+
+    def _record_moment(self, snapshot: Snapshot, transitions: list[Transition]) -> None:
+        """Keep a moment for step-through, within a count and a total number of rows (with
+        --all on a busy host each snapshot holds thousands of rows)."""
+        self.moments.append((snapshot, transitions))
+        self._moment_rows += len(snapshot.connections)
+        drop = 0
+        while len(self.moments) - drop > 1 and (
+                len(self.moments) - drop > MAX_MOMENTS or self._moment_rows > MAX_MOMENT_ROWS):
+            self._moment_rows -= len(self.moments[drop][0].connections)
+            drop += 1
+        if drop:
+            del self.moments[:drop]
+            if self.step_index is not None:
+                self.step_index = max(0, self.step_index - drop)
 
     def _show(self, snapshot: Snapshot, latest: Transition | None, *, exact: bool = False) -> None:
         """Put one moment on every view: the table, the clients' states, the banner."""
