@@ -8,13 +8,13 @@ import os
 import signal
 import sys
 import threading
-import time
 
 from lab.i18n import current_language, t
 from lab.observe.model import Connection, RoleKind, Snapshot, Transition
 from lab.observe.observer import Observer
 from lab.observe.roles import classify, describe_role
 from lab.observe.sources import Source, open_source
+from lab.text import clock_text
 
 
 def _source(kind: str) -> Source:
@@ -87,8 +87,7 @@ def run_netstat(args: argparse.Namespace) -> int:
 
 def format_transition(tr: Transition, lang: str) -> str:
     c = tr.connection
-    clock = time.strftime("%H:%M:%S", time.localtime(tr.time))
-    clock += f".{int(tr.time * 1000) % 1000:03d}"
+    clock = clock_text(tr.time)
     before = tr.from_state or "—"
     lasted = f"  ({tr.duration:.3f} s)" if tr.duration is not None else ""
     mark = f"  [{t('ns.inferred', lang)}]" if tr.inferred else ""

@@ -93,11 +93,8 @@ class Session:
     def _on_update(self, snapshot: Snapshot, transitions: list[Transition]) -> None:
         self._emit(ObserverUpdate(snapshot, transitions))
 
-    def _on_server(self, event: ServerEvent) -> None:
-        self._emit(event)
-        self.observer.poll_now()
-
-    def _on_client(self, event: ClientEvent) -> None:
+    def _relay(self, event: ServerEvent | ClientEvent) -> None:
+        """A socket event: pass it on, and look at the kernel at once for its effect."""
         self._emit(event)
         self.observer.poll_now()
 
@@ -116,7 +113,7 @@ class Session:
     def _new_server(self) -> LabServer:
         return LabServer(
             self.host, self.port, mode=self.mode, close_after_fin=self.close_after_fin,
-            max_clients=self.max_clients, on_event=self._on_server, registry=self.registry,
+            max_clients=self.max_clients, on_event=self._relay, registry=self.registry,
         )
 
     def start(self, clients: int = 1) -> None:
@@ -187,7 +184,7 @@ class Session:
             self._next_client += 1
             client = LabClient(
                 self.host if self.host not in ("0.0.0.0", "::", "") else "127.0.0.1",
-                self.port, number=number, on_event=self._on_client, registry=self.registry,
+                self.port, number=number, on_event=self._relay, registry=self.registry,
             )
             self.clients[number] = client
         self._action("client-add", number)

@@ -8,6 +8,7 @@ text is shown literally. Markup is the widget's business: show the result with m
 from __future__ import annotations
 
 import re
+import time
 
 _UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -19,6 +20,11 @@ def _escape(match: re.Match[str]) -> str:
         return named[ch]
     code = ord(ch)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def clock_text(ts: float) -> str:
+    """``HH:MM:SS.mmm`` in local time: how the timeline and ``watch`` show an instant."""
+    return time.strftime("%H:%M:%S", time.localtime(ts)) + f".{int(ts * 1000) % 1000:03d}"
 
 
 def printable(text: str, limit: int | None = None) -> str:

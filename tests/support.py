@@ -11,6 +11,7 @@ import os
 import queue
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -334,3 +335,10 @@ def single_line(lines: Iterable[str]) -> str:
     lines = [x for x in lines if x.strip()]
     assert len(lines) == 1, f"expected exactly one line, got {lines}"
     return lines[0]
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (for a program the test starts in a subprocess)."""
+    with socket.socket() as s:
+        s.bind((LOCALHOST, 0))
+        return int(s.getsockname()[1])

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from support import free_port
+
 from lab.progress import Progress, save_progress
 from lab.session import Session
 from tui.app import ObservatoryApp
-
-
-def free_port_for_tests() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -26,7 +21,7 @@ def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
 
 def test_demo_writes_a_bundle_that_verify_accepts(tmp_path: Path) -> None:
     out = tmp_path / "bundle"
-    done = cli("demo", "--out", str(out), "--port", str(free_port_for_tests()), "--lang", "en",
+    done = cli("demo", "--out", str(out), "--port", str(free_port()), "--lang", "en",
                "--student", "Ada Demo")
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
@@ -53,7 +48,7 @@ def test_demo_writes_a_bundle_that_verify_accepts(tmp_path: Path) -> None:
 
 def test_demo_refuses_a_folder_that_holds_a_submission(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text("{}", encoding="utf-8")
-    done = cli("demo", "--out", str(tmp_path), "--port", str(free_port_for_tests()))
+    done = cli("demo", "--out", str(tmp_path), "--port", str(free_port()))
     assert done.returncode == 1
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
 
@@ -83,7 +78,7 @@ async def test_progress_resumes_after_a_restart(tmp_path: Path) -> None:
 
 def test_verify_many_submissions_gives_one_line_each(tmp_path: Path) -> None:
     good = tmp_path / "alice"
-    done = cli("demo", "--out", str(good), "--port", str(free_port_for_tests()), "--lang", "en",
+    done = cli("demo", "--out", str(good), "--port", str(free_port()), "--lang", "en",
                "--student", "Alice")
     assert done.returncode == 0, done.stderr
     empty = tmp_path / "bob"

@@ -13,14 +13,11 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from support import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Tmux:

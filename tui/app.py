@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import events
@@ -44,7 +44,7 @@ from lab.server import SINGLE, ServerEvent
 from lab.session import Action, Event, ObserverUpdate, Session, SessionError
 from lab.steps import STEP_IDS, Evidence, check_evidence, message_of, run_setup
 from lab.steps import Message as Message_
-from lab.text import printable
+from lab.text import clock_text, printable
 from lab.util import is_loopback
 from tui.bounded import keep
 from tui.widgets.banner import Banner
@@ -55,7 +55,9 @@ from tui.widgets.ladder import LadderView, ladder_from
 from tui.widgets.prompt import NamePrompt
 from tui.widgets.server_pane import ServerPane
 from tui.widgets.steps_panel import StepsPanel
-from tui.widgets.timeline import Timeline, clock_text
+from tui.widgets.timeline import Timeline
+
+W = TypeVar("W")
 
 # key, action, description key
 KEYS: tuple[tuple[str, str, str], ...] = (
@@ -444,21 +446,20 @@ class ObservatoryApp(App[int]):
         # clients from a thread the same way).
         self.session.add_client()
 
-    def _steps_have_focus(self) -> bool:
+    def _focused_in(self, kind: type[W]) -> W | None:
+        """The widget of type ``kind`` that holds the focus (the focused widget or a parent)."""
         node = self.focused
         while node is not None:
-            if isinstance(node, StepsPanel):
-                return True
-            node = node.parent  # type: ignore[assignment]
-        return False
-
-    def _focused_card(self) -> ClientCard | None:
-        node = self.focused
-        while node is not None:
-            if isinstance(node, ClientCard):
+            if isinstance(node, kind):
                 return node
             node = node.parent  # type: ignore[assignment]
         return None
+
+    def _steps_have_focus(self) -> bool:
+        return self._focused_in(StepsPanel) is not None
+
+    def _focused_card(self) -> ClientCard | None:
+        return self._focused_in(ClientCard)
 
     async def action_remove_client(self) -> None:
         card = self._focused_card()

@@ -7,9 +7,9 @@ from textual.widgets import Static
 
 from lab.observe.model import Transition
 from lab.observe.roles import describe_role
+from lab.text import clock_text
 from tui.theme import INFERRED_STYLE, state_style
 from tui.widgets import bigtext
-from tui.widgets.timeline import clock_text
 
 
 class Banner(Static):

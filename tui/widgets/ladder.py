@@ -24,9 +24,8 @@ from lab.i18n import t
 from lab.observe.model import Endpoint, Transition
 from lab.server import ServerEvent
 from lab.session import Action
-from lab.text import printable
+from lab.text import clock_text, printable
 from tui.theme import ACTION_STYLE, INFERRED_STYLE, state_style
-from tui.widgets.timeline import clock_text
 
 CLIENT = "client"
 SERVER = "server"

@@ -9,10 +9,9 @@ from textual.widgets import RichLog, Static
 
 from lab.i18n import t
 from lab.server import SINGLE, ServerEvent
-from lab.text import printable
+from lab.text import clock_text, printable
 from tui.bounded import keep
 from tui.theme import DIM_STYLE, PEER_TEXT_STYLE
-from tui.widgets.timeline import clock_text
 
 MAX_LINES = 3000  # lines of the log kept (on screen and as text)
 MAX_SHOWN = 2000  # characters of one message shown in the log (the rest is summarised)

@@ -5,21 +5,15 @@ While paused, entries wait in a buffer and the view stays still; resuming catche
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 from rich.text import Text
 from textual.widgets import RichLog
 
 from lab.i18n import t
 from lab.observe.model import Transition
 from lab.observe.roles import describe_role
+from lab.text import clock_text
 from tui.bounded import keep
 from tui.theme import ACTION_STYLE, INFERRED_STYLE, SERVER_STYLE, state_style
-
-
-def clock_text(ts: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(ts)) + f".{int(ts * 1000) % 1000:03d}"
 
 
 def transition_text(tr: Transition, lang: str) -> Text:
@@ -70,7 +64,7 @@ class Timeline(RichLog):
     def add_note(self, ts: float, text: str, *, server: bool = False) -> None:
         self.add(note_text(ts, text, server=server))
 
-    def set_paused(self, paused: bool, now: Callable[[], float] = time.time) -> None:
+    def set_paused(self, paused: bool) -> None:
         if paused == self.paused:
             return
         if paused:
