@@ -128,9 +128,6 @@ class LabClient:
     def wait_closed(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
 
-    @property
-    def fin_sent(self) -> bool:
-        return self._closing.is_set()
 
     # -- internals -------------------------------------------------------------------------
     def _wait_connected(self, timeout: float | None) -> bool:

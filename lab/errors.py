@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import sys
 
 from lab.i18n import current_language, t
 
@@ -37,9 +36,3 @@ def connect_error(exc: OSError, host: str, port: int) -> LabError:
     if isinstance(exc, TimeoutError) or code == errno.ETIMEDOUT:
         return LabError(t("err.connect_timeout", lang, host=host, port=port))
     return LabError(t("err.connect", lang, host=host, port=port, reason=exc.strerror or exc))
-
-
-def die(message: str, code: int = 1) -> None:
-    """Print one sentence on stderr and exit."""
-    print(message, file=sys.stderr, flush=True)
-    raise SystemExit(code)
