@@ -50,38 +50,43 @@ def build_parser() -> argparse.ArgumentParser:
                    help="open in presentation mode (for a projector; F10 toggles it)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
+    # Options a command shares with the app default to the app's value (SUPPRESS), so
+    # `tcp-observatory --port 9600 netstat` and `tcp-observatory netstat --port 9600` agree.
+    same = argparse.SUPPRESS
+
     ns = sub.add_parser("netstat", help="one snapshot, laid out like netstat -n")
-    ns.add_argument("--port", type=port_number, default=DEFAULT_PORT)
+    ns.add_argument("--port", type=port_number, default=same)
     ns.add_argument("-b", action="store_true", help="show the process under each row")
-    ns.add_argument("--all", action="store_true", help="every connection, not only the port")
+    ns.add_argument("--all", action="store_true", default=same,
+                    help="every connection, not only the port")
     ns.add_argument("--json", action="store_true", help="one JSON object per connection")
-    ns.add_argument("--source", choices=SOURCES, default="auto")
-    ns.add_argument("--lang", choices=LANGS, default=default_lang())
+    ns.add_argument("--source", choices=SOURCES, default=same)
+    ns.add_argument("--lang", choices=LANGS, default=same)
 
     w = sub.add_parser("watch", help="one line per state change, until Ctrl+C")
-    w.add_argument("--port", type=port_number, default=DEFAULT_PORT)
-    w.add_argument("--interval", type=interval, default=0.1)
-    w.add_argument("--all", action="store_true")
+    w.add_argument("--port", type=port_number, default=same)
+    w.add_argument("--interval", type=interval, default=same)
+    w.add_argument("--all", action="store_true", default=same)
     w.add_argument("--json", action="store_true", help="one JSON object per transition")
-    w.add_argument("--source", choices=SOURCES, default="auto")
-    w.add_argument("--lang", choices=LANGS, default=default_lang())
+    w.add_argument("--source", choices=SOURCES, default=same)
+    w.add_argument("--lang", choices=LANGS, default=same)
 
     v = sub.add_parser("verify", help="check a screenshots folder: every step present, "
                        "untouched, stamped and showing its evidence")
     v.add_argument("folder", metavar="DIR", nargs="+",
                    help="a screenshots folder (with manifest.json); several: one line each")
-    v.add_argument("--lang", choices=LANGS, default=default_lang())
+    v.add_argument("--lang", choices=LANGS, default=same)
     v.add_argument("--json", action="store_true", help="the result as one JSON object")
 
     d = sub.add_parser("demo", help="run every step unattended and write a verified bundle")
     d.add_argument("--out", required=True, metavar="DIR", help="an empty or new folder")
-    d.add_argument("--port", type=port_number, default=DEFAULT_PORT)
-    d.add_argument("--student", default="Démo", help="name on the stamps (Démo)")
-    d.add_argument("--lang", choices=LANGS, default=default_lang())
-    d.add_argument("--pace", type=float, default=None, metavar="S",
+    d.add_argument("--port", type=port_number, default=same)
+    d.add_argument("--student", default=same, help="name on the stamps (Démo)")
+    d.add_argument("--lang", choices=LANGS, default=same)
+    d.add_argument("--pace", type=interval, default=None, metavar="S",
                    help="seconds between actions, shown in the terminal (for projecting); "
                    "without it the demo runs headless")
-    d.add_argument("--source", choices=SOURCES, default="auto")
+    d.add_argument("--source", choices=SOURCES, default=same)
     return p
 
 

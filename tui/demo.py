@@ -99,6 +99,7 @@ def autopilot(pace: float, lang: str) -> Callable[[ObservatoryApp], None]:
 
 def run_demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    args.student = "Démo" if args.student is None else args.student
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise LabError(t("demo.not_empty", args.lang, folder=out))
     if not clean_field(args.student):
