@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import psutil
 
@@ -95,9 +96,7 @@ class MacNetstatSource:
         conns = []
         for conn, pid in parse_netstat(out, port):
             pid = own.get(conn.key, pid)
-            conns.append(Connection(local=conn.local, remote=conn.remote, state=conn.state,
-                                    family=conn.family, pid=pid, process=self._names.name(pid),
-                                    recv_q=conn.recv_q, send_q=conn.send_q))
+            conns.append(replace(conn, pid=pid, process=self._names.name(pid)))
         return Snapshot(now, tuple(conns), self.name, None, time.perf_counter() - started)
 
     def close(self) -> None:
