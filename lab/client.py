@@ -1,295 +1,65 @@
-"""The lab's client (listing 1): sends each line; "Fin" is sent, then the socket is closed.
-
-Each message is sent followed by a newline, so that the server can tell messages apart
-(see ``lab.framing``); the handout's server strips it. One thread per client does the
-connecting, the sending and the watching, so ``send`` never blocks its caller: a client
-stuck in SYN_SENT (the server's queue is full) or writing to a server that does not read
-never freezes the app.
-"""
+"""``python -m lab.client``: the lab's client in a terminal (listing 1)."""
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import queue
-import select
-import socket
 import sys
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from lab.errors import LabError, connect_error
-from lab.framing import is_fin
-from lab.i18n import current_language, t
-from lab.observe.model import Endpoint
-from lab.observe.roles import Registry
-
-_FIN = object()  # queue marker: close after what was queued before it
+from lab.cmdline import ClearParser, port_number, timeout_seconds, utf8_stdio
+from lab.errors import LabError
+from lab.i18n import LANGS, default_lang, set_language, t
+from lab.net.client import ClientEvent, LabClient
+from lab.net.framing import is_fin
+from lab.text import printable
 
 
-@dataclass(frozen=True)
-class ClientEvent:
-    kind: str  # connecting connected sent fin closed server-closed received failed error
-    time: float
-    number: int
-    text: str = ""
-    local: Endpoint | None = None
+def main(argv: list[str] | None = None) -> int:
+    utf8_stdio()
+    p = ClearParser(prog="python -m lab.client", description="The lab's TCP client.")
+    p.add_argument("--host", default="127.0.0.1", help="server address (127.0.0.1)")
+    p.add_argument("--port", type=port_number, default=9500, help="server port (9500)")
+    p.add_argument("--lang", choices=LANGS, default=default_lang())
+    p.add_argument("--timeout", type=timeout_seconds, default=None,
+                   help="give up connecting after this many seconds (default: as the OS does)")
+    args = p.parse_args(argv)
+    lang = args.lang
+    set_language(lang)
+    addr = f"{args.host}:{args.port}"
 
+    def show(e: ClientEvent) -> None:
+        if e.kind == "server-closed":
+            print(t("cli.server_closed", lang), flush=True)
+        elif e.kind == "received":
+            print(t("cli.received", lang, text=printable(e.text)), flush=True)
+        elif e.kind == "error":
+            print(t("cli.error", lang, text=e.text), file=sys.stderr, flush=True)
 
-ClientSink = Callable[[ClientEvent], None]
-
-
-class LabClient:
-    def __init__(
-        self,
-        host: str = "127.0.0.1",
-        port: int = 9500,
-        *,
-        number: int = 1,
-        on_event: ClientSink | None = None,
-        registry: Registry | None = None,
-        connect_timeout: float | None = None,
-    ) -> None:
-        self.host = host
-        self.port = port
-        self.number = number
-        self.registry = registry
-        self.connect_timeout = connect_timeout
-        self.state = "new"  # new connecting connected closed failed
-        self.local: Endpoint | None = None
-        self.error: LabError | None = None
-        self._sink = on_event
-        self._sock: socket.socket | None = None
-        self._outbox: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._closing = threading.Event()
-        self._abort = threading.Event()
-        self._connected = threading.Event()
-        self._done = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    # -- public ----------------------------------------------------------------------------
-    def start(self) -> None:
-        """Connect in the background; events report the outcome."""
-        if self._thread is None:
-            self.state = "connecting"
-            self._thread = threading.Thread(
-                target=self._run, name=f"client-{self.number}", daemon=True
-            )
-            self._thread.start()
-
-    def connect(self, timeout: float | None = 10.0) -> Endpoint:
-        """Connect and wait for the outcome: the local endpoint, or a LabError."""
-        self.start()
-        finished = self._wait_connected(timeout)
-        if self.error is not None:
-            raise self.error
-        if not finished or self.local is None:
-            self.close()
-            raise LabError(t("err.connect_slow", current_language(), host=self.host,
-                             port=self.port))
-        return self.local
-
-    def send(self, text: str) -> bool:
-        """Queue one message; "Fin" (any case) is sent, then the connection is closed.
-
-        Returns False when the client can no longer send.
-        """
-        if self._closing.is_set() or self.state in ("closed", "failed"):
-            return False
-        self._outbox.put(text)
-        if is_fin(text):
-            self._closing.set()
-            self._outbox.put(_FIN)
-        self._poke()
-        return True
-
-    def close(self, timeout: float = 2.0) -> None:
-        """Close now, without "Fin" (also aborts a connection still in SYN_SENT)."""
-        self._abort.set()
-        self._closing.set()
-        self._outbox.put(_FIN)
-        self._poke()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(min(timeout, 0.5))
-            if thread.is_alive() and self._sock is not None:
-                # Still sending to a peer that does not read (a client waiting in the
-                # accept queue): shutting the socket down wakes the blocked sendall().
-                with contextlib.suppress(OSError):
-                    self._sock.shutdown(socket.SHUT_RDWR)
-                thread.join(timeout)
-        if self._thread is None:
-            self._cleanup()
-
-    def wait_closed(self, timeout: float | None = None) -> bool:
-        return self._done.wait(timeout)
-
-
-    # -- internals -------------------------------------------------------------------------
-    def _wait_connected(self, timeout: float | None) -> bool:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            if self._connected.is_set():
-                return True
-            if self._done.is_set():
-                return False
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                return False
-            self._connected.wait(0.05 if left is None else min(0.05, left))
-
-    def _poke(self) -> None:
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"x")
-
-    def _emit(self, kind: str, text: str = "") -> None:
-        if self._sink is None:
-            return
-        try:
-            self._sink(ClientEvent(kind, time.time(), self.number, text, self.local))
-        except Exception as exc:
-            print(f"lab.client: event handler failed: {exc!r}", file=sys.stderr)
-
-    def _run(self) -> None:
-        try:
-            if self._connect():
-                self._loop()
-        except Exception as exc:  # never a silent dead thread: the card must say why
-            self._fail(LabError(t("err.connect", current_language(), host=self.host,
-                                  port=self.port, reason=exc)))
-        finally:
-            self._cleanup()
-
-    def _connect(self) -> bool:
-        self._emit("connecting")
-        try:
-            infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError, ValueError) as exc:
-            reason = getattr(exc, "strerror", None) or exc
-            return self._fail(LabError(t("err.unknown_host", current_language(),
-                                         host=repr(self.host), reason=reason)))
-        family, _, _, _, addr = infos[0]
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        self._sock = sock
-        sock.setblocking(False)
-        err = sock.connect_ex(addr)
-        if err not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, 10035):
-            return self._fail(connect_error(OSError(err, _strerror(err)), self.host, self.port))
-        # The local port exists from here on, even while SYN_SENT: label it at once.
-        with contextlib.suppress(OSError):
-            host, port = sock.getsockname()[:2]
-            self.local = Endpoint.of(host, port)
-            if self.registry is not None:
-                self.registry.add_client(self.local, self.number)
-        deadline = None if self.connect_timeout is None else time.monotonic() + self.connect_timeout
-        while err != 0:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            _, w, x = select.select([self._wake_r], [sock], [sock], left)
-            if self._abort.is_set():
-                self._emit("closed")
-                return False
-            if w or x:
-                err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if err:
-                    return self._fail(
-                        connect_error(OSError(err, _strerror(err)), self.host, self.port)
-                    )
-                break
-            if deadline is not None and time.monotonic() >= deadline:
-                return self._fail(connect_error(TimeoutError(), self.host, self.port))
-            self._drain_wake()
-        sock.setblocking(True)
-        self.state = "connected"
-        self._connected.set()
-        self._emit("connected")
-        return True
-
-    def _fail(self, error: LabError) -> bool:
-        self.error = error
-        self.state = "failed"
-        self._emit("failed", str(error))
-        return False
-
-    def _drain_wake(self) -> None:
-        with contextlib.suppress(OSError):
-            while self._wake_r.recv(4096):
-                pass
-
-    def _loop(self) -> None:
-        sock = self._sock
-        assert sock is not None
-        reading = True
-        # Lines typed while the connection was still in SYN_SENT are waiting: send them now.
-        if self._flush_outbox(sock):
-            return
-        while True:
-            watch = [self._wake_r, sock] if reading else [self._wake_r]
-            ready, _, _ = select.select(watch, [], [])
-            if self._wake_r in ready:
-                self._drain_wake()
-                if self._flush_outbox(sock):
-                    return
-            if reading and sock in ready:
-                try:
-                    data = sock.recv(65536)
-                except OSError:
-                    data = b""
-                if data:
-                    self._emit("received", data.decode("utf-8", errors="replace"))
-                else:
-                    # The server closed its side: this side is now CLOSE_WAIT until we close.
-                    reading = False
-                    self._emit("server-closed")
-
-    def _flush_outbox(self, sock: socket.socket) -> bool:
-        """Send what is queued; True when the connection is finished."""
-        while True:
-            try:
-                item = self._outbox.get_nowait()
-            except queue.Empty:
-                return False
-            if item is _FIN:
-                self._emit("closed")
-                return True
-            text = str(item)
-            try:
-                sock.sendall((text + "\n").encode("utf-8"))
-                if is_fin(text):
-                    # Close at once, as the handout's client does: the client must be the
-                    # side that closes first (and so the one left in TIME_WAIT), which a
-                    # slow event handler between send and close could turn around.
-                    sock.close()
-            except OSError as exc:
-                self._emit("error", exc.strerror or str(exc))
-                return True
-            self._emit("fin" if is_fin(text) else "sent", text)
-
-    def _cleanup(self) -> None:
-        if self.state != "failed":
-            self.state = "closed"
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.close()
-        for s in (self._wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                s.close()
-        self._done.set()
-
-
-def _strerror(err: int) -> str:
-    import os
-
+    print(t("cli.title", lang), flush=True)
+    print(t("cli.connecting", lang, addr=addr), flush=True)
+    client = LabClient(args.host, args.port, on_event=show, connect_timeout=args.timeout)
     try:
-        return os.strerror(err)
-    except ValueError:
-        return f"error {err}"
+        local = client.connect(timeout=None)
+    except LabError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        client.close()
+        return 130
+    print(t("cli.connected", lang, local=local, addr=addr), flush=True)
+    try:
+        for line in sys.stdin or ():  # no standard input at all: nothing to send
+            text = line.rstrip("\r\n")
+            if not client.send(text):
+                break
+            if is_fin(text):
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        client.close()
+    client.wait_closed(5)
+    print(t("cli.bye", lang), flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    from lab.client_main import main
-
     raise SystemExit(main())

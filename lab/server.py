@@ -1,371 +1,91 @@
-"""The lab's TCP server, in its two modes, with the handout's behaviour.
-
-``single`` (listing 2): backlog 1, one client at a time. After "Fin" the server does not
-close the connection (the handout leaves ``close()`` commented out): the kernel keeps
-CLOSE_WAIT on the server side, and the client's side sits in FIN_WAIT_2, until the socket
-is released, which in the handout happens when the next ``accept()`` rebinds the variable.
-``close_after_fin`` closes it at once, for comparison.
-
-``threaded`` (listing 3): backlog 5, one thread per client, closes after "Fin" (once the
-client has closed its side, or after ``FIN_GRACE``: see ``_await_peer_close``).
-
-Fixed without changing what students observe: a peer that leaves without "Fin" ends that
-client instead of spinning on empty reads; bytes that are not UTF-8 are decoded with
-replacement characters; long messages are kept whole (see ``lab.framing``). Every thread
-waits in ``select`` on its socket and a wake-up socket, so the server uses no CPU while
-idle and stops at once.
-"""
+"""``python -m lab.server``: the lab's server in a terminal, one flushed line per event."""
 
 from __future__ import annotations
 
-import contextlib
-import select
-import socket
+import argparse
+import signal
 import sys
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from lab.errors import LabError, bind_error
-from lab.framing import IDLE_FLUSH, Framer, is_fin
-from lab.i18n import current_language, t
-from lab.observe.model import Endpoint
-from lab.observe.roles import Registry
-
-SINGLE = "single"
-THREADED = "threaded"
-MODES = (SINGLE, THREADED)
-DEFAULT_PORT = 9500
-DEFAULT_MAX_CLIENTS = 200
-FIN_GRACE = 1.0  # seconds the server waits for the client to close first after "Fin"
+from lab.cmdline import ClearParser, is_loopback, port_number, positive_int, utf8_stdio
+from lab.errors import LabError
+from lab.i18n import LANGS, default_lang, set_language, t
+from lab.net.server import (
+    DEFAULT_MAX_CLIENTS,
+    DEFAULT_PORT,
+    SINGLE,
+    THREADED,
+    LabServer,
+    ServerEvent,
+)
+from lab.text import printable
 
 
-@dataclass(frozen=True)
-class ServerEvent:
-    """Something the server did or saw. ``text`` is raw peer text: sanitize before display."""
-
-    kind: str  # listening accepted message fin eof reset released closed refused stopped error
-    time: float
-    peer: Endpoint | None = None
-    text: str = ""
-    thread: str = ""
-    serial: int = 0  # the server's number for the connection, 1, 2, ...
-    mode: str = SINGLE
-
-
-EventSink = Callable[[ServerEvent], None]
-
-
-class _Wake:
-    """A socket pair: writing to one end wakes every ``select`` that watches the other."""
-
-    def __init__(self) -> None:
-        self.r, self.w = socket.socketpair()
-        self.r.setblocking(False)
-
-    def fire(self) -> None:
-        with contextlib.suppress(OSError):
-            self.w.send(b"x")
-
-    def close(self) -> None:
-        for s in (self.r, self.w):
-            with contextlib.suppress(OSError):
-                s.close()
+def format_event(e: ServerEvent, lang: str, close_after_fin: bool = False) -> str:
+    peer = str(e.peer) if e.peer else ""
+    prefix = f"[{e.thread}] " if e.thread else ""
+    if e.kind == "listening":
+        return ""
+    if e.kind == "message":
+        return prefix + t("srv.message", lang, peer=peer, text=printable(e.text))
+    if e.kind == "fin":
+        key = "srv.fin.held" if e.mode == SINGLE and not close_after_fin else "srv.fin"
+        return prefix + t(key, lang, peer=peer)
+    if e.kind == "refused":
+        return t("srv.refused", lang, peer=peer, limit=e.text)
+    return prefix + t(f"srv.{e.kind}", lang, peer=peer)
 
 
-def make_listener(host: str, port: int, backlog: int) -> socket.socket:
-    """Bind and listen, or raise a LabError with one sentence."""
+def build_parser() -> argparse.ArgumentParser:
+    p = ClearParser(prog="python -m lab.server", description="The lab's TCP server.")
+    p.add_argument("--threaded", action="store_true", help="one thread per client (listing 3)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help="port (9500)")
+    p.add_argument(
+        "--close-after-fin", action="store_true",
+        help="single mode: close the connection after \"Fin\" (the handout does not)",
+    )
+    p.add_argument("--max-clients", type=positive_int, default=DEFAULT_MAX_CLIENTS,
+                   help="threaded mode: most clients served at once")
+    p.add_argument("--lang", choices=LANGS, default=default_lang())
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    utf8_stdio()
+    args = build_parser().parse_args(argv)
+    lang = args.lang
+    set_language(lang)
+    done = threading.Event()
+
+    def show(e: ServerEvent) -> None:
+        line = format_event(e, lang, args.close_after_fin)
+        if line:
+            print(line, flush=True)
+
+    server = LabServer(
+        args.host, args.port, mode=THREADED if args.threaded else SINGLE,
+        close_after_fin=args.close_after_fin, max_clients=args.max_clients, on_event=show,
+    )
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except (socket.gaierror, UnicodeError, ValueError) as exc:  # "127.0.0..1" is not idna
-        raise LabError(t("err.unknown_address", current_language(), host=host,
-                         reason=getattr(exc, "strerror", None) or exc)) from None
-    family, _, _, _, addr = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
+        addr = server.start()
+    except LabError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        return 1
+    print(t("srv.listening", lang, addr=addr, mode=t(f"mode.{server.mode}", lang),
+            backlog=server.backlog), flush=True)
+    if not is_loopback(args.host):
+        print("!! " + t("warn.exposed", lang, addr=addr), file=sys.stderr, flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
-        # Windows: its default already refuses a second listener on the port, and unlike
-        # SO_EXCLUSIVEADDRUSE it lets the server restart (F4) while old connections linger.
-        if sys.platform != "win32":
-            # Lets the server restart at once while old connections sit in TIME_WAIT;
-            # a second listener on the same port is still refused.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(addr)
-        sock.listen(backlog)
-    except OSError as exc:
-        sock.close()
-        raise bind_error(exc, host, port) from None
-    return sock
-
-
-class LabServer:
-    def __init__(
-        self,
-        host: str = "127.0.0.1",
-        port: int = DEFAULT_PORT,
-        *,
-        mode: str = SINGLE,
-        close_after_fin: bool = False,
-        backlog: int | None = None,
-        max_clients: int = DEFAULT_MAX_CLIENTS,
-        on_event: EventSink | None = None,
-        registry: Registry | None = None,
-    ) -> None:
-        if mode not in MODES:
-            raise LabError(t("err.mode", current_language(), mode=repr(mode)))
-        self.host = host
-        self.port = port
-        self.mode = mode
-        self.close_after_fin = close_after_fin
-        self.backlog = backlog if backlog is not None else (1 if mode == SINGLE else 5)
-        self.max_clients = max_clients
-        self.registry = registry
-        self._sink = on_event
-        self._listener: socket.socket | None = None
-        self._wake = _Wake()
-        self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._conns: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        self._held: socket.socket | None = None  # single mode: the finished, unclosed socket
-        self._held_peer: Endpoint | None = None
-        self._serial = 0
-        self._active = 0
-        self._started = False
-
-    # -- life ------------------------------------------------------------------------------
-    @property
-    def address(self) -> Endpoint:
-        if self._listener is None:
-            return Endpoint.of(self.host, self.port)
-        host, port = self._listener.getsockname()[:2]
-        return Endpoint.of(host, port)
-
-    @property
-    def running(self) -> bool:
-        """Started (accepting) and not stopped."""
-        return self._started and not self._stopping.is_set()
-
-    def bind(self) -> Endpoint:
-        """Listen now (so that a taken port fails before anything else starts)."""
-        if self._listener is None:
-            self._listener = make_listener(self.host, self.port, self.backlog)
-            self.port = self.address.port
-        return self.address
-
-    def start(self) -> Endpoint:
-        if self._started:
-            return self.address
-        address = self.bind()
-        self._started = True
-        self._emit("listening", text=str(self.backlog))
-        accept = threading.Thread(target=self._accept_loop, name="server-accept", daemon=True)
-        self._threads.append(accept)
-        accept.start()
-        return address
-
-    def stop(self, timeout: float = 2.0) -> None:
-        """Close every socket and stop every thread; the port is free afterwards."""
-        if self._stopping.is_set():
-            return
-        self._stopping.set()
-        self._wake.fire()
-        with self._lock:
-            conns = list(self._conns)
-        for c in conns:
-            with contextlib.suppress(OSError):
-                c.shutdown(socket.SHUT_RDWR)
-        with self._lock:
-            threads = list(self._threads)
-        for thread in threads:
-            if thread is not threading.current_thread():
-                thread.join(timeout)
-        with self._lock:
-            for c in list(self._conns):
-                _close(c)
-            self._conns.clear()
-        if self._held is not None:
-            _close(self._held)
-            self._held = None
-        if self._listener is not None:
-            _close(self._listener)
-        self._wake.close()
-        self._emit("stopped")
-
-    def __enter__(self) -> LabServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    # -- events ----------------------------------------------------------------------------
-    def _emit(self, kind: str, **kw: object) -> None:
-        if self._sink is None:
-            return
-        event = ServerEvent(kind=kind, time=time.time(), mode=self.mode, **kw)  # type: ignore[arg-type]
-        try:
-            self._sink(event)
-        except Exception as exc:  # a broken display must not take the server down
-            print(f"lab.server: event handler failed: {exc!r}", file=sys.stderr)
-
-    # -- accepting -------------------------------------------------------------------------
-    def _wait_readable(self, sock: socket.socket, timeout: float | None) -> bool | None:
-        """True: readable; False: timed out; None: asked to stop."""
-        try:
-            ready, _, _ = select.select([sock, self._wake.r], [], [], timeout)
-        except (OSError, ValueError):
-            return None
-        if self._stopping.is_set() or self._wake.r in ready:
-            return None
-        return bool(ready)
-
-    def _accept_loop(self) -> None:
-        listener = self._listener
-        assert listener is not None
-        while True:
-            if self._wait_readable(listener, None) is None:
-                return
-            try:
-                conn, addr = listener.accept()
-            except OSError:
-                if self._stopping.is_set():
-                    return
-                continue
-            peer = Endpoint.of(addr[0], addr[1])
-            self._serial += 1
-            serial = self._serial
-            if self.mode == SINGLE:
-                self._release_held()
-                self._track(conn, peer, "")
-                self._emit("accepted", peer=peer, serial=serial)
-                self._serve(conn, peer, "", serial)
-                if self._stopping.is_set():
-                    return
-                if self.close_after_fin:
-                    self._finish(conn, peer, "", serial)
-                else:
-                    self._held, self._held_peer = conn, peer
-            else:
-                with self._lock:
-                    full = self._active >= self.max_clients
-                    if not full:
-                        self._active += 1
-                if full:
-                    self._emit("refused", peer=peer, serial=serial, text=str(self.max_clients))
-                    _close(conn)
-                    continue
-                name = f"thread-{serial}"
-                self._track(conn, peer, name)
-                self._emit("accepted", peer=peer, serial=serial, thread=name)
-                worker = threading.Thread(
-                    target=self._client_thread, args=(conn, peer, name, serial), name=name,
-                    daemon=True,
-                )
-                with self._lock:
-                    self._threads = [x for x in self._threads if x.is_alive()]
-                    self._threads.append(worker)
-                worker.start()
-
-    def _track(self, conn: socket.socket, peer: Endpoint, thread: str) -> None:
-        with self._lock:
-            self._conns.add(conn)
-        if self.registry is not None:
-            self.registry.add_accepted(peer, thread)
-
-    def _release_held(self) -> None:
-        """Single mode: the next accept() releases the previous connection (CLOSE_WAIT ends)."""
-        held, peer = self._held, self._held_peer
-        if held is None:
-            return
-        self._held = self._held_peer = None
-        # The client normally closed long ago; if it is closing right now (a client queued
-        # behind it is accepted the instant "Fin" is read), let it close first, as _finish does.
-        self._await_peer_close(held)
-        with self._lock:
-            self._conns.discard(held)
-        _close(held)
-        self._emit("released", peer=peer)
-
-    def _finish(self, conn: socket.socket, peer: Endpoint, thread: str, serial: int) -> None:
-        self._await_peer_close(conn)
-        with self._lock:
-            self._conns.discard(conn)
-        _close(conn)
-        self._emit("closed", peer=peer, thread=thread, serial=serial)
-
-    def _await_peer_close(self, conn: socket.socket) -> None:
-        """Give the client a moment to close first, as it does right after "Fin".
-
-        The handout's client closes straight after sending "Fin", and the lab expects the
-        client, the side that closes first, to end in TIME_WAIT. Closing the instant "Fin"
-        is read would race the client's close() and sometimes leave TIME_WAIT on the
-        server's side instead. Waiting (at most ``FIN_GRACE`` s) for the peer's end of
-        stream makes the outcome the same on every run; bytes after "Fin" are discarded.
-        """
-        deadline = time.monotonic() + FIN_GRACE
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not self._wait_readable(conn, left):
-                return
-            try:
-                if not conn.recv(65536):
-                    return
-            except OSError:
-                return
-
-    def _client_thread(self, conn: socket.socket, peer: Endpoint, name: str, serial: int) -> None:
-        try:
-            self._serve(conn, peer, name, serial)
-            if not self._stopping.is_set():
-                self._finish(conn, peer, name, serial)
-        finally:
-            with self._lock:
-                self._active -= 1
-
-    # -- serving one client ----------------------------------------------------------------
-    def _serve(self, conn: socket.socket, peer: Endpoint, thread: str, serial: int) -> None:
-        """Read messages until "Fin", end of stream, a reset, or stop."""
-        framer = Framer()
-        while True:
-            ready = self._wait_readable(conn, IDLE_FLUSH if framer.pending else None)
-            if ready is None:
-                return
-            if not ready:  # the sender paused: a bare chunk is a message of its own
-                if self._deliver(framer.flush(), peer, thread, serial):
-                    return
-                continue
-            try:
-                data = conn.recv(65536)
-            except ConnectionResetError:
-                self._deliver(framer.flush(), peer, thread, serial)
-                self._emit("reset", peer=peer, thread=thread, serial=serial)
-                return
-            except OSError:
-                return
-            if not data:
-                if not self._deliver(framer.flush(), peer, thread, serial):
-                    self._emit("eof", peer=peer, thread=thread, serial=serial)
-                return
-            if self._deliver(framer.feed(data), peer, thread, serial):
-                return
-
-    def _deliver(self, messages: list[str], peer: Endpoint, thread: str, serial: int) -> bool:
-        """Report messages; True once "Fin" has been received (later bytes are ignored)."""
-        for text in messages:
-            self._emit("message", peer=peer, text=text, thread=thread, serial=serial)
-            if is_fin(text):
-                self._emit("fin", peer=peer, thread=thread, serial=serial)
-                return True
-        return False
-
-
-def _close(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.close()
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
 
 
 if __name__ == "__main__":
-    from lab.server_main import main
-
     raise SystemExit(main())

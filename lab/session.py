@@ -12,13 +12,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lab.client import ClientEvent, LabClient
-from lab.framing import is_fin
+from lab.net.client import ClientEvent, LabClient
+from lab.net.framing import is_fin
+from lab.net.server import DEFAULT_MAX_CLIENTS, SINGLE, THREADED, LabServer, ServerEvent
 from lab.observe.model import Snapshot, Transition
 from lab.observe.observer import Observer
 from lab.observe.roles import Registry
 from lab.observe.sources import Source, open_source
-from lab.server import DEFAULT_MAX_CLIENTS, SINGLE, THREADED, LabServer, ServerEvent
 
 
 @dataclass(frozen=True)

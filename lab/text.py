@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import time
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
 _UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -34,3 +36,9 @@ def printable(text: str, limit: int | None = None) -> str:
         cut = f"… (+{len(text) - limit} chars)"
         text = text[:limit]
     return _UNSAFE.sub(_escape, text).replace("\t", "    ") + cut
+
+
+def clean_field(text: str, limit: int = 60) -> str:
+    """A name or host as it is stamped: one line, no control characters, at most ``limit``."""
+    text = " ".join(_CONTROL.sub(" ", str(text)).split())
+    return text[:limit].rstrip()

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from support import LOCALHOST, SOURCES, EventLog, Kernel, Proc, child_env
 
-from lab.client import LabClient
+from lab.net.client import LabClient
+from lab.net.server import LabServer
 from lab.observe.roles import Registry
 from lab.observe.sources import Source, open_source
-from lab.server import LabServer
 
 
 def _netlink_missing() -> str | None:

@@ -13,9 +13,9 @@ import tempfile
 import time
 from typing import Any
 
-from lab.client import ClientEvent
+from lab.net.client import ClientEvent
+from lab.net.server import ServerEvent
 from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot, Transition
-from lab.server import ServerEvent
 from lab.session import Action, Session
 from tui.app import ObservatoryApp
 

@@ -7,7 +7,7 @@ import time
 
 from support import LOCALHOST, wait_for
 
-from lab.client import LabClient
+from lab.net.client import LabClient
 
 
 def test_a_line_typed_in_syn_sent_is_sent_once_connected() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from support import free_port
 
-from lab.progress import Progress, save_progress
+from lab.guide.progress import Progress, save_progress
 from lab.session import Session
 from tui.app import ObservatoryApp
 
@@ -71,7 +71,7 @@ async def test_progress_resumes_after_a_restart(tmp_path: Path) -> None:
         await pilot.press("ctrl+n")
         assert app.step_id == "p2-q1"
     # The move to the next step was saved too.
-    from lab.progress import load_progress
+    from lab.guide.progress import load_progress
 
     assert load_progress(tmp_path).step == "p2-q1"
 

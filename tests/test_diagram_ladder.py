@@ -17,8 +17,8 @@ from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.strip import Strip
 
+from lab.net.server import ServerEvent
 from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot, Transition
-from lab.server import ServerEvent
 from lab.session import Action
 from tui.theme import state_style
 from tui.widgets.diagram import Marker, StateDiagram, marker_lines, marker_summary, markers_from

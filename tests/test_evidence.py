@@ -12,11 +12,13 @@ from collections.abc import Iterator
 import pytest
 from support import wait_for
 
-from lab.bundle import connection_from_json
+from lab.grading.record import connection_from_json
+from lab.guide.evidence import Evidence, Message, check_evidence, message_of
+from lab.guide.setup import run_setup
+from lab.guide.steps import STEP_IDS
+from lab.net.server import ServerEvent
 from lab.observe.model import RoleKind, Snapshot
-from lab.server import ServerEvent
 from lab.session import Event, ObserverUpdate, Session
-from lab.steps import STEP_IDS, Evidence, Message, check_evidence, message_of, run_setup
 
 
 class Recorder:

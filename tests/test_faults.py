@@ -14,9 +14,9 @@ from app_support import make_app, wait_until
 from support import LOCALHOST, single_line, wait_for
 
 from lab.i18n import t
+from lab.net.server import LabServer
 from lab.observe.model import Endpoint
 from lab.observe.sources import PsutilSource
-from lab.server import LabServer
 from lab.session import Session
 from tui.app import ObservatoryApp
 from tui.cli import build_parser
@@ -202,7 +202,7 @@ async def test_app_warns_once_when_the_os_refuses(tmp_path: Path, denied: list[s
 
 
 def test_netstat_says_once_that_it_sees_only_its_own(lab, denied: list[str], capsys) -> None:
-    from lab.netstat import run_netstat
+    from lab.observe.netstat import run_netstat
 
     server = lab.server("single")
     args = build_parser().parse_args(["netstat", "--source", "psutil", "--port",

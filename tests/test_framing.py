@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.framing import IDLE_FLUSH, MAX_MESSAGE, Framer, is_fin
+from lab.net.framing import IDLE_FLUSH, MAX_MESSAGE, Framer, is_fin
 from lab.observe.model import Endpoint
 
 # -- the Framer ----------------------------------------------------------------------------

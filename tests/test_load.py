@@ -20,7 +20,7 @@ from pathlib import Path
 from app_support import make_app, wait_until
 from support import LOCALHOST, wait_for
 
-from lab.client import LabClient
+from lab.net.client import LabClient
 from lab.observe.model import Endpoint
 from lab.session import Session
 

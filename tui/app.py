@@ -25,27 +25,23 @@ from textual.message import Message
 from textual.widgets import ContentSwitcher, Footer, Header, Input, Static
 
 from lab import __version__
-from lab.bundle import (
-    DEFAULT_FOLDER,
-    SavedScreenshot,
-    clean_field,
-    save_answer,
-    save_screenshot,
-    seal_for,
-    stamp_text,
-    write_report,
-)
-from lab.client import ClientEvent
+from lab.cmdline import is_loopback
 from lab.errors import LabError
+from lab.grading.manifest import DEFAULT_FOLDER, SavedScreenshot, save_answer, save_screenshot
+from lab.grading.record import seal_for
+from lab.grading.report import write_report
+from lab.grading.stamp import stamp_text
+from lab.guide.evidence import Evidence, check_evidence, message_of
+from lab.guide.evidence import Message as Message_
+from lab.guide.progress import load_progress, save_progress
+from lab.guide.setup import run_setup
+from lab.guide.steps import STEP_IDS
 from lab.i18n import t
+from lab.net.client import ClientEvent
+from lab.net.server import SINGLE, ServerEvent
 from lab.observe.model import Snapshot, Transition
-from lab.progress import load_progress, save_progress
-from lab.server import SINGLE, ServerEvent
 from lab.session import Action, Event, ObserverUpdate, Session, SessionError
-from lab.steps import STEP_IDS, Evidence, check_evidence, message_of, run_setup
-from lab.steps import Message as Message_
-from lab.text import clock_text, printable
-from lab.util import is_loopback
+from lab.text import clean_field, clock_text, printable
 from tui.bounded import keep
 from tui.widgets.banner import Banner
 from tui.widgets.clients import ClientCard, ClientsPane

@@ -9,10 +9,17 @@ import argparse
 import sys
 
 from lab import __version__
+from lab.cmdline import (
+    ClearParser,
+    interval,
+    non_negative_int,
+    port_number,
+    positive_int,
+    utf8_stdio,
+)
 from lab.errors import LabError
 from lab.i18n import LANGS, default_lang, set_language
-from lab.server import DEFAULT_MAX_CLIENTS, DEFAULT_PORT, MODES
-from lab.util import ClearParser, interval, non_negative_int, port_number, positive_int, utf8_stdio
+from lab.net.modes import DEFAULT_MAX_CLIENTS, DEFAULT_PORT, MODES
 
 SOURCES = ("auto", "psutil", "netlink", "netstat")
 
@@ -98,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     # ClearParser makes subparsers err in one line too.
     try:
         if args.command == "netstat":
-            from lab.netstat import run_netstat
+            from lab.observe.netstat import run_netstat
 
             return run_netstat(args)
         if args.command == "demo":
@@ -106,11 +113,11 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_demo(args)
         if args.command == "watch":
-            from lab.netstat import run_watch
+            from lab.observe.netstat import run_watch
 
             return run_watch(args)
         if args.command == "verify":
-            from lab.bundle import run_verify
+            from lab.grading.verify import run_verify
 
             return run_verify(args)
         from tui.run import run_app

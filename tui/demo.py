@@ -13,11 +13,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lab.bundle import clean_field, ensure_folder, format_verify, verify, write_report
 from lab.errors import LabError
+from lab.files import ensure_folder
+from lab.grading.report import write_report
+from lab.grading.verify import format_verify, verify
+from lab.guide.setup import poll_wait, run_setup
+from lab.guide.steps import STEPS
 from lab.i18n import t
 from lab.session import Session
-from lab.steps import STEPS, poll_wait, run_setup
+from lab.text import clean_field
 from tui.app import ObservatoryApp
 
 SIZE = (160, 48)

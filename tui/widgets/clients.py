@@ -8,8 +8,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from lab.client import ClientEvent
 from lab.i18n import t
+from lab.net.client import ClientEvent
 from lab.text import printable
 from tui.theme import state_style
 

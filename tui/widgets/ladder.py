@@ -19,10 +19,10 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
-from lab.framing import is_fin
 from lab.i18n import t
+from lab.net.framing import is_fin
+from lab.net.server import ServerEvent
 from lab.observe.model import Endpoint, Transition
-from lab.server import ServerEvent
 from lab.session import Action
 from lab.text import clock_text, printable
 from tui.theme import ACTION_STYLE, INFERRED_STYLE, state_style

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import RichLog, Static
 
 from lab.i18n import t
-from lab.server import SINGLE, ServerEvent
+from lab.net.server import SINGLE, ServerEvent
 from lab.text import clock_text, printable
 from tui.bounded import keep
 from tui.theme import DIM_STYLE, PEER_TEXT_STYLE

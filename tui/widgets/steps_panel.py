@@ -8,8 +8,9 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from lab.guide.evidence import Evidence
+from lab.guide.steps import STEPS, get_step
 from lab.i18n import t
-from lab.steps import STEPS, Evidence, get_step
 
 
 class StepsPanel(VerticalScroll, can_focus=False):

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lab.bundle import MAX_ANSWER, PROGRESS, clean_field, ensure_folder, write_atomic
-from lab.steps import STEP_IDS
+from lab.files import ensure_folder, write_atomic
+from lab.grading.manifest import MAX_ANSWER, PROGRESS
+from lab.guide.steps import STEP_IDS
+from lab.text import clean_field
 
 
 @dataclass

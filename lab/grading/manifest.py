@@ -1,0 +1,176 @@
+"""``manifest.json``: for each screenshot its hash and what the kernel showed when it was taken
+(connections, transitions, messages), and the student's answers. One read-modify-write at a
+time in this process; every write atomic (``lab.files``)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from lab.errors import LabError
+from lab.files import ensure_folder, reason_of, write_atomic, write_new
+from lab.grading.record import evidence_record, seal_of
+from lab.grading.stamp import local_time
+from lab.guide.evidence import Evidence, Message, check_evidence
+from lab.guide.steps import get_step
+from lab.i18n import t
+from lab.observe.model import RoleKind, Snapshot, Transition
+from lab.text import clean_field
+
+APP_NAME = "TCP Observatory"
+DEFAULT_FOLDER = "screenshots"
+MANIFEST = "manifest.json"
+REPORT = "report.html"
+PROGRESS = "progress.json"
+FORMAT = 1
+MAX_TRANSITIONS = 1000  # per screenshot: the most recent ones
+MAX_ANSWER = 20_000  # characters
+
+lock = threading.Lock()  # one read-modify-write of the folder's files at a time
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat(timespec="seconds")
+
+
+def _new_manifest(now: datetime) -> dict[str, Any]:
+    return {"format": FORMAT, "app": APP_NAME, "version": "", "student": "", "host": "",
+            "created": _iso(now), "updated": _iso(now), "answers": {}, "screenshots": []}
+
+
+def load_manifest(folder: str | os.PathLike[str], lang: str = "fr") -> dict[str, Any]:
+    """The folder's manifest; LabError (one sentence) when the folder or manifest is unusable."""
+    path = Path(folder)
+    if not path.exists():
+        raise LabError(t("bundle.no_folder", lang, folder=path))
+    if not path.is_dir():
+        raise LabError(t("bundle.not_folder", lang, folder=path))
+    file = path / MANIFEST
+    if not file.exists():
+        raise LabError(t("bundle.no_manifest", lang, folder=path))
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise LabError(t("bundle.unreadable", lang, file=file, reason=reason_of(exc))) from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise LabError(t("bundle.not_json", lang, file=file)) from None
+    if (not isinstance(data, dict) or not isinstance(data.get("screenshots"), list)
+            or not isinstance(data.get("answers", {}), dict)):
+        raise LabError(t("bundle.bad_manifest", lang, file=file))
+    data.setdefault("answers", {})
+    return data
+
+
+def _manifest_for_update(folder: Path, now: datetime, lang: str) -> dict[str, Any]:
+    if not (folder / MANIFEST).exists():
+        return _new_manifest(now)
+    return load_manifest(folder, lang)
+
+
+def save_manifest(folder: Path, manifest: dict[str, Any], lang: str) -> None:
+    data = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
+    write_atomic(folder / MANIFEST, data, lang)
+
+
+@dataclass(frozen=True)
+class SavedScreenshot:
+    path: Path
+    evidence: Evidence
+    time: str  # ISO 8601 with offset, as in the manifest
+
+
+def save_screenshot(
+    folder: str | os.PathLike[str],
+    step_id: str,
+    svg_text: str,
+    *,
+    snapshot: Snapshot,
+    transitions: Sequence[Transition] = (),
+    answer: str = "",
+    student: str,
+    host: str,
+    version: str,
+    now: datetime | float | None = None,
+    messages: Iterable[Message] = (),
+    mode: str | None = None,
+    port: int | None = None,
+    lang: str = "fr",
+) -> SavedScreenshot:
+    """Store one stamped screenshot and its record; LabError when it cannot be written.
+
+    ``messages`` are those the server received during the step, ``mode`` the server's mode
+    when the screenshot was taken (default: the step's). Either the SVG and its manifest
+    entry are both written, or neither is.
+    """
+    step = get_step(step_id)
+    student, host = clean_field(student), clean_field(host)
+    if not student:
+        raise LabError(t("bundle.no_student", lang))
+    when = local_time(now)
+    conns, msgs, record = evidence_record(step.id, snapshot, messages, mode, port)
+    mode, port = record["mode"], record["port"]
+    transitions = [tr for tr in transitions if tr.connection.role.kind is not RoleKind.OTHER]
+    evidence = check_evidence(step.id, conns, msgs, mode, port=port, lang=lang)
+    data = svg_text.encode("utf-8")
+    with lock:
+        path = ensure_folder(folder, lang)
+        manifest = _manifest_for_update(path, when, lang)
+        file = write_new(path, f"{step.id}-{when:%Y%m%d-%H%M%S}", ".svg", data, lang)
+        answer = str(answer)[:MAX_ANSWER]
+        manifest["screenshots"].append({
+            "file": file.name,
+            "step": step.id,
+            "time": _iso(when),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "student": student,
+            "host": host,
+            "version": version,
+            "mode": mode,
+            "port": port,
+            "lang": lang,
+            "snapshot_time": snapshot.time,
+            "source": snapshot.source,
+            "snapshot": record["snapshot"],
+            "transitions": [tr.to_json() for tr in transitions[-MAX_TRANSITIONS:]],
+            "messages": record["messages"],
+            "seal": seal_of(record),
+            "answer": answer,
+            "evidence": evidence.to_json(),
+        })
+        if answer:
+            manifest["answers"][step.id] = answer
+        manifest.update(student=student, host=host, version=version, updated=_iso(when))
+        try:
+            save_manifest(path, manifest, lang)
+        except LabError:
+            with contextlib.suppress(OSError):
+                file.unlink()
+            raise
+    return SavedScreenshot(file, evidence, _iso(when))
+
+
+def save_answer(
+    folder: str | os.PathLike[str],
+    step_id: str,
+    answer: str,
+    *,
+    now: datetime | float | None = None,
+    lang: str = "fr",
+) -> None:
+    """Keep the student's answer to a step in the manifest, beside its screenshots."""
+    step = get_step(step_id)
+    when = local_time(now)
+    with lock:
+        path = ensure_folder(folder, lang)
+        manifest = _manifest_for_update(path, when, lang)
+        manifest["answers"][step.id] = str(answer)[:MAX_ANSWER]
+        manifest["updated"] = _iso(when)
+        save_manifest(path, manifest, lang)

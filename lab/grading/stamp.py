@@ -1,0 +1,72 @@
+"""The stamp: the line on screen, and so in every screenshot, that names the student, the host,
+the time, the step and the app's version; and how a grader finds it again in an SVG."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+
+from lab.i18n import t
+from lab.text import clean_field
+
+_TIME_RE = r"\d{4}-\d{2}-\d{2}\d{2}:\d{2}:\d{2}"  # a stamp's time once whitespace is removed
+_TIME_MARK = "\x00TIME\x00"
+
+
+def local_time(when: datetime | float | None) -> datetime:
+    if when is None:
+        return datetime.now().astimezone()
+    if isinstance(when, (int, float)):
+        return datetime.fromtimestamp(when).astimezone()
+    # An aware time keeps its own offset; a naive one is taken as this machine's local time.
+    return when if when.tzinfo is not None else when.astimezone()
+
+
+def stamp_text(
+    student: str,
+    host: str,
+    when: datetime | float | None,
+    step_id: str,
+    version: str,
+    lang: str = "fr",
+    seal: str | None = None,
+) -> str:
+    """The line shown on screen, and so in the screenshot, that ties it to one student.
+
+    ``seal`` (see ``seal_for``) ties the picture to the evidence record stored beside it.
+    """
+    line = _stamp(student, host, f"{local_time(when):%Y-%m-%d %H:%M:%S}", step_id, version, lang)
+    return f"{line} · {t('stamp.seal', lang)} {seal}" if seal else line
+
+
+def _stamp(student: str, host: str, clock: str, step_id: str, version: str, lang: str) -> str:
+    return t("stamp.line", lang, student=clean_field(student), host=clean_field(host),
+             time=clock, step=step_id, version=version)
+
+
+def svg_text_content(svg: str) -> str:
+    """The visible text of an SVG screenshot, whitespace removed.
+
+    Rich (Textual's exporter) writes one ``<text>`` per run of one style, HTML-escaped, with
+    spaces as ``&#160;`` and runs of spaces left out: only the order of the visible
+    characters survives, so that is what is compared.
+    """
+    runs = re.findall(r"<text\b[^>]*>(.*?)</text>", svg, flags=re.S)
+    text = "".join(html.unescape(re.sub(r"<[^>]*>", "", run)) for run in runs)
+    return squash(text)
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def stamp_found(svg: str, student: str, host: str, step_id: str, version: str) -> bool:
+    """Whether the SVG shows the stamp for these values (any time, French or English)."""
+    visible = svg_text_content(svg)
+    for lang in ("fr", "en"):
+        line = squash(_stamp(student, host, _TIME_MARK, step_id, version, lang))
+        before, _, after = line.partition(_TIME_MARK)
+        if re.search(re.escape(before) + _TIME_RE + re.escape(after), visible):
+            return True
+    return False

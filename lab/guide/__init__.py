@@ -1,0 +1,1 @@
+"""The guided lab: its steps as data, the evidence each one waits for, and the progress."""

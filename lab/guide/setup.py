@@ -1,0 +1,101 @@
+"""Setting a step up: the server in the step's mode, its clients, its messages.
+
+Blocks while it waits (for a connect, an accept, a close): run it off the UI thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from lab.errors import LabError
+from lab.guide.steps import Step, get_step
+from lab.i18n import t
+from lab.net.modes import THREADED
+
+if TYPE_CHECKING:
+    from lab.session import Session
+
+# wait(predicate, timeout) -> True once predicate() held, False when the time ran out
+Wait = Callable[[Callable[[], bool], float], bool]
+
+SETUP_TIMEOUT = 10.0  # seconds one setup operation may take (a connect, an accept, a close)
+
+
+def poll_wait(predicate: Callable[[], bool], timeout: float) -> bool:
+    """A ``Wait`` for plain threads: check every 20 ms until true or out of time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+
+
+def run_setup(
+    session: Session,
+    step: Step | str,
+    wait: Wait = poll_wait,
+    *,
+    timeout: float = SETUP_TIMEOUT,
+    lang: str = "en",
+) -> list[int]:
+    """Put the lab in the state a step starts from; return the session numbers of its clients.
+
+    Blocks while it waits (for a connect, an accept, a close), so run it off the UI thread.
+    Raises LabError (one sentence in ``lang``) when the lab does not get there in time.
+    """
+    step = get_step(step) if isinstance(step, str) else step
+    numbers: list[int] = []
+
+    def need(predicate: Callable[[], bool], what: str) -> None:
+        if not wait(predicate, timeout):
+            raise LabError(t("setup.timeout", lang, step=step.id, what=what, s=timeout))
+
+    for op in step.setup:
+        kind = op[0]
+        if kind == "mode":
+            if session.mode != op[1]:
+                session.switch_mode(op[1])
+            if not session.server_running:
+                session.start_server()
+        elif kind == "close_after_fin":
+            if session.close_after_fin != bool(op[1]):
+                session.set_close_after_fin(bool(op[1]))
+        elif kind == "clients":
+            for old in list(session.clients):
+                session.remove_client(old)
+            numbers = []
+            for index in range(int(op[1])):
+                number = session.add_client()
+                numbers.append(number)
+                client = session.clients[number]
+                need(lambda c=client: c.state != "connecting",
+                     t("setup.connect", lang, n=number))
+                if client.state != "connected":
+                    raise client.error or LabError(t("setup.connect_failed", lang, n=number))
+                # The single server accepts only the first; the others wait in its queue.
+                if session.mode == THREADED or index == 0:
+                    need(lambda c=client: c.local in session.registry.copy()[1],
+                         t("setup.accept", lang, n=number))
+        elif kind in ("send", "fin"):
+            number = _step_client(numbers, int(op[1]), step.id)
+            text = "Fin" if kind == "fin" else str(op[2])
+            if not session.send(number, text):
+                raise LabError(t("setup.send_failed", lang, n=number))
+            if kind == "fin":
+                client = session.clients.get(number)
+                if client is not None:
+                    need(lambda c=client: c.state in ("closed", "failed"),
+                         t("setup.close", lang, n=number))
+        else:
+            raise ValueError(f"unknown setup operation {op!r} in step {step.id}")
+    return numbers
+
+
+def _step_client(numbers: list[int], index: int, step_id: str) -> int:
+    if not 1 <= index <= len(numbers):
+        raise ValueError(f"step {step_id}: client {index} used before ('clients', n) made it")
+    return numbers[index - 1]

@@ -1,0 +1,10 @@
+"""The server's two modes and the lab's defaults, apart from the server so that the guided
+lab and the command lines can name them without importing sockets and threads."""
+
+from __future__ import annotations
+
+SINGLE = "single"  # listing 2: one client at a time, backlog 1
+THREADED = "threaded"  # listing 3: one thread per client, backlog 5
+MODES = (SINGLE, THREADED)
+DEFAULT_PORT = 9500
+DEFAULT_MAX_CLIENTS = 200
