@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the project and its test tools in ./.venv, then run lint and the whole test suite.
+# Install the project and its test tools in ./.venv, then lint, type-check and run every test.
 # The README's test command. Works from a fresh clone; needs Python >= 3.10 (and tmux for
 # the one end-to-end terminal test, which is skipped without it).
 set -euo pipefail
@@ -11,4 +11,5 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
 .venv/bin/ruff check lab tui tests bench
+.venv/bin/mypy lab tui
 exec .venv/bin/python -m pytest "$@"

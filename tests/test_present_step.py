@@ -108,7 +108,7 @@ async def test_keyboard_sort_by_state_and_back_to_the_lab_order() -> None:
 
 def test_recorded_moments_stay_within_their_row_budget() -> None:
     from lab.observe.model import Connection, Endpoint, Snapshot, Transition
-    from tui import app as app_module
+    from tui import stepthrough as app_module
 
     app = make_scene_app("en")
     rows = tuple(Connection(Endpoint("127.0.0.1", 10000 + i), Endpoint("127.0.0.1", 9500),

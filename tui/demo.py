@@ -95,7 +95,7 @@ def autopilot(pace: float, lang: str) -> Callable[[ObservatoryApp], None]:
                 pause(pace)
             app.call_from_thread(app.exit, 0)
         except LabError as exc:
-            app.demo_error = str(exc)  # type: ignore[attr-defined]
+            app.demo_error = str(exc)
             app.call_from_thread(app.exit, 1)
 
     return run
@@ -114,13 +114,12 @@ def run_demo(args: argparse.Namespace) -> int:
     visible = args.pace is not None and sys.stdout.isatty()
     app = ObservatoryApp(session, lang=args.lang, clients=0, student=args.student,
                          folder=out, autopilot=autopilot(args.pace or 0.0, args.lang))
-    app.demo_error = None  # type: ignore[attr-defined]
     try:
         code = app.run(headless=not visible, size=None if visible else SIZE)
     finally:
         app.shutdown()
-    if app.demo_error:  # type: ignore[attr-defined]
-        print(app.demo_error, file=sys.stderr, flush=True)  # type: ignore[attr-defined]
+    if app.demo_error:
+        print(app.demo_error, file=sys.stderr, flush=True)
         return 1
     write_report(out, args.lang)
     result = verify(out, args.lang)

@@ -208,7 +208,7 @@ def _check_p1_q3(view: _View, messages: Sequence[Message], mode: str, facts: _Fa
     queued = [q for q in view.server_ends("ESTABLISHED", RoleKind.QUEUED)
               if q.key in client_keys and q.pid is None]
     served_n = _number(served[0], view.opposite(served[0])) if served else None
-    queued_ns = {_number(q, view.opposite(q)) for q in queued} - {None}
+    queued_ns = {n for q in queued if (n := _number(q, view.opposite(q))) is not None}
     ok &= facts.check(served, "ev.served", "ev.served.missing", n=served_n or "?")
     ok &= facts.check(queued, "ev.queued", "ev.queued.missing",
                       n=", ".join(str(n) for n in sorted(queued_ns)) or "?")

@@ -15,6 +15,7 @@ from lab.i18n import t
 from lab.net.modes import THREADED
 
 if TYPE_CHECKING:
+    from lab.net.client import LabClient
     from lab.session import Session
 
 # wait(predicate, timeout) -> True once predicate() held, False when the time ran out
@@ -72,13 +73,13 @@ def run_setup(
                 number = session.add_client()
                 numbers.append(number)
                 client = session.clients[number]
-                need(lambda c=client: c.state != "connecting",
+                need(_state_is_not(client, "connecting"),
                      t("setup.connect", lang, n=number))
                 if client.state != "connected":
                     raise client.error or LabError(t("setup.connect_failed", lang, n=number))
                 # The single server accepts only the first; the others wait in its queue.
                 if session.mode == THREADED or index == 0:
-                    need(lambda c=client: c.local in session.registry.copy()[1],
+                    need(_accepted(session, client),
                          t("setup.accept", lang, n=number))
         elif kind in ("send", "fin"):
             number = _step_client(numbers, int(op[1]), step.id)
@@ -86,9 +87,9 @@ def run_setup(
             if not session.send(number, text):
                 raise LabError(t("setup.send_failed", lang, n=number))
             if kind == "fin":
-                client = session.clients.get(number)
-                if client is not None:
-                    need(lambda c=client: c.state in ("closed", "failed"),
+                closing = session.clients.get(number)
+                if closing is not None:
+                    need(_state_is(closing, "closed", "failed"),
                          t("setup.close", lang, n=number))
         else:
             raise ValueError(f"unknown setup operation {op!r} in step {step.id}")
@@ -99,3 +100,16 @@ def _step_client(numbers: list[int], index: int, step_id: str) -> int:
     if not 1 <= index <= len(numbers):
         raise ValueError(f"step {step_id}: client {index} used before ('clients', n) made it")
     return numbers[index - 1]
+
+
+def _state_is(client: LabClient, *states: str) -> Callable[[], bool]:
+    return lambda: client.state in states
+
+
+def _state_is_not(client: LabClient, *states: str) -> Callable[[], bool]:
+    return lambda: client.state not in states
+
+
+def _accepted(session: Session, client: LabClient) -> Callable[[], bool]:
+    """The server took the client out of its accept queue (its socket is registered)."""
+    return lambda: client.local in session.registry.copy()[1]

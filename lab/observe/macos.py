@@ -61,6 +61,8 @@ def parse_netstat(out: str, port: int | None) -> list[tuple[Connection, int | No
             # Older layout: rhiwat shiwat pid epid ... after the state.
             if len(fields) > 8 and fields[8].isdigit():
                 pid = int(fields[8]) or None
+        recv_q: int | None
+        send_q: int | None
         try:
             recv_q, send_q = int(fields[1]), int(fields[2])
         except ValueError:
@@ -76,10 +78,11 @@ class MacNetstatSource:
     def __init__(self) -> None:
         if sys.platform != "darwin":
             raise OSError("the netstat source reads macOS's netstat; use auto on this system")
-        self._netstat = shutil.which("netstat")
-        if self._netstat is None:
+        netstat = shutil.which("netstat")
+        if netstat is None:
             raise OSError("netstat is not installed")
-        self._names = ProcessNames()
+        self._netstat: str = netstat
+        self._names: ProcessNames = ProcessNames()
         self.warning: str | None = None
 
     def poll(self, port: int | None) -> Snapshot:

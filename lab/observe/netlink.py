@@ -254,9 +254,8 @@ class NetlinkSource:
         # Inode 0: TIME_WAIT, orphans, connections still in the accept queue: nobody owns them.
         pid, process = self._owners.get(inode, (None, None)) if inode else (None, None)
         local = Endpoint(self._host(family, src), sport)
-        remote: Endpoint | None = Endpoint(self._host(family, dst), dport)
-        if state == _TCP_LISTEN or remote.is_wildcard:
-            remote = None
+        peer = Endpoint(self._host(family, dst), dport)
+        remote = None if state == _TCP_LISTEN or peer.is_wildcard else peer
         # TIME_WAIT (and an orphan's FIN_WAIT_2 once it became a timewait socket) and request
         # sockets are mini sockets: the kernel sends uid 0 for them, which is not root.
         mini = timer == _TIMER_TIMEWAIT or state == _TCP_NEW_SYN_RECV

@@ -1,0 +1,162 @@
+"""What every part of the app shares: its state, its panes, and the hooks one part calls in
+another. The parts (live view, step-through, guided lab, screenshots) are mixins of this
+class, each in its own module; ``tui.app`` puts them together."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from textual.app import App
+
+from lab.grading.manifest import DEFAULT_FOLDER
+from lab.guide.evidence import Evidence, Message
+from lab.guide.progress import load_progress
+from lab.net.server import ServerEvent
+from lab.observe.model import Snapshot, Transition
+from lab.session import Action, Session
+from lab.text import clean_field
+from tui.messages import Notice
+from tui.widgets.clients import ClientCard, ClientsPane
+from tui.widgets.connections import ConnectionsTable
+from tui.widgets.server_pane import ServerPane
+from tui.widgets.steps_panel import StepsPanel
+from tui.widgets.timeline import Timeline
+
+W = TypeVar("W")
+
+MAX_EVENTS = 20000  # transitions, actions, server events and messages kept in memory
+VIEWS = ("connections", "diagram", "ladder")
+
+
+class ObservatoryBase(App[int]):
+    CSS_PATH = "app.tcss"
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        lang: str = "fr",
+        clients: int = 1,
+        clock: Callable[[], float] = time.time,
+        show_clock: bool = True,
+        start_session: bool = True,
+        present: bool = False,
+        view: str = "connections",
+        student: str | None = None,
+        folder: str | Path = DEFAULT_FOLDER,
+        host: str | None = None,
+        autopilot: Callable[[Any], None] | None = None,  # given the app, in a worker thread
+        auto_capture: bool = True,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.lang = lang
+        self.initial_clients = clients
+        self.clock = clock
+        self.show_clock = show_clock
+        self.start_session = start_session
+        self.paused = False
+        self.snapshot: Snapshot | None = None
+        self.history: list[Transition] = []
+        self._pending: list[Transition] = []
+        self._pending_lock = threading.Lock()
+        self._held_snapshot: Snapshot | None = None
+        self._stopped = False
+        self._warned_source = False
+        self._capturing = False
+        self._shooting: set[str] = set()  # steps whose evidence screenshot is being saved
+        self._last_error = ""
+        self.present = present
+        self.view = view if view in VIEWS else "connections"
+        # What the ladder draws from: the app's actions and the server's events.
+        self.actions: list[Action] = []
+        self.server_events: list[ServerEvent] = []
+        # Recorded moments (a snapshot and the transitions that led to it), for step-through.
+        self.moments: list[tuple[Snapshot, list[Transition]]] = []
+        self.step_index: int | None = None
+        self._moment_rows = 0
+        # The guided lab: progress resumes from the screenshots folder.
+        self.folder = Path(folder)
+        self.progress = load_progress(self.folder)
+        self.student = clean_field(student) if student else self.progress.student
+        self.host = clean_field(host or socket.gethostname())
+        self.step_messages: list[Message] = []
+        self.evidence: Evidence | None = None
+        self.autopilot = autopilot
+        self.auto_capture = auto_capture
+        self.saved: list[Path] = []  # screenshots written by this run
+        self.save_errors: list[str] = []  # and the sentences of those that could not be
+        self.demo_error: str | None = None  # set by ``tcp-observatory demo`` when a step fails
+
+    # -- panes -----------------------------------------------------------------------------
+    @property
+    def table(self) -> ConnectionsTable:
+        return self.query_one(ConnectionsTable)
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.query_one(Timeline)
+
+    @property
+    def server_pane(self) -> ServerPane:
+        return self.query_one(ServerPane)
+
+    @property
+    def clients_pane(self) -> ClientsPane:
+        return self.query_one(ClientsPane)
+
+    def _focused_in(self, kind: type[W]) -> W | None:
+        """The widget of type ``kind`` that holds the focus (the focused widget or a parent)."""
+        node = self.focused
+        while node is not None:
+            if isinstance(node, kind):
+                return node
+            node = node.parent  # type: ignore[assignment]
+        return None
+
+    def _steps_have_focus(self) -> bool:
+        return self._focused_in(StepsPanel) is not None
+
+    def _focused_card(self) -> ClientCard | None:
+        return self._focused_in(ClientCard)
+
+    def on_notice(self, message: Notice) -> None:
+        self.notify(message.text, severity="error" if message.error else "information",
+                    timeout=message.timeout)
+
+    # -- hooks, each defined by one part ---------------------------------------------------
+    def _refresh_labels(self) -> None:
+        raise NotImplementedError  # tui.live
+
+    def _show(self, snapshot: Snapshot, latest: Transition | None, *, exact: bool = False) -> None:
+        raise NotImplementedError  # tui.live
+
+    def _apply_view(self) -> None:
+        raise NotImplementedError  # tui.live
+
+    def _record_moment(self, snapshot: Snapshot, transitions: list[Transition]) -> None:
+        raise NotImplementedError  # tui.stepthrough
+
+    def _check_evidence(self, snapshot: Snapshot) -> None:
+        raise NotImplementedError  # tui.guided
+
+    def _show_step(self) -> None:
+        raise NotImplementedError  # tui.guided
+
+    def _save_progress(self) -> None:
+        raise NotImplementedError  # tui.guided
+
+    def _update_stamp(self, when: float | None = None, seal: str | None = None) -> None:
+        raise NotImplementedError  # tui.screenshots
+
+    def take_screenshot(self) -> None:
+        raise NotImplementedError  # tui.screenshots
+
+    @property
+    def step_id(self) -> str:
+        return self.progress.step

@@ -1,0 +1,297 @@
+"""The live view: snapshots and events from the session's threads onto the table, the
+diagram, the ladder, the timeline, the banner and the panes; the keys that act on the lab."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.css.query import NoMatches
+from textual.widgets import ContentSwitcher, Input
+
+from lab.cmdline import is_loopback
+from lab.errors import LabError
+from lab.guide.evidence import message_of
+from lab.i18n import t
+from lab.net.client import ClientEvent
+from lab.net.modes import SINGLE
+from lab.net.server import ServerEvent
+from lab.observe.model import Snapshot, Transition
+from lab.session import Action, Event, ObserverUpdate, SessionError
+from lab.text import clock_text, printable
+from tui.base import MAX_EVENTS, VIEWS, ObservatoryBase
+from tui.bounded import keep
+from tui.messages import SessionMessage, SnapshotMessage
+from tui.widgets.banner import Banner
+from tui.widgets.clients import ClientCard
+from tui.widgets.connections import COLUMNS, PRESENT_COLUMNS, ConnectionsTable
+from tui.widgets.diagram import StateDiagram, markers_from
+from tui.widgets.ladder import LadderView, ladder_from
+
+NARROW = 110  # columns below which the panes are stacked
+
+SERVER_NOTES = {
+    "accepted": "act.accepted",
+    "released": "act.released",
+    "closed": "act.closed",
+    "fin": "act.fin-received",
+    "eof": "act.eof",
+    "reset": "act.reset",
+    "refused": "act.refused",
+}
+
+
+class LiveView(ObservatoryBase):
+    # -- from the session's threads --------------------------------------------------------
+    def _from_session(self, event: Event) -> None:
+        """Called on any thread: hand over to the UI without blocking."""
+        if isinstance(event, ObserverUpdate):
+            if event.transitions:
+                with self._pending_lock:
+                    self._pending.extend(event.transitions)
+            self.post_message(SnapshotMessage(event.snapshot))
+        else:
+            self.post_message(SessionMessage(event))
+
+    def on_snapshot_message(self, message: SnapshotMessage) -> None:
+        with self._pending_lock:
+            transitions, self._pending = self._pending, []
+        if self._stopped:
+            return  # the window is closing: the widgets may be gone already
+        try:
+            self.apply(message.snapshot, transitions)
+        except NoMatches:
+            pass  # a snapshot that arrived while the screen was being torn down
+
+    def apply(self, snapshot: Snapshot, transitions: list[Transition]) -> None:
+        """Show a snapshot and its transitions (or keep them for later while paused)."""
+        if snapshot.warning and not self._warned_source:
+            self._warned_source = True
+            self.notify(t("ns.own_only", self.lang), severity="warning", timeout=15)
+        keep(self.history, transitions, MAX_EVENTS)
+        for tr in transitions:
+            self.timeline.add_transition(tr)
+        if transitions:
+            self._record_moment(snapshot, transitions)
+        if self.paused:
+            self._held_snapshot = snapshot
+            return
+        self._show(snapshot, transitions[-1] if transitions else None)
+        self._check_evidence(snapshot)
+
+    def _show(self, snapshot: Snapshot, latest: Transition | None, *, exact: bool = False) -> None:
+        """Put one moment on every view: the table, the clients' states, the banner."""
+        self.snapshot = snapshot
+        self.table.apply(snapshot, linger=not exact)
+        self._update_client_states(snapshot)
+        if latest is not None:
+            self.query_one(Banner).show(latest)
+        self._refresh_view(snapshot.time if exact else None)
+
+    def _refresh_view(self, until: float | None = None) -> None:
+        """Redraw the diagram or the ladder (only the one on screen), as of ``until``."""
+        if self.view == "connections" or self.snapshot is None:
+            return
+        history = self.history if until is None else [
+            tr for tr in self.history if tr.time <= until]
+        if self.view == "diagram":
+            diagram = self.query_one(StateDiagram)
+            diagram.border_title = t("pane.diagram", self.lang, port=self.session.port)
+            diagram.set_markers(markers_from(self.snapshot, history, self.lang))
+            return
+        number = self._ladder_client()
+        ladder = self.query_one(LadderView)
+        if number is None:
+            ladder.border_title = t("pane.ladder_none", self.lang)
+            ladder.show([], client=None)
+            return
+        ladder.border_title = t("pane.ladder", self.lang, n=number)
+        actions = self.actions if until is None else [a for a in self.actions if a.time <= until]
+        events = self.server_events if until is None else [
+            e for e in self.server_events if e.time <= until]
+        ladder.show(ladder_from(number, actions, events, history, self.lang), client=number)
+
+    def _ladder_client(self) -> int | None:
+        """The client whose connection the ladder draws: focused card, else the first one."""
+        card = self._focused_card()
+        if card is not None:
+            return card.number
+        cards = self.clients_pane.cards()
+        return cards[0].number if cards else None
+
+    def _update_client_states(self, snapshot: Snapshot) -> None:
+        states: dict[int, str] = {}
+        for c in snapshot.connections:
+            if c.role.client is not None and c.local.port != self.session.port:
+                states[c.role.client] = c.state
+        for card in self.clients_pane.cards():
+            card.set_state(states.get(card.number, "CLOSED" if card.closed else ""))
+
+    async def on_session_message(self, message: SessionMessage) -> None:
+        if self._stopped:
+            return
+        try:
+            await self._handle(message.event)
+        except NoMatches:
+            pass  # an event that arrived while the screen was being torn down
+
+    async def _handle(self, e: Event) -> None:
+        if isinstance(e, ServerEvent):
+            self._on_server_event(e)
+        elif isinstance(e, ClientEvent):
+            card = self.clients_pane.card(e.number)
+            if card is not None:
+                card.on_client_event(e)
+        elif isinstance(e, Action):
+            await self._on_action(e)
+        elif isinstance(e, SessionError) and e.text != self._last_error:
+            # A failing source reports at every retry: say it once, until it changes.
+            self._last_error = e.text
+            self.notify(t("err.source", self.lang, text=e.text), severity="error", timeout=10)
+
+    def _on_server_event(self, e: ServerEvent) -> None:
+        keep(self.server_events, [e], MAX_EVENTS)
+        said = message_of(e, self.session.registry)
+        if said is not None:
+            keep(self.step_messages, [said], MAX_EVENTS)
+        self.server_pane.log_event(e)
+        key = SERVER_NOTES.get(e.kind)
+        if key is not None:
+            peer = str(e.peer) if e.peer else ""
+            self.timeline.add_note(e.time, t(key, self.lang, peer=peer), server=True)
+        if e.kind in ("listening", "stopped"):
+            self._refresh_labels()
+
+    async def _on_action(self, a: Action) -> None:
+        keep(self.actions, [a], MAX_EVENTS)
+        if a.kind == "client-add" and a.client is not None:
+            card = await self.clients_pane.add_card(a.client)
+            # At start the first client's input has the focus; later the newest one's.
+            first_ones = a.client <= self.initial_clients
+            if self.autopilot is None and not self._steps_have_focus() and (
+                    not first_ones or a.client == 1):
+                card.query_one(Input).focus()
+        elif a.kind == "client-remove" and a.client is not None:
+            await self.clients_pane.remove_card(a.client)
+            rest = self.clients_pane.cards()
+            if rest and self.focused is None:
+                rest[-1].query_one(Input).focus()
+        text = printable(a.text, 80)
+        if a.kind in ("mode", "server-start"):
+            text = t(f"mode.{a.text}", self.lang)
+        elif a.kind == "close-after-fin":
+            text = t("yes" if a.text == "on" else "no", self.lang)
+        self.timeline.add_note(a.time, t(f"act.{a.kind}", self.lang, n=a.client, text=text))
+        self._refresh_labels()
+
+    # -- labels ----------------------------------------------------------------------------
+    def _refresh_labels(self) -> None:
+        s = self.session
+        mode = t(f"mode.{s.mode}", self.lang)
+        if s.server is not None and s.server_running:
+            sub = t("app.server_at", self.lang, addr=s.server.address, mode=mode)
+            key = "server.info" if s.mode == SINGLE else "server.info.threaded"
+            info = t(key, self.lang, mode=mode, backlog=s.server.backlog,
+                     caf=t("yes" if s.close_after_fin else "no", self.lang))
+        elif s.with_server:
+            sub = t("app.server_stopped", self.lang, port=s.port)
+            info = t("server.off", self.lang)
+        else:
+            sub = t("app.no_server", self.lang, port=s.port)
+            info = t("server.none", self.lang, port=s.port)
+        if s.server is not None and s.server_running and not is_loopback(s.host):
+            info += "\n⚠ " + t("warn.exposed", self.lang, addr=s.server.address)
+        if self.paused:
+            sub += "  " + t("app.paused", self.lang)
+            if self.step_index is not None and self.moments:
+                when = self.moments[self.step_index][0].time
+                sub += "  " + t("app.moment", self.lang, i=self.step_index + 1,
+                                n=len(self.moments), time=clock_text(when))
+        self.sub_title = sub
+        server_title = t("pane.server", self.lang)
+        if s.server is not None and s.server_running:
+            server_title += f" {s.server.address}"
+        self.server_pane.set_info(server_title, info)
+        self.server_pane.close_after_fin = s.close_after_fin
+        filt = (t("app.filter_all", self.lang) if s.all_ports
+                else t("app.filter_port", self.lang, port=s.port))
+        self.table.border_title = t("pane.connections", self.lang, filter=filt)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # The event's size: this handler runs before App's own, so self.size is the old one.
+        for main in self.query("#main"):
+            main.set_class(event.size.width < NARROW, "-narrow")
+
+    def _tick(self) -> None:
+        self._update_stamp()
+        if not self.paused and not self._stopped:
+            for table in self.query(ConnectionsTable):
+                table.tick()
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_add_client(self) -> None:
+        # The card appears when the session reports the client (a step's setup adds
+        # clients from a thread the same way).
+        self.session.add_client()
+
+    async def action_remove_client(self) -> None:
+        card = self._focused_card()
+        if card is None:
+            cards = self.clients_pane.cards()
+            if len(cards) != 1:
+                self.notify(t("err.remove_none", self.lang), severity="warning")
+                return
+            card = cards[0]
+        self.session.remove_client(card.number)
+
+    def on_client_card_send(self, message: ClientCard.Send) -> None:
+        self.session.send(message.number, message.text)
+
+    def action_toggle_server_mode(self) -> None:
+        try:
+            self.session.switch_mode()
+        except LabError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+        self._refresh_labels()
+
+    def action_toggle_close_after_fin(self) -> None:
+        self.session.set_close_after_fin(not self.session.close_after_fin)
+        self._refresh_labels()
+
+    def action_toggle_filter(self) -> None:
+        self.session.set_all_ports(not self.session.all_ports)
+        self._refresh_labels()
+
+    def action_next_view(self) -> None:
+        self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+        self._apply_view()
+
+    def _apply_view(self) -> None:
+        self.query_one(ContentSwitcher).current = self.view
+        self.screen.set_class(self.view != "connections", "-drawing")
+        until = None
+        if self.step_index is not None and self.moments:
+            until = self.moments[self.step_index][0].time
+        self._refresh_view(until)
+        self.timeline.scroll_end(animate=False)
+
+    def action_toggle_present(self) -> None:
+        self.present = not self.present
+        self._apply_present()
+
+    def _apply_present(self) -> None:
+        """Presentation: the latest change written large, fewer columns, no server log."""
+        self.screen.set_class(self.present, "-present")
+        self.table.cell_padding = 2 if self.present else 1
+        self.table.set_shown(PRESENT_COLUMNS if self.present else COLUMNS)
+        if self.present and self.history:
+            self.query_one(Banner).show(self.history[-1])
+
+    def action_toggle_server(self) -> None:
+        try:
+            if self.session.server_running:
+                self.session.stop_server()
+            else:
+                self.session.start_server()
+        except LabError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+        self._refresh_labels()
+
