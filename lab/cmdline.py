@@ -8,12 +8,19 @@ import ipaddress
 import sys
 from typing import NoReturn
 
+from lab.i18n import current_language, t
+
+
+def _bad(key: str, **values: object) -> argparse.ArgumentTypeError:
+    return argparse.ArgumentTypeError(t(key, current_language(), **values))
+
 
 class ClearParser(argparse.ArgumentParser):
     """Bad arguments end in one sentence and exit status 2, without the usage dump."""
 
     def error(self, message: str) -> NoReturn:
-        print(f"{self.prog}: {message} (see --help).", file=sys.stderr, flush=True)
+        print(t("arg.error", current_language(), prog=self.prog, message=message),
+              file=sys.stderr, flush=True)
         raise SystemExit(2)
 
 
@@ -21,11 +28,9 @@ def port_number(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a port number (1-65535, or 0 for any free port)") from None
+        raise _bad("arg.port", value=repr(text)) from None
     if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(
-            f"{value} is not a port number (1-65535, or 0 for any free port)")
+        raise _bad("arg.port", value=value)
     return value
 
 
@@ -33,9 +38,9 @@ def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise _bad("arg.whole", value=repr(text)) from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+        raise _bad("arg.at_least_1", value=value)
     return value
 
 
@@ -43,9 +48,9 @@ def non_negative_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise _bad("arg.whole", value=repr(text)) from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
+        raise _bad("arg.at_least_0", value=value)
     return value
 
 
@@ -53,9 +58,9 @@ def interval(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        raise _bad("arg.seconds", value=repr(text)) from None
     if not 0.01 <= value <= 60:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"{value} s is out of range (0.01 to 60 s)")
+        raise _bad("arg.interval_range", value=value)
     return value
 
 
@@ -63,9 +68,9 @@ def timeout_seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        raise _bad("arg.seconds", value=repr(text)) from None
     if not 0 < value <= 3600:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"{text} s is out of range (more than 0, at most 3600)")
+        raise _bad("arg.timeout_range", value=text)
     return value
 
 

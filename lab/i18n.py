@@ -1,17 +1,55 @@
-"""Every user-facing string, in French (the lab's language) and English.
+"""The one catalogue of every user-facing sentence, in French (the lab's language) and English.
 
 ``t(key, lang, **values)`` formats one. The default language follows the system locale.
+
+Why a dictionary and not gettext/Babel: two languages, known at build time, shipped inside
+the wheel with no compile step (no ``.mo`` files to build or forget), readable side by side
+in review, and checked by the tests (same keys, same placeholders in both languages, no
+missing key). Plurals are real: an entry made with ``plural`` holds one form and many forms
+per language, chosen by the count ``n`` with each language's rule (French: 0 and 1 take
+the singular; English: only 1).
+
+French typography is applied once, when the catalogue is loaded: a no-break space before
+``: ; ? !`` and ``»``, and after ``«``, so that a line never starts with one of them.
 """
 
 from __future__ import annotations
 
 import locale
 import os
+import re
+import string
+from dataclasses import dataclass
 
 LANGS = ("fr", "en")
+NBSP = "\u00a0"
 
-# key -> (French, English)
-MESSAGES: dict[str, tuple[str, str]] = {
+
+@dataclass(frozen=True)
+class Plural:
+    """A sentence whose words follow a count: (one, many) in French and in English."""
+
+    fr: tuple[str, str]
+    en: tuple[str, str]
+
+    def pick(self, lang: str, n: object) -> str:
+        one, many = self.fr if lang == "fr" else self.en
+        count = n if isinstance(n, int) else 2
+        single = count in (0, 1) if lang == "fr" else count == 1
+        return one if single else many
+
+    def forms(self, lang: str) -> tuple[str, str]:
+        return self.fr if lang == "fr" else self.en
+
+
+def plural(fr: tuple[str, str], en: tuple[str, str]) -> Plural:
+    return Plural(fr, en)
+
+
+Entry = tuple[str, str] | Plural
+
+# key -> (French, English), or plural((French one, many), (English one, many))
+MESSAGES: dict[str, Entry] = {
     # --- errors a user can cause ----------------------------------------------------------
     "err.port_in_use": ("Le port {port} est déjà utilisé sur {host} : un autre serveur (peut-être une autre copie du TP) y écoute ; arrêtez-le ou choisissez un autre port avec --port.", "Port {port} is already in use on {host}: another server (maybe another copy of this lab) is listening there; stop it or choose another port with --port."),
     "err.permission": ("Permission refusée pour écouter sur {where} : les ports sous 1024 demandent les droits administrateur ; choisissez un port au-dessus de 1024 avec --port.", "Permission denied to listen on {where}: ports below 1024 need administrator rights; choose a port above 1024 with --port."),
@@ -24,8 +62,99 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "err.unknown_host": ("Hôte inconnu {host} ({reason}).", "Unknown host {host} ({reason})."),
     "err.connect_slow": ("La connexion à {host}:{port} prend trop de temps : la file d'attente d'accept() du serveur est sans doute pleine (SYN_SENT).", "Connecting to {host}:{port} is taking too long: the server's accept queue is probably full (SYN_SENT)."),
     "err.no_terminal": ("La fenêtre a besoin d'un terminal (Windows Terminal, Terminal, Konsole…) ; pour un script, utilisez netstat, watch ou demo.", "The window needs a terminal (Windows Terminal, Terminal, Konsole…); for a script, use netstat, watch or demo."),
+    "err.unknown_step": ("Étape inconnue {step} : les étapes sont {steps}.", "Unknown step {step}: the steps are {steps}."),
+    "arg.error": ("{prog} : {message} (voir --help).", "{prog}: {message} (see --help)."),
+    "arg.port": ("{value} n'est pas un numéro de port (1-65535, ou 0 pour un port libre quelconque)", "{value} is not a port number (1-65535, or 0 for any free port)"),
+    "arg.whole": ("{value} n'est pas un nombre entier", "{value} is not a whole number"),
+    "arg.at_least_1": ("{value} doit valoir au moins 1", "{value} must be at least 1"),
+    "arg.at_least_0": ("{value} doit valoir 0 ou plus", "{value} must be 0 or more"),
+    "arg.seconds": ("{value} n'est pas un nombre de secondes", "{value} is not a number of seconds"),
+    "arg.interval_range": ("{value} s est hors limites (de 0,01 à 60 s)", "{value} s is out of range (0.01 to 60 s)"),
+    "arg.timeout_range": ("{value} s est hors limites (plus de 0, au plus 3600)", "{value} s is out of range (more than 0, at most 3600)"),
+    "err.source_failed": ("La source de connexions a échoué : {reason}", "The connection source failed: {reason}"),
     "err.mode": ("Mode de serveur inconnu {mode} : choisissez single ou threaded.", "Unknown server mode {mode}: choose single or threaded."),
     "err.no_source": ("La source de connexions {source} n'est pas disponible ici ({reason}) ; utilisez --source psutil.", "The {source} connection source is not available here ({reason}); use --source psutil."),
+    # --- the lab's steps: what to do, the question, the evidence awaited ---------------------
+    "step.p1-q1.title": (
+        'Un serveur, un client',
+        'One server, one client',
+    ),
+    "step.p1-q1.todo": (
+        "Le serveur simple (listing 2) tourne et un client s'y connecte. Trouvez dans le tableau les lignes du port du TP et lisez leur état, puis envoyez un message depuis le client.",
+        "The single server (listing 2) runs and one client connects to it. Find the lab port's rows in the table and read their state, then send a message from the client.",
+    ),
+    "step.p1-q1.question": (
+        'Quelles lignes concernent le port du serveur, et dans quel état est la connexion entre le client et le serveur ?',
+        "Which rows concern the server's port, and what state is the connection between the client and the server in?",
+    ),
+    "step.p1-q1.evidence": (
+        'Le serveur en LISTEN, la connexion ESTABLISHED vue de ses deux extrémités (serveur et client), et au moins un message reçu par le serveur.',
+        'The server in LISTEN, the connection ESTABLISHED seen from both ends (server and client), and at least one message received by the server.',
+    ),
+    "step.p1-q2.title": (
+        'Qui possède quoi ; fermer avec « Fin »',
+        'Who owns what; closing with "Fin"',
+    ),
+    "step.p1-q2.todo": (
+        "Lisez la colonne Processus, l'équivalent de netstat -b, pour chaque ligne. Envoyez ensuite « Fin » depuis le client et regardez l'état de chaque extrémité.",
+        'Read the Process column, the equivalent of netstat -b, for each row. Then send "Fin" from the client and look at the state of each end.',
+    ),
+    "step.p1-q2.question": (
+        "Quel processus détient chaque extrémité ? Après « Fin », dans quel état est le côté client, et le côté serveur ? Pourquoi le côté client n'a-t-il plus de processus ?",
+        'Which process holds each end? After "Fin", what state is the client\'s end in, and the server\'s? Why does the client\'s end no longer have a process?',
+    ),
+    "step.p1-q2.evidence": (
+        'Pour une même connexion, après un « Fin » reçu : le côté serveur en CLOSE_WAIT, toujours détenu par le serveur, et le côté client en FIN_WAIT_2.',
+        'For one connection, after a "Fin" was received: the server\'s end in CLOSE_WAIT, still held by the server, and the client\'s end in FIN_WAIT_2.',
+    ),
+    "step.p1-q3.title": (
+        'Deux clients, serveur simple',
+        'Two clients, single server',
+    ),
+    "step.p1-q3.todo": (
+        'Toujours avec le serveur simple, connectez deux clients et envoyez un message depuis chacun.',
+        'Still with the single server, connect two clients and send a message from each.',
+    ),
+    "step.p1-q3.question": (
+        'Le serveur reçoit-il les messages des deux clients ? Sinon, où le second client attend-il, et pourquoi ?',
+        "Does the server receive both clients' messages? If not, where does the second client wait, and why?",
+    ),
+    "step.p1-q3.evidence": (
+        "Deux clients en ESTABLISHED ; côté serveur, l'un est servi et l'autre attend dans la file d'accept() sans processus ; seuls les messages du client servi sont reçus.",
+        "Two clients ESTABLISHED; on the server's side one is served and the other waits in the accept() queue with no process; only the served client's messages arrive.",
+    ),
+    "step.p2-q1.title": (
+        'Serveur multi-thread, deux clients',
+        'Threaded server, two clients',
+    ),
+    "step.p2-q1.todo": (
+        'Passez au serveur multi-thread (listing 3), connectez deux clients sans fermer le premier et envoyez un message depuis chacun. Relevez les lignes du port du TP.',
+        "Switch to the threaded server (listing 3), connect two clients without closing the first, and send a message from each. Note the lab port's rows.",
+    ),
+    "step.p2-q1.question": (
+        'Les deux clients sont-ils servis en même temps ? Que montrent les lignes du port du TP, par rapport à la question 3 de la partie 1 ?',
+        "Are both clients served at the same time? What do the lab port's rows show, compared with question 3 of part 1?",
+    ),
+    "step.p2-q1.evidence": (
+        'Deux connexions côté serveur en ESTABLISHED, chacune servie par le serveur, et des messages reçus de deux clients différents.',
+        'Two server-side connections ESTABLISHED, each served by the server, and messages received from two different clients.',
+    ),
+    "step.p2-fin.title": (
+        '« Fin » avec le serveur multi-thread',
+        '"Fin" with the threaded server',
+    ),
+    "step.p2-fin.todo": (
+        'Avec le serveur multi-thread, envoyez « Fin » depuis un client et regardez quelle extrémité de la connexion reste visible.',
+        'With the threaded server, send "Fin" from a client and see which end of the connection remains visible.',
+    ),
+    "step.p2-fin.question": (
+        "Quelle extrémité finit en TIME_WAIT, et pourquoi celle-ci plutôt que l'autre ? Combien de temps y reste-t-elle ?",
+        'Which end finishes in TIME_WAIT, and why that one rather than the other? How long does it stay there?',
+    ),
+    "step.p2-fin.evidence": (
+        'Le côté client en TIME_WAIT sur le port du TP, après un « Fin » reçu par le serveur multi-thread.',
+        'The client\'s end in TIME_WAIT on the lab port, after the threaded server received a "Fin".',
+    ),
     # --- server --------------------------------------------------------------------------
     "srv.listening": (
         "Lancement serveur : {addr}, mode {mode}, file d'attente {backlog}",
@@ -204,8 +333,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "act.reset": ("serveur : RST de {peer}", "server: RST from {peer}"),
     "act.refused": ("serveur : limite atteinte, {peer} refusé", "server: limit reached, {peer} refused"),
     "tl.inferred": ("déduit, non observé", "inferred, not observed"),
-    "tl.paused": ("Vue figée : {n} événement(s) en attente. F7 reprend.", "View frozen: {n} event(s) waiting. F7 resumes."),
-    "tl.resumed": ("Reprise : {n} événement(s) rattrapé(s).", "Resumed: {n} event(s) caught up."),
+    "tl.paused": plural(("Vue figée : {n} événement en attente. F7 reprend.", "Vue figée : {n} événements en attente. F7 reprend."), ("View frozen: {n} event waiting. F7 resumes.", "View frozen: {n} events waiting. F7 resumes.")),
+    "tl.resumed": plural(("Reprise : {n} événement rattrapé.", "Reprise : {n} événements rattrapés."), ("Resumed: {n} event caught up.", "Resumed: {n} events caught up.")),
     "err.source": ("La source des connexions a échoué : {text}", "The connection source failed: {text}"),
     "err.remove_none": ("Placez le curseur dans un client pour le retirer.", "Put the cursor in a client to remove it."),
     # --- roles ---------------------------------------------------------------------------
@@ -279,7 +408,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Aucune connexion ESTABLISHED vue à la fois côté serveur et côté client",
         "No connection ESTABLISHED seen on both the server's and the client's end",
     ),
-    "ev.message": ("{n} message(s) reçu(s) par le serveur", "{n} message(s) received by the server"),
+    "ev.message": plural(("{n} message reçu par le serveur", "{n} messages reçus par le serveur"), ("{n} message received by the server", "{n} messages received by the server")),
     "ev.message.missing": (
         "Aucun message reçu par le serveur pendant l'étape",
         "No message received by the server during the step",
@@ -439,15 +568,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ACCEPTED: all {n} steps are present, intact, proven and stamped.",
     ),
     "verify.failed": ("REFUSÉ : {why}.", "REJECTED: {why}."),
-    "verify.many": ("{ok} remise(s) valide(s) sur {n}.", "{ok} of {n} submission(s) accepted."),
-    "verify.why.missing": ("{n} étape(s) sans capture", "{n} step(s) without a screenshot"),
-    "verify.why.tampered": (
-        "{n} étape(s) avec un fichier modifié ou manquant",
-        "{n} step(s) with a modified or missing file",
+    "verify.many": plural(("{n} remise valide sur {total}.", "{n} remises valides sur {total}."), ("{n} of {total} submissions accepted.", "{n} of {total} submissions accepted.")),
+    "verify.why.missing": plural(("{n} étape sans capture", "{n} étapes sans capture"), ("{n} step without a screenshot", "{n} steps without a screenshot")),
+    "verify.why.tampered": plural(
+        ("{n} étape avec un fichier modifié ou manquant", "{n} étapes avec un fichier modifié ou manquant"),
+        ("{n} step with a modified or missing file", "{n} steps with a modified or missing file"),
     ),
-    "verify.why.evidence": ("{n} étape(s) sans la preuve attendue", "{n} step(s) without the expected evidence"),
-    "verify.why.stamp": ("{n} étape(s) sans tampon visible", "{n} step(s) without a visible stamp"),
-    "verify.why.problems": ("{n} problème(s) dans le manifeste", "{n} problem(s) in the manifest"),
+    "verify.why.evidence": plural(("{n} étape sans la preuve attendue", "{n} étapes sans la preuve attendue"), ("{n} step without the expected evidence", "{n} steps without the expected evidence")),
+    "verify.why.stamp": plural(("{n} étape sans tampon visible", "{n} étapes sans tampon visible"), ("{n} step without a visible stamp", "{n} steps without a visible stamp")),
+    "verify.why.problems": plural(("{n} problème signalé ci-dessus", "{n} problèmes signalés ci-dessus"), ("{n} problem listed above", "{n} problems listed above")),
     "verify.why.unmatched": (
         "aucune capture ne réunit preuve et tampon",
         "no screenshot has both the evidence and the stamp",
@@ -498,10 +627,55 @@ def current_language() -> str:
     return _language[0]
 
 
+_FR_BEFORE = re.compile(r" ([:;?!»])")
+_FR_AFTER = re.compile(r"« ")
+
+
+def french(text: str) -> str:
+    """French typography: a no-break space before ``: ; ? ! »`` and after ``«``.
+
+    Only a plain space is replaced: ``http://``, ``10:30`` and ``--port`` are left alone.
+    """
+    return _FR_AFTER.sub("«" + NBSP, _FR_BEFORE.sub(NBSP + r"\1", text))
+
+
+def _typeset(entry: Entry) -> Entry:
+    if isinstance(entry, Plural):
+        return Plural((french(entry.fr[0]), french(entry.fr[1])), entry.en)
+    return (french(entry[0]), entry[1])
+
+
+MESSAGES = {key: _typeset(entry) for key, entry in MESSAGES.items()}
+
+# The tests set this: an unknown key then fails loudly instead of showing as itself.
+STRICT = os.environ.get("TCP_OBSERVATORY_STRICT_I18N") == "1"
+
+
+def texts(key: str, lang: str) -> list[str]:
+    """Every form of ``key`` in ``lang`` (one, or a plural's two): for the tests."""
+    entry = MESSAGES[key]
+    if isinstance(entry, Plural):
+        return list(entry.forms(lang))
+    return [entry[0] if lang == "fr" else entry[1]]
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
 def t(key: str, lang: str, /, **values: object) -> str:
-    """Format message ``key`` in ``lang``; an unknown key shows as itself (never crashes)."""
-    pair = MESSAGES.get(key)
-    if pair is None:
+    """Format message ``key`` in ``lang``; a plural entry picks its form by ``n``.
+
+    An unknown key shows as itself, so a user never meets a crash; under the tests
+    (``STRICT``) it raises, so a missing key fails them.
+    """
+    entry = MESSAGES.get(key)
+    if entry is None:
+        if STRICT:
+            raise KeyError(f"no message {key!r} in the catalogue")
         return key
-    text = pair[0] if lang == "fr" else pair[1]
+    if isinstance(entry, Plural):
+        text = entry.pick(lang, values.get("n"))
+    else:
+        text = entry[0] if lang == "fr" else entry[1]
     return text.format(**values) if values else text

@@ -4,6 +4,7 @@ raw socket, observer source and subprocess a test makes, and the two connection 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sys
 from collections.abc import Iterator
@@ -12,11 +13,16 @@ from typing import Any
 import pytest
 from support import LOCALHOST, SOURCES, EventLog, Kernel, Proc, child_env
 
+from lab import i18n
 from lab.net.client import LabClient
 from lab.net.server import LabServer
 from lab.observe.roles import Registry
 from lab.observe.sources import Source, open_source
 
+# A message key missing from the catalogue fails the tests (here and in the programs they
+# start) instead of showing as itself.
+os.environ["TCP_OBSERVATORY_STRICT_I18N"] = "1"
+i18n.STRICT = True
 
 def _netlink_missing() -> str | None:
     try:

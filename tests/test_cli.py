@@ -117,9 +117,9 @@ def test_server_prints_one_line_per_event_threaded(lab) -> None:
     p2 = str(two.local)
     proc.expect(lambda line: line == f"[thread-2] Connexion de la machine {p2}")
     one.send("salut")
-    proc.expect(lambda line: line == f"[thread-1] {p1} a dit : salut")
+    proc.expect(lambda line: line == f"[thread-1] {p1} a dit\u00a0: salut")
     two.send("Fin")
-    proc.expect(lambda line: line == f"[thread-2] {p2} a dit : Fin")
+    proc.expect(lambda line: line == f"[thread-2] {p2} a dit\u00a0: Fin")
     proc.expect(lambda line: line.startswith(f"[thread-2] Déconnexion de {p2}"))
     proc.expect(lambda line: line == f"[thread-2] Connexion avec {p2} fermée par le serveur")
 

@@ -87,7 +87,7 @@ def test_verify_many_submissions_gives_one_line_each(tmp_path: Path) -> None:
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith(str(good)) and "ACCEPTED" in lines[0] and "Alice" in lines[0]
     assert lines[1].startswith(str(empty))
-    assert lines[-1] == "1 of 2 submission(s) accepted."
+    assert lines[-1] == "1 of 2 submissions accepted."
     assert result.returncode == 2  # a folder that is not a submission at all
 
 

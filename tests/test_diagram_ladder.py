@@ -330,7 +330,7 @@ def test_ladder_from_merges_one_connection_by_time() -> None:
     assert not any("not mine" in e.text for e in entries)
     fr = ladder_from(1, actions, events, trs, "fr")
     assert "SYN (déduit)" in [e.text for e in fr]
-    assert "« Fin » puis close()" in [e.text for e in fr]
+    assert "«\u00a0Fin\u00a0» puis close()" in [e.text for e in fr]
 
 
 def test_ladder_without_accept_infers_only_the_syn() -> None:
@@ -347,7 +347,7 @@ async def test_ladder_on_screen(lang: str) -> None:
         await pilot.pause()
         view = app.query_one(LadderView)
         rows = view.lines_text
-        fin = '"Fin" then close()' if lang == "en" else "« Fin » puis close()"
+        fin = '"Fin" then close()' if lang == "en" else "«\u00a0Fin\u00a0» puis close()"
         fin_row = next(r for r in rows if fin in r)
         assert fin_row.rstrip().endswith("▶│") or "▶│" in fin_row  # client -> server
         close_row = next(r for r in rows if "close() (" in r)
@@ -356,7 +356,7 @@ async def test_ladder_on_screen(lang: str) -> None:
         for seg in ("SYN", "SYN+ACK", "FIN"):
             assert any(f"{seg} {inferred}" in r for r in rows)
         # peer text shown literally, markup and all
-        quoted = f"\"{MARKUP}\"" if lang == "en" else f"« {MARKUP} »"
+        quoted = f"\"{MARKUP}\"" if lang == "en" else f"«\u00a0{MARKUP}\u00a0»"
         assert any(quoted in r for r in rows)
         # each side's states in order, on its own side of the lanes
         lane_l = rows[0].index("│")

@@ -136,7 +136,7 @@ def test_unknown_sender_counts_for_a_rule_but_never_against_it() -> None:
 # -- stamp -----------------------------------------------------------------------------------
 def test_stamp_text_in_both_languages() -> None:
     assert stamp_text(STUDENT, HOST, WHEN, "p1-q2", "0.1.0") == (
-        "Élève : Ana Dupont-Lévy · Hôte : pc-b204 · 2026-11-24 09:03:12 · Étape p1-q2 · "
+        "Élève\u00a0: Ana Dupont-Lévy · Hôte\u00a0: pc-b204 · 2026-11-24 09:03:12 · Étape p1-q2 · "
         "TCP Observatory 0.1.0")
     assert stamp_text("  Ana\x1b[31m\nDupont ", HOST, WHEN, "p2-fin", "0.1.0", "en") == (
         "Student: Ana [31m Dupont · Host: pc-b204 · 2026-11-24 09:03:12 · Step p2-fin · "
@@ -357,8 +357,8 @@ def test_report_is_one_page_with_answers_escaped(bundle: Path) -> None:
         in page
     for step in STEPS:
         assert f'id="{step.id}"' in page
-        assert html.escape(step.question[0]) in page  # French
-        assert html.escape(step.question[1]) in page  # English
+        assert html.escape(step.text("question", "fr")) in page  # French
+        assert html.escape(step.text("question", "en")) in page  # English
     assert page.count("data:image/svg+xml;base64,") == len(STEPS)
     assert STUDENT in page and HOST in page and "ACCEPTED" in page
     assert "http://" not in page.replace("http://www.w3.org", "")  # offline: nothing fetched
@@ -504,4 +504,4 @@ def test_odd_shapes_in_the_manifest_are_rejected_without_a_traceback(
     done = subprocess.run([*console_script(), "verify", str(bundle), str(bundle), "--lang", "en"],
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode in (1, 2) and "Traceback" not in done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "0 of 2 submission(s) accepted."
+    assert done.stdout.strip().splitlines()[-1] == "0 of 2 submissions accepted."

@@ -92,8 +92,8 @@ def write_report(folder: str | os.PathLike[str], lang: str = "fr") -> Path:
     for step, row in zip(STEPS, result.rows, strict=True):
         out.append(f'<section id="{_e(step.id)}"><h2>{_e(step.id)} — '
                    f"{_e(step.text('title', lang))}</h2>")
-        out.append(f'<div class="q"><p class="fr" lang="fr">{_e(step.question[0])}</p>'
-                   f'<p class="en" lang="en">{_e(step.question[1])}</p></div>')
+        out.append(f'<div class="q"><p class="fr" lang="fr">{_e(step.text("question", "fr"))}'
+                   f'</p><p class="en" lang="en">{_e(step.text("question", "en"))}</p></div>')
         out.append(f"<h3>{_e(t('report.answer', lang))}</h3>")
         answer = answers.get(step.id) if isinstance(answers.get(step.id), str) else ""
         if answer:

@@ -294,5 +294,5 @@ def _verify_many(folders: Sequence[str], lang: str, as_json: bool) -> int:
     if as_json:
         print(json.dumps(out, ensure_ascii=False, indent=1))
     else:
-        print(t("verify.many", lang, ok=accepted, n=len(folders)), flush=True)
+        print(t("verify.many", lang, n=accepted, total=len(folders)), flush=True)
     return worst

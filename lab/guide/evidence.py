@@ -84,7 +84,7 @@ def check_evidence(
     facts = _Facts(lang)
     check = _CHECKS.get(step_id)
     if check is None:
-        raise LabError(f"Unknown step {step_id!r}: the steps are {', '.join(STEP_IDS)}.")
+        raise LabError(t("err.unknown_step", lang, step=repr(step_id), steps=", ".join(STEP_IDS)))
     met = check(_View(conns, port), messages, mode, facts)
     return Evidence(met, facts.found, facts.missing)
 

@@ -119,7 +119,7 @@ def run_watch(args: argparse.Namespace) -> int:
             done.set()
 
     def failed(exc: BaseException) -> None:
-        print(f"The connection source failed: {exc}", file=sys.stderr, flush=True)
+        print(t("err.source_failed", current_language(), reason=exc), file=sys.stderr, flush=True)
 
     observer = Observer(source, args.port, emit, interval=args.interval, all_ports=args.all,
                         on_error=failed)
