@@ -257,8 +257,17 @@ MESSAGES: dict[str, Entry] = {
     "steps.answer": ("Votre réponse (Entrée l'enregistre) :", "Your answer (Enter saves it):"),
     "steps.answer_placeholder": ("réponse à la question", "answer to the question"),
     "steps.keys": ("Ctrl+R prépare l'étape · Ctrl+S capture · Ctrl+N / Ctrl+B étape suivante / précédente", "Ctrl+R sets the step up · Ctrl+S screenshot · Ctrl+N / Ctrl+B next / previous step"),
-    "steps.setting_up": ("Préparation de l'étape {step}…", "Setting step {step} up…"),
-    "steps.ready": ("Étape {step} prête.", "Step {step} is ready."),
+    "steps.ready": ("Étape {step} prête. À vous : {todo}.", "Step {step} is ready. Your turn: {todo}."),
+    "steps.setup_note": ("Étape {step} préparée par l'application : {what}", "Step {step} set up by the app: {what}"),
+    "steps.by_app": ("Préparé par l'application :", "Set up by the app:"),
+    "steps.your_turn": ("À vous :", "Your turn:"),
+    "steps.shoot_hint": ("Preuve observée : Ctrl+S enregistre la capture (votre nom sera demandé).", "Evidence observed: Ctrl+S saves the screenshot (your name will be asked)."),
+    "op.mode": ("serveur {mode} neuf", "a fresh {mode} server"),
+    "op.close_after_fin": ("close() après « Fin » : {value}", "close() after \"Fin\": {value}"),
+    "op.clients": plural(("{n} client connecté, numéroté à partir de 1", "{n} clients connectés, numérotés à partir de 1"), ("{n} client connected, numbered from 1", "{n} clients connected, numbered from 1")),
+    "op.send": ("envoyez « {text} » depuis le client {n}", "send \"{text}\" from client {n}"),
+    "op.fin": ("envoyez « Fin » depuis le client {n}", "send \"Fin\" from client {n}"),
+    "act.by_app": ("(par l'application)", "(by the app)"),
     "steps.met_note": ("Étape {step} : preuve observée, capture {file}", "Step {step}: evidence observed, screenshot {file}"),
     "steps.answer_saved": ("Réponse enregistrée ({step}).", "Answer saved ({step})."),
     "shot.saved": ("Capture enregistrée : {file}", "Screenshot saved: {file}"),
@@ -451,6 +460,18 @@ MESSAGES: dict[str, Entry] = {
     "ev.queued.missing": (
         "Aucun client en attente dans la file d'accept()",
         "No client waiting in the accept() queue",
+    ),
+    "ev.queued_bytes": (
+        "Le message du client {n} attend dans la file : Recv-Q = {bytes} octets côté serveur",
+        "Client {n}'s message waits in the queue: Recv-Q = {bytes} bytes on the server's end",
+    ),
+    "ev.queued_bytes.missing": (
+        "Le client en attente ({n}) n'a encore rien envoyé (Recv-Q vide côté serveur)",
+        "The waiting client ({n}) has sent nothing yet (empty Recv-Q on the server's end)",
+    ),
+    "ev.queued_bytes.unknown": (
+        "Ce système ne donne pas les files d'attente : le message du client en attente ne peut pas être vérifié",
+        "This system does not give queue lengths: the waiting client's message cannot be checked",
     ),
     "ev.queued_silent": (
         "Rien n'a été reçu du client en attente ({n})",

@@ -29,6 +29,7 @@ class Action:
     time: float
     client: int | None = None
     text: str = ""
+    by_app: bool = False  # done by a step's setup or the demo, not typed by the student
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,9 @@ class Session:
         self._emit(event)
         self.observer.poll_now()
 
-    def _action(self, kind: str, client: int | None = None, text: str = "") -> None:
-        self._emit(Action(kind, time.time(), client, text))
+    def _action(self, kind: str, client: int | None = None, text: str = "", *,
+                by_app: bool = False) -> None:
+        self._emit(Action(kind, time.time(), client, text, by_app))
 
     # -- life ------------------------------------------------------------------------------
     def bind(self) -> None:
@@ -198,11 +200,32 @@ class Session:
             self._action("client-remove", number)
             client.close()
 
-    def send(self, number: int, text: str) -> bool:
+    def reset_clients(self) -> None:
+        """Close every client and number the next one 1 again: a new scene for a step."""
+        with self._lock:
+            numbers = list(self.clients)
+        for number in numbers:
+            self.remove_client(number)
+        with self._lock:
+            if not self.clients:
+                self._next_client = 1
+
+    def restart_server(self, mode: str) -> None:
+        """A fresh server in ``mode``: sockets the old one held (a CLOSE_WAIT kept after
+        "Fin" in single mode) are closed, so the next scene starts clean."""
+        with self._lock:
+            if self.mode != mode:
+                self.mode = mode
+                self._action("mode", text=mode)
+            self.stop_server()
+            self.start_server()
+
+    def send(self, number: int, text: str, *, by_app: bool = False) -> bool:
+        """Send ``text`` from client ``number``; ``by_app`` when the student did not type it."""
         client = self.clients.get(number)
         if client is None:
             return False
-        self._action("fin" if is_fin(text) else "send", number, text)
+        self._action("fin" if is_fin(text) else "send", number, text, by_app=by_app)
         ok = client.send(text)
         self.observer.poll_now()
         return ok

@@ -99,7 +99,7 @@ def same_from_json(step_id: str, snap: Snapshot, rec: Recorder, session: Session
 def test_each_step_shows_its_evidence(lab_session, step_id: str) -> None:
     session, rec = lab_session
     rec.mark()
-    numbers = run_setup(session, step_id)
+    numbers = run_setup(session, step_id, play_student=True)
     assert numbers and all(n in session.clients for n in numbers)
     ev, snap = reach(step_id, rec)
     assert not ev.missing and ev.found
@@ -111,7 +111,7 @@ def test_steps_in_lab_order_on_one_session(lab_session) -> None:
     session, rec = lab_session
     for step_id in STEP_IDS:
         rec.mark()
-        run_setup(session, step_id)
+        run_setup(session, step_id, play_student=True)
         _ev, snap = reach(step_id, rec)
         assert same_from_json(step_id, snap, rec, session).met
 
@@ -119,7 +119,7 @@ def test_steps_in_lab_order_on_one_session(lab_session) -> None:
 def test_close_evidence_is_not_met_while_established(lab_session) -> None:
     session, rec = lab_session
     rec.mark()
-    run_setup(session, "p1-q1")
+    run_setup(session, "p1-q1", play_student=True)
     _ev, snap = reach("p1-q1", rec)
     early = check_evidence("p1-q2", snap, rec.messages(), session.mode, lang="en")
     assert not early.met
@@ -130,7 +130,7 @@ def test_close_evidence_is_not_met_while_established(lab_session) -> None:
 def test_single_server_second_client_is_queued_not_served(lab_session) -> None:
     session, rec = lab_session
     rec.mark()
-    first, second = run_setup(session, "p1-q3")
+    first, second = run_setup(session, "p1-q3", play_student=True)
     _ev, snap = reach("p1-q3", rec)
     queued = [c for c in snap.connections if c.role.kind is RoleKind.QUEUED]
     assert [c.role.client for c in queued] == [second]
@@ -140,7 +140,7 @@ def test_single_server_second_client_is_queued_not_served(lab_session) -> None:
 def test_old_time_wait_does_not_prove_the_fin_step(lab_session) -> None:
     """TIME_WAIT left by clients of an earlier step (removed, no "Fin") proves nothing."""
     session, rec = lab_session
-    run_setup(session, "p2-q1")
+    run_setup(session, "p2-q1", play_student=True)
     reach("p2-q1", rec)
     rec.mark()
     for number in list(session.clients):

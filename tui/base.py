@@ -17,7 +17,7 @@ from lab.grading.manifest import DEFAULT_FOLDER
 from lab.guide.evidence import Evidence, Message
 from lab.guide.progress import load_progress
 from lab.net.server import ServerEvent
-from lab.observe.model import Snapshot, Transition
+from lab.observe.model import Endpoint, Snapshot, Transition
 from lab.session import Action, Session
 from lab.text import clean_field
 from tui.messages import Notice
@@ -28,6 +28,7 @@ from tui.widgets.steps_panel import StepsPanel
 from tui.widgets.timeline import Timeline
 
 W = TypeVar("W")
+Key = tuple[Endpoint, Endpoint | None]  # a connection's (local, remote)
 
 MAX_EVENTS = 20000  # transitions, actions, server events and messages kept in memory
 VIEWS = ("connections", "diagram", "ladder")
@@ -87,6 +88,11 @@ class ObservatoryBase(App[int]):
         self.host = clean_field(host or socket.gethostname())
         self.step_messages: list[Message] = []
         self.evidence: Evidence | None = None
+        # The step's scene: rows left by earlier steps are kept out of view (the timeline
+        # keeps them), and what the app did for the step is told apart from the student's.
+        self.scene_hidden: set[Key] = set()
+        self.scene_by_app: list[str] = []  # the step's setup, as the app performed it
+        self.sent_by_app: list[Message] = []  # messages of the step the app sent
         self.autopilot = autopilot
         self.auto_capture = auto_capture
         self.saved: list[Path] = []  # screenshots written by this run
@@ -143,6 +149,9 @@ class ObservatoryBase(App[int]):
         raise NotImplementedError  # tui.stepthrough
 
     def _check_evidence(self, snapshot: Snapshot) -> None:
+        raise NotImplementedError  # tui.guided
+
+    def scene(self, snapshot: Snapshot) -> Snapshot:
         raise NotImplementedError  # tui.guided
 
     def _show_step(self) -> None:

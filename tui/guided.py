@@ -3,18 +3,24 @@ looked for in every snapshot (met evidence takes the step's screenshot)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lab.errors import LabError
 from lab.grading.manifest import save_answer
 from lab.grading.report import write_report
 from lab.guide.evidence import check_evidence
 from lab.guide.progress import save_progress
-from lab.guide.setup import run_setup
+from lab.guide.setup import describe_op, run_setup, scene_of, student_part
 from lab.guide.steps import STEP_IDS
 from lab.i18n import t
 from lab.observe.model import Snapshot
 from tui.base import ObservatoryBase
 from tui.messages import Notice
+from tui.widgets.server_pane import ServerPane
 from tui.widgets.steps_panel import StepsPanel
+
+# States a connection ends in: what is left of a previous step's story.
+FINISHED = frozenset({"TIME_WAIT", "FIN_WAIT_2", "CLOSED", "LAST_ACK", "CLOSING"})
 
 
 class Guided(ObservatoryBase):
@@ -31,12 +37,38 @@ class Guided(ObservatoryBase):
         self._update_stamp()
 
     def select_step(self, step_id: str) -> None:
-        """Make ``step_id`` the current step: its evidence is looked for from now on."""
+        """Make ``step_id`` the current step: its evidence is looked for from now on.
+
+        Arriving at a step starts its scene without touching a socket (the next step often
+        goes on with the same client): rows already finished (TIME_WAIT, an orphaned
+        FIN_WAIT_2) belong to the previous story and leave the view; the timeline keeps them.
+        """
         self.progress.step = step_id
-        self.step_messages = []
-        self.evidence = None
+        self._new_scene(finished_only=True)
         self._save_progress()
         self._show_step()
+
+    def _new_scene(self, *, finished_only: bool) -> None:
+        self.step_messages = []
+        self.sent_by_app = []
+        self.scene_by_app = []
+        self.evidence = None
+        rows = self.snapshot.connections if self.snapshot is not None else ()
+        self.scene_hidden = {c.key for c in rows if c.state != "LISTEN" and (
+            not finished_only or c.state in FINISHED)}
+        if self.snapshot is not None:
+            self._show(self.scene(self.snapshot), None)
+
+    def scene(self, snapshot: Snapshot) -> Snapshot:
+        """The snapshot as the current step's scene: without the rows hidden at its start."""
+        if not self.scene_hidden:
+            return snapshot
+        present = {c.key for c in snapshot.connections}
+        self.scene_hidden &= present  # a row that went is forgotten: its key may come back
+        kept = tuple(c for c in snapshot.connections if c.key not in self.scene_hidden)
+        if len(kept) == len(snapshot.connections):
+            return snapshot
+        return replace(snapshot, connections=kept)
 
     def action_toggle_steps(self) -> None:
         panel = self.query_one(StepsPanel)
@@ -50,9 +82,20 @@ class Guided(ObservatoryBase):
             self.select_step(STEP_IDS[i])
 
     def action_setup_step(self) -> None:
-        """Put the lab in the state the current step starts from (in a thread: it waits)."""
+        """Set the current step's scene (in a thread: it waits): a fresh server in the
+        step's mode, the previous clients gone, the step's clients numbered from 1. The
+        messages are left to the student; what the app did is said on screen and kept
+        with the screenshot."""
         step = self.step_id
-        self.notify(t("steps.setting_up", self.lang, step=step), timeout=3)
+        self._new_scene(finished_only=False)
+        for pane in self.query(ServerPane):
+            pane.clear_log()
+        self.scene_by_app = [describe_op(op, self.lang) for op in scene_of(step)]
+        todo = "; ".join(describe_op(op, self.lang) for op in student_part(step))
+        self.timeline.add_note(self.clock(), t("steps.setup_note", self.lang, step=step,
+                                               what="; ".join(self.scene_by_app)))
+        for panel in self.query(StepsPanel):
+            panel.set_scene(self.scene_by_app, todo)
 
         def work() -> None:
             try:
@@ -60,9 +103,9 @@ class Guided(ObservatoryBase):
             except LabError as exc:
                 self.post_message(Notice(str(exc), error=True, timeout=10))
                 return
-            self.post_message(Notice(t("steps.ready", self.lang, step=step)))
+            self.post_message(Notice(t("steps.ready", self.lang, step=step, todo=todo),
+                                     timeout=6))
 
-        self.step_messages = []
         self.run_worker(work, thread=True, group="setup", exclusive=True, exit_on_error=False)
 
     def on_steps_panel_answer_changed(self, message: StepsPanel.AnswerChanged) -> None:
@@ -92,14 +135,20 @@ class Guided(ObservatoryBase):
         self.run_worker(work, thread=True, group="answer", exit_on_error=False)
 
     def _check_evidence(self, snapshot: Snapshot) -> None:
+        """Look for the step's evidence in the scene; when met, the step's screenshot is
+        taken (by then the step's last awaited event is on screen). Without a name yet the
+        app asks nothing by itself: the panel says Ctrl+S saves it."""
         step = self.step_id
         evidence = check_evidence(step, snapshot, self.step_messages, self.session.mode,
                                   port=self.session.port, lang=self.lang)
         self.evidence = evidence
+        waiting = evidence.met and not self.student and step not in self.progress.met
         for panel in self.query(StepsPanel):
             panel.set_evidence(evidence, self.progress.met)
+            panel.set_hint(t("steps.shoot_hint", self.lang) if waiting else "")
         if (evidence.met and self.auto_capture and step not in self.progress.met
-                and step not in self._shooting and not self._capturing and self.student):
+                and step not in self._shooting and not self._capturing and self.student
+                and not self.present):
             self._shooting.add(step)
             self.take_screenshot()
 

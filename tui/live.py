@@ -62,13 +62,16 @@ class LiveView(ObservatoryBase):
             pass  # a snapshot that arrived while the screen was being torn down
 
     def apply(self, snapshot: Snapshot, transitions: list[Transition]) -> None:
-        """Show a snapshot and its transitions (or keep them for later while paused)."""
+        """Show a snapshot and its transitions (or keep them for later while paused).
+
+        The views show the step's scene; the timeline and the history keep everything."""
         if snapshot.warning and not self._warned_source:
             self._warned_source = True
             self.notify(t("ns.own_only", self.lang), severity="warning", timeout=15)
         keep(self.history, transitions, MAX_EVENTS)
         for tr in transitions:
             self.timeline.add_transition(tr)
+        snapshot = self.scene(snapshot)
         if transitions:
             self._record_moment(snapshot, transitions)
         if self.paused:
@@ -179,7 +182,12 @@ class LiveView(ObservatoryBase):
             text = t(f"mode.{a.text}", self.lang)
         elif a.kind == "close-after-fin":
             text = t("yes" if a.text == "on" else "no", self.lang)
-        self.timeline.add_note(a.time, t(f"act.{a.kind}", self.lang, n=a.client, text=text))
+        note = t(f"act.{a.kind}", self.lang, n=a.client, text=text)
+        if a.by_app:
+            note += " " + t("act.by_app", self.lang)
+            if a.kind in ("send", "fin"):
+                keep(self.sent_by_app, [(a.client, a.text)], MAX_EVENTS)
+        self.timeline.add_note(a.time, note)
         self._refresh_labels()
 
     # -- labels ----------------------------------------------------------------------------
@@ -246,7 +254,10 @@ class LiveView(ObservatoryBase):
         self.session.send(message.number, message.text)
 
     def action_toggle_server_mode(self) -> None:
+        """F4: a new server in the other mode, and a new scene: the old server's clients are
+        closed rather than left on screen talking to a server that is gone."""
         try:
+            self.session.reset_clients()
             self.session.switch_mode()
         except LabError as exc:
             self.notify(str(exc), severity="error", timeout=8)

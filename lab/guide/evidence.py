@@ -217,6 +217,15 @@ def _check_p1_q3(view: _View, messages: Sequence[Message], mode: str, facts: _Fa
     leaked = [text for n, text in messages if n is not None and n in queued_ns]
     ok &= facts.check(not leaked, "ev.queued_silent", "ev.queued_silent.missing",
                       n=", ".join(str(n) for n in sorted(queued_ns)) or "?")
+    # The waiting client's message is the other half of the story: its bytes wait in the
+    # queued end's Recv-Q until accept(). Where the OS does not tell queues, say so.
+    if queued and all(q.recv_q is None for q in queued):
+        facts.note("ev.queued_bytes.unknown")
+    elif queued:
+        waiting = [q for q in queued if (q.recv_q or 0) > 0]
+        ok &= facts.check(waiting, "ev.queued_bytes", "ev.queued_bytes.missing",
+                          n=", ".join(str(n) for n in sorted(queued_ns)) or "?",
+                          bytes=waiting[0].recv_q if waiting else 0)
     return bool(ok)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lab.errors import LabError
-from lab.guide.steps import Step, get_step
+from lab.guide.steps import SetupOp, Step, get_step
 from lab.i18n import t
 from lab.net.modes import THREADED
 
@@ -42,8 +42,14 @@ def run_setup(
     *,
     timeout: float = SETUP_TIMEOUT,
     lang: str = "en",
+    play_student: bool = False,
 ) -> list[int]:
-    """Put the lab in the state a step starts from; return the session numbers of its clients.
+    """Set the step's scene; return the session numbers of its clients.
+
+    The scene is the app's part: a fresh server in the step's mode, the previous clients
+    gone, the step's clients numbered from 1 and connected. What the student is asked to
+    do (the messages, the "Fin") is left to the student, unless ``play_student`` (the demo
+    and the tests), which sends them marked as sent by the app.
 
     Blocks while it waits (for a connect, an accept, a close), so run it off the UI thread.
     Raises LabError (one sentence in ``lang``) when the lab does not get there in time.
@@ -58,16 +64,12 @@ def run_setup(
     for op in step.setup:
         kind = op[0]
         if kind == "mode":
-            if session.mode != op[1]:
-                session.switch_mode(op[1])
-            if not session.server_running:
-                session.start_server()
+            session.restart_server(op[1])
         elif kind == "close_after_fin":
             if session.close_after_fin != bool(op[1]):
                 session.set_close_after_fin(bool(op[1]))
         elif kind == "clients":
-            for old in list(session.clients):
-                session.remove_client(old)
+            session.reset_clients()
             numbers = []
             for index in range(int(op[1])):
                 number = session.add_client()
@@ -83,8 +85,10 @@ def run_setup(
                          t("setup.accept", lang, n=number))
         elif kind in ("send", "fin"):
             number = _step_client(numbers, int(op[1]), step.id)
+            if not play_student:
+                continue  # the student's part
             text = "Fin" if kind == "fin" else str(op[2])
-            if not session.send(number, text):
+            if not session.send(number, text, by_app=True):
                 raise LabError(t("setup.send_failed", lang, n=number))
             if kind == "fin":
                 closing = session.clients.get(number)
@@ -113,3 +117,31 @@ def _state_is_not(client: LabClient, *states: str) -> Callable[[], bool]:
 def _accepted(session: Session, client: LabClient) -> Callable[[], bool]:
     """The server took the client out of its accept queue (its socket is registered)."""
     return lambda: client.local in session.registry.copy()[1]
+
+
+def scene_of(step: Step | str) -> list[SetupOp]:
+    """What setting the step up does by itself (the app's part, labelled as such)."""
+    step = get_step(step) if isinstance(step, str) else step
+    return [op for op in step.setup if op[0] not in ("send", "fin")]
+
+
+def student_part(step: Step | str) -> list[SetupOp]:
+    """What the step leaves to the student: the messages and the "Fin" to send."""
+    step = get_step(step) if isinstance(step, str) else step
+    return [op for op in step.setup if op[0] in ("send", "fin")]
+
+
+def describe_op(op: SetupOp, lang: str) -> str:
+    """One setup operation in words, for the screen and the manifest."""
+    kind = op[0]
+    if kind == "mode":
+        return t("op.mode", lang, mode=t(f"mode.{op[1]}", lang))
+    if kind == "close_after_fin":
+        return t("op.close_after_fin", lang, value=t("yes" if op[1] else "no", lang))
+    if kind == "clients":
+        return t("op.clients", lang, n=int(op[1]))
+    if kind == "send":
+        return t("op.send", lang, n=op[1], text=op[2])
+    if kind == "fin":
+        return t("op.fin", lang, n=op[1])
+    raise ValueError(f"unknown setup operation {op!r}")

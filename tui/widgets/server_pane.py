@@ -49,6 +49,11 @@ class ServerPane(Vertical):
         keep(self.lines_text, [line.plain], MAX_LINES)
         self.query_one("#server-log", RichLog).write(line)
 
+    def clear_log(self) -> None:
+        """A new scene: the previous step's lines leave the view (the timeline keeps them)."""
+        self.lines_text.clear()
+        self.query_one("#server-log", RichLog).clear()
+
     def note(self, text: str) -> None:
         keep(self.lines_text, [text], MAX_LINES)
         self.query_one("#server-log", RichLog).write(Text(text, style="bold #ffd700"))

@@ -26,6 +26,20 @@ class StepsPanel(VerticalScroll, can_focus=False):
         self.step_id = STEPS[0].id
         self.met: list[str] = []
         self.evidence: Evidence | None = None
+        self.scene_by_app: list[str] = []
+        self.todo = ""
+        self.hint = ""
+
+    def set_scene(self, by_app: list[str], todo: str) -> None:
+        """What the app set up for the step, and what is left to the student."""
+        self.scene_by_app = list(by_app)
+        self.todo = todo
+        self.refresh_panel()
+
+    def set_hint(self, hint: str) -> None:
+        if hint != self.hint:
+            self.hint = hint
+            self.refresh_panel()
 
     def compose(self) -> ComposeResult:
         yield Static(id="steps-list")
@@ -40,6 +54,8 @@ class StepsPanel(VerticalScroll, can_focus=False):
         self.refresh_panel()
 
     def show_step(self, step_id: str, met: list[str], answer: str) -> None:
+        if step_id != self.step_id:
+            self.scene_by_app, self.todo, self.hint = [], "", ""
         self.step_id = step_id
         self.met = list(met)
         self.evidence = None
@@ -73,10 +89,18 @@ class StepsPanel(VerticalScroll, can_focus=False):
         body.append(" " + step.text("question", lang) + "\n")
         body.append(t("steps.evidence", lang), style="bold")
         body.append(" " + step.text("evidence", lang))
+        if self.scene_by_app:
+            body.append("\n" + t("steps.by_app", lang), style="bold #87afff")
+            body.append(" " + "; ".join(self.scene_by_app), style="#87afff")
+        if self.todo:
+            body.append("\n" + t("steps.your_turn", lang), style="bold #5fff5f")
+            body.append(" " + self.todo, style="#5fff5f")
         self.query_one("#step-body", Static).update(body)
         ev = Text()
         if step.id in self.met:
             ev.append("\n✓ " + t("steps.met", lang) + "\n", style="bold #5fff5f")
+        elif self.hint:
+            ev.append("\n" + self.hint + "\n", style="bold #ffd700")
         elif self.evidence is not None:
             ev.append("\n")
         if self.evidence is not None:
