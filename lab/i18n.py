@@ -72,6 +72,7 @@ MESSAGES: dict[str, Entry] = {
     "arg.interval_range": ("{value} s est hors limites (de 0,01 à 60 s)", "{value} s is out of range (0.01 to 60 s)"),
     "arg.timeout_range": ("{value} s est hors limites (plus de 0, au plus 3600)", "{value} s is out of range (more than 0, at most 3600)"),
     "err.source_failed": ("La source de connexions a échoué : {reason}", "The connection source failed: {reason}"),
+    "err.other_student": ("Le dossier {folder} contient déjà les captures de {owner} : pour {student}, choisissez un autre dossier avec --screenshots.", "The folder {folder} already holds {owner}'s screenshots: for {student}, choose another folder with --screenshots."),
     "err.mode": ("Mode de serveur inconnu {mode} : choisissez single ou threaded.", "Unknown server mode {mode}: choose single or threaded."),
     "err.no_source": ("La source de connexions {source} n'est pas disponible ici ({reason}) ; utilisez --source psutil.", "The {source} connection source is not available here ({reason}); use --source psutil."),
     # --- the lab's steps: what to do, the question, the evidence awaited ---------------------
@@ -259,6 +260,9 @@ MESSAGES: dict[str, Entry] = {
     "steps.keys": ("Ctrl+R prépare l'étape · Ctrl+S capture · Ctrl+N / Ctrl+B étape suivante / précédente", "Ctrl+R sets the step up · Ctrl+S screenshot · Ctrl+N / Ctrl+B next / previous step"),
     "steps.ready": ("Étape {step} prête. À vous : {todo}.", "Step {step} is ready. Your turn: {todo}."),
     "steps.setup_note": ("Étape {step} préparée par l'application : {what}", "Step {step} set up by the app: {what}"),
+    "pic.story": ("Ce qui s'est passé pendant l'étape :", "What happened during the step:"),
+    "pic.inferred": ("déduit", "inferred"),
+    "pic.received": ("serveur : reçu de {peer} « {text} »", "server: received from {peer} \"{text}\""),
     "steps.by_app": ("Préparé par l'application :", "Set up by the app:"),
     "steps.your_turn": ("À vous :", "Your turn:"),
     "steps.shoot_hint": ("Preuve observée : Ctrl+S enregistre la capture (votre nom sera demandé).", "Evidence observed: Ctrl+S saves the screenshot (your name will be asked)."),

@@ -22,6 +22,7 @@ from tui.widgets.banner import Banner
 from tui.widgets.clients import ClientsPane
 from tui.widgets.connections import ConnectionsTable
 from tui.widgets.diagram import StateDiagram
+from tui.widgets.evidence_view import EvidenceView
 from tui.widgets.ladder import LadderView
 from tui.widgets.server_pane import ServerPane
 from tui.widgets.steps_panel import StepsPanel
@@ -63,6 +64,7 @@ class ObservatoryApp(Screenshots, Guided, StepThrough, LiveView):
         yield Header(show_clock=self.show_clock, icon="⇄")
         yield Static(id="stamp")
         yield Banner(self.lang, id="banner")
+        yield EvidenceView(self.lang, id="evidence")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 with ContentSwitcher(initial=self.view, id="views"):

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from textual.app import App
+from textual.widget import Widget
 
-from lab.grading.manifest import DEFAULT_FOLDER
+from lab.grading.manifest import DEFAULT_FOLDER, folder_student
 from lab.guide.evidence import Evidence, Message
 from lab.guide.progress import load_progress
 from lab.net.server import ServerEvent
@@ -70,6 +71,8 @@ class ObservatoryBase(App[int]):
         self._stopped = False
         self._warned_source = False
         self._capturing = False
+        self._panel_shown = False  # the steps panel's display, kept while a picture is taken
+        self._focus_before: Widget | None = None  # and the focus
         self._shooting: set[str] = set()  # steps whose evidence screenshot is being saved
         self._last_error = ""
         self.present = present
@@ -84,13 +87,18 @@ class ObservatoryBase(App[int]):
         # The guided lab: progress resumes from the screenshots folder.
         self.folder = Path(folder)
         self.progress = load_progress(self.folder)
-        self.student = clean_field(student) if student else self.progress.student
+        # The name is given (--student), or the folder's own, or asked at the first
+        # screenshot: nobody who only watches is asked anything.
+        self.student = (clean_field(student) if student else
+                        folder_student(self.folder) or self.progress.student)
         self.host = clean_field(host or socket.gethostname())
         self.step_messages: list[Message] = []
         self.evidence: Evidence | None = None
         # The step's scene: rows left by earlier steps are kept out of view (the timeline
         # keeps them), and what the app did for the step is told apart from the student's.
         self.scene_hidden: set[Key] = set()
+        self.scene_start = 0.0  # when the step's scene began (its picture tells from then)
+        self.scene_past: set[Key] = set()  # connections of earlier scenes, out of its story
         self.scene_by_app: list[str] = []  # the step's setup, as the app performed it
         self.sent_by_app: list[Message] = []  # messages of the step the app sent
         self.autopilot = autopilot

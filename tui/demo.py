@@ -82,6 +82,7 @@ def autopilot(pace: float, lang: str) -> Callable[[ObservatoryApp], None]:
                 app.call_from_thread(app.select_step, step.id)
                 app.call_from_thread(app.remember_answer, step.id, answer)
                 pause(pace)
+                app.call_from_thread(app.prepare_scene)
                 run_setup(app.session, step.id, lang=lang, play_student=True)
                 def shot(s: str = step.id) -> bool:
                     return bool(app.save_errors) or any(

@@ -54,17 +54,24 @@ class Guided(ObservatoryBase):
         self.scene_by_app = []
         self.evidence = None
         rows = self.snapshot.connections if self.snapshot is not None else ()
-        self.scene_hidden = {c.key for c in rows if c.state != "LISTEN" and (
+        self.scene_start = self.clock()
+        # What is on screen is already the scene: rows hidden before stay hidden.
+        self.scene_hidden |= {c.key for c in rows if c.state != "LISTEN" and (
             not finished_only or c.state in FINISHED)}
+        self.scene_past = set(self.scene_hidden)
         if self.snapshot is not None:
-            self._show(self.scene(self.snapshot), None)
+            self._show(self._without_hidden(self.snapshot), None)
 
     def scene(self, snapshot: Snapshot) -> Snapshot:
-        """The snapshot as the current step's scene: without the rows hidden at its start."""
+        """A new snapshot as the current step's scene: without the rows hidden at its start.
+        A hidden row that is gone is forgotten (its address pair may be used again)."""
+        if self.scene_hidden:
+            self.scene_hidden &= {c.key for c in snapshot.connections}
+        return self._without_hidden(snapshot)
+
+    def _without_hidden(self, snapshot: Snapshot) -> Snapshot:
         if not self.scene_hidden:
             return snapshot
-        present = {c.key for c in snapshot.connections}
-        self.scene_hidden &= present  # a row that went is forgotten: its key may come back
         kept = tuple(c for c in snapshot.connections if c.key not in self.scene_hidden)
         if len(kept) == len(snapshot.connections):
             return snapshot
@@ -87,15 +94,7 @@ class Guided(ObservatoryBase):
         messages are left to the student; what the app did is said on screen and kept
         with the screenshot."""
         step = self.step_id
-        self._new_scene(finished_only=False)
-        for pane in self.query(ServerPane):
-            pane.clear_log()
-        self.scene_by_app = [describe_op(op, self.lang) for op in scene_of(step)]
-        todo = "; ".join(describe_op(op, self.lang) for op in student_part(step))
-        self.timeline.add_note(self.clock(), t("steps.setup_note", self.lang, step=step,
-                                               what="; ".join(self.scene_by_app)))
-        for panel in self.query(StepsPanel):
-            panel.set_scene(self.scene_by_app, todo)
+        todo = self.prepare_scene()
 
         def work() -> None:
             try:
@@ -107,6 +106,22 @@ class Guided(ObservatoryBase):
                                      timeout=6))
 
         self.run_worker(work, thread=True, group="setup", exclusive=True, exit_on_error=False)
+
+    def prepare_scene(self) -> str:
+        """The screen's part of setting the step up (the sockets' part is ``run_setup``):
+        earlier rows and the server log leave the view, what the app does is labelled.
+        Returns what is left to the student, in words."""
+        step = self.step_id
+        self._new_scene(finished_only=False)
+        for pane in self.query(ServerPane):
+            pane.clear_log()
+        self.scene_by_app = [describe_op(op, self.lang) for op in scene_of(step)]
+        todo = "; ".join(describe_op(op, self.lang) for op in student_part(step))
+        self.timeline.add_note(self.clock(), t("steps.setup_note", self.lang, step=step,
+                                               what="; ".join(self.scene_by_app)))
+        for panel in self.query(StepsPanel):
+            panel.set_scene(self.scene_by_app, todo)
+        return todo
 
     def on_steps_panel_answer_changed(self, message: StepsPanel.AnswerChanged) -> None:
         self.set_answer(message.step_id, message.answer)

@@ -39,6 +39,23 @@ SERVER_NOTES = {
 }
 
 
+def action_note(a: Action, lang: str) -> str:
+    """An action of the app's in words, as the timeline and the step's picture tell it."""
+    text = printable(a.text, 80)
+    if a.kind in ("mode", "server-start"):
+        text = t(f"mode.{a.text}", lang)
+    elif a.kind == "close-after-fin":
+        text = t("yes" if a.text == "on" else "no", lang)
+    note = t(f"act.{a.kind}", lang, n=a.client, text=text)
+    return note + " " + t("act.by_app", lang) if a.by_app else note
+
+
+def server_note(e: ServerEvent, lang: str) -> str | None:
+    """A server event worth a line in the timeline, in words (None for the others)."""
+    key = SERVER_NOTES.get(e.kind)
+    return None if key is None else t(key, lang, peer=str(e.peer) if e.peer else "")
+
+
 class LiveView(ObservatoryBase):
     # -- from the session's threads --------------------------------------------------------
     def _from_session(self, event: Event) -> None:
@@ -156,10 +173,9 @@ class LiveView(ObservatoryBase):
         if said is not None:
             keep(self.step_messages, [said], MAX_EVENTS)
         self.server_pane.log_event(e)
-        key = SERVER_NOTES.get(e.kind)
-        if key is not None:
-            peer = str(e.peer) if e.peer else ""
-            self.timeline.add_note(e.time, t(key, self.lang, peer=peer), server=True)
+        note = server_note(e, self.lang)
+        if note is not None:
+            self.timeline.add_note(e.time, note, server=True)
         if e.kind in ("listening", "stopped"):
             self._refresh_labels()
 
@@ -177,14 +193,8 @@ class LiveView(ObservatoryBase):
             rest = self.clients_pane.cards()
             if rest and self.focused is None:
                 rest[-1].query_one(Input).focus()
-        text = printable(a.text, 80)
-        if a.kind in ("mode", "server-start"):
-            text = t(f"mode.{a.text}", self.lang)
-        elif a.kind == "close-after-fin":
-            text = t("yes" if a.text == "on" else "no", self.lang)
-        note = t(f"act.{a.kind}", self.lang, n=a.client, text=text)
+        note = action_note(a, self.lang)
         if a.by_app:
-            note += " " + t("act.by_app", self.lang)
             if a.kind in ("send", "fin"):
                 keep(self.sent_by_app, [(a.client, a.text)], MAX_EVENTS)
         self.timeline.add_note(a.time, note)

@@ -23,7 +23,19 @@ def build_session(args: argparse.Namespace) -> Session:
     return session
 
 
+def check_folder(args: argparse.Namespace) -> None:
+    """A screenshots folder is one student's: another name would make it fail ``verify``."""
+    from lab.grading.manifest import folder_student
+    from lab.text import clean_field
+
+    owner = folder_student(args.screenshots)
+    if args.student and owner and clean_field(args.student) != owner:
+        raise LabError(t("err.other_student", args.lang, folder=args.screenshots,
+                         owner=owner, student=clean_field(args.student)))
+
+
 def run_app(args: argparse.Namespace) -> int:
+    check_folder(args)
     session = build_session(args)  # a taken port is the first thing to say
     if not (sys.stdin and sys.stdin.isatty() and sys.stdout and sys.stdout.isatty()):
         session.shutdown()

@@ -15,10 +15,15 @@ from lab.grading.record import seal_for
 from lab.grading.report import write_report
 from lab.grading.stamp import stamp_text
 from lab.i18n import t
-from lab.observe.model import Snapshot
+from lab.observe.model import RoleKind, Snapshot
+from lab.observe.roles import describe_role
+from lab.text import printable
 from tui.base import ObservatoryBase
+from tui.live import action_note, server_note
 from tui.messages import ShotFailed, ShotSaved
+from tui.widgets.evidence_view import EvidenceView, StoryLine
 from tui.widgets.prompt import NamePrompt
+from tui.widgets.steps_panel import StepsPanel
 
 
 class Screenshots(ObservatoryBase):
@@ -51,6 +56,13 @@ class Screenshots(ObservatoryBase):
         mode, port = self.session.mode, self.session.port
         seal = seal_for(step, snapshot, messages, mode, port)
         self._update_stamp(now, seal)
+        # The picture shows the step's scene alone, every column it asks about, whole.
+        self.query_one(EvidenceView).show_scene(step, snapshot, self._story(snapshot))
+        self._focus_before = self.focused  # hiding the panes drops the focus: give it back
+        self.screen.add_class("-capture")
+        panel = self.query_one(StepsPanel)
+        self._panel_shown = bool(panel.display)
+        panel.display = False  # the evidence wins over side panels in the picture
         args = dict(snapshot=snapshot, messages=messages, mode=mode, port=port,
                     transitions=[tr for tr in self.history if tr.time >= now - 120][-200:],
                     answer=self.progress.answers.get(step, ""), student=self.student,
@@ -69,8 +81,45 @@ class Screenshots(ObservatoryBase):
         if self.student:
             self.take_screenshot()
 
+    def _story(self, snapshot: Snapshot) -> list[StoryLine]:
+        """The step's events since its scene began, in time order, causes first."""
+        since = self.scene_start
+        shown = {c.key for c in snapshot.connections}
+        lines: list[tuple[float, int, StoryLine]] = []
+        for a in self.actions:
+            # Closing the previous scene's server and clients is not this step's story.
+            if a.time >= since and a.kind not in ("client-remove", "server-stop"):
+                lines.append((a.time, 0, StoryLine(a.time, action_note(a, self.lang), True)))
+        for e in self.server_events:
+            if e.time < since:
+                continue
+            note = server_note(e, self.lang)
+            if e.kind == "message":
+                note = t("pic.received", self.lang, peer=str(e.peer) if e.peer else "?",
+                         text=printable(e.text, 60))
+            if note is not None:
+                lines.append((e.time, 0, StoryLine(e.time, note, True)))
+        for tr in self.history:
+            c = tr.connection
+            if (tr.time < since or c.role.kind in (RoleKind.OTHER, RoleKind.LISTENER)
+                    or (c.key in self.scene_past and c.key not in shown)):
+                continue
+            text = (f"{describe_role(c.role, self.lang)}: {tr.from_state or '-'} → "
+                    f"{tr.to_state}")
+            if tr.inferred:
+                text += " ≈ " + t("pic.inferred", self.lang)
+            lines.append((tr.time, 1, StoryLine(tr.time, text, inferred=tr.inferred,
+                                                state=tr.to_state)))
+        lines.sort(key=lambda x: (x[0], x[1]))
+        return [line for _, _, line in lines]
+
     def _capture(self, step: str, args: dict[str, Any]) -> None:
         svg = self.export_screenshot(title=f"TCP Observatory — {step}")
+        self.screen.remove_class("-capture")
+        self.query_one(StepsPanel).display = self._panel_shown
+        if self._focus_before is not None and self._focus_before.is_attached:
+            self.call_after_refresh(self._focus_before.focus)
+        self._focus_before = None
         self._capturing = False
         self._update_stamp()
 

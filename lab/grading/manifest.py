@@ -174,3 +174,16 @@ def save_answer(
         manifest["answers"][step.id] = str(answer)[:MAX_ANSWER]
         manifest["updated"] = _iso(when)
         save_manifest(path, manifest, lang)
+
+
+def folder_student(folder: str | os.PathLike[str]) -> str:
+    """The student a screenshots folder already belongs to ("" for a new or unreadable one).
+
+    A folder is one student's submission: once a screenshot names someone, the app keeps
+    that name for the folder instead of asking again."""
+    try:
+        manifest = load_manifest(folder)
+    except (LabError, OSError, ValueError):
+        return ""
+    student = manifest.get("student")
+    return clean_field(student) if isinstance(student, str) else ""

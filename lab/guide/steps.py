@@ -22,6 +22,8 @@ class Step:
     part: int
     setup: tuple[SetupOp, ...]
     mode: str  # the server mode the step is about
+    # The table's columns the question asks to read: the step's picture shows them whole.
+    reads: tuple[str, ...] = ("local", "remote", "state", "role")
 
     def text(self, what: str, lang: str) -> str:
         """``what`` is title, todo, question or evidence: from the catalogue (``lab.i18n``)."""
@@ -39,6 +41,7 @@ STEPS: tuple[Step, ...] = (
             ("send", 1, "Bonjour"),
         ),
         mode=SINGLE,
+        reads=("local", "remote", "state", "role", "process"),
     ),
     Step(
         id="p1-q2",
@@ -51,6 +54,7 @@ STEPS: tuple[Step, ...] = (
             ("fin", 1),
         ),
         mode=SINGLE,
+        reads=("local", "remote", "state", "role", "process"),
     ),
     Step(
         id="p1-q3",
@@ -63,6 +67,7 @@ STEPS: tuple[Step, ...] = (
             ("send", 2, "Bonjour du client 2"),
         ),
         mode=SINGLE,
+        reads=("local", "remote", "state", "role", "process", "queues"),
     ),
     Step(
         id="p2-q1",
@@ -74,6 +79,7 @@ STEPS: tuple[Step, ...] = (
             ("send", 2, "Bonjour du client 2"),
         ),
         mode=THREADED,
+        reads=("local", "remote", "state", "role", "process"),
     ),
     Step(
         id="p2-fin",
@@ -85,6 +91,7 @@ STEPS: tuple[Step, ...] = (
             ("fin", 1),
         ),
         mode=THREADED,
+        reads=("local", "remote", "state", "role", "process", "timer"),
     ),
 )
 

@@ -1,0 +1,158 @@
+"""The step's picture: its scene alone, every column its question asks about, whole.
+
+A screenshot is evidence. The live screen shares its width with side panels and a table
+that scrolls sideways, so a column the question is about can be cut ("ES…") or off screen.
+While a screenshot is taken, this view replaces the panes: the step's rows in a table that
+wraps cells instead of cutting them (at 80 columns a row takes two or three lines), then
+the step's own events, newest last, as many as fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.widget import Widget
+
+from lab.guide.steps import get_step
+from lab.i18n import t
+from lab.observe.model import Connection, RoleKind, Snapshot
+from lab.observe.roles import describe_role
+from lab.text import clock_text, printable
+from tui.theme import ACTION_STYLE, DIM_STYLE, INFERRED_STYLE, state_style
+
+# Below this width the two addresses share one column, one above the other.
+WIDE = 120
+_ORDER = {RoleKind.LISTENER: 0, RoleKind.SERVER: 1, RoleKind.QUEUED: 2, RoleKind.CLIENT: 3,
+          RoleKind.ORPHANED: 4, RoleKind.EXTERNAL: 5, RoleKind.OTHER: 6}
+
+
+@dataclass(frozen=True)
+class StoryLine:
+    """One event of the step, for the picture: when, and what (an action or a change)."""
+
+    time: float
+    text: str
+    action: bool = False
+    inferred: bool = False
+    state: str | None = None
+
+
+def process_label(c: Connection, lang: str) -> str:
+    """Who holds the socket, as ``netstat -b`` would say it."""
+    if c.process:
+        return f"{c.process} ({c.pid})" if c.pid else c.process
+    if c.pid:
+        return f"pid {c.pid}"
+    if c.role.kind is RoleKind.QUEUED:
+        return "-"  # nobody owns it until accept() returns it
+    return t("proc.orphaned", lang)
+
+
+def _cell(c: Connection, col: str, lang: str, *, stacked: bool) -> Text:
+    if col == "state":
+        return Text(c.state, style=state_style(c.state))
+    if col == "addresses" and stacked:
+        return Text(f"{c.local} →\n{c.remote_text}")
+    if col == "local":
+        return Text(str(c.local))
+    if col == "remote":
+        return Text(c.remote_text)
+    if col == "role":
+        return Text(describe_role(c.role, lang))
+    if col == "process":
+        return Text(printable(process_label(c, lang), 60), style="" if c.pid else DIM_STYLE)
+    if col == "queues":
+        return Text("" if c.recv_q is None else f"{c.recv_q}/{c.send_q}")
+    if col == "timer":
+        if c.timer and c.timer_left is not None:
+            return Text(f"{c.timer} {c.timer_left:.0f} s")
+        return Text("")
+    raise ValueError(col)
+
+
+def scene_table(rows: Sequence[Connection], reads: Sequence[str], lang: str,
+                width: int) -> Table:
+    """The rows of the step, with the columns it reads; cells wrap, they are never cut."""
+    stacked = width < WIDE
+    cols = list(reads)
+    if stacked and "local" in cols and "remote" in cols:
+        at = cols.index("local")
+        cols = [c for c in cols if c not in ("local", "remote")]
+        cols.insert(at, "addresses")
+    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, padding=(0, 1),
+                  show_edge=False, header_style="bold")
+    for col in cols:
+        if col == "addresses":
+            label = t("col.local", lang) + " →\n" + t("col.remote", lang)
+        else:
+            label = t(f"col.{col}", lang)
+        table.add_column(label, no_wrap=col in ("state", "queues"),
+                         min_width=11 if col == "state" else None,
+                         overflow="fold", ratio=None)
+    for c in sorted(rows, key=lambda c: (_ORDER.get(c.role.kind, 9), c.role.client or 0,
+                                         c.role.server_side is False, str(c.local))):
+        table.add_row(*(_cell(c, col, lang, stacked=stacked) for col in cols))
+    return table
+
+
+def story_text(line: StoryLine) -> Text:
+    out = Text(clock_text(line.time)[:12] + " ", style=DIM_STYLE)
+    if line.action:
+        out.append("▶ " + line.text, style=ACTION_STYLE)
+    elif line.inferred:
+        out.append(line.text, style=INFERRED_STYLE)
+    else:
+        out.append(line.text, style=state_style(line.state) if line.state else "")
+    return out
+
+
+class EvidenceView(Widget):
+    """Shown only while a step's screenshot is taken (``Screen.-capture``)."""
+
+    DEFAULT_CSS = """
+    EvidenceView {
+        height: 1fr;
+        padding: 0 1;
+        background: #000000;
+        display: none;
+    }
+    """
+
+    def __init__(self, lang: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lang = lang
+        self.step_id = ""
+        self.rows: tuple[Connection, ...] = ()
+        self.story: list[StoryLine] = []
+
+    def show_scene(self, step_id: str, snapshot: Snapshot, story: Sequence[StoryLine]) -> None:
+        self.step_id = step_id
+        self.rows = tuple(c for c in snapshot.connections if c.role.kind is not RoleKind.OTHER)
+        self.story = list(story)
+        self.refresh()
+
+    def render(self) -> RenderableType:
+        if not self.step_id:
+            return Text("")
+        step = get_step(self.step_id)
+        width = max(20, self.size.width)
+        title = Text(f"{step.id} — {step.text('title', self.lang)}", style="bold #ffd700")
+        table = scene_table(self.rows, step.reads, self.lang, width)
+        # The table's height at this width decides how many of the step's events fit.
+        used = 1 + self._height(table, width) + 1
+        room = max(0, self.size.height - used - 1)
+        parts: list[RenderableType] = [title, table]
+        if room and self.story:
+            parts.append(Text(t("pic.story", self.lang), style="bold"))
+            parts.extend(story_text(s) for s in self.story[-room:] if room > 0)
+        return Group(*parts)
+
+    def _height(self, table: Table, width: int) -> int:
+        console = self.app.console
+        options = console.options.update_width(width)
+        return len(console.render_lines(table, options, pad=False))
