@@ -56,13 +56,7 @@ class Screenshots(ObservatoryBase):
         mode, port = self.session.mode, self.session.port
         seal = seal_for(step, snapshot, messages, mode, port)
         self._update_stamp(now, seal)
-        # The picture shows the step's scene alone, every column it asks about, whole.
-        self.query_one(EvidenceView).show_scene(step, snapshot, self._story(snapshot))
-        self._focus_before = self.focused  # hiding the panes drops the focus: give it back
-        self.screen.add_class("-capture")
-        panel = self.query_one(StepsPanel)
-        self._panel_shown = bool(panel.display)
-        panel.display = False  # the evidence wins over side panels in the picture
+        self.enter_capture(step, snapshot)
         args = dict(snapshot=snapshot, messages=messages, mode=mode, port=port,
                     transitions=[tr for tr in self.history if tr.time >= now - 120][-200:],
                     answer=self.progress.answers.get(step, ""), student=self.student,
@@ -80,6 +74,22 @@ class Screenshots(ObservatoryBase):
         self._got_name(name)
         if self.student:
             self.take_screenshot()
+
+    def enter_capture(self, step: str, snapshot: Snapshot) -> None:
+        """The screen as the step's picture: its scene alone, every column it reads, whole."""
+        self.query_one(EvidenceView).show_scene(step, snapshot, self._story(snapshot))
+        self._focus_before = self.focused  # hiding the panes drops the focus: give it back
+        self.screen.add_class("-capture")
+        panel = self.query_one(StepsPanel)
+        self._panel_shown = bool(panel.display)
+        panel.display = False  # the evidence wins over side panels in the picture
+
+    def leave_capture(self) -> None:
+        self.screen.remove_class("-capture")
+        self.query_one(StepsPanel).display = self._panel_shown
+        if self._focus_before is not None and self._focus_before.is_attached:
+            self.call_after_refresh(self._focus_before.focus)
+        self._focus_before = None
 
     def _story(self, snapshot: Snapshot) -> list[StoryLine]:
         """The step's events since its scene began, in time order, causes first."""
@@ -115,11 +125,7 @@ class Screenshots(ObservatoryBase):
 
     def _capture(self, step: str, args: dict[str, Any]) -> None:
         svg = self.export_screenshot(title=f"TCP Observatory — {step}")
-        self.screen.remove_class("-capture")
-        self.query_one(StepsPanel).display = self._panel_shown
-        if self._focus_before is not None and self._focus_before.is_attached:
-            self.call_after_refresh(self._focus_before.focus)
-        self._focus_before = None
+        self.leave_capture()
         self._capturing = False
         self._update_stamp()
 

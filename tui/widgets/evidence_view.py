@@ -86,14 +86,16 @@ def scene_table(rows: Sequence[Connection], reads: Sequence[str], lang: str,
         cols.insert(at, "addresses")
     table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, padding=(0, 1),
                   show_edge=False, header_style="bold")
+    # An address is never broken: its column is as wide as the widest one.
+    widest = max((max(len(str(c.local)) + 2, len(c.remote_text)) for c in rows), default=15)
+    minimum = {"state": 11, "addresses": widest}
     for col in cols:
         if col == "addresses":
             label = t("col.local", lang) + " →\n" + t("col.remote", lang)
         else:
             label = t(f"col.{col}", lang)
-        table.add_column(label, no_wrap=col in ("state", "queues"),
-                         min_width=11 if col == "state" else None,
-                         overflow="fold", ratio=None)
+        table.add_column(label, no_wrap=col in ("state", "queues", "addresses"),
+                         min_width=minimum.get(col), overflow="fold")
     for c in sorted(rows, key=lambda c: (_ORDER.get(c.role.kind, 9), c.role.client or 0,
                                          c.role.server_side is False, str(c.local))):
         table.add_row(*(_cell(c, col, lang, stacked=stacked) for col in cols))
