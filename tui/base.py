@@ -153,6 +153,9 @@ class ObservatoryBase(App[int]):
     def _apply_view(self) -> None:
         raise NotImplementedError  # tui.live
 
+    def fit_table(self) -> None:
+        raise NotImplementedError  # tui.live
+
     def _record_moment(self, snapshot: Snapshot, transitions: list[Transition]) -> None:
         raise NotImplementedError  # tui.stepthrough
 

@@ -82,6 +82,7 @@ class Guided(ObservatoryBase):
         panel.display = not panel.display
         if panel.display:
             panel.query_one("#step-answer").focus()
+        self.call_after_refresh(self.fit_table)
 
     def action_change_step(self, delta: int) -> None:
         i = STEP_IDS.index(self.step_id) + delta

@@ -101,6 +101,8 @@ class LiveView(ObservatoryBase):
         """Put one moment on every view: the table, the clients' states, the banner."""
         self.snapshot = snapshot
         self.table.apply(snapshot, linger=not exact)
+        if self.table.overflows() and self.size.width >= NARROW:
+            self.call_after_refresh(self.fit_table)
         self._update_client_states(snapshot)
         if latest is not None:
             self.query_one(Banner).show(latest)
@@ -237,6 +239,21 @@ class LiveView(ObservatoryBase):
         # The event's size: this handler runs before App's own, so self.size is the old one.
         for main in self.query("#main"):
             main.set_class(event.size.width < NARROW, "-narrow")
+        self.call_after_refresh(self.fit_table)
+
+    def fit_table(self) -> None:
+        """Side by side with the panes, columns that do not fit whole give way, so no header
+        is cut at the edge. Stacked (narrow terminals) the table scrolls sideways instead:
+        there a student scrolls to the Process column rather than lose it."""
+        wanted = PRESENT_COLUMNS if self.present else COLUMNS
+        narrow = self.size.width < NARROW
+        for table in self.query(ConnectionsTable):
+            width = table.scrollable_content_region.width
+            if narrow:
+                if table.shown != wanted:
+                    table.set_shown(wanted)
+            elif width > 0:
+                table.fit(width, wanted)
 
     def _tick(self) -> None:
         self._update_stamp()
@@ -303,6 +320,7 @@ class LiveView(ObservatoryBase):
         self.screen.set_class(self.present, "-present")
         self.table.cell_padding = 2 if self.present else 1
         self.table.set_shown(PRESENT_COLUMNS if self.present else COLUMNS)
+        self.call_after_refresh(self.fit_table)
         if self.present and self.history:
             self.query_one(Banner).show(self.history[-1])
 

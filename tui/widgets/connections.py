@@ -34,6 +34,13 @@ _ROLE_ORDER = {
     RoleKind.ORPHANED: 4,
     RoleKind.OTHER: 5,
 }
+# When the table is narrow, columns give way whole (a header cut to "Depu" tells nothing),
+# the least telling first; the addresses and the state always stay.
+GIVE_WAY = ("timer", "queues", "age", "proto", "process", "role")
+# The widest a cell of each column usually is, before any row is there to measure.
+TYPICAL = {"proto": 5, "local": 15, "remote": 15, "state": 11, "role": 18, "process": 16,
+           "age": 8, "queues": 9, "timer": 14}
+MEASURED_ROWS = 300  # rows sampled to measure a column
 # Past this many rows the "for" column stops ticking every second (it still updates on change).
 TICK_LIMIT = 400
 
@@ -107,6 +114,36 @@ class ConnectionsTable(DataTable[Text]):
         for key, row in snapshot_rows:
             self._add(key, row, now)
         self.resort()
+
+    def fit(self, width: int, wanted: tuple[str, ...]) -> bool:
+        """Show those of ``wanted`` that fit whole in ``width`` cells; True if it changed."""
+        widths = self._widths(wanted)
+        pad = 2 * self.cell_padding
+        shown = list(wanted)
+        for col in GIVE_WAY:
+            if sum(widths[c] + pad for c in shown) <= width:
+                break
+            if col in shown:
+                shown.remove(col)
+        if tuple(shown) == self.shown:
+            return False
+        self.set_shown(tuple(shown))
+        return True
+
+    def overflows(self) -> bool:
+        """Whether a column is cut at the right edge (the rows grew wider than the view)."""
+        return self.virtual_size.width > self.scrollable_content_region.width
+
+    def _widths(self, columns: tuple[str, ...]) -> dict[str, int]:
+        widths = {c: max(TYPICAL[c], Text(t(f"col.{c}", self.lang)).cell_len) for c in columns}
+        now = self._clock()
+        for i, row in enumerate(self.rows_by_key.values()):
+            if i >= MEASURED_ROWS:
+                break
+            cells = self._cells(row, now)
+            for c in columns:
+                widths[c] = max(widths[c], cells[c].cell_len)
+        return widths
 
     def _add(self, key: str, row: _Row, now: float) -> None:
         cells = self._cells(row, now)
