@@ -11,6 +11,7 @@ from textual.widgets import Input, Static
 from lab.guide.evidence import Evidence
 from lab.guide.steps import STEPS, get_step
 from lab.i18n import t
+from tui.widgets.prose import Prose
 
 
 class StepsPanel(VerticalScroll, can_focus=False):
@@ -42,9 +43,9 @@ class StepsPanel(VerticalScroll, can_focus=False):
             self.refresh_panel()
 
     def compose(self) -> ComposeResult:
-        yield Static(id="steps-list")
-        yield Static(id="step-body")
-        yield Static(id="step-evidence")
+        yield Prose(id="steps-list")
+        yield Prose(id="step-body")
+        yield Prose(id="step-evidence")
         yield Static(Text(t("steps.answer", self.lang), style="bold"), id="step-answer-label")
         yield Input(placeholder=t("steps.answer_placeholder", self.lang), id="step-answer")
         yield Static(Text(t("steps.keys", self.lang), style="#9e9e9e"), id="step-keys")

@@ -1,0 +1,194 @@
+"""One step, one scene; the name asked only of a student taking a screenshot; French that
+reads as written. Real sockets on 127.0.0.1, the app driven with Pilot."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from app_support import wait_until
+from rich.text import Text
+from snapshot_scene import make_scene_app, play_scene
+from support import console_script
+
+from lab.i18n import MESSAGES, NBSP, t, texts
+from lab.net.modes import SINGLE
+from lab.observe.model import Connection, RoleKind
+from lab.session import Session
+from tui.app import ObservatoryApp
+from tui.widgets.connections import COLUMNS
+from tui.widgets.prompt import NamePrompt
+from tui.widgets.prose import wrap_text
+
+SIZE = (140, 44)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def new_app(folder: Path, *, student: str | None = "Test Student", clients: int = 0,
+            mode: str = SINGLE, **kw: object) -> ObservatoryApp:
+    session = Session(host="127.0.0.1", port=0, mode=mode, interval=0.05, source="psutil")
+    session.bind()
+    return ObservatoryApp(session, lang="en", clients=clients, student=student,
+                          folder=folder, **kw)  # type: ignore[arg-type]
+
+
+def lab_rows(app: ObservatoryApp) -> list[Connection]:
+    return [r.conn for r in app.table.rows_by_key.values()
+            if r.gone_at is None and r.conn.role.kind is not RoleKind.OTHER]
+
+
+def client_states(app: ObservatoryApp, n: int) -> list[str]:
+    return [c.state for c in lab_rows(app)
+            if not c.role.server_side and c.role.client == n and c.remote is not None]
+
+
+# -- 1. nobody who only watches is asked anything ------------------------------------------
+@pytest.mark.parametrize("options", [{}, {"present": True}, {"view": "diagram"}],
+                         ids=["bare", "present", "diagram"])
+async def test_a_watcher_is_never_asked_for_a_name(tmp_path: Path, options: dict) -> None:
+    app = new_app(tmp_path, student=None, clients=1, **options)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
+        app.session.send(1, "Bonjour")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, NamePrompt)
+        assert app.saved == []  # nothing was taken on a watcher's behalf
+
+
+async def test_the_name_is_asked_at_the_first_screenshot_and_kept_for_the_folder(
+        tmp_path: Path) -> None:
+    app = new_app(tmp_path, student=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, NamePrompt), "name prompt")
+        await pilot.press(*"Zoe", "space", *"Leroy")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app.saved) == 1, "screenshot saved")
+        assert app.student == "Zoe Leroy"
+    # Reopened without --student: the folder's name, no prompt; Ctrl+S saves at once.
+    again = new_app(tmp_path, student=None)
+    async with again.run_test(size=SIZE) as pilot:
+        assert again.student == "Zoe Leroy"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: len(again.saved) == 1, "second screenshot saved")
+        assert not isinstance(again.screen, NamePrompt)
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert {s["student"] for s in manifest["screenshots"]} == {"Zoe Leroy"}
+
+
+def test_another_name_for_a_used_folder_is_one_sentence(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"format": 1, "student": "Zoe Leroy", "screenshots": [], "answers": {}}),
+        encoding="utf-8")
+    env = {**os.environ, "LANG": "en_US.UTF-8"}
+    env.pop("LC_ALL", None)
+    done = subprocess.run([*console_script(), "--student", "Max Other", "--screenshots",
+                           str(tmp_path), "--port", "0", "--lang", "en"],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 1
+    assert "already holds Zoe Leroy's screenshots" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+# -- 2. one step, one scene ---------------------------------------------------------------
+async def test_setting_a_step_up_leaves_the_messages_to_the_student(tmp_path: Path) -> None:
+    app = new_app(tmp_path, auto_capture=True)
+    async with app.run_test(size=SIZE) as pilot:
+        app.select_step("p2-q1")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"]
+                         and client_states(app, 2) == ["ESTABLISHED"], "two clients")
+        await pilot.pause(0.5)
+        assert app.session.mode == "threaded"
+        # The app set the scene, said so, and sent nothing.
+        assert not any(a.kind in ("send", "fin") for a in app.actions)
+        assert any("set up by the app" in line for line in app.timeline.lines_text)
+        assert app.evidence is not None and not app.evidence.met
+        assert "p2-q1" not in app.progress.met and app.saved == []
+        # The student's own messages complete the step.
+        app.session.send(1, "un")
+        app.session.send(2, "deux")
+        await wait_until(pilot, lambda: "p2-q1" in app.progress.met, "step met")
+        entry = json.loads((tmp_path / "manifest.json").read_text())["screenshots"][-1]
+        assert entry["step"] == "p2-q1"
+
+
+async def test_a_new_scene_numbers_clients_from_one_and_clears_the_past(tmp_path: Path) -> None:
+    app = new_app(tmp_path, clients=2, mode="threaded")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: client_states(app, 2) == ["ESTABLISHED"]
+                         and len([c for c in lab_rows(app) if c.role.kind is RoleKind.SERVER
+                                  and c.role.client == 1]) == 1, "2 clients, 1 served")
+        app.session.send(1, "earlier step")
+        await wait_until(pilot, lambda: any("earlier step" in x
+                                            for x in app.server_pane.lines_text), "logged")
+        old_ports = {c.local.port for c in lab_rows(app) if not c.role.server_side
+                     and c.remote is not None}
+        app.select_step("p2-fin")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: app.session.mode == "threaded"
+                         and sorted(app.session.clients) == [1]
+                         and client_states(app, 1) == ["ESTABLISHED"], "new scene")
+        await pilot.pause(0.3)
+        # Clients numbered from 1 again, one card, the old server's log gone from view.
+        assert [c.number for c in app.clients_pane.cards()] == [1]
+        assert not any("earlier step" in x for x in app.server_pane.lines_text)
+        # The old clients' rows (now TIME_WAIT or closing) are not in the scene.
+        assert not [c for c in lab_rows(app) if c.local.port in old_ports]
+        # ... but the timeline keeps the whole history.
+        assert any("earlier step" in x for x in app.timeline.lines_text)
+        # The student's "Fin" ends the step with the new client's TIME_WAIT only.
+        app.session.send(1, "Fin")
+        await wait_until(pilot, lambda: client_states(app, 1) == ["TIME_WAIT"], "TIME_WAIT")
+        waits = [c for c in lab_rows(app) if c.state == "TIME_WAIT"]
+        assert len(waits) == 1
+
+
+async def test_switching_mode_closes_the_old_servers_clients(tmp_path: Path) -> None:
+    app = new_app(tmp_path, clients=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: app.session.mode == "threaded"
+                         and not app.clients_pane.cards(), "old clients closed")
+        assert app.session.clients == {}
+
+
+# -- 7. French as written ------------------------------------------------------------------
+@pytest.mark.parametrize("width", [18, 30, 44, 60])
+def test_french_never_starts_a_line_with_its_punctuation(width: int) -> None:
+    for key in MESSAGES:
+        for text in texts(key, "fr"):
+            lines = wrap_text(Text(text), width).plain.split("\n")
+            for line in lines:
+                assert not line.startswith(("?", "!", ":", ";", "»")), (key, width, lines)
+                assert not line.rstrip().endswith("«"), (key, width, lines)
+
+
+def test_wrapping_keeps_every_character_and_fits() -> None:
+    text = Text("Quel processus détient chaque extrémité" + NBSP + "? Après «" + NBSP + "Fin"
+                + NBSP + "», un_mot_beaucoup_trop_long_pour_une_seule_ligne fin.")
+    for width in (10, 16, 25):
+        out = wrap_text(text, width).plain
+        assert all(len(line) <= width for line in out.split("\n"))
+        assert out.replace("\n", "").replace(" ", "") == text.plain.replace(" ", "")
+
+
+@pytest.mark.parametrize("panel", [False, True], ids=["alone", "steps-panel"])
+async def test_headers_are_whole_at_160x48(panel: bool) -> None:
+    """The French table headers at 160x48 are never cut at the edge, panel open or not."""
+    app = make_scene_app("fr")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await play_scene(pilot)
+        if panel:
+            await pilot.press("f1")
+        await pilot.pause(0.3)
+        shown = [str(k.value) for k in app.table.columns]
+        assert not app.table.overflows()
+        labels = [app.table.columns[k].label.plain for k in app.table.columns]
+        assert labels == [t(f"col.{c}", "fr") for c in shown]
+        assert {"local", "remote", "state"} <= set(shown) <= set(COLUMNS)
