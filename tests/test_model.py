@@ -172,3 +172,22 @@ def test_describe_role_in_both_languages() -> None:
         for lang in ("fr", "en"):
             assert describe_role(Role(kind), lang)
 
+
+
+def test_a_socket_sharing_our_clients_local_address_is_not_ours() -> None:
+    """Roles come from identity (both ends of the app's own connection), never from the
+    local address alone: with every connection shown, another socket bound to the same
+    local address (here towards another server) must not read "client 1"."""
+    registry = Registry()
+    registry.add_client(C1, 1, SERVER)
+    registry.add_accepted(C1, "")
+    elsewhere = Endpoint("127.0.0.1", 5432)
+    got = [(x.role.kind, x.role.client) for x in classify([
+        c(C1, SERVER, "ESTABLISHED"),
+        c(SERVER, C1, "ESTABLISHED"),
+        c(C1, elsewhere, "ESTABLISHED", pid=99),
+        c(elsewhere, C1, "ESTABLISHED", pid=99),
+    ], PORT, registry)]
+    assert got == [(RoleKind.CLIENT, 1), (RoleKind.SERVER, 1), (RoleKind.OTHER, None),
+                   (RoleKind.OTHER, None)]
+    assert registry.client_of(C1, SERVER) == 1 and registry.client_of(C1, elsewhere) is None

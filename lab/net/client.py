@@ -184,7 +184,7 @@ class LabClient:
             host, port = sock.getsockname()[:2]
             self.local = Endpoint.of(host, port)
             if self.registry is not None:
-                self.registry.add_client(self.local, self.number)
+                self.registry.add_client(self.local, self.number, Endpoint.of(*addr[:2]))
         deadline = None if self.connect_timeout is None else time.monotonic() + self.connect_timeout
         while err != 0:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())

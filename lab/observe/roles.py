@@ -27,10 +27,15 @@ class Registry:
     clients: dict[Endpoint, int] = field(default_factory=dict)
     # peer endpoint accepted by our server -> thread name serving it ("" in single mode)
     accepted: dict[Endpoint, str] = field(default_factory=dict)
+    # local endpoint of one of our clients -> the address it connects to: a row is our
+    # client only if both ends match (another socket may share the local address)
+    remotes: dict[Endpoint, Endpoint] = field(default_factory=dict)
 
-    def add_client(self, local: Endpoint, number: int) -> None:
+    def add_client(self, local: Endpoint, number: int, remote: Endpoint | None = None) -> None:
         with self._lock:
             self.clients[local] = number
+            if remote is not None:
+                self.remotes[local] = remote
 
     def add_accepted(self, peer: Endpoint, thread: str = "") -> None:
         with self._lock:
@@ -40,6 +45,22 @@ class Registry:
         with self._lock:
             return dict(self.clients), dict(self.accepted)
 
+    def client_of(self, local: Endpoint, remote: Endpoint | None) -> int | None:
+        """Our client's number if (local, remote) is one of our clients' connections."""
+        with self._lock:
+            return _ours(self.clients, self.remotes, local, remote)
+
+
+def _ours(clients: dict[Endpoint, int], remotes: dict[Endpoint, Endpoint], local: Endpoint,
+          remote: Endpoint | None) -> int | None:
+    number = clients.get(local)
+    if number is None:
+        return None
+    expected = remotes.get(local)
+    if expected is not None and remote != expected:
+        return None  # the same local address, another connection: not ours
+    return number
+
 
 def classify(
     connections: Iterable[Connection],
@@ -47,11 +68,15 @@ def classify(
     registry: Registry | None = None,
 ) -> list[Connection]:
     """Return the connections with their role set, relative to the lab port."""
-    clients, accepted = registry.copy() if registry is not None else ({}, {})
-    out: list[Connection] = []
-    for c in connections:
-        out.append(c.with_role(_role(c, port, clients, accepted)))
-    return out
+    if registry is None:
+        clients: dict[Endpoint, int] = {}
+        accepted: dict[Endpoint, str] = {}
+        remotes: dict[Endpoint, Endpoint] = {}
+    else:
+        with registry._lock:
+            clients, accepted = dict(registry.clients), dict(registry.accepted)
+            remotes = dict(registry.remotes)
+    return [c.with_role(_role(c, port, clients, accepted, remotes)) for c in connections]
 
 
 def _role(
@@ -59,15 +84,16 @@ def _role(
     port: int | None,
     clients: dict[Endpoint, int],
     accepted: dict[Endpoint, str],
+    remotes: dict[Endpoint, Endpoint],
 ) -> Role:
     if port is not None and c.local.port == port and c.remote is None:
         return Role(RoleKind.LISTENER)
-    number = clients.get(c.local)
+    number = _ours(clients, remotes, c.local, c.remote)
     if number is not None:
         orphaned = c.pid is None and c.state in _ORPHAN_STATES
         return Role(RoleKind.ORPHANED if orphaned else RoleKind.CLIENT, client=number)
     if port is not None and c.local.port == port and c.remote is not None:
-        peer_number = clients.get(c.remote)
+        peer_number = _ours(clients, remotes, c.remote, c.local)
         thread = accepted.get(c.remote)
         if c.pid is None and thread is None and c.state in _QUEUE_STATES:
             return Role(RoleKind.QUEUED, client=peer_number, server_side=True)
