@@ -139,12 +139,15 @@ async def play_scene(pilot: Any) -> None:
     for c in second.connections:
         old = before[c.key]
         if old.state != c.state:
-            if c.state == "FIN_WAIT_2":
-                transitions.append(Transition(T0 + 10, c, "ESTABLISHED", "FIN_WAIT_1", None, True))
+            if c.state == "FIN_WAIT_2":  # as the differ tells it: FIN_WAIT_1 was passed over
+                transitions.append(Transition(T0 + 10, c, "ESTABLISHED", "FIN_WAIT_1", 10.0, True))
+                transitions.append(Transition(T0 + 10, c, "FIN_WAIT_1", c.state, None))
+                continue
             transitions.append(Transition(T0 + 10, c, old.state, c.state, 10.0))
     clock[0] = T0 + 10
     app.apply(second, transitions)
     clock[0] = T0 + 10.5
     app.table.tick()
     app._update_stamp()  # the stamp shows the scene's final time, whatever the timer did
+    app.timeline.flush()  # a fixed scene: nothing older is on its way
     await pilot.pause()

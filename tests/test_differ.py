@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from lab.observe.differ import Differ
@@ -29,9 +31,9 @@ def test_appeared_changed_vanished_with_durations() -> None:
         (1, None, "ESTABLISHED", None, False)]
     assert d.feed(snap(11.0, conn(1, "ESTABLISHED"))) == []
     assert brief(d.feed(snap(12.5, conn(1, "TIME_WAIT")))) == [
-        (1, "ESTABLISHED", "FIN_WAIT_1", None, True),
+        (1, "ESTABLISHED", "FIN_WAIT_1", 2.5, True),
         (1, "FIN_WAIT_1", "FIN_WAIT_2", None, True),
-        (1, "ESTABLISHED", "TIME_WAIT", 2.5, False),
+        (1, "FIN_WAIT_2", "TIME_WAIT", None, False),
     ]
     gone = d.feed(snap(14.0))
     assert brief(gone) == [(1, "TIME_WAIT", "CLOSED", 1.5, False)]
@@ -43,8 +45,8 @@ def test_fin_wait_2_infers_fin_wait_1_first() -> None:
     d.feed(snap(0.0, conn(1, "ESTABLISHED")))
     out = d.feed(snap(1.0, conn(1, "FIN_WAIT_2")))
     assert brief(out) == [
-        (1, "ESTABLISHED", "FIN_WAIT_1", None, True),
-        (1, "ESTABLISHED", "FIN_WAIT_2", 1.0, False),
+        (1, "ESTABLISHED", "FIN_WAIT_1", 1.0, True),
+        (1, "FIN_WAIT_1", "FIN_WAIT_2", None, False),
     ]
     assert out[0].to_json()["inferred"] is True
     assert out[1].to_json()["inferred"] is False
@@ -55,8 +57,8 @@ def test_close_wait_vanishing_infers_last_ack() -> None:
     d.feed(snap(0.0, conn(1, "CLOSE_WAIT", pid=7, process="python")))
     out = d.feed(snap(3.0))
     assert brief(out) == [
-        (1, "CLOSE_WAIT", "LAST_ACK", None, True),
-        (1, "CLOSE_WAIT", "CLOSED", 3.0, False),
+        (1, "CLOSE_WAIT", "LAST_ACK", 3.0, True),
+        (1, "LAST_ACK", "CLOSED", None, False),
     ]
     # A vanished connection is reported as it was last seen.
     assert out[-1].connection.pid == 7 and out[-1].connection.process == "python"
@@ -144,6 +146,8 @@ def test_inferred_chains(before: str, after: str, passed: list[str]) -> None:
     d.feed(snap(0.0, conn(1, before)))
     out = d.feed(snap(1.0, *([] if after == "CLOSED" else [conn(1, after)])))
     assert [tr.to_state for tr in out if tr.inferred] == passed
-    assert [(tr.from_state, tr.to_state) for tr in out if not tr.inferred] == [(before, after)]
-    chain = [before, *passed]
-    assert [tr.from_state for tr in out if tr.inferred] == chain[: len(passed)]
+    # Every "from" is the state last seen or inferred: the chain is unbroken.
+    chain = [before, *passed, after]
+    assert [(tr.from_state, tr.to_state) for tr in out] == list(itertools.pairwise(chain))
+    assert [tr.inferred for tr in out] == [True] * len(passed) + [False]
+    assert out[0].duration == 1.0 and all(tr.duration is None for tr in out[1:])

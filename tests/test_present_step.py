@@ -20,7 +20,7 @@ async def test_presentation_mode_writes_the_latest_change_large() -> None:
         await pilot.press("f10")
         await pilot.pause()
         banner = app.query_one(Banner)
-        assert banner.display and banner.caption == "orphaned (client 1): ESTABLISHED -> FIN_WAIT_2"
+        assert banner.display and banner.caption == "orphaned (client 1): FIN_WAIT_1 -> FIN_WAIT_2"
         assert tuple(str(k.value) for k in app.table.columns) == PRESENT_COLUMNS
         assert not app.query_one("#server").display
         await pilot.press("f10")

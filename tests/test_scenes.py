@@ -192,3 +192,57 @@ async def test_headers_are_whole_at_160x48(panel: bool) -> None:
         labels = [app.table.columns[k].label.plain for k in app.table.columns]
         assert labels == [t(f"col.{c}", "fr") for c in shown]
         assert {"local", "remote", "state"} <= set(shown) <= set(COLUMNS)
+
+
+# -- 4. the timeline in time order ---------------------------------------------------------
+async def test_the_timeline_is_in_time_order_with_causes_first(tmp_path: Path) -> None:
+    """Events arrive out of order (a poll that began before an action is delivered after
+    it); the timeline shows them by when they happened, the action before its effects."""
+    from lab.net.server import ServerEvent
+    from lab.observe.model import Endpoint, Role, Snapshot, Transition
+    from lab.session import Action
+
+    app = new_app(tmp_path, start_session=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        t0 = 1_790_000_000.0
+        peer = Endpoint("127.0.0.1", 50001)
+        listen = Connection(Endpoint("127.0.0.1", 9500), None, "LISTEN",
+                            role=Role(RoleKind.LISTENER))
+        client = Connection(peer, Endpoint("127.0.0.1", 9500), "ESTABLISHED",
+                            role=Role(RoleKind.CLIENT, client=1))
+        app._from_session(ServerEvent("accepted", t0 + 0.016, peer, serial=1))
+        app._from_session(Action("send", t0 + 0.020, 1, "hello"))
+        await pilot.pause()
+        app.apply(Snapshot(t0 + 0.020, (listen, client), "fixed"),
+                  [Transition(t0 + 0.011, listen, None, "LISTEN", None),
+                   Transition(t0 + 0.020, client, None, "ESTABLISHED", None)])
+        await pilot.pause()
+        app.timeline.flush()
+        late = Connection(Endpoint("127.0.0.1", 9500), peer, "ESTABLISHED",
+                          role=Role(RoleKind.SERVER, client=1, server_side=True))
+        # Later still, a transition older than everything on screen.
+        app.apply(Snapshot(t0 + 0.030, (listen, client, late), "fixed"),
+                  [Transition(t0 + 0.012, late, None, "ESTABLISHED", None)])
+        await pilot.pause()
+        app.timeline.flush()
+        lines = app.timeline.lines_text
+        times = [line[:12] for line in lines]
+        assert times == sorted(times), lines
+        order = [next(k for k in ("LISTEN", "server ↔ client 1", "accept()", "sends", "client 1")
+                      if k in line) for line in lines]
+        assert order == ["LISTEN", "server ↔ client 1", "accept()", "sends", "client 1"], lines
+        # The action at .020 comes before the state change seen at the same instant.
+        assert "sends" in lines[3] and "ESTABLISHED" in lines[4]
+        assert app.timeline.redraws == 1
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_the_inferred_mark_is_on_screen(size: tuple[int, int]) -> None:
+    from lab.grading.stamp import svg_text_content
+
+    app = make_scene_app("en")
+    async with app.run_test(size=size) as pilot:
+        await play_scene(pilot)
+        text = svg_text_content(app.export_screenshot())
+    # The scene's FIN_WAIT_1 was passed over between two polls: it is marked, visibly.
+    assert "FIN_WAIT_1≈inferred" in text

@@ -58,23 +58,30 @@ class Differ:
                 self._seen[key] = _Seen(conn, now)
             elif seen.connection.state != conn.state:
                 before = seen.connection.state
-                out.extend(self._inferred(now, conn, before, conn.state))
-                out.append(Transition(now, conn, before, conn.state, now - seen.since))
+                out.extend(self._chain(now, conn, before, conn.state, now - seen.since))
                 self._seen[key] = _Seen(conn, now)
             else:
                 seen.connection = conn  # queues, timers and owner may change in place
         for key in [k for k in self._seen if k not in current]:
             seen = self._seen.pop(key)
-            before = seen.connection.state
-            out.extend(self._inferred(now, seen.connection, before, "CLOSED"))
-            out.append(Transition(now, seen.connection, before, "CLOSED", now - seen.since))
+            out.extend(self._chain(now, seen.connection, seen.connection.state, "CLOSED",
+                                   now - seen.since))
         return out
 
     @staticmethod
-    def _inferred(now: float, conn: Connection, before: str, after: str) -> list[Transition]:
-        passed = _PASSED_OVER.get((before, after), ())
-        chain = (before, *passed)
+    def _chain(now: float, conn: Connection, before: str, after: str,
+               lasted: float) -> list[Transition]:
+        """``before`` → ``after``, through the states the machine says were passed over.
+
+        Each step starts where the previous one ended (ESTABLISHED → FIN_WAIT_1 →
+        FIN_WAIT_2 → TIME_WAIT), so every "from" is the state last seen or inferred for
+        the socket. How long ``before`` lasted goes on the first step: it is the state
+        that was observed for that long; the passed-over ones have no known duration.
+        """
+        states = (before, *_PASSED_OVER.get((before, after), ()), after)
+        last = len(states) - 2
         return [
-            Transition(now, conn, chain[i], state, None, inferred=True)
-            for i, state in enumerate(passed)
+            Transition(now, conn, states[i], states[i + 1], lasted if i == 0 else None,
+                       inferred=i < last)
+            for i in range(len(states) - 1)
         ]

@@ -1,19 +1,31 @@
-"""Every transition, interleaved with the actions that caused it, newest at the bottom.
+"""Every transition, interleaved with the actions that caused it, in time order.
 
-While paused, entries wait in a buffer and the view stays still; resuming catches up.
+Events reach the timeline from several threads: an action the moment it is done, a state
+change when the next poll reports it (a poll that started just before an action may be
+delivered just after it). So entries wait a moment (``HOLD``) and are written sorted by
+when they happened, an action before the state changes of the same instant; one that
+arrives later than that is put at its place, and the view is redrawn. While paused,
+entries wait in a buffer and the view stays still; resuming catches up, in order.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
+
 from rich.text import Text
+from textual.timer import Timer
 from textual.widgets import RichLog
 
 from lab.i18n import t
 from lab.observe.model import Transition
 from lab.observe.roles import describe_role
 from lab.text import clock_text
-from tui.bounded import keep
 from tui.theme import ACTION_STYLE, INFERRED_STYLE, SERVER_STYLE, state_style
+
+HOLD = 0.3  # seconds an entry waits for older ones still on their way
+ACTION, CHANGE = 0, 1  # at the same instant the cause (an action) comes first
+Key = tuple[float, int, int]
 
 
 def transition_text(tr: Transition, lang: str) -> Text:
@@ -24,12 +36,15 @@ def transition_text(tr: Transition, lang: str) -> Text:
     line.append(f"{before:>12}", style=state_style(before) if tr.from_state else "#9e9e9e")
     line.append(" → ")
     line.append(f"{tr.to_state:<12}", style=state_style(tr.to_state))
-    lasted = f"{tr.duration:.2f} s" if tr.duration is not None and tr.from_state else ""
-    line.append(f" {lasted:>9}", style="#9e9e9e")
+    # An inferred passage is marked where the duration goes, so the mark is always on screen.
+    if tr.inferred:
+        line.append(f" {'≈ ' + t('pic.inferred', lang):<10}", style=INFERRED_STYLE)
+    else:
+        lasted = f"{tr.duration:.2f} s" if tr.duration is not None and tr.from_state else ""
+        line.append(f" {lasted:>10}", style="#9e9e9e")
     line.append(f"  {c.local} → {c.remote_text}", style="#bcbcbc")
     if tr.inferred:
         line.stylize(INFERRED_STYLE, len(clock_text(tr.time)) + 2)
-        line.append(f"  [{t('tl.inferred', lang)}]", style=INFERRED_STYLE)
     return line
 
 
@@ -45,38 +60,81 @@ class Timeline(RichLog):
                          auto_scroll=True, min_width=40)
         self.lang = lang
         self.paused = False
-        self._held: list[Text] = []
-        self.lines_text: list[str] = []  # plain copy, for tests and the screenshot bundle
+        self.limit = max_lines
+        self._seq = itertools.count()
+        self._keys: list[Key] = []  # written entries, sorted
+        self._lines: list[Text] = []  # their lines, in the same order
+        self._pending: list[tuple[Key, Text]] = []  # waiting for older ones (HOLD), or paused
+        self._flush_timer: Timer | None = None
+        self.redraws = 0  # times a late entry made the view redraw (for tests and benchmarks)
 
-    def add(self, line: Text) -> None:
-        if self.paused:
-            self._held.append(line)
+    @property
+    def lines_text(self) -> list[str]:
+        """Plain text of every entry in time order, those still waiting included."""
+        waiting = sorted(self._pending, key=lambda e: e[0])
+        merged = sorted([*zip(self._keys, self._lines, strict=True), *waiting], key=lambda e: e[0])
+        return [line.plain for _, line in merged]
+
+    def add(self, line: Text, when: float, kind: int = ACTION) -> None:
+        self._pending.append(((when, kind, next(self._seq)), line))
+        if not self.paused and self._flush_timer is None:
+            self._flush_timer = self.set_timer(HOLD, self._flush)
+
+    def flush(self) -> None:
+        """Write what is waiting now (a fixed scene, a test: nothing older is on its way)."""
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+        self._flush()
+
+    def _flush(self) -> None:
+        self._flush_timer = None
+        if self.paused or not self._pending:
             return
-        self._write(line)
-
-    def _write(self, line: Text) -> None:
-        keep(self.lines_text, [line.plain], self.max_lines or 5000)
-        self.write(line)
+        pending, self._pending = sorted(self._pending, key=lambda e: e[0]), []
+        late = bool(self._keys) and pending[0][0] < self._keys[-1]
+        for key, line in pending:
+            at = bisect.bisect(self._keys, key)
+            self._keys.insert(at, key)
+            self._lines.insert(at, line)
+        drop = len(self._keys) - self.limit
+        if drop > 0:
+            del self._keys[:drop], self._lines[:drop]
+        if late:
+            # An event older than what is on screen: put it at its place, redraw.
+            self.redraws += 1
+            self.clear()
+            for line in self._lines:
+                self.write(line)
+        else:
+            for _, line in pending:
+                self.write(line)
 
     def add_transition(self, tr: Transition) -> None:
-        self.add(transition_text(tr, self.lang))
+        self.add(transition_text(tr, self.lang), tr.time, CHANGE)
 
     def add_note(self, ts: float, text: str, *, server: bool = False) -> None:
-        self.add(note_text(ts, text, server=server))
+        self.add(note_text(ts, text, server=server), ts, ACTION)
 
     def set_paused(self, paused: bool) -> None:
         if paused == self.paused:
             return
         if paused:
+            self._flush()
             self.paused = True
-            self._write(Text(t("tl.paused", self.lang, n=0), style="bold #ffd700"))
+            self._mark(Text(t("tl.paused", self.lang, n=0), style="bold #ffd700"))
             return
         self.paused = False
-        held, self._held = self._held, []
-        for line in held:
-            self._write(line)
-        self._write(Text(t("tl.resumed", self.lang, n=len(held)), style="bold #ffd700"))
+        held = len(self._pending)
+        self._flush()
+        self._mark(Text(t("tl.resumed", self.lang, n=held), style="bold #ffd700"))
+
+    def _mark(self, line: Text) -> None:
+        """A line about the view itself, after everything written so far."""
+        when = self._keys[-1][0] if self._keys else 0.0
+        self._keys.append((when, CHANGE + 1, next(self._seq)))
+        self._lines.append(line)
+        self.write(line)
 
     @property
     def waiting(self) -> int:
-        return len(self._held)
+        return len(self._pending) if self.paused else 0
