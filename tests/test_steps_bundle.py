@@ -225,12 +225,16 @@ def save(folder: Path, step_id: str, *, answer: str = "", when: datetime = WHEN,
     return saved.path
 
 
-@pytest.fixture
-def bundle(tmp_path: Path) -> Path:
-    folder = tmp_path / "screenshots"
+def student_bundle(folder: Path) -> Path:
+    """A student's complete submission, every step evidenced and stamped."""
     for i, step_id in enumerate(STEP_IDS):
         save(folder, step_id, answer=f"réponse {step_id}", when=WHEN + timedelta(minutes=i))
     return folder
+
+
+@pytest.fixture
+def bundle(tmp_path: Path) -> Path:
+    return student_bundle(tmp_path / "screenshots")
 
 
 def test_manifest_records_each_screenshot(bundle: Path) -> None:

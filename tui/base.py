@@ -54,6 +54,7 @@ class ObservatoryBase(App[int]):
         host: str | None = None,
         autopilot: Callable[[Any], None] | None = None,  # given the app, in a worker thread
         auto_capture: bool = True,
+        demo: bool = False,
     ) -> None:
         super().__init__()
         self.session = session
@@ -103,6 +104,7 @@ class ObservatoryBase(App[int]):
         self.sent_by_app: list[Message] = []  # messages of the step the app sent
         self.autopilot = autopilot
         self.auto_capture = auto_capture
+        self.demo = demo  # the app's own demo: watermarked, and marked so in the manifest
         self.saved: list[Path] = []  # screenshots written by this run
         self.save_errors: list[str] = []  # and the sentences of those that could not be
         self.demo_error: str | None = None  # set by ``tcp-observatory demo`` when a step fails

@@ -11,9 +11,9 @@ from textual.widgets import Static
 from lab import __version__
 from lab.errors import LabError
 from lab.grading.manifest import save_screenshot
-from lab.grading.record import seal_for
+from lab.grading.record import origin_of, seal_for
 from lab.grading.report import write_report
-from lab.grading.stamp import stamp_text
+from lab.grading.stamp import stamp_text, watermark_text
 from lab.i18n import t
 from lab.observe.model import RoleKind, Snapshot
 from lab.observe.roles import describe_role
@@ -30,11 +30,14 @@ class Screenshots(ObservatoryBase):
     def _update_stamp(self, when: float | None = None, seal: str | None = None) -> None:
         if self._capturing and when is None:
             return  # the stamp must show the screenshot's own time while it is taken
+        line = stamp_text(self.student or "?", self.host, self.clock() if when is None else when,
+                          self.step_id, __version__, self.lang, seal)
+        text = Text(line, style="bold #000000 on #ffd700")
+        if self.demo:  # on screen, and so in every picture: a demo is never a student's work
+            text = Text.assemble((f" {watermark_text(self.lang)} ", "bold #ffffff on #d70000"),
+                                 " ", text)
         for bar in self.query("#stamp").results(Static):
-            bar.update(Text(stamp_text(self.student or "?", self.host,
-                                       self.clock() if when is None else when, self.step_id,
-                                       __version__, self.lang, seal),
-                            style="bold #000000 on #ffd700"))
+            bar.update(text)
 
     def action_save_screenshot(self) -> None:
         """Ctrl+S: a stamped SVG of the whole screen for the current step."""
@@ -54,13 +57,15 @@ class Screenshots(ObservatoryBase):
         snapshot = self.snapshot or Snapshot(now, (), "none")
         messages = list(self.step_messages)
         mode, port = self.session.mode, self.session.port
-        seal = seal_for(step, snapshot, messages, mode, port)
+        origin = origin_of(demo=self.demo, sent_by_app=self.sent_by_app,
+                           scene_by_app=self.scene_by_app)
+        seal = seal_for(step, snapshot, messages, mode, port, origin)
         self._update_stamp(now, seal)
         self.enter_capture(step, snapshot)
         args = dict(snapshot=snapshot, messages=messages, mode=mode, port=port,
                     transitions=[tr for tr in self.history if tr.time >= now - 120][-200:],
                     answer=self.progress.answers.get(step, ""), student=self.student,
-                    host=self.host, version=__version__, now=now, lang=self.lang)
+                    host=self.host, version=__version__, now=now, lang=self.lang, origin=origin)
         self.call_after_refresh(self._capture, step, args)
 
     def _got_name(self, name: str | None) -> None:

@@ -103,19 +103,21 @@ def save_screenshot(
     mode: str | None = None,
     port: int | None = None,
     lang: str = "fr",
+    origin: dict[str, Any] | None = None,
 ) -> SavedScreenshot:
     """Store one stamped screenshot and its record; LabError when it cannot be written.
 
     ``messages`` are those the server received during the step, ``mode`` the server's mode
     when the screenshot was taken (default: the step's). Either the SVG and its manifest
-    entry are both written, or neither is.
+    entry are both written, or neither is. ``origin`` (``record.origin_of``) says what the
+    app did rather than the student: it is stored, sealed, and reported by ``verify``.
     """
     step = get_step(step_id)
     student, host = clean_field(student), clean_field(host)
     if not student:
         raise LabError(t("bundle.no_student", lang))
     when = local_time(now)
-    conns, msgs, record = evidence_record(step.id, snapshot, messages, mode, port)
+    conns, msgs, record = evidence_record(step.id, snapshot, messages, mode, port, origin)
     mode, port = record["mode"], record["port"]
     transitions = [tr for tr in transitions if tr.connection.role.kind is not RoleKind.OTHER]
     evidence = check_evidence(step.id, conns, msgs, mode, port=port, lang=lang)
@@ -141,6 +143,7 @@ def save_screenshot(
             "snapshot": record["snapshot"],
             "transitions": [tr.to_json() for tr in transitions[-MAX_TRANSITIONS:]],
             "messages": record["messages"],
+            **({"origin": record["origin"]} if "origin" in record else {}),
             "seal": seal_of(record),
             "answer": answer,
             "evidence": evidence.to_json(),
@@ -148,6 +151,8 @@ def save_screenshot(
         if answer:
             manifest["answers"][step.id] = answer
         manifest.update(student=student, host=host, version=version, updated=_iso(when))
+        if origin and origin.get("demo"):
+            manifest["demo"] = True
         try:
             save_manifest(path, manifest, lang)
         except LabError:

@@ -21,14 +21,33 @@ MAX_MESSAGE_CHARS = 500  # of each (a 1 MiB paste is not evidence of anything mo
 
 
 def _record(step: str, mode: str, port: int | None, snapshot: list[Any],
-            messages: list[Any]) -> dict[str, Any]:
-    return {"step": step, "mode": mode, "port": port, "snapshot": snapshot,
-            "messages": messages}
+            messages: list[Any], origin: dict[str, Any] | None = None) -> dict[str, Any]:
+    record: dict[str, Any] = {"step": step, "mode": mode, "port": port,
+                              "snapshot": snapshot, "messages": messages}
+    if origin:  # sealed with the rest: removing "demo" breaks the seal
+        record["origin"] = origin
+    return record
+
+
+def origin_of(*, demo: bool = False, sent_by_app: Iterable[Message] = (),
+              scene_by_app: Iterable[str] = ()) -> dict[str, Any]:
+    """What the app, not the student, did for a screenshot: a demo run, the step's setup,
+    messages it sent. Empty for a student's own work (and then left out of the record)."""
+    origin: dict[str, Any] = {}
+    if demo:
+        origin["demo"] = True
+    sent = [[n, str(text)[:MAX_MESSAGE_CHARS]] for n, text in sent_by_app]
+    if sent:
+        origin["sent_by_app"] = sent[-MAX_STORED_MESSAGES:]
+    scene = [str(x)[:200] for x in scene_by_app]
+    if scene:
+        origin["scene_by_app"] = scene[:20]
+    return origin
 
 
 def evidence_record(
     step_id: str, snapshot: Snapshot, messages: Iterable[Message], mode: str | None = None,
-    port: int | None = None,
+    port: int | None = None, origin: dict[str, Any] | None = None,
 ) -> tuple[list[Connection], list[Message], dict[str, Any]]:
     """What a screenshot's evidence is checked on, as stored: lab rows, capped messages."""
     step = get_step(step_id)
@@ -38,7 +57,7 @@ def evidence_record(
     port = port if port is not None else lab_port(conns)
     msgs = [(n, str(text)[:MAX_MESSAGE_CHARS]) for n, text in messages][-MAX_STORED_MESSAGES:]
     record = _record(step.id, mode or step.mode, port, [c.to_json() for c in conns],
-                     [[n, text] for n, text in msgs])
+                     [[n, text] for n, text in msgs], origin)
     return conns, msgs, record
 
 
@@ -53,14 +72,17 @@ def seal_of(record: dict[str, Any]) -> str:
 
 
 def seal_for(step_id: str, snapshot: Snapshot, messages: Iterable[Message],
-             mode: str | None = None, port: int | None = None) -> str:
-    return seal_of(evidence_record(step_id, snapshot, messages, mode, port)[2])
+             mode: str | None = None, port: int | None = None,
+             origin: dict[str, Any] | None = None) -> str:
+    return seal_of(evidence_record(step_id, snapshot, messages, mode, port, origin)[2])
 
 
 def seal_of_entry(entry: dict[str, Any]) -> str:
+    origin = entry.get("origin")
     return seal_of(_record(_str(entry.get("step")), _str(entry.get("mode")),
                            _opt_int(entry.get("port")), entry.get("snapshot") or [],
-                           entry.get("messages") or []))
+                           entry.get("messages") or [],
+                           origin if isinstance(origin, dict) else None))
 
 
 def connection_from_json(d: dict[str, Any]) -> Connection:

@@ -70,3 +70,14 @@ def stamp_found(svg: str, student: str, host: str, step_id: str, version: str) -
         if re.search(re.escape(before) + _TIME_RE + re.escape(after), visible):
             return True
     return False
+
+
+def watermark_text(lang: str) -> str:
+    """The band a demo run shows on screen, and so in each of its pictures."""
+    return t("demo.watermark", lang)
+
+
+def watermark_found(svg: str) -> bool:
+    """Whether an SVG shows the demo's watermark (in either language)."""
+    visible = svg_text_content(svg)
+    return any(squash(watermark_text(lang)) in visible for lang in ("fr", "en"))

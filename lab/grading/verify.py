@@ -21,11 +21,11 @@ from lab.errors import LabError
 from lab.files import reason_of
 from lab.grading.manifest import MANIFEST, PROGRESS, REPORT, load_manifest
 from lab.grading.record import evidence_of_entry, seal_of_entry
-from lab.grading.stamp import squash, stamp_found, svg_text_content
+from lab.grading.stamp import squash, stamp_found, svg_text_content, watermark_found
 from lab.guide.evidence import Evidence
 from lab.guide.steps import STEP_IDS
 from lab.i18n import t
-from lab.text import printable
+from lab.text import clock_text, printable
 
 
 @dataclass
@@ -38,6 +38,7 @@ class ShotCheck:
     stamped: bool = False
     evidence: Evidence | None = None  # None when the stored data could not be read
     problem: str = ""
+    demo: bool = False  # made by the app's demo (its record says so, or its watermark shows)
 
     @property
     def good(self) -> bool:
@@ -90,10 +91,15 @@ class VerifyResult:
     extra_files: list[str]  # reported, not fatal
     notes: list[str]  # reported, not fatal
     manifest: dict[str, Any]
+    demo: bool = False  # the app's demo: never a student's submission, intact or not
 
     @property
     def ok(self) -> bool:
-        return not self.problems and all(r.ok for r in self.rows)
+        return not self.demo and not self.problems and all(r.ok for r in self.rows)
+
+    @property
+    def intact_demo(self) -> bool:
+        return self.demo and not self.problems and all(r.ok for r in self.rows)
 
     def to_json(self) -> dict[str, Any]:
         m = self.manifest
@@ -101,7 +107,7 @@ class VerifyResult:
                 "student": m.get("student"), "host": m.get("host"), "version": m.get("version"),
                 "created": m.get("created"), "updated": m.get("updated"),
                 "steps": [r.to_json() for r in self.rows], "problems": self.problems,
-                "extra_files": self.extra_files, "notes": self.notes}
+                "extra_files": self.extra_files, "notes": self.notes, "demo": self.demo}
 
 
 def safe_name(name: object) -> bool:
@@ -130,6 +136,8 @@ def _check_shot(folder: Path, entry: dict[str, Any], student: object,
     if not shot.intact:
         shot.problem = t("verify.tampered", lang, file=name)
     svg = data.decode("utf-8", errors="replace")
+    origin = entry.get("origin")
+    shot.demo = watermark_found(svg) or (isinstance(origin, dict) and origin.get("demo") is True)
     # The stamp must name the submission's student, not whoever made the picture first.
     shot.stamped = stamp_found(svg, str(student), str(entry.get("host", "")), shot.step,
                                str(entry.get("version", "")))
@@ -157,6 +165,7 @@ def verify(folder: str | os.PathLike[str], lang: str = "fr") -> VerifyResult:
     referenced: set[str] = set()
     seen_digests: dict[str, str] = {}
     student = manifest.get("student")
+    demo = manifest.get("demo") is True
     for entry in manifest["screenshots"]:
         if not isinstance(entry, dict):
             problems.append(t("verify.bad_entry", lang))
@@ -178,6 +187,12 @@ def verify(folder: str | os.PathLike[str], lang: str = "fr") -> VerifyResult:
         rows[str(step_id)].shots.append(shot)
         if shot.problem:
             problems.append(shot.problem)
+        if shot.demo and not demo:
+            # A demo picture handed in as a student's (the flag removed, the hashes redone).
+            problems.append(t("verify.demo_picture", lang, file=name))
+        demo = demo or shot.demo
+        problems.extend(_origin_problems(entry, str(name), lang))
+        notes.extend(_origin_notes(entry, str(name), lang))
         if entry.get("student") != student:
             # Someone else's screenshot in this submission: never acceptable.
             problems.append(t("verify.other_student", lang, file=name,
@@ -192,13 +207,36 @@ def verify(folder: str | os.PathLike[str], lang: str = "fr") -> VerifyResult:
     with contextlib.suppress(OSError):
         extra = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir()
                        if p.name not in known)
-    return VerifyResult(path, list(rows.values()), problems, extra, notes, manifest)
+    return VerifyResult(path, list(rows.values()), problems, extra, notes, manifest, demo)
+
+
+def _origin(entry: dict[str, Any]) -> dict[str, Any]:
+    origin = entry.get("origin")
+    return origin if isinstance(origin, dict) else {}
+
+
+def _origin_problems(entry: dict[str, Any], name: str, lang: str) -> list[str]:
+    """The app sent the step's messages (the demo does): the step is not the student's."""
+    sent = _origin(entry).get("sent_by_app")
+    if isinstance(sent, list) and sent and _origin(entry).get("demo") is not True:
+        return [t("verify.sent_by_app", lang, file=printable(name, 80), n=len(sent))]
+    return []
+
+
+def _origin_notes(entry: dict[str, Any], name: str, lang: str) -> list[str]:
+    scene = _origin(entry).get("scene_by_app")
+    if isinstance(scene, list) and scene:
+        what = "; ".join(printable(str(x), 80) for x in scene[:5])
+        return [t("verify.scene_by_app", lang, file=printable(name, 80), what=what)]
+    return []
 
 
 def verdict(result: VerifyResult, lang: str) -> str:
     """One line: accepted, or why not."""
     if result.ok:
         return t("verify.ok", lang, n=len(result.rows))
+    if result.intact_demo:
+        return t("verify.demo_intact", lang)
     why: list[str] = []
     counts = (
         ("verify.why.missing", sum(not r.present for r in result.rows)),
@@ -249,10 +287,13 @@ def format_verify(result: VerifyResult, lang: str) -> str:
 def run_verify(args: argparse.Namespace) -> int:
     """``tcp-observatory verify DIR [DIR...]``: 0 accepted, 1 rejected, 2 not a usable folder.
 
-    With several folders (a grader's whole class), one line per submission, then a count.
+    With several folders, or one class folder whose subfolders are the submissions, one
+    line per submission, the pairs that share the same kernel evidence, then a count.
     """
     lang = getattr(args, "lang", "fr")
-    folders = args.folder if isinstance(args.folder, list) else [args.folder]
+    folders = [str(f) for f in (args.folder if isinstance(args.folder, list) else [args.folder])]
+    if len(folders) == 1:
+        folders = class_folders(folders[0]) or folders
     if len(folders) > 1:
         return _verify_many(folders, lang, getattr(args, "json", False))
     try:
@@ -271,28 +312,83 @@ def run_verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def class_folders(folder: str) -> list[str]:
+    """The submissions in a class folder: its subfolders that hold a manifest (none when
+    ``folder`` is itself a submission)."""
+    path = Path(folder)
+    if (path / MANIFEST).exists() or not path.is_dir():
+        return []
+    with contextlib.suppress(OSError):
+        return [str(p) for p in sorted(path.iterdir()) if (p / MANIFEST).is_file()]
+    return []
+
+
+def evidence_prints(result: VerifyResult) -> dict[tuple[float, tuple[int, ...]], str]:
+    """What identifies a screenshot's kernel evidence: the instant the kernel was read and
+    the ports of the connections it showed. Two students' runs never share both."""
+    out: dict[tuple[float, tuple[int, ...]], str] = {}
+    for entry in result.manifest.get("screenshots", []):
+        if not isinstance(entry, dict):
+            continue
+        when, rows = entry.get("snapshot_time"), entry.get("snapshot")
+        if not isinstance(when, (int, float)) or not isinstance(rows, list):
+            continue
+        ports = sorted({p for r in rows if isinstance(r, dict) and r.get("remote_host")
+                        for p in (r.get("local_port"), r.get("remote_port"))
+                        if isinstance(p, int)})
+        if ports:
+            out[(float(when), tuple(ports))] = str(entry.get("step"))
+    return out
+
+
+def shared_evidence(results: Sequence[VerifyResult], lang: str) -> list[tuple[int, int, str]]:
+    """Pairs of submissions (indexes) that hold the same kernel evidence, with a sentence."""
+    seen: dict[tuple[float, tuple[int, ...]], int] = {}
+    pairs: list[tuple[int, int, str]] = []
+    reported: set[tuple[int, int]] = set()
+    for i, result in enumerate(results):
+        for key, step in evidence_prints(result).items():
+            j = seen.setdefault(key, i)
+            if j == i or (j, i) in reported:
+                continue
+            reported.add((j, i))
+            host = printable(str(result.manifest.get("host") or "?"), 40)
+            pairs.append((j, i, t("verify.shared", lang, a=results[j].folder, b=result.folder,
+                                  step=step, ports=", ".join(map(str, key[1][:6])),
+                                  time=clock_text(key[0]), host=host)))
+    return pairs
+
+
 def _verify_many(folders: Sequence[str], lang: str, as_json: bool) -> int:
     worst = 0
-    accepted = 0
     out: list[dict[str, Any]] = []
+    results: list[VerifyResult] = []
+    broken: list[tuple[str, str]] = []
     for folder in folders:
         try:
-            result = verify(folder, lang)
+            results.append(verify(folder, lang))
         except Exception as exc:  # LabError or worse: one broken folder must not stop the class
             worst = 2
-            out.append({"folder": str(folder), "ok": False, "error": str(exc)})
-            if not as_json:
-                print(f"{folder}\t-\t{exc}", flush=True)
-            continue
-        accepted += result.ok
-        worst = max(worst, 0 if result.ok else 1)
-        if as_json:
-            out.append(result.to_json())
-        else:
-            student = printable(str(result.manifest.get("student") or "?"), 60)
-            print(f"{folder}\t{student}\t{verdict(result, lang)}", flush=True)
+            broken.append((str(folder), str(exc)))
+    pairs = shared_evidence(results, lang)
+    copied = {k for j, i, _ in pairs for k in (j, i)}
+    for i, result in enumerate(results):
+        if i in copied:
+            result.problems.append(next(s for a, b, s in pairs if i in (a, b)))
+    accepted = sum(r.ok for r in results)
+    if any(not r.ok for r in results):
+        worst = max(worst, 1)
     if as_json:
+        out.extend(r.to_json() for r in results)
+        out.extend({"folder": f, "ok": False, "error": e} for f, e in broken)
         print(json.dumps(out, ensure_ascii=False, indent=1))
-    else:
-        print(t("verify.many", lang, n=accepted, total=len(folders)), flush=True)
+        return worst
+    for result in results:
+        student = printable(str(result.manifest.get("student") or "?"), 60)
+        print(f"{result.folder}\t{student}\t{verdict(result, lang)}", flush=True)
+    for folder, error in broken:
+        print(f"{folder}\t-\t{error}", flush=True)
+    for _, _, sentence in pairs:
+        print(f"! {sentence}", flush=True)
+    print(t("verify.many", lang, n=accepted, total=len(folders)), flush=True)
     return worst
