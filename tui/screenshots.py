@@ -83,6 +83,7 @@ class Screenshots(ObservatoryBase):
     def enter_capture(self, step: str, snapshot: Snapshot) -> None:
         """The screen as the step's picture: its scene alone, every column it reads, whole."""
         self.query_one(EvidenceView).show_scene(step, snapshot, self._story(snapshot))
+        self.clear_notifications()  # a toast ("step ready") is not part of the evidence
         self._focus_before = self.focused  # hiding the panes drops the focus: give it back
         self.screen.add_class("-capture")
         panel = self.query_one(StepsPanel)
