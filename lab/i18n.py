@@ -181,10 +181,18 @@ MESSAGES: dict[str, Entry] = {
         "{peer}'s socket released by the next accept(): the server closes it",
     ),
     "srv.closed": ("Connexion avec {peer} fermée par le serveur", "Server closed {peer}"),
-    "srv.refused": (
-        "Limite de {limit} clients atteinte : {peer} refusé (--max-clients)",
-        "Limit of {limit} clients reached: {peer} refused (--max-clients)",
+    "srv.refused": plural(
+        ("Limite de {limit} clients atteinte : {peer} refusé (--max-clients) ; {n} client connecté, le plus silencieux depuis {silent} s", "Limite de {limit} clients atteinte : {peer} refusé (--max-clients) ; {n} clients connectés, le plus silencieux depuis {silent} s"),
+        ("Limit of {limit} clients reached: {peer} refused (--max-clients); {n} client connected, the most silent one for {silent} s", "Limit of {limit} clients reached: {peer} refused (--max-clients); {n} clients connected, the most silent one for {silent} s"),
     ),
+    "srv.overflow": plural(
+        ("File d'attente d'accept() pleine (accept queue full) : le noyau a rejeté {n} poignée de main (backlog {backlog}) ; ce client réessaiera", "File d'attente d'accept() pleine (accept queue full) : le noyau a rejeté {n} poignées de main (backlog {backlog}) ; ces clients réessaieront"),
+        ("accept queue full: the kernel dropped {n} handshake (backlog {backlog}); that client will retry", "accept queue full: the kernel dropped {n} handshakes (backlog {backlog}); those clients will retry"),
+    ),
+    "srv.overflow_unknown": ("Ce système ne dit pas combien de poignées de main sont rejetées quand la file d'accept() est pleine : on ne peut pas le mesurer ici.", "This system does not tell how many handshakes are dropped when the accept queue is full: it cannot be measured here."),
+    "srv.idle": ("{peer} silencieux depuis {s} s : connexion fermée (--idle-timeout)", "{peer} silent for {s} s: connection closed (--idle-timeout)"),
+    "srv.aborted": ("La connexion avec {peer} a été interrompue par le système (abandon)", "The connection with {peer} was aborted by the system"),
+    "srv.queue": ("dans la file d'accept() : {n}/{backlog}", "accept queue: {n}/{backlog}"),
     "srv.stopped": ("Serveur arrêté", "Server stopped"),
     "warn.exposed": (
         "Le serveur écoute sur {addr} : d'autres machines du réseau peuvent s'y connecter.",

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import queue
 import signal
 import sys
 import threading
+from typing import TextIO
 
-from lab.cmdline import ClearParser, is_loopback, port_number, positive_int, utf8_stdio
+from lab.cmdline import (
+    ClearParser,
+    is_loopback,
+    port_number,
+    positive_int,
+    timeout_seconds,
+    utf8_stdio,
+)
 from lab.errors import LabError
 from lab.i18n import LANGS, default_lang, set_language, t
+from lab.net.describe import describe_event
 from lab.net.server import (
     DEFAULT_MAX_CLIENTS,
     DEFAULT_PORT,
@@ -18,22 +30,62 @@ from lab.net.server import (
     LabServer,
     ServerEvent,
 )
-from lab.text import printable
 
 
 def format_event(e: ServerEvent, lang: str, close_after_fin: bool = False) -> str:
-    peer = str(e.peer) if e.peer else ""
-    prefix = f"[{e.thread}] " if e.thread else ""
-    if e.kind == "listening":
-        return ""
-    if e.kind == "message":
-        return prefix + t("srv.message", lang, peer=peer, text=printable(e.text))
-    if e.kind == "fin":
-        key = "srv.fin.held" if e.mode == SINGLE and not close_after_fin else "srv.fin"
-        return prefix + t(key, lang, peer=peer)
-    if e.kind == "refused":
-        return t("srv.refused", lang, peer=peer, limit=e.text)
-    return prefix + t(f"srv.{e.kind}", lang, peer=peer)
+    return describe_event(e, lang, close_after_fin)
+
+
+class LineWriter:
+    """The one writer of the console's output: threads hand it whole lines, it writes them
+    in order, each whole, one event per line, however many threads report at once."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="server-output", daemon=True)
+        self._thread.start()
+
+    def put(self, line: str) -> None:
+        self._lines.put(line)
+
+    def _run(self) -> None:
+        while True:
+            line = self._lines.get()
+            if line is None:
+                return
+            batch = [line]
+            while True:  # what is waiting goes out in one write, then one flush
+                try:
+                    more = self._lines.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._write(batch)
+                    return
+                batch.append(more)
+            self._write(batch)
+
+    def _write(self, lines: list[str]) -> None:
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe ends the output only
+            self._stream.write("".join(line + "\n" for line in lines))
+            self._stream.flush()
+
+    def close(self, timeout: float = 5.0) -> None:
+        self._lines.put(None)
+        self._thread.join(timeout)
+
+
+def event_json(e: ServerEvent, lang: str, close_after_fin: bool,
+               address: str | None = None) -> str:
+    """One event as one JSON object (the text as received, the sentence as shown)."""
+    return json.dumps({
+        "time": e.time, "kind": e.kind, "peer": str(e.peer) if e.peer else None,
+        "thread": e.thread or None, "serial": e.serial or None, "mode": e.mode,
+        "text": e.text if e.kind == "message" else None, "count": e.count,
+        "address": address if e.kind == "listening" else None,
+        "line": format_event(e, lang, close_after_fin) or None,
+    }, ensure_ascii=False)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-clients", type=positive_int, default=DEFAULT_MAX_CLIENTS,
                    help="threaded mode: most clients served at once")
+    p.add_argument("--backlog", type=positive_int, default=None,
+                   help="length of the accept queue (1 single, 5 threaded, as the handout)")
+    p.add_argument("--idle-timeout", type=timeout_seconds, default=None, metavar="SECONDS",
+                   help="close a client silent for this long (off by default)")
+    p.add_argument("--json", action="store_true", help="one JSON object per event and line")
     p.add_argument("--lang", choices=LANGS, default=default_lang())
     return p
 
@@ -57,23 +114,31 @@ def main(argv: list[str] | None = None) -> int:
     lang = args.lang
     set_language(lang)
     done = threading.Event()
+    out = LineWriter(sys.stdout)
 
-    def show(e: ServerEvent) -> None:
+    def show(e: ServerEvent) -> None:  # on the server's threads: hand over, never block
+        if args.json:
+            out.put(event_json(e, lang, args.close_after_fin, str(server.address)))
+            return
         line = format_event(e, lang, args.close_after_fin)
         if line:
-            print(line, flush=True)
+            out.put(line)
 
     server = LabServer(
         args.host, args.port, mode=THREADED if args.threaded else SINGLE,
         close_after_fin=args.close_after_fin, max_clients=args.max_clients, on_event=show,
+        backlog=args.backlog, idle_timeout=args.idle_timeout,
     )
     try:
-        addr = server.start()
+        addr = server.bind()
     except LabError as exc:
+        out.close()
         print(exc, file=sys.stderr, flush=True)
         return 1
-    print(t("srv.listening", lang, addr=addr, mode=t(f"mode.{server.mode}", lang),
-            backlog=server.backlog), flush=True)
+    if not args.json:
+        out.put(t("srv.listening", lang, addr=addr, mode=t(f"mode.{server.mode}", lang),
+                  backlog=server.backlog))
+    server.start()
     if not is_loopback(args.host):
         print("!! " + t("warn.exposed", lang, addr=addr), file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -84,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         server.stop()
+        out.close()
     return 0
 
 

@@ -62,6 +62,8 @@ class Session:
         source: Source | str = "auto",
         max_clients: int = DEFAULT_MAX_CLIENTS,
         sink: Sink | None = None,
+        backlog: int | None = None,
+        idle_timeout: float | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -69,6 +71,8 @@ class Session:
         self.close_after_fin = close_after_fin
         self.with_server = with_server
         self.max_clients = max_clients
+        self.backlog = backlog  # None: the handout's, by mode (1 single, 5 threaded)
+        self.idle_timeout = idle_timeout
         self.registry = Registry()
         self._sink = sink or (lambda _e: None)
         self._lock = threading.RLock()
@@ -116,6 +120,7 @@ class Session:
         return LabServer(
             self.host, self.port, mode=self.mode, close_after_fin=self.close_after_fin,
             max_clients=self.max_clients, on_event=self._relay, registry=self.registry,
+            backlog=self.backlog, idle_timeout=self.idle_timeout,
         )
 
     def start(self, clients: int = 1) -> None:

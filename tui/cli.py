@@ -15,6 +15,7 @@ from lab.cmdline import (
     non_negative_int,
     port_number,
     positive_int,
+    timeout_seconds,
     utf8_stdio,
 )
 from lab.errors import LabError
@@ -46,11 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="single mode: the server closes after \"Fin\" (the handout does not)")
     p.add_argument("--max-clients", type=positive_int, default=DEFAULT_MAX_CLIENTS,
                    help="threaded mode: most clients served at once")
+    p.add_argument("--backlog", type=positive_int, default=None,
+                   help="length of the accept queue (1 single, 5 threaded, as the handout)")
+    p.add_argument("--idle-timeout", type=timeout_seconds, default=None, metavar="SECONDS",
+                   help="close a client silent for this long (off by default)")
     p.add_argument("--source", choices=SOURCES, default="auto", help="connection source")
     p.add_argument("--view", choices=("connections", "diagram", "ladder"), default="connections",
                    help="open on this view (F9 cycles them)")
     p.add_argument("--student", default=None,
-                   help="your name, stamped on every screenshot (asked once if not given)")
+                   help="your name, stamped on every screenshot (else asked at the first one)")
     p.add_argument("--screenshots", default="screenshots", metavar="DIR",
                    help="where screenshots, answers and progress go (./screenshots)")
     p.add_argument("--present", action="store_true",

@@ -14,7 +14,7 @@ from lab.i18n import t
 from lab.net.client import ClientEvent
 from lab.net.modes import SINGLE
 from lab.net.server import ServerEvent
-from lab.observe.model import Snapshot, Transition
+from lab.observe.model import RoleKind, Snapshot, Transition
 from lab.session import Action, Event, ObserverUpdate, SessionError
 from lab.text import clock_text, printable
 from tui.base import MAX_EVENTS, VIEWS, ObservatoryBase
@@ -101,6 +101,11 @@ class LiveView(ObservatoryBase):
         """Put one moment on every view: the table, the clients' states, the banner."""
         self.snapshot = snapshot
         self.table.apply(snapshot, linger=not exact)
+        listener = next((c for c in snapshot.connections if c.role.kind is RoleKind.LISTENER
+                         and c.local.port == self.session.port), None)
+        # Linux: a listener's Recv-Q is the accept queue's length, its Send-Q the backlog.
+        self.server_pane.set_queue(listener.recv_q if listener else None,
+                                   listener.send_q if listener else None)
         if self.table.overflows() and self.size.width >= NARROW:
             self.call_after_refresh(self.fit_table)
         self._update_client_states(snapshot)

@@ -15,7 +15,8 @@ def build_session(args: argparse.Namespace) -> Session:
         session = Session(
             host=args.host, port=args.port, mode=args.mode, close_after_fin=args.close_after_fin,
             with_server=not args.no_server, interval=args.interval, all_ports=args.all,
-            source=args.source, max_clients=args.max_clients,
+            source=args.source, max_clients=args.max_clients, backlog=args.backlog,
+            idle_timeout=args.idle_timeout,
         )
     except (ImportError, OSError) as exc:
         raise LabError(t("err.no_source", args.lang, source=args.source, reason=exc)) from None

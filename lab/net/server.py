@@ -13,13 +13,20 @@ Fixed without changing what students observe: a peer that leaves without "Fin" e
 client instead of spinning on empty reads; bytes that are not UTF-8 are decoded with
 replacement characters; long messages are kept whole (see ``lab.net.framing``). Every thread
 waits in ``select`` on its socket and a wake-up socket, so the server uses no CPU while
-idle and stops at once.
+idle and stops at once. Sockets are watched with ``selectors`` (epoll, kqueue), never
+``select.select``, so a socket numbered above 1024 is served like any other.
+
+A classroom connects in bursts: the accepting thread drains the accept queue (accepts
+until it is empty) after each wake-up and does nothing slow, so the server keeps every
+client a plain ``accept()`` loop (the handout's listing 3) would keep. When the queue
+overflows anyway, a monitor reports how many handshakes the kernel dropped.
 """
 
 from __future__ import annotations
 
 import contextlib
-import select
+import queue
+import selectors
 import socket
 import sys
 import threading
@@ -30,7 +37,15 @@ from dataclasses import dataclass
 from lab.errors import LabError, bind_error
 from lab.i18n import current_language, t
 from lab.net.framing import IDLE_FLUSH, Framer, is_fin
-from lab.net.modes import DEFAULT_MAX_CLIENTS, DEFAULT_PORT, MODES, SINGLE, THREADED
+from lab.net.modes import (
+    DEFAULT_MAX_CLIENTS,
+    DEFAULT_PORT,
+    MODES,
+    SINGLE,
+    THREADED,
+    default_backlog,
+)
+from lab.net.overflow import listen_drops
 from lab.observe.model import Endpoint
 from lab.observe.roles import Registry
 
@@ -38,6 +53,7 @@ __all__ = ["DEFAULT_MAX_CLIENTS", "DEFAULT_PORT", "MODES", "SINGLE", "THREADED",
            "ServerEvent"]
 
 FIN_GRACE = 1.0  # seconds the server waits for the client to close first after "Fin"
+OVERFLOW_EVERY = 0.5  # seconds between two readings of the kernel's listen-drop counter
 
 
 @dataclass(frozen=True)
@@ -51,6 +67,8 @@ class ServerEvent:
     thread: str = ""
     serial: int = 0  # the server's number for the connection, 1, 2, ...
     mode: str = SINGLE
+    count: int | None = None  # refused: clients connected; overflow: handshakes dropped
+    silent: float | None = None  # refused: seconds the most silent client has said nothing
 
 
 EventSink = Callable[[ServerEvent], None]
@@ -109,6 +127,7 @@ class LabServer:
         max_clients: int = DEFAULT_MAX_CLIENTS,
         on_event: EventSink | None = None,
         registry: Registry | None = None,
+        idle_timeout: float | None = None,
     ) -> None:
         if mode not in MODES:
             raise LabError(t("err.mode", current_language(), mode=repr(mode)))
@@ -116,15 +135,20 @@ class LabServer:
         self.port = port
         self.mode = mode
         self.close_after_fin = close_after_fin
-        self.backlog = backlog if backlog is not None else (1 if mode == SINGLE else 5)
+        self.backlog = backlog if backlog is not None else default_backlog(mode)
         self.max_clients = max_clients
+        self.idle_timeout = idle_timeout  # close a client silent this long (None: never)
         self.registry = registry
         self._sink = on_event
         self._listener: socket.socket | None = None
         self._wake = _Wake()
         self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._threads: set[threading.Thread] = set()
         self._conns: set[socket.socket] = set()
+        self._last_heard: dict[socket.socket, float] = {}  # when each client last sent
+        # accepted connections on their way to their thread (threaded mode)
+        self._handoff: queue.SimpleQueue[tuple[socket.socket, Endpoint, int] | None] = (
+            queue.SimpleQueue())
         self._lock = threading.Lock()
         self._held: socket.socket | None = None  # single mode: the finished, unclosed socket
         self._held_peer: Endpoint | None = None
@@ -158,9 +182,12 @@ class LabServer:
         address = self.bind()
         self._started = True
         self._emit("listening", text=str(self.backlog))
-        accept = threading.Thread(target=self._accept_loop, name="server-accept", daemon=True)
-        self._threads.append(accept)
-        accept.start()
+        for target, name in ((self._accept_loop, "server-accept"),
+                             (self._spawn_loop, "server-spawn"),
+                             (self._watch_overflows, "server-overflows")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            self._threads.add(thread)
+            thread.start()
         return address
 
     def stop(self, timeout: float = 2.0) -> None:
@@ -169,6 +196,7 @@ class LabServer:
             return
         self._stopping.set()
         self._wake.fire()
+        self._handoff.put(None)
         with self._lock:
             conns = list(self._conns)
         for c in conns:
@@ -179,6 +207,13 @@ class LabServer:
         for thread in threads:
             if thread is not threading.current_thread():
                 thread.join(timeout)
+        while True:  # accepted, never handed to a thread
+            try:
+                item = self._handoff.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                _close(item[0])
         with self._lock:
             for c in list(self._conns):
                 _close(c)
@@ -209,66 +244,126 @@ class LabServer:
             print(f"lab.server: event handler failed: {exc!r}", file=sys.stderr)
 
     # -- accepting -------------------------------------------------------------------------
+    def _watch(self, sock: socket.socket) -> selectors.BaseSelector:
+        """A selector on ``sock`` and the wake-up socket (no limit on socket numbers)."""
+        selector = selectors.DefaultSelector()
+        selector.register(self._wake.r, selectors.EVENT_READ)
+        selector.register(sock, selectors.EVENT_READ)
+        return selector
+
+    def _wait(self, selector: selectors.BaseSelector, timeout: float | None) -> bool | None:
+        """True: readable; False: timed out; None: asked to stop."""
+        try:
+            ready = selector.select(timeout)
+        except (OSError, ValueError):
+            return None
+        if self._stopping.is_set() or any(key.fileobj is self._wake.r for key, _ in ready):
+            return None
+        return bool(ready)
+
     def _wait_readable(self, sock: socket.socket, timeout: float | None) -> bool | None:
         """True: readable; False: timed out; None: asked to stop."""
         try:
-            ready, _, _ = select.select([sock, self._wake.r], [], [], timeout)
+            selector = self._watch(sock)
         except (OSError, ValueError):
             return None
-        if self._stopping.is_set() or self._wake.r in ready:
-            return None
-        return bool(ready)
+        with selector:
+            return self._wait(selector, timeout)
 
     def _accept_loop(self) -> None:
         listener = self._listener
         assert listener is not None
+        listener.setblocking(False)
+        with self._watch(listener) as selector:
+            while self._wait(selector, None) is not None:
+                # Drain the queue: every waiting client now, one wake-up for a whole burst.
+                while not self._stopping.is_set():
+                    try:
+                        conn, addr = listener.accept()
+                    except (BlockingIOError, InterruptedError):
+                        break
+                    except OSError:
+                        if self._stopping.is_set():
+                            return
+                        break
+                    conn.setblocking(True)
+                    self._accepted(conn, Endpoint.of(addr[0], addr[1]))
+                    if self._stopping.is_set():
+                        return
+
+    def _accepted(self, conn: socket.socket, peer: Endpoint) -> None:
+        self._serial += 1
+        serial = self._serial
+        if self.mode == THREADED:
+            # Starting a thread waits for it to run: another thread does that, so that this
+            # one goes straight back to the kernel's queue.
+            self._handoff.put((conn, peer, serial))
+            return
+        # Single mode (listing 2): serve this client to the end before the next accept().
+        self._release_held()
+        self._track(conn, peer, "")
+        self._emit("accepted", peer=peer, serial=serial)
+        self._serve(conn, peer, "", serial)
+        if self._stopping.is_set():
+            return
+        if self.close_after_fin:
+            self._finish(conn, peer, "", serial)
+        else:
+            self._held, self._held_peer = conn, peer
+
+    def _spawn_loop(self) -> None:
+        """Threaded mode: a thread for each accepted client, off the accepting thread."""
         while True:
-            if self._wait_readable(listener, None) is None:
+            item = self._handoff.get()
+            if item is None or self._stopping.is_set():
+                if item is not None:
+                    _close(item[0])
                 return
-            try:
-                conn, addr = listener.accept()
-            except OSError:
-                if self._stopping.is_set():
-                    return
-                continue
-            peer = Endpoint.of(addr[0], addr[1])
-            self._serial += 1
-            serial = self._serial
-            if self.mode == SINGLE:
-                self._release_held()
-                self._track(conn, peer, "")
-                self._emit("accepted", peer=peer, serial=serial)
-                self._serve(conn, peer, "", serial)
-                if self._stopping.is_set():
-                    return
-                if self.close_after_fin:
-                    self._finish(conn, peer, "", serial)
-                else:
-                    self._held, self._held_peer = conn, peer
-            else:
-                with self._lock:
-                    full = self._active >= self.max_clients
-                    if not full:
-                        self._active += 1
-                if full:
-                    self._emit("refused", peer=peer, serial=serial, text=str(self.max_clients))
-                    _close(conn)
-                    continue
-                name = f"thread-{serial}"
-                self._track(conn, peer, name)
-                self._emit("accepted", peer=peer, serial=serial, thread=name)
-                worker = threading.Thread(
-                    target=self._client_thread, args=(conn, peer, name, serial), name=name,
-                    daemon=True,
-                )
-                with self._lock:
-                    self._threads = [x for x in self._threads if x.is_alive()]
-                    self._threads.append(worker)
-                worker.start()
+            self._start_worker(*item)
+
+    def _start_worker(self, conn: socket.socket, peer: Endpoint, serial: int) -> None:
+        with self._lock:
+            full = self._active >= self.max_clients
+            if not full:
+                self._active += 1
+            oldest = min(self._last_heard.values(), default=None) if full else None
+            connected = self._active
+        if full:
+            silent = 0.0 if oldest is None else time.monotonic() - oldest
+            self._emit("refused", peer=peer, serial=serial, text=str(self.max_clients),
+                       count=connected, silent=silent)
+            _close(conn)
+            return
+        name = f"thread-{serial}"
+        self._track(conn, peer, name)
+        if self._stopping.is_set():  # stop() may have shut the others down already
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        self._emit("accepted", peer=peer, serial=serial, thread=name)
+        worker = threading.Thread(
+            target=self._client_thread, args=(conn, peer, name, serial), name=name,
+            daemon=True,
+        )
+        with self._lock:
+            self._threads.add(worker)
+        worker.start()
+
+    def _watch_overflows(self) -> None:
+        """Report handshakes the kernel dropped at a full accept queue, as they happen."""
+        base = listen_drops()
+        if base is None:
+            self._emit("overflow-unknown")
+            return
+        while not self._stopping.wait(OVERFLOW_EVERY):
+            now = listen_drops()
+            if now is not None and now > base:
+                self._emit("overflow", text=str(self.backlog), count=now - base)
+                base = now
 
     def _track(self, conn: socket.socket, peer: Endpoint, thread: str) -> None:
         with self._lock:
             self._conns.add(conn)
+            self._last_heard[conn] = time.monotonic()
         if self.registry is not None:
             self.registry.add_accepted(peer, thread)
 
@@ -281,17 +376,20 @@ class LabServer:
         # The client normally closed long ago; if it is closing right now (a client queued
         # behind it is accepted the instant "Fin" is read), let it close first, as _finish does.
         self._await_peer_close(held)
-        with self._lock:
-            self._conns.discard(held)
+        self._forget(held)
         _close(held)
         self._emit("released", peer=peer)
 
     def _finish(self, conn: socket.socket, peer: Endpoint, thread: str, serial: int) -> None:
         self._await_peer_close(conn)
-        with self._lock:
-            self._conns.discard(conn)
+        self._forget(conn)
         _close(conn)
         self._emit("closed", peer=peer, thread=thread, serial=serial)
+
+    def _forget(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._conns.discard(conn)
+            self._last_heard.pop(conn, None)
 
     def _await_peer_close(self, conn: socket.socket) -> None:
         """Give the client a moment to close first, as it does right after "Fin".
@@ -319,33 +417,61 @@ class LabServer:
             if not self._stopping.is_set():
                 self._finish(conn, peer, name, serial)
         finally:
+            self._forget(conn)
             with self._lock:
                 self._active -= 1
+                self._threads.discard(threading.current_thread())
 
     # -- serving one client ----------------------------------------------------------------
     def _serve(self, conn: socket.socket, peer: Endpoint, thread: str, serial: int) -> None:
-        """Read messages until "Fin", end of stream, a reset, or stop."""
+        """Read messages until "Fin", end of stream, a reset, silence, or stop.
+
+        A plain blocking ``recv`` as in the handout (a timeout only while a bare chunk
+        waits to become a message, or with ``idle_timeout``): no ``select`` and so no limit
+        on socket numbers, and the least work per message. ``stop`` wakes it by shutting
+        the socket down."""
         framer = Framer()
-        while True:
-            ready = self._wait_readable(conn, IDLE_FLUSH if framer.pending else None)
-            if ready is None:
-                return
-            if not ready:  # the sender paused: a bare chunk is a message of its own
-                if self._deliver(framer.flush(), peer, thread, serial):
+        heard = time.monotonic()
+        current: float | None = -1.0
+        while not self._stopping.is_set():
+            timeout = IDLE_FLUSH if framer.pending else None
+            if self.idle_timeout is not None:
+                left = max(0.001, heard + self.idle_timeout - time.monotonic())
+                timeout = left if timeout is None else min(timeout, left)
+            try:
+                if timeout != current:
+                    conn.settimeout(timeout)
+                    current = timeout
+                data = conn.recv(65536)
+            except TimeoutError:
+                if framer.pending:  # the sender paused: a bare chunk is a message
+                    if self._deliver(framer.flush(), peer, thread, serial):
+                        return
+                if (self.idle_timeout is not None
+                        and time.monotonic() - heard >= self.idle_timeout):
+                    self._emit("idle", peer=peer, thread=thread, serial=serial,
+                               text=f"{self.idle_timeout:g}")
                     return
                 continue
-            try:
-                data = conn.recv(65536)
             except ConnectionResetError:
                 self._deliver(framer.flush(), peer, thread, serial)
                 self._emit("reset", peer=peer, thread=thread, serial=serial)
                 return
+            except ConnectionAbortedError:
+                self._deliver(framer.flush(), peer, thread, serial)
+                self._emit("aborted", peer=peer, thread=thread, serial=serial)
+                return
             except OSError:
+                return
+            if self._stopping.is_set():
                 return
             if not data:
                 if not self._deliver(framer.flush(), peer, thread, serial):
                     self._emit("eof", peer=peer, thread=thread, serial=serial)
                 return
+            heard = time.monotonic()
+            if self.idle_timeout is not None or self.mode == THREADED:
+                self._last_heard[conn] = heard  # one dict store: atomic, no lock needed
             if self._deliver(framer.feed(data), peer, thread, serial):
                 return
 

@@ -8,7 +8,8 @@ from textual.containers import Vertical
 from textual.widgets import RichLog, Static
 
 from lab.i18n import t
-from lab.net.server import SINGLE, ServerEvent
+from lab.net.describe import describe_event
+from lab.net.server import ServerEvent
 from lab.text import clock_text, printable
 from tui.bounded import keep
 from tui.theme import DIM_STYLE, PEER_TEXT_STYLE
@@ -23,9 +24,11 @@ class ServerPane(Vertical):
         self.lang = lang
         self.lines_text: list[str] = []
         self.close_after_fin = False
+        self.queue_text = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="server-info")
+        yield Static(id="server-queue")
         yield RichLog(id="server-log", markup=False, highlight=False, wrap=True,
                       max_lines=MAX_LINES, min_width=20)
 
@@ -42,12 +45,22 @@ class ServerPane(Vertical):
         elif e.kind in ("listening", "stopped"):
             return
         else:
-            held = e.kind == "fin" and e.mode == SINGLE and not self.close_after_fin
-            text = t("srv.fin.held" if held else f"srv.{e.kind}", self.lang, peer=peer,
-                     limit=e.text)
-            line = Text(f"{clock_text(e.time)[:8]} {who}{text}", style="#87afff")
+            text = describe_event(e, self.lang, self.close_after_fin)
+            warn = e.kind in ("overflow", "refused", "idle", "aborted")
+            line = Text(f"{clock_text(e.time)[:8]} {text}",
+                        style="bold #ffaf00" if warn else "#87afff")
         keep(self.lines_text, [line.plain], MAX_LINES)
         self.query_one("#server-log", RichLog).write(line)
+
+    def set_queue(self, waiting: int | None, backlog: int | None) -> None:
+        """The accept queue, live: clients the kernel has connected that wait for accept()."""
+        text = "" if waiting is None or backlog is None else t(
+            "srv.queue", self.lang, n=waiting, backlog=backlog)
+        full = waiting is not None and backlog is not None and waiting > backlog
+        if text != self.queue_text:
+            self.queue_text = text
+            self.query_one("#server-queue", Static).update(
+                Text(text, style="bold #ff5f5f" if full else "#ffd700"))
 
     def clear_log(self) -> None:
         """A new scene: the previous step's lines leave the view (the timeline keeps them)."""

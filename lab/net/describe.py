@@ -1,0 +1,32 @@
+"""A server event in words, for the console server and the app's server pane alike."""
+
+from __future__ import annotations
+
+from lab.i18n import t
+from lab.net.modes import SINGLE
+from lab.net.server import ServerEvent
+from lab.text import printable
+
+
+def describe_event(e: ServerEvent, lang: str, close_after_fin: bool = False,
+                   limit: int | None = None) -> str:
+    """One line for ``e`` ("" for the events a log does not show); peer text made safe."""
+    peer = str(e.peer) if e.peer else ""
+    prefix = f"[{e.thread}] " if e.thread else ""
+    if e.kind == "listening":  # said by the caller, with the address and the backlog
+        return ""
+    if e.kind == "message":
+        return prefix + t("srv.message", lang, peer=peer, text=printable(e.text, limit))
+    if e.kind == "fin":
+        key = "srv.fin.held" if e.mode == SINGLE and not close_after_fin else "srv.fin"
+        return prefix + t(key, lang, peer=peer)
+    if e.kind == "refused":
+        return t("srv.refused", lang, peer=peer, limit=e.text, n=e.count or 0,
+                 silent=f"{e.silent or 0:.0f}")
+    if e.kind == "overflow":
+        return t("srv.overflow", lang, n=e.count or 0, backlog=e.text)
+    if e.kind == "overflow-unknown":
+        return t("srv.overflow_unknown", lang)
+    if e.kind == "idle":
+        return prefix + t("srv.idle", lang, peer=peer, s=e.text)
+    return prefix + t(f"srv.{e.kind}", lang, peer=peer)

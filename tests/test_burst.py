@@ -1,0 +1,192 @@
+"""A classroom connects in bursts: the threaded server drains its accept queue, has no
+socket-number limit, frees slots held by silent clients when asked, says when the kernel
+dropped handshakes at a full queue, and writes one whole line per event."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import resource
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+from support import LOCALHOST, wait_for
+
+from lab.net.overflow import listen_drops
+from lab.observe.model import Endpoint
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="reads the kernel's /proc/net/netstat counters")
+
+
+@contextlib.contextmanager
+def open_files(needed: int) -> Iterator[None]:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        pytest.skip(f"this machine allows {hard} open files, the test needs {needed}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, needed), hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_client_numbered_above_1024_is_served(lab) -> None:
+    """1100 idle clients, then one more: its socket in the server is numbered above 1024,
+    and its lines are received like any other's."""
+    with open_files(4096):
+        server = lab.server("threaded", max_clients=5000, backlog=128)
+        idle = []
+        for _ in range(1100):
+            idle.append(lab.keep(socket.create_connection((LOCALHOST, server.port), timeout=10)))
+        wait_for(lambda: len(lab.server_events.of("accepted")) >= 1100, 30,
+                 message=lambda: f"{len(lab.server_events.of('accepted'))} accepted")
+        last = lab.raw(server.port)
+        assert last.fileno() > 1024  # and so is the server's end, in this same process
+        last.sendall(b"I am number 1101\n")
+        peer = Endpoint.of(*last.getsockname()[:2])
+        lab.server_events.wait_message("I am number 1101", peer=peer, timeout=15)
+        assert not lab.server_events.of("error")
+
+
+def test_a_silent_client_is_closed_after_the_idle_timeout(lab) -> None:
+    server = lab.server("threaded", idle_timeout=0.3)
+    talker, silent = lab.raw(server.port), lab.raw(server.port)
+    silent_peer = Endpoint.of(*silent.getsockname()[:2])
+    talker.sendall(b"still here\n")
+    idle = lab.server_events.wait("idle", peer=silent_peer, timeout=10)
+    assert idle.text == "0.3"
+    silent.settimeout(5)
+    assert silent.recv(10) == b""  # the server closed its end
+    from lab.net.describe import describe_event
+
+    assert describe_event(idle, "en") == f"[{idle.thread}] {silent_peer} silent for 0.3 s: " \
+                                         "connection closed (--idle-timeout)"
+
+
+def test_without_idle_timeout_a_silent_client_keeps_its_slot(lab) -> None:
+    server = lab.server("threaded")
+    lab.raw(server.port)
+    lab.server_events.wait("accepted")
+    with pytest.raises(AssertionError):
+        lab.server_events.wait("idle", timeout=0.8)
+
+
+@linux_only
+def test_dropped_handshakes_are_reported(lab) -> None:
+    """Single server, backlog 1: the queue holds two; the handshakes of the next clients
+    are dropped by the kernel, and the server says so."""
+    if listen_drops() is None:
+        pytest.skip("no listen-drop counter on this kernel")
+    server = lab.server("single")
+    served = lab.raw(server.port)
+    lab.server_events.wait("accepted")
+    lab.raw(server.port)
+    lab.raw(server.port)
+    late = []
+    for _ in range(3):
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.connect_ex((LOCALHOST, server.port))  # SYN_SENT: its SYN is dropped
+        late.append(lab.keep(sock))
+    overflow = lab.server_events.wait("overflow", timeout=10)
+    assert overflow.count >= 1 and overflow.text == "1"
+    from lab.net.describe import describe_event
+
+    line = describe_event(overflow, "en")
+    assert line.startswith("accept queue full: the kernel dropped ") and "(backlog 1)" in line
+    served.close()
+
+
+def test_the_server_console_writes_one_whole_line_per_event(lab) -> None:
+    """40 clients x 25 messages at once: every line whole, one event each, none lost."""
+    proc = lab.python("-m", "lab.server", "--threaded", "--port", "0", "--lang", "en",
+                      "--backlog", "64")
+    first = proc.expect(lambda line: line.strip() != "", what="the start line")
+    assert "backlog 64" in first
+    port = int(re.search(r"127\.0\.0\.1:(\d+)", first).group(1))  # type: ignore[union-attr]
+    clients, messages = 40, 25
+
+    def one(i: int) -> None:
+        with socket.create_connection((LOCALHOST, port), timeout=10) as sock:
+            for j in range(messages):
+                sock.sendall(f"c{i}-m{j}\n".encode())
+            sock.sendall(b"Fin\n")
+            sock.settimeout(10)
+            with contextlib.suppress(OSError):
+                sock.recv(10)  # until the server closes its end
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    said = re.compile(r"^\[thread-\d+\] 127\.0\.0\.1:\d+ said: c\d+-m\d+$")
+    seen = [0]
+
+    def counted(line: str) -> bool:
+        seen[0] += bool(said.match(line))
+        return seen[0] >= clients * messages
+
+    proc.expect(counted, 30, what=f"{clients * messages} messages")
+    proc.interrupt()
+    proc.wait()
+    known = re.compile(
+        r"^(\[thread-\d+\] )?(127\.0\.0\.1:\d+ said: (c\d+-m\d+|Fin)|Connection from 127\.0\.0"
+        r"\.1:\d+|Disconnection of 127\.0\.0\.1:\d+ \(\"Fin\" received\)|Server closed "
+        r"127\.0\.0\.1:\d+|Server stopped|Server started: .*)$")
+    lines = proc.rest()
+    bad = [x for x in lines if not known.match(x)]
+    assert bad == [], bad[:5]
+    got = [x.rsplit(": ", 1)[1] for x in lines if said.match(x)]
+    assert sorted(got) == sorted(f"c{i}-m{j}" for i in range(clients) for j in range(messages))
+
+
+def test_json_lines_are_one_object_per_event(lab) -> None:
+    proc = lab.python("-m", "lab.server", "--threaded", "--port", "0", "--json", "--lang", "en")
+    first = json.loads(proc.expect(lambda line: line.strip() != "", what="the first event"))
+    assert first["kind"] == "listening" and first["address"].startswith("127.0.0.1:")
+    port = int(first["address"].rsplit(":", 1)[1])
+    with socket.create_connection((LOCALHOST, port), timeout=10) as sock:
+        sock.sendall(b"hello [bold]\x1b[2J\nFin\n")
+        sock.settimeout(10)
+        with contextlib.suppress(OSError):
+            sock.recv(10)
+    proc.expect(lambda line: '"kind": "closed"' in line, 10, what="the closed event")
+    events = [json.loads(x) for x in proc.stdout_lines]
+    kinds = [e["kind"] for e in events]
+    assert kinds[:2] == ["listening", "accepted"] and "closed" in kinds
+    said = [e for e in events if e["kind"] == "message"]
+    assert said[0]["text"] == "hello [bold]\x1b[2J"  # as received; "line" is the safe one
+    assert "\\e[2J" in said[0]["line"] and "\x1b" not in said[0]["line"]
+
+
+@linux_only
+async def test_the_server_pane_shows_the_accept_queue_live(tmp_path) -> None:
+    from app_support import wait_until
+
+    from lab.observe.sources import open_source
+    from lab.session import Session
+    from tui.app import ObservatoryApp
+
+    try:
+        source = open_source("netlink")
+    except (ImportError, OSError) as exc:
+        pytest.skip(f"netlink source unavailable: {exc}")
+    session = Session(port=0, interval=0.05, source=source)
+    session.bind()
+    app = ObservatoryApp(session, lang="en", clients=3, student="T", folder=tmp_path,
+                         auto_capture=False)
+    async with app.run_test(size=(140, 44)) as pilot:
+        # Single server, backlog 1: one client served, two waiting (the queue holds two).
+        await wait_until(pilot, lambda: app.server_pane.queue_text == "accept queue: 2/1",
+                         "the queue shown full")
+        # A waiting client that gives up still holds its place (its end is CLOSE_WAIT in
+        # the queue) until accept() takes it: the queue stays full.
+        app.session.remove_client(3)
+        await pilot.pause(0.3)
+        assert app.server_pane.queue_text == "accept queue: 2/1"
