@@ -69,6 +69,7 @@ class ObservatoryBase(App[int]):
         self._pending: list[Transition] = []
         self._pending_lock = threading.Lock()
         self._held_snapshot: Snapshot | None = None
+        self._held_transitions: list[Transition] = []  # what happened while paused
         self._stopped = False
         self._warned_source = False
         self._capturing = False
@@ -149,7 +150,8 @@ class ObservatoryBase(App[int]):
     def _refresh_labels(self) -> None:
         raise NotImplementedError  # tui.live
 
-    def _show(self, snapshot: Snapshot, latest: Transition | None, *, exact: bool = False) -> None:
+    def _show(self, snapshot: Snapshot, transitions: list[Transition], *,
+              exact: bool = False) -> None:
         raise NotImplementedError  # tui.live
 
     def _apply_view(self) -> None:

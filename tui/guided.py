@@ -60,7 +60,7 @@ class Guided(ObservatoryBase):
             not finished_only or c.state in FINISHED)}
         self.scene_past = set(self.scene_hidden)
         if self.snapshot is not None:
-            self._show(self._without_hidden(self.snapshot), None)
+            self._show(self._without_hidden(self.snapshot), [])
 
     def scene(self, snapshot: Snapshot) -> Snapshot:
         """A new snapshot as the current step's scene: without the rows hidden at its start.

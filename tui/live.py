@@ -93,14 +93,16 @@ class LiveView(ObservatoryBase):
             self._record_moment(snapshot, transitions)
         if self.paused:
             self._held_snapshot = snapshot
+            keep(self._held_transitions, transitions, MAX_EVENTS)
             return
-        self._show(snapshot, transitions[-1] if transitions else None)
+        self._show(snapshot, transitions)
         self._check_evidence(snapshot)
 
-    def _show(self, snapshot: Snapshot, latest: Transition | None, *, exact: bool = False) -> None:
+    def _show(self, snapshot: Snapshot, transitions: list[Transition], *,
+              exact: bool = False) -> None:
         """Put one moment on every view: the table, the clients' states, the banner."""
         self.snapshot = snapshot
-        self.table.apply(snapshot, linger=not exact)
+        self.table.apply(snapshot, transitions, linger=not exact)
         listener = next((c for c in snapshot.connections if c.role.kind is RoleKind.LISTENER
                          and c.local.port == self.session.port), None)
         # Linux: a listener's Recv-Q is the accept queue's length, its Send-Q the backlog.
@@ -109,8 +111,8 @@ class LiveView(ObservatoryBase):
         if self.table.overflows() and self.size.width >= NARROW:
             self.call_after_refresh(self.fit_table)
         self._update_client_states(snapshot)
-        if latest is not None:
-            self.query_one(Banner).show(latest)
+        if transitions:
+            self.query_one(Banner).show(transitions[-1])
         self._refresh_view(snapshot.time if exact else None)
 
     def _refresh_view(self, until: float | None = None) -> None:

@@ -39,9 +39,10 @@ class StepThrough(ObservatoryBase):
             self.step_index = None
             latest = self._held_snapshot or (self.moments[-1][0] if stepped and self.moments
                                              else None)
+            held, self._held_transitions = self._held_transitions, []
             self._held_snapshot = None
             if latest is not None:
-                self._show(latest, self.history[-1] if self.history else None, exact=stepped)
+                self._show(latest, held, exact=stepped)
         self.refresh_bindings()
         self._refresh_labels()
 
@@ -53,7 +54,7 @@ class StepThrough(ObservatoryBase):
             self.step_index = len(self.moments) - 1
         self.step_index = max(0, min(len(self.moments) - 1, self.step_index + delta))
         snapshot, transitions = self.moments[self.step_index]
-        self._show(snapshot, transitions[-1], exact=True)
+        self._show(snapshot, transitions, exact=True)
         self._refresh_labels()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -9,7 +9,7 @@ before it goes. Every cell is a ``Text``: addresses like ``[::1]`` are never rea
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from lab.i18n import t
-from lab.observe.model import Connection, RoleKind, Snapshot
+from lab.observe.model import Connection, RoleKind, Snapshot, Transition
 from lab.observe.roles import describe_role
 from tui.theme import DIM_STYLE, FLASH_STYLE, state_style
 
@@ -195,39 +195,58 @@ class ConnectionsTable(DataTable[Text]):
             self.update_cell(key, col, cells[col], update_width=wider)
 
     # -- updates ---------------------------------------------------------------------------
-    def apply(self, snapshot: Snapshot, *, linger: bool = True) -> None:
-        """Bring the table to a new snapshot: add, change, mark vanished; then expire.
+    def apply(self, snapshot: Snapshot, transitions: Sequence[Transition] = (), *,
+              linger: bool = True) -> None:
+        """Bring the table to a snapshot, by the transitions the observer computed.
 
-        ``linger=False`` (stepping through recorded moments) drops vanished rows at once,
-        so the table shows exactly what the kernel reported at that moment.
+        The observer's differ is the one diff: a row is new, changed or gone because a
+        transition says so, and its time in state starts at that transition's time. Rows
+        that leave the snapshot without one (a filter changed, a step's scene hid them)
+        leave the view quietly. ``linger=False`` (stepping through recorded moments) shows
+        exactly the kernel's rows at that moment: nothing lingers.
         """
         now = self._clock()
         current = {row_key(c): c for c in snapshot.connections}
         reorder = False
-        for key, conn in current.items():
+        for tr in transitions:
+            if tr.inferred:
+                continue  # the table shows what was observed
+            key = row_key(tr.connection)
             row = self.rows_by_key.get(key)
+            if tr.to_state == "CLOSED":
+                if row is not None and row.gone_at is None and linger:
+                    row.gone_at, row.since = now, tr.time
+                    row.flash, row.flash_until = "gone", now + self.linger_seconds
+                    self._write_row(key, row, now)
+                continue
+            conn = current.get(key, tr.connection)
             if row is None:
-                row = _Row(conn, now, "new", now + self.flash_seconds)
+                row = _Row(conn, tr.time, "new", now + self.flash_seconds)
                 self.rows_by_key[key] = row
                 self._add(key, row, now)
                 reorder = True
-            elif row.gone_at is not None or row.conn.state != conn.state:
-                row.conn, row.since, row.gone_at = conn, now, None
-                row.flash, row.flash_until = "changed", now + self.flash_seconds
+            else:
+                row.conn, row.since, row.gone_at = conn, tr.time, None
+                row.flash = "new" if tr.from_state is None else "changed"
+                row.flash_until = now + self.flash_seconds
                 self._write_row(key, row, now)
                 reorder = True
-            elif row.conn != conn:
+        for key, conn in current.items():
+            row = self.rows_by_key.get(key)
+            if row is None:  # in view without a transition: a filter or a scene changed
+                row = _Row(conn, snapshot.time)
+                self.rows_by_key[key] = row
+                self._add(key, row, now)
+                reorder = True
+            elif row.conn is not conn and row.conn != conn:
+                if row.conn.state != conn.state:  # a moment stepped to, or a missed poll
+                    row.since, row.gone_at = snapshot.time, None
                 row.conn = conn
-                self._write_row(key, row, now, ("queues", "timer", "process", "role"))
-        if not linger:
-            for key in [k for k in self.rows_by_key if k not in current]:
-                del self.rows_by_key[key]
-                self.remove_row(key)
-        for key, row in self.rows_by_key.items():
-            if key not in current and row.gone_at is None:
-                row.gone_at, row.since = now, now
-                row.flash, row.flash_until = "gone", now + self.linger_seconds
                 self._write_row(key, row, now)
+        for key in [k for k, r in self.rows_by_key.items()
+                    if k not in current and (r.gone_at is None or not linger)]:
+            del self.rows_by_key[key]
+            self.remove_row(key)
         self.tick(now)
         if reorder:
             self.resort()
