@@ -1,12 +1,14 @@
-"""The macOS netstat source's parser, on the two layouts of ``netstat -anv -p tcp``.
+"""The macOS netstat source's parser: columns found by the header's names.
 
-The samples follow the column layouts of macOS 12 and macOS 14 (written from their headers,
-not captured on a Mac in this repository's CI, which runs on Linux).
+Real captures live in ``tests/fixtures/macos``, each naming where it was published. The
+two inline samples below (macOS 12 and 14 layouts) were written here from those versions'
+headers: they test the lab's own situations, which no published capture shows.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +66,56 @@ def test_sonoma_layout_reads_the_process_pid_column() -> None:
 def test_the_netstat_source_is_macos_only() -> None:
     with pytest.raises(OSError):
         MacNetstatSource()
+
+
+# -- real captures (tests/fixtures/macos, each with its source) ------------------------------
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "macos"
+
+
+def capture(name: str) -> str:
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    return "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+
+
+def test_mojave_capture_reads_pid_from_its_named_column() -> None:
+    rows = parse_netstat(capture("mojave-10.14-netstat-vnp.txt"), None)
+    assert len(rows) == 7
+    assert {pid for _, pid in rows} == {9811}
+    waiting = [c for c, _ in rows if c.state == "CLOSE_WAIT"]
+    assert [(str(c.local), c.recv_q) for c in waiting] == [
+        ("192.168.1.191:52040", 24), ("192.168.1.191:52036", 24)]
+    first = rows[0][0]
+    assert str(first.local) == "192.168.1.191:52044" and str(first.remote) == "31.13.66.35:443"
+
+
+def test_sequoia_rows_without_a_header_never_give_a_wrong_pid() -> None:
+    """macOS 15 moved the byte counters before the watermarks: read at the old place, the
+    pid would be rhiwat (131072 or 262144). Without the header the pid is unknown, not
+    guessed; addresses, states and queues still read."""
+    rows = parse_netstat(capture("sequoia-15.1-netstat-natvln-rows.txt"), None)
+    assert len(rows) == 4
+    assert {pid for _, pid in rows} == {None}
+    assert [c.state for c, _ in rows] == ["ESTABLISHED"] * 4
+    assert rows[0][0].send_q == 126 and str(rows[0][0].remote) == "34.117.41.85:443"
+
+
+def test_sequoia_rows_with_their_layouts_header_give_the_pid() -> None:
+    """The same captured rows under the 15.x column names as this project reads them (not
+    part of the capture; the captured values fit them: two byte counters, the two
+    watermarks, then the pid): the pid is read by its name, wherever it stands."""
+    header = ("Proto Recv-Q Send-Q  Local Address          Foreign Address        (state)  "
+              "rxbytes txbytes rhiwat shiwat pid epid state options gencnt flags flags1 "
+              "usscnt rtncnt fltrs")
+    rows = parse_netstat(header + "\n" + capture("sequoia-15.1-netstat-natvln-rows.txt"), None)
+    assert [pid for _, pid in rows] == [2903, 5767, 75236, 74164]
+
+
+def test_a_process_name_with_spaces_or_none_keeps_its_pid() -> None:
+    header = ("Proto Recv-Q Send-Q  Local Address          Foreign Address        (state)  "
+              "rxbytes txbytes rhiwat shiwat process:pid state options")
+    rows = parse_netstat(header + "\n"
+                         "tcp4 0 0 127.0.0.1.9500 127.0.0.1.50001 ESTABLISHED 0 0 1 1 "
+                         "Google Chrome H:303 00102 0\n"
+                         "tcp4 0 0 127.0.0.1.50002 127.0.0.1.9500 TIME_WAIT 0 0 1 1 "
+                         ":1234 00102 0\n", None)
+    assert [pid for _, pid in rows] == [303, 1234]

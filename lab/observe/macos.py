@@ -22,8 +22,6 @@ import psutil
 from lab.observe.model import Connection, Endpoint, Snapshot, state_name
 from lab.observe.sources import ProcessNames
 
-_PROC_PID = re.compile(r"^(?P<name>.+):(?P<pid>\d+)$")
-
 
 def parse_address(text: str, family: int) -> Endpoint | None:
     """``127.0.0.1.9500``, ``::1.9500``, ``*.9500`` -> Endpoint; ``*.*`` -> None."""
@@ -35,10 +33,47 @@ def parse_address(text: str, family: int) -> Endpoint | None:
     return Endpoint.of(host.split("%", 1)[0], int(port))
 
 
+def header_columns(line: str) -> list[str] | None:
+    """The columns after ``(state)`` in a ``netstat -anv`` header, by name, or None when
+    ``line`` is not the header. Their order changed across macOS versions (10.13: rhiwat
+    shiwat pid epid; 14: rxbytes txbytes rhiwat shiwat process:pid; 15: rxbytes txbytes
+    rhiwat shiwat pid epid), so the pid is found by its column's name, never by place."""
+    if not line.startswith("Proto") or "(state)" not in line:
+        return None
+    return line.split("(state)", 1)[1].split()
+
+
+def _owner(rest: list[str], columns: list[str]) -> int | None:
+    """The pid in a row's fields after the state, read from the column the header names."""
+    if "process:pid" in columns:
+        # The process name may hold spaces ("Google Chrome H:303") or be empty (":1234"):
+        # the column is the first field, after the ones before it, that ends in ":digits".
+        start = columns.index("process:pid")
+        for k in range(start, len(rest)):
+            m = re.search(r":(\d+)$", rest[k])
+            if m:
+                return int(m.group(1)) or None
+        return None
+    if "pid" in columns:
+        at = columns.index("pid")
+        if at < len(rest) and rest[at].isdigit():
+            return int(rest[at]) or None
+    return None
+
+
 def parse_netstat(out: str, port: int | None) -> list[tuple[Connection, int | None]]:
-    """Rows of ``netstat -anv -p tcp`` (several macOS layouts) as connections and pids."""
+    """Rows of ``netstat -anv -p tcp`` as connections and pids, columns read by the header.
+
+    Without a header (a layout this code does not know) rows still give their addresses,
+    state and queues, the fields every version prints first; the pid is then unknown.
+    """
     rows: list[tuple[Connection, int | None]] = []
+    columns: list[str] = []
     for line in out.splitlines():
+        named = header_columns(line)
+        if named is not None:
+            columns = named
+            continue
         fields = line.split()
         if len(fields) < 6 or not fields[0].startswith("tcp"):
             continue
@@ -51,16 +86,7 @@ def parse_netstat(out: str, port: int | None) -> list[tuple[Connection, int | No
             remote = None
         if port is not None and local.port != port and (remote is None or remote.port != port):
             continue
-        pid: int | None = None
-        for field in fields[6:]:
-            m = _PROC_PID.match(field)
-            if m and not field.startswith("0x"):
-                pid = int(m.group("pid")) or None
-                break
-        else:
-            # Older layout: rhiwat shiwat pid epid ... after the state.
-            if len(fields) > 8 and fields[8].isdigit():
-                pid = int(fields[8]) or None
+        pid = _owner(fields[6:], columns)
         recv_q: int | None
         send_q: int | None
         try:
