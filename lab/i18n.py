@@ -271,6 +271,7 @@ MESSAGES: dict[str, Entry] = {
     "pic.story": ("Ce qui s'est passé pendant l'étape :", "What happened during the step:"),
     "pic.inferred": ("déduit", "inferred"),
     "pic.received": ("serveur : reçu de {peer} « {text} »", "server: received from {peer} \"{text}\""),
+    "list.sep": (" ; ", "; "),
     "steps.by_app": ("Préparé par l'application :", "Set up by the app:"),
     "steps.your_turn": ("À vous :", "Your turn:"),
     "steps.shoot_hint": ("Preuve observée : Ctrl+S enregistre la capture (votre nom sera demandé).", "Evidence observed: Ctrl+S saves the screenshot (your name will be asked)."),

@@ -47,6 +47,7 @@ class Guided(ObservatoryBase):
         self._new_scene(finished_only=True)
         self._save_progress()
         self._show_step()
+        self.call_after_refresh(self.fit_table)  # the step's columns come first
 
     def _new_scene(self, *, finished_only: bool) -> None:
         self.step_messages = []
@@ -117,9 +118,10 @@ class Guided(ObservatoryBase):
         for pane in self.query(ServerPane):
             pane.clear_log()
         self.scene_by_app = [describe_op(op, self.lang) for op in scene_of(step)]
-        todo = "; ".join(describe_op(op, self.lang) for op in student_part(step))
+        sep = t("list.sep", self.lang)
+        todo = sep.join(describe_op(op, self.lang) for op in student_part(step))
         self.timeline.add_note(self.clock(), t("steps.setup_note", self.lang, step=step,
-                                               what="; ".join(self.scene_by_app)))
+                                               what=sep.join(self.scene_by_app)))
         for panel in self.query(StepsPanel):
             panel.set_scene(self.scene_by_app, todo)
         return todo

@@ -10,6 +10,7 @@ from textual.widgets import ContentSwitcher, Input
 from lab.cmdline import is_loopback
 from lab.errors import LabError
 from lab.guide.evidence import message_of
+from lab.guide.steps import get_step
 from lab.i18n import t
 from lab.net.client import ClientEvent
 from lab.net.modes import SINGLE
@@ -260,7 +261,7 @@ class LiveView(ObservatoryBase):
                 if table.shown != wanted:
                     table.set_shown(wanted)
             elif width > 0:
-                table.fit(width, wanted)
+                table.fit(width, wanted, get_step(self.step_id).reads)
 
     def _tick(self) -> None:
         self._update_stamp()

@@ -226,7 +226,7 @@ def _origin_problems(entry: dict[str, Any], name: str, lang: str) -> list[str]:
 def _origin_notes(entry: dict[str, Any], name: str, lang: str) -> list[str]:
     scene = _origin(entry).get("scene_by_app")
     if isinstance(scene, list) and scene:
-        what = "; ".join(printable(str(x), 80) for x in scene[:5])
+        what = t("list.sep", lang).join(printable(str(x), 80) for x in scene[:5])
         return [t("verify.scene_by_app", lang, file=printable(name, 80), what=what)]
     return []
 

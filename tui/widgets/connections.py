@@ -115,12 +115,14 @@ class ConnectionsTable(DataTable[Text]):
             self._add(key, row, now)
         self.resort()
 
-    def fit(self, width: int, wanted: tuple[str, ...]) -> bool:
-        """Show those of ``wanted`` that fit whole in ``width`` cells; True if it changed."""
+    def fit(self, width: int, wanted: tuple[str, ...], keep: tuple[str, ...] = ()) -> bool:
+        """Show those of ``wanted`` that fit whole in ``width`` cells, the ones in ``keep``
+        (what the current step asks to read) giving way last; True if it changed."""
         widths = self._widths(wanted)
         pad = 2 * self.cell_padding
         shown = list(wanted)
-        for col in GIVE_WAY:
+        order = [c for c in GIVE_WAY if c not in keep] + [c for c in GIVE_WAY if c in keep]
+        for col in order:
             if sum(widths[c] + pad for c in shown) <= width:
                 break
             if col in shown:

@@ -92,7 +92,7 @@ class StepsPanel(VerticalScroll, can_focus=False):
         body.append(" " + step.text("evidence", lang))
         if self.scene_by_app:
             body.append("\n" + t("steps.by_app", lang), style="bold #87afff")
-            body.append(" " + "; ".join(self.scene_by_app), style="#87afff")
+            body.append(" " + t("list.sep", lang).join(self.scene_by_app), style="#87afff")
         if self.todo:
             body.append("\n" + t("steps.your_turn", lang), style="bold #5fff5f")
             body.append(" " + self.todo, style="#5fff5f")
