@@ -246,3 +246,36 @@ async def test_the_inferred_mark_is_on_screen(size: tuple[int, int]) -> None:
         text = svg_text_content(app.export_screenshot())
     # The scene's FIN_WAIT_1 was passed over between two polls: it is marked, visibly.
     assert "FIN_WAIT_1≈inferred" in text
+
+
+async def test_a_screenshot_being_saved_is_not_taken_twice(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl+S, then evidence seen again while the picture is still being written: the
+    automatic capture does not add a second picture of the same moment."""
+    import threading
+
+    import tui.screenshots as shots
+
+    gate = threading.Event()
+    real_save = shots.save_screenshot
+
+    def slow_save(*args: object, **kwargs: object) -> object:
+        gate.wait(10)
+        return real_save(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(shots, "save_screenshot", slow_save)
+    app = new_app(tmp_path, clients=1, auto_capture=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
+        app.session.send(1, "Bonjour")
+        await wait_until(pilot, lambda: app.evidence is not None and app.evidence.met,
+                         "evidence met")
+        app.auto_capture = True
+        await pilot.press("ctrl+s")
+        await pilot.pause()  # the picture is taken; writing it waits at the gate
+        assert app.snapshot is not None
+        app._check_evidence(app.snapshot)  # the next poll sees the evidence again
+        gate.set()
+        await wait_until(pilot, lambda: "p1-q1" in app.progress.met, "step met")
+        await pilot.pause(0.3)
+        assert len(list(tmp_path.glob("p1-q1-*.svg"))) == 1

@@ -54,6 +54,7 @@ class Screenshots(ObservatoryBase):
         now = self.clock()
         # What the screenshot proves is frozen now, and its seal shown in the stamp.
         step = self.step_id
+        self._shooting.add(step)  # until it is saved, no automatic one for the same step
         snapshot = self.snapshot or Snapshot(now, (), "none")
         messages = list(self.step_messages)
         mode, port = self.session.mode, self.session.port
