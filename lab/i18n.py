@@ -270,6 +270,7 @@ MESSAGES: dict[str, Entry] = {
     "steps.setup_note": ("Étape {step} préparée par l'application : {what}", "Step {step} set up by the app: {what}"),
     "pic.story": ("Ce qui s'est passé pendant l'étape :", "What happened during the step:"),
     "pic.inferred": ("déduit", "inferred"),
+    "pic.change": ("{role} : {before} → {after}", "{role}: {before} → {after}"),
     "pic.received": ("serveur : reçu de {peer} « {text} »", "server: received from {peer} \"{text}\""),
     "list.sep": (" ; ", "; "),
     "steps.by_app": ("Préparé par l'application :", "Set up by the app:"),

@@ -121,8 +121,8 @@ class Screenshots(ObservatoryBase):
             if (tr.time < since or c.role.kind in (RoleKind.OTHER, RoleKind.LISTENER)
                     or (c.key in self.scene_past and c.key not in shown)):
                 continue
-            text = (f"{describe_role(c.role, self.lang)}: {tr.from_state or '-'} → "
-                    f"{tr.to_state}")
+            text = t("pic.change", self.lang, role=describe_role(c.role, self.lang),
+                     before=tr.from_state or "-", after=tr.to_state)
             if tr.inferred:
                 text += " ≈ " + t("pic.inferred", self.lang)
             lines.append((tr.time, 1, StoryLine(tr.time, text, inferred=tr.inferred,
