@@ -216,6 +216,9 @@ MESSAGES: dict[str, Entry] = {
     "cli.error": ("Erreur : {text}", "Error: {text}"),
     # --- netstat / watch -----------------------------------------------------------------
     "ns.title": ("Connexions actives", "Active connections"),
+    "ns.title.win": ("Connexions actives", "Active Connections"),
+    "ns.local.win": ("Adresse locale", "Local Address"),
+    "ns.remote.win": ("Adresse distante", "Foreign Address"),
     "ns.proto": ("Proto", "Proto"),
     "ns.local": ("Adresse locale", "Local address"),
     "ns.remote": ("Adresse distante", "Foreign address"),

@@ -30,14 +30,20 @@ def _fail(message: str) -> int:
     return 1
 
 
-def _process_text(c: Connection, lang: str) -> str:
+def _process_text(c: Connection, lang: str, windows: bool = False) -> str:
     if c.role.kind is RoleKind.QUEUED and c.pid is None:
         return "[-]"  # in the accept queue: no process owns it until accept() returns it
     if c.process:
         return f"[{c.process}]" + (f" (pid {c.pid})" if c.pid else "")
     if c.pid is None:
-        return "[System]" if sys.platform == "win32" else f"[{t('ns.orphaned', lang)}]"
+        return "[System]" if windows else f"[{t('ns.orphaned', lang)}]"
     return f"[pid {c.pid}]"
+
+
+# Windows' netstat spells LISTEN its own way; every other state as the handout does.
+WINDOWS_STATES = {"LISTEN": "LISTENING"}
+WINDOWS_WIDTHS = (7, 23, 23)  # Proto, Local Address, Foreign Address, as Windows pads them
+HANDOUT_WIDTHS = (6, 25, 25)
 
 
 def sort_key(c: Connection) -> tuple[object, ...]:
@@ -45,22 +51,33 @@ def sort_key(c: Connection) -> tuple[object, ...]:
             c.remote.port if c.remote else 0)
 
 
-def render_netstat(snap: Snapshot, port: int | None, lang: str, with_process: bool) -> str:
-    """The handout's ``netstat -n`` layout (``-b``: the process on the line below)."""
+def render_netstat(snap: Snapshot, port: int | None, lang: str, with_process: bool,
+                   windows: bool | None = None) -> str:
+    """The handout's ``netstat -n`` layout (``-b``: the process on the line below).
+
+    On Windows (``windows``, by default where this runs) it is Windows' own: its title,
+    column widths and spellings (LISTENING; TCP for IPv6 too), and no owner line on a
+    TIME_WAIT row, where Windows' netstat -b writes none.
+    """
+    windows = sys.platform == "win32" if windows is None else windows
     rows = sorted(snap.connections, key=sort_key)
-    lines = [t("ns.title", lang), ""]
-    widths = (6, 25, 25)
-    head = (t("ns.proto", lang), t("ns.local", lang), t("ns.remote", lang), t("ns.state", lang))
+    lines = ["", t("ns.title.win", lang), ""] if windows else [t("ns.title", lang), ""]
+    widths = WINDOWS_WIDTHS if windows else HANDOUT_WIDTHS
+    win = ".win" if windows else ""
+    head = (t("ns.proto", lang), t("ns.local" + win, lang), t("ns.remote" + win, lang),
+            t("ns.state", lang))
     lines.append("  " + "".join(h.ljust(w) for h, w in zip(head, widths, strict=False)) + head[3])
     for c in rows:
-        cells = (c.proto, str(c.local), c.remote_text)
+        proto = "TCP" if windows else c.proto
+        cells = (proto, str(c.local), c.remote_text)
         extra = ""
-        if c.recv_q or c.send_q:
+        if (c.recv_q or c.send_q) and not windows:
             extra = f"   Recv-Q {c.recv_q or 0} Send-Q {c.send_q or 0}"
         row = "".join(x.ljust(w) for x, w in zip(cells, widths, strict=False))
-        lines.append("  " + row + c.state + extra)
-        if with_process:
-            lines.append(f"   {_process_text(c, lang)}  {describe_role(c.role, lang)}")
+        state = WINDOWS_STATES.get(c.state, c.state) if windows else c.state
+        lines.append("  " + row + state + extra)
+        if with_process and not (windows and c.state == "TIME_WAIT"):
+            lines.append(f"   {_process_text(c, lang, windows)}  {describe_role(c.role, lang)}")
     if not rows:
         lines.append("  " + t("ns.none", lang, port=port if port is not None else "*"))
     return "\n".join(lines)
@@ -92,7 +109,7 @@ def format_transition(tr: Transition, lang: str) -> str:
     lasted = f"  ({tr.duration:.3f} s)" if tr.duration is not None else ""
     mark = f"  [{t('ns.inferred', lang)}]" if tr.inferred else ""
     who = describe_role(c.role, lang)
-    proc = _process_text(c, lang)
+    proc = _process_text(c, lang, sys.platform == "win32")
     return (f"{clock}  {c.proto:<5} {c.local!s:<22} {c.remote_text:<22} "
             f"{before:>12} -> {tr.to_state:<12} {who} {proc}{lasted}{mark}")
 
