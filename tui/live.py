@@ -13,6 +13,7 @@ from lab.guide.evidence import message_of
 from lab.guide.steps import get_step
 from lab.i18n import t
 from lab.net.client import ClientEvent
+from lab.net.describe import describe_event
 from lab.net.modes import SINGLE
 from lab.net.server import ServerEvent
 from lab.observe.model import RoleKind, Snapshot, Transition
@@ -54,7 +55,11 @@ def action_note(a: Action, lang: str) -> str:
 def server_note(e: ServerEvent, lang: str) -> str | None:
     """A server event worth a line in the timeline, in words (None for the others)."""
     key = SERVER_NOTES.get(e.kind)
-    return None if key is None else t(key, lang, peer=str(e.peer) if e.peer else "")
+    if key is not None:
+        return t(key, lang, peer=str(e.peer) if e.peer else "")
+    if e.kind in ("overflow", "idle", "aborted"):  # the kernel's drops, the server's choices
+        return describe_event(e, lang)
+    return None
 
 
 class LiveView(ObservatoryBase):

@@ -1,4 +1,5 @@
-"""Setting a step up: the server in the step's mode, its clients, its messages.
+"""Setting a step's scene up: a fresh server in the step's mode and its clients (the
+messages are the student's part; the demo and the tests may play it, marked as the app's).
 
 Blocks while it waits (for a connect, an accept, a close): run it off the UI thread.
 """
