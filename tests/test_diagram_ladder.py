@@ -13,6 +13,7 @@ import os
 import time
 
 import pytest
+from app_support import wait_until
 from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.strip import Strip
@@ -404,8 +405,10 @@ async def test_ladder_narrow_and_empty() -> None:
 async def test_ladder_follows_the_newest_row_unless_scrolled_back() -> None:
     app = LadderHost("en")
     async with app.run_test(size=(100, 10)) as pilot:
-        await pilot.pause()
-        assert "TIME_WAIT" in "\n".join(screen_lines(app))  # the end is in view
+        # The end is brought into view once the rows are laid out (a busy machine may
+        # take a few refreshes).
+        await wait_until(pilot, lambda: "TIME_WAIT" in "\n".join(screen_lines(app)),
+                         "the newest row in view", 10)
         scroll = app.query_one("#ladder-scroll")
         scroll.scroll_home(animate=False)
         await pilot.pause()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import queue
-import select
+import selectors
 import socket
 import sys
 import threading
@@ -186,22 +186,27 @@ class LabClient:
             if self.registry is not None:
                 self.registry.add_client(self.local, self.number, Endpoint.of(*addr[:2]))
         deadline = None if self.connect_timeout is None else time.monotonic() + self.connect_timeout
-        while err != 0:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            _, w, x = select.select([self._wake_r], [sock], [sock], left)
-            if self._abort.is_set():
-                self._emit("closed")
-                return False
-            if w or x:
-                err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if err:
-                    return self._fail(
-                        connect_error(OSError(err, _strerror(err)), self.host, self.port)
-                    )
-                break
-            if deadline is not None and time.monotonic() >= deadline:
-                return self._fail(connect_error(TimeoutError(), self.host, self.port))
-            self._drain_wake()
+        # selectors, not select.select: no limit on socket numbers (Windows' select reports
+        # a failed connect as an exception, which its selector counts as writable).
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            selector.register(sock, selectors.EVENT_WRITE)
+            while err != 0:
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                ready = selector.select(left)
+                if self._abort.is_set():
+                    self._emit("closed")
+                    return False
+                if any(key.fileobj is sock for key, _ in ready):
+                    err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    if err:
+                        return self._fail(
+                            connect_error(OSError(err, _strerror(err)), self.host, self.port)
+                        )
+                    break
+                if deadline is not None and time.monotonic() >= deadline:
+                    return self._fail(connect_error(TimeoutError(), self.host, self.port))
+                self._drain_wake()
         sock.setblocking(True)
         self.state = "connected"
         self._connected.set()
@@ -222,13 +227,18 @@ class LabClient:
     def _loop(self) -> None:
         sock = self._sock
         assert sock is not None
-        reading = True
         # Lines typed while the connection was still in SYN_SENT are waiting: send them now.
         if self._flush_outbox(sock):
             return
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            selector.register(sock, selectors.EVENT_READ)
+            self._read_loop(sock, selector)
+
+    def _read_loop(self, sock: socket.socket, selector: selectors.BaseSelector) -> None:
+        reading = True
         while True:
-            watch = [self._wake_r, sock] if reading else [self._wake_r]
-            ready, _, _ = select.select(watch, [], [])
+            ready = {key.fileobj for key, _ in selector.select()}
             if self._wake_r in ready:
                 self._drain_wake()
                 if self._flush_outbox(sock):
@@ -243,6 +253,7 @@ class LabClient:
                 else:
                     # The server closed its side: this side is now CLOSE_WAIT until we close.
                     reading = False
+                    selector.unregister(sock)
                     self._emit("server-closed")
 
     def _flush_outbox(self, sock: socket.socket) -> bool:
