@@ -24,6 +24,7 @@ from lab.errors import LabError, connect_error
 from lab.i18n import current_language, t
 from lab.net.framing import is_fin
 from lab.observe.model import Endpoint
+from lab.observe.plumbing import close_pair, wake_pair
 from lab.observe.roles import Registry
 
 _FIN = object()  # queue marker: close after what was queued before it
@@ -63,7 +64,7 @@ class LabClient:
         self._sink = on_event
         self._sock: socket.socket | None = None
         self._outbox: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r, self._wake_w = wake_pair()
         self._wake_r.setblocking(False)
         self._closing = threading.Event()
         self._abort = threading.Event()
@@ -285,9 +286,7 @@ class LabClient:
         if self._sock is not None:
             with contextlib.suppress(OSError):
                 self._sock.close()
-        for s in (self._wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                s.close()
+        close_pair(self._wake_r, self._wake_w)
         self._done.set()
 
 

@@ -47,6 +47,7 @@ from lab.net.modes import (
 )
 from lab.net.overflow import listen_drops
 from lab.observe.model import Endpoint
+from lab.observe.plumbing import close_pair, wake_pair
 from lab.observe.roles import Registry
 
 __all__ = ["DEFAULT_MAX_CLIENTS", "DEFAULT_PORT", "MODES", "SINGLE", "THREADED", "LabServer",
@@ -78,7 +79,7 @@ class _Wake:
     """A socket pair: writing to one end wakes every ``select`` that watches the other."""
 
     def __init__(self) -> None:
-        self.r, self.w = socket.socketpair()
+        self.r, self.w = wake_pair()
         self.r.setblocking(False)
 
     def fire(self) -> None:
@@ -86,9 +87,7 @@ class _Wake:
             self.w.send(b"x")
 
     def close(self) -> None:
-        for s in (self.r, self.w):
-            with contextlib.suppress(OSError):
-                s.close()
+        close_pair(self.r, self.w)
 
 
 def make_listener(host: str, port: int, backlog: int) -> socket.socket:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from lab.observe.differ import Differ
 from lab.observe.model import Snapshot, Transition
+from lab.observe.plumbing import is_plumbing
 from lab.observe.roles import Registry, classify
 from lab.observe.sources import Source
 
@@ -77,7 +78,9 @@ class Observer:
         with self._lock:
             wanted = None if self.all_ports else self.port
             raw = self.source.poll(wanted)
-            conns = classify(raw.connections, self.port, self.registry)
+            # The app's own wake-up sockets (TCP pairs on Windows) are not the lab's.
+            mine = [c for c in raw.connections if not is_plumbing(c.local, c.remote)]
+            conns = classify(mine, self.port, self.registry)
             snap = Snapshot(raw.time, tuple(conns), raw.source, raw.warning, raw.duration)
             if self._refilter:
                 # A change of filter is not a change of state: no transitions for it.

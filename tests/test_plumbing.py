@@ -1,0 +1,54 @@
+"""The app's own wake-up sockets are never shown as connections of the lab.
+
+On Windows ``socket.socketpair()`` is a TCP connection on loopback; here (Linux) it is a
+Unix socket, so the test builds a real TCP pair on 127.0.0.1 and registers it the way
+``wake_pair`` does on Windows: the observer must leave it out, with every source."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from support import LOCALHOST, SOURCES
+
+from lab.observe import plumbing
+from lab.observe.model import Endpoint
+
+
+def tcp_pair() -> tuple[socket.socket, socket.socket, socket.socket]:
+    listener = socket.socket()
+    listener.bind((LOCALHOST, 0))
+    listener.listen(1)
+    a = socket.create_connection(listener.getsockname(), timeout=5)
+    b, _ = listener.accept()
+    return listener, a, b
+
+
+@pytest.mark.parametrize("source_kind", SOURCES)
+def test_a_registered_pair_is_not_in_the_table(lab, source_kind: str) -> None:
+    listener, a, b = tcp_pair()
+    port = listener.getsockname()[1]
+    try:
+        kernel = lab.kernel(source_kind, port)
+        ends = (Endpoint.of(*a.getsockname()[:2]), Endpoint.of(*a.getpeername()[:2]))
+        assert kernel.find(*ends) is not None  # an ordinary connection is shown
+        plumbing.register(a, b)
+        snap = kernel.snapshot()
+        keys = set(snap.by_key())
+        assert ends not in keys and (ends[1], ends[0]) not in keys, kernel.describe()
+        assert any(c.remote is None for c in snap.connections)  # the listener still is
+    finally:
+        plumbing.close_pair(a, b)
+        listener.close()
+    assert not plumbing.is_plumbing(*ends)
+
+
+def test_wake_pairs_here_are_unix_sockets_and_register_nothing() -> None:
+    r, w = plumbing.wake_pair()
+    try:
+        w.send(b"x")
+        assert r.recv(1) == b"x"
+        assert r.family != socket.AF_INET or plumbing.is_plumbing(
+            Endpoint.of(*r.getsockname()[:2]), Endpoint.of(*r.getpeername()[:2]))
+    finally:
+        plumbing.close_pair(r, w)
