@@ -375,6 +375,7 @@ MESSAGES: dict[str, Entry] = {
     "role.orphaned_client": ("orphelin (client {n})", "orphaned (client {n})"),
     "role.orphaned_server": ("orphelin (serveur ↔ client {n})", "orphaned (server ↔ client {n})"),
     "role.other": ("autre", "other"),
+    "role.unknown": ("inconnu (le système ne le dit pas)", "unknown (the OS does not tell)"),
     # --- diagram / ladder ----------------------------------------------------------------
     "dg.connect": ("connect()", "connect()"),
     "dg.listen": ("listen()", "listen()"),

@@ -119,3 +119,32 @@ def test_a_process_name_with_spaces_or_none_keeps_its_pid() -> None:
                          "tcp4 0 0 127.0.0.1.50002 127.0.0.1.9500 TIME_WAIT 0 0 1 1 "
                          ":1234 00102 0\n", None)
     assert [pid for _, pid in rows] == [303, 1234]
+
+
+def test_macos_roles_come_from_identity_and_state_not_from_a_missing_pid() -> None:
+    """macOS keeps the last pid on sockets nobody holds: a pid proves nothing there. The
+    app's own sockets are told by identity and state; the rest that cannot be told is
+    "unknown", never a guess."""
+    from lab.observe.model import Connection, RoleKind
+    from lab.observe.roles import Registry, classify
+
+    lab = Endpoint("127.0.0.1", 9500)
+    mine, waiting, theirs = (Endpoint("127.0.0.1", p) for p in (50001, 50002, 50003))
+    registry = Registry()
+    registry.add_client(mine, 1, lab)
+    registry.add_client(waiting, 2, lab)
+    registry.add_accepted(mine, "")
+    rows = [
+        Connection(mine, lab, "TIME_WAIT", pid=777),  # our client, closed: its last pid
+        Connection(lab, waiting, "ESTABLISHED", pid=777),  # our client, not accepted yet
+        Connection(lab, mine, "ESTABLISHED", pid=777),  # accepted by our server
+        Connection(theirs, lab, "FIN_WAIT_2", pid=888),  # someone else's, closed or not?
+        Connection(lab, theirs, "ESTABLISHED", pid=777),  # someone else's, queued or not?
+    ]
+    kinds = [c.role.kind for c in classify(rows, 9500, registry, owners_known=False)]
+    assert kinds == [RoleKind.ORPHANED, RoleKind.QUEUED, RoleKind.SERVER, RoleKind.UNKNOWN,
+                     RoleKind.UNKNOWN]
+    # Where a missing pid is a fact (Linux, Windows), the same rows read as before.
+    linux = [c.role.kind for c in classify(rows, 9500, registry)]
+    assert linux == [RoleKind.CLIENT, RoleKind.SERVER, RoleKind.SERVER, RoleKind.EXTERNAL,
+                     RoleKind.SERVER]

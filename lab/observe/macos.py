@@ -100,6 +100,7 @@ def parse_netstat(out: str, port: int | None) -> list[tuple[Connection, int | No
 
 class MacNetstatSource:
     name = "netstat"
+    owners_known = False  # netstat keeps the last pid on sockets nobody holds any more
 
     def __init__(self) -> None:
         if sys.platform != "darwin":

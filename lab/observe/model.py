@@ -97,6 +97,7 @@ class RoleKind(str, enum.Enum):
     EXTERNAL = "external"  # some other process (the handout's client.py, a browser...)
     ORPHANED = "orphaned"  # nothing owns it any more (FIN_WAIT_2, TIME_WAIT...)
     OTHER = "other"  # unrelated to the lab port (shown with --all)
+    UNKNOWN = "unknown"  # on the lab port, but this OS does not tell enough to say more
 
 
 @dataclass(frozen=True)

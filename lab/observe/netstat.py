@@ -90,7 +90,8 @@ def run_netstat(args: argparse.Namespace) -> int:
         snap = source.poll(port)
     finally:
         source.close()
-    conns = classify(snap.connections, args.port)
+    conns = classify(snap.connections, args.port,
+                     owners_known=getattr(source, "owners_known", True))
     snap = Snapshot(snap.time, tuple(conns), snap.source, snap.warning, snap.duration)
     if snap.warning:
         print(t("ns.own_only", args.lang), file=sys.stderr, flush=True)

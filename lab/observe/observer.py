@@ -80,7 +80,8 @@ class Observer:
             raw = self.source.poll(wanted)
             # The app's own wake-up sockets (TCP pairs on Windows) are not the lab's.
             mine = [c for c in raw.connections if not is_plumbing(c.local, c.remote)]
-            conns = classify(mine, self.port, self.registry)
+            conns = classify(mine, self.port, self.registry,
+                             owners_known=getattr(self.source, "owners_known", True))
             snap = Snapshot(raw.time, tuple(conns), raw.source, raw.warning, raw.duration)
             if self._refilter:
                 # A change of filter is not a change of state: no transitions for it.

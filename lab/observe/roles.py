@@ -66,8 +66,16 @@ def classify(
     connections: Iterable[Connection],
     port: int | None,
     registry: Registry | None = None,
+    *,
+    owners_known: bool = True,
 ) -> list[Connection]:
-    """Return the connections with their role set, relative to the lab port."""
+    """Return the connections with their role set, relative to the lab port.
+
+    ``owners_known``: the source reports no owner exactly when no process holds the socket
+    (Linux, Windows), so a missing pid means "in the accept queue" or "orphaned". macOS's
+    netstat keeps the last pid on such sockets: there the app's own sockets are told by
+    their state (ours, past close(): orphaned), and what cannot be told is "unknown".
+    """
     if registry is None:
         clients: dict[Endpoint, int] = {}
         accepted: dict[Endpoint, str] = {}
@@ -76,7 +84,8 @@ def classify(
         with registry._lock:
             clients, accepted = dict(registry.clients), dict(registry.accepted)
             remotes = dict(registry.remotes)
-    return [c.with_role(_role(c, port, clients, accepted, remotes)) for c in connections]
+    return [c.with_role(_role(c, port, clients, accepted, remotes, owners_known))
+            for c in connections]
 
 
 def _role(
@@ -85,22 +94,33 @@ def _role(
     clients: dict[Endpoint, int],
     accepted: dict[Endpoint, str],
     remotes: dict[Endpoint, Endpoint],
+    owners_known: bool = True,
 ) -> Role:
     if port is not None and c.local.port == port and c.remote is None:
         return Role(RoleKind.LISTENER)
+    # Without trustworthy owners, a socket past close() is told by its state alone.
+    ownerless = c.pid is None if owners_known else c.state in _ORPHAN_STATES
     number = _ours(clients, remotes, c.local, c.remote)
     if number is not None:
-        orphaned = c.pid is None and c.state in _ORPHAN_STATES
+        orphaned = ownerless and c.state in _ORPHAN_STATES
         return Role(RoleKind.ORPHANED if orphaned else RoleKind.CLIENT, client=number)
     if port is not None and c.local.port == port and c.remote is not None:
         peer_number = _ours(clients, remotes, c.remote, c.local)
         thread = accepted.get(c.remote)
-        if c.pid is None and thread is None and c.state in _QUEUE_STATES:
-            return Role(RoleKind.QUEUED, client=peer_number, server_side=True)
-        if c.pid is None and c.state not in _QUEUE_STATES:
+        if thread is None and c.state in _QUEUE_STATES:
+            if owners_known and c.pid is None:
+                return Role(RoleKind.QUEUED, client=peer_number, server_side=True)
+            if not owners_known and peer_number is not None:
+                # Our client, not (yet) accepted by our server: it waits in the queue.
+                return Role(RoleKind.QUEUED, client=peer_number, server_side=True)
+            if not owners_known:
+                return Role(RoleKind.UNKNOWN, client=peer_number, server_side=True)
+        if ownerless and c.state not in _QUEUE_STATES:
             return Role(RoleKind.ORPHANED, client=peer_number, server_side=True)
         return Role(RoleKind.SERVER, client=peer_number, thread=thread or None, server_side=True)
     if port is not None and c.remote is not None and c.remote.port == port:
+        if not owners_known and c.state in _ORPHAN_STATES:
+            return Role(RoleKind.UNKNOWN)  # closed by another program, or still held?
         return Role(RoleKind.EXTERNAL if c.pid is not None else RoleKind.ORPHANED)
     return Role(RoleKind.OTHER)
 
