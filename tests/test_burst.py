@@ -169,6 +169,7 @@ def test_json_lines_are_one_object_per_event(lab) -> None:
 async def test_the_server_pane_shows_the_accept_queue_live(tmp_path) -> None:
     from app_support import wait_until
 
+    from lab.observe.model import RoleKind
     from lab.observe.sources import open_source
     from lab.session import Session
     from tui.app import ObservatoryApp
@@ -185,8 +186,10 @@ async def test_the_server_pane_shows_the_accept_queue_live(tmp_path) -> None:
         # Single server, backlog 1: one client served, two waiting (the queue holds two).
         await wait_until(pilot, lambda: app.server_pane.queue_text == "accept queue: 2/1",
                          "the queue shown full")
-        # A waiting client that gives up still holds its place (its end is CLOSE_WAIT in
-        # the queue) until accept() takes it: the queue stays full.
-        app.session.remove_client(3)
-        await pilot.pause(0.3)
-        assert app.server_pane.queue_text == "accept queue: 2/1"
+        # The served client leaves: the server accepts the next one, the queue empties by one.
+        served = next(r.conn.role.client for r in app.table.rows_by_key.values()
+                      if r.conn.role.kind is RoleKind.SERVER)
+        assert served is not None
+        app.session.remove_client(served)
+        await wait_until(pilot, lambda: app.server_pane.queue_text == "accept queue: 1/1",
+                         "one fewer waiting")
