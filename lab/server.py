@@ -130,15 +130,15 @@ def main(argv: list[str] | None = None) -> int:
         backlog=args.backlog, idle_timeout=args.idle_timeout,
     )
     try:
-        addr = server.bind()
+        addr = server.start()
     except LabError as exc:
         out.close()
         print(exc, file=sys.stderr, flush=True)
         return 1
+    # Said once the server is running: whoever waits for this line may connect at once.
     if not args.json:
         out.put(t("srv.listening", lang, addr=addr, mode=t(f"mode.{server.mode}", lang),
                   backlog=server.backlog))
-    server.start()
     if not is_loopback(args.host):
         print("!! " + t("warn.exposed", lang, addr=addr), file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: done.set())

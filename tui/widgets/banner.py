@@ -42,7 +42,9 @@ class Banner(Static):
         head.append(f"   {c.local} → {c.remote_text}", style="#bcbcbc")
         self.caption = f"{who}: {before} -> {tr.to_state}"
         line = f"{before} → {tr.to_state}"
-        room = self.content_size.width or self.size.width
+        # The room inside the border and padding; before the first layout there is none
+        # (the resize that follows draws it again), so the outcome never depends on timing.
+        room = self.content_size.width
         if bigtext.supported(line) and bigtext.width(line) <= room:
             body = bigtext.big([(before, state_style(before)), (" → ", "#ffffff"),
                                 (tr.to_state, state_style(tr.to_state))])
