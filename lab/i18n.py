@@ -468,6 +468,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file} · {time} · intacte : {intact} · tampon : {stamp}",
         "{file} · {time} · intact: {intact} · stamp: {stamp}",
     ),
+    # --- the student's own programs (--exec-server / --exec-client) ------------------------
+    "prog.err.syntax": ("Commande illisible : {reason} ; vérifiez les guillemets.", "Unreadable command: {reason}; check the quotes."),
+    "prog.err.empty": ("La commande est vide : donnez le programme à lancer, par exemple \"python3 Serveur.py\".", "The command is empty: give the program to run, for example \"python3 Serveur.py\"."),
+    "prog.err.not_found": ("Programme introuvable : {name} ; vérifiez son nom et le dossier courant.", "Program not found: {name}; check its name and the current folder."),
+    "prog.err.permission": ("Impossible de lancer {name} : permission refusée (est-il exécutable ?).", "Cannot run {name}: permission denied (is it executable?)."),
+    "prog.err.start": ("Impossible de lancer {name} : {reason}.", "Cannot run {name}: {reason}."),
+    "prog.err.other_port": ("{name} écoute sur le port {ports}, pas sur le port du TP {port} : mettez {{port}} dans la commande ou changez le port dans le programme.", "{name} listens on port {ports}, not on the lab port {port}: put {{port}} in the command or change the port in the program."),
+    "prog.err.no_listen": ("{name} n'écoute pas sur le port {port} après {seconds} s : vérifiez bind() et listen() dans le programme.", "{name} is not listening on port {port} after {seconds} s: check bind() and listen() in the program."),
+    "prog.exit.status": ("{name} s'est terminé (code {status}).", "{name} ended (status {status})."),
+    "prog.exit.at_once": ("{name} s'est arrêté dès le lancement (code {status}) : lisez son message d'erreur ci-dessus.", "{name} stopped as soon as it started (status {status}): read its error message above."),
+    "prog.exit.signal": ("{name} a été arrêté ({signal}).", "{name} was stopped ({signal})."),
+    "prog.dropped": ("… {count} lignes non affichées (le programme écrit trop vite)", "… {count} lines dropped (the program prints too fast)"),
+    "prog.started": ("Lancé : {command} (pid {pid})", "Started: {command} (pid {pid})"),
 }
 
 
