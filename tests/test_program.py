@@ -237,3 +237,39 @@ def test_java_client(run: list[Program], tmp_path: Path) -> None:
     assert cli.send_line("Fin")
     assert cli.wait_exited(20)
     wait_for(lambda: states(port).get((local, Endpoint(LOCALHOST, port))) == "FIN_WAIT_2")
+
+
+def test_rows_name_the_students_programs(run: list[Program]) -> None:
+    """Rows read "server (serveur_single.py)", "client 2 (client.py)"; orphaned still applies."""
+    from lab.observe.observer import Observer
+    from lab.observe.roles import Registry, describe_role
+
+    port = free_port()
+    registry = Registry()
+    srv_pane, cli_pane = Pane(), Pane()
+    srv = start(run, f"{PY} serveur_single.py {{port}}", port, srv_pane)
+    assert srv.check_listens(timeout=10)
+    cli = start(run, f"{PY} client.py {{port}}", port, cli_pane)
+    local = Endpoint(LOCALHOST, client_port(cli_pane))
+    registry.set_program(0, srv.name, srv.pids())
+    registry.set_program(2, cli.name, cli.pids())
+    source = open_source("psutil")
+    observer = Observer(source, port, lambda *_: None, registry=registry)
+    try:
+        def roles() -> dict[tuple[Endpoint, Endpoint | None], str]:
+            snap, _ = observer.poll_once()
+            return {(c.local, c.remote): describe_role(c.role, "en") for c in snap.connections}
+
+        server_end = Endpoint(LOCALHOST, port)
+        seen = wait_for(lambda: (r := roles()).get((local, server_end)) and r)
+        assert seen[(local, server_end)] == "client 2 (client.py)"
+        assert seen[(server_end, None)].endswith("(serveur_single.py)")
+        assert seen[(server_end, local)].endswith("(serveur_single.py)")
+        assert cli.send_line("Fin")
+        assert cli.wait_exited(10)
+        # the client is gone: its FIN_WAIT_2 has no pid, and is still labelled by its address
+        wait_for(lambda: roles().get((local, server_end), "").endswith("(client.py)")
+                 and "2" in roles()[(local, server_end)]
+                 and roles()[(local, server_end)] != "client 2 (client.py)")
+    finally:
+        source.close()

@@ -79,8 +79,8 @@ def short_name(command: str) -> str:
         return "?"
     first = os.path.basename(words[0])
     if first.lower().startswith("python") and len(words) > 1 and not words[1].startswith("-"):
-        return os.path.basename(words[1])
-    return first
+        first = os.path.basename(words[1])
+    return printable(first, 40)
 
 
 class Program:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lab.observe.model import Connection, Endpoint, Role, RoleKind
 
@@ -40,6 +40,24 @@ class Registry:
         with self._lock:
             return dict(self.clients), dict(self.accepted)
 
+    # The student's own programs: client number (0 for the server) -> name, and the pids
+    # (the program and its children) -> client number.
+    program_names: dict[int, str] = field(default_factory=dict)
+    program_pids: dict[int, int] = field(default_factory=dict)
+
+    def set_program(self, number: int, name: str, pids: Iterable[int]) -> None:
+        """Attribute ``pids`` to the student's server (``number`` 0) or client ``number``."""
+        with self._lock:
+            self.program_names[number] = name
+            for pid in [p for p, n in self.program_pids.items() if n == number]:
+                del self.program_pids[pid]
+            for pid in pids:
+                self.program_pids[pid] = number
+
+    def programs(self) -> tuple[dict[int, str], dict[int, int]]:
+        with self._lock:
+            return dict(self.program_names), dict(self.program_pids)
+
 
 def classify(
     connections: Iterable[Connection],
@@ -48,10 +66,44 @@ def classify(
 ) -> list[Connection]:
     """Return the connections with their role set, relative to the lab port."""
     clients, accepted = registry.copy() if registry is not None else ({}, {})
+    names, pids = registry.programs() if registry is not None else ({}, {})
+    connections = list(connections)
+    if pids and registry is not None:
+        _learn_program_clients(connections, port, registry, clients, pids)
     out: list[Connection] = []
     for c in connections:
-        out.append(c.with_role(_role(c, port, clients, accepted)))
+        role = _role(c, port, clients, accepted)
+        if names:
+            role = _with_program(role, names)
+        out.append(c.with_role(role))
     return out
+
+
+def _learn_program_clients(
+    connections: list[Connection],
+    port: int | None,
+    registry: Registry,
+    clients: dict[Endpoint, int],
+    pids: dict[int, int],
+) -> None:
+    """A student's client socket, seen once with its pid, keeps its number by address."""
+    for c in connections:
+        number = pids.get(c.pid) if c.pid is not None else None
+        if (number and c.remote is not None and c.local not in clients
+                and (port is None or c.remote.port == port)):
+            registry.add_client(c.local, number)
+            clients[c.local] = number
+
+
+def _with_program(role: Role, names: dict[int, str]) -> Role:
+    kind = role.kind
+    if kind is RoleKind.LISTENER or role.server_side:
+        name = names.get(0)
+    elif kind in (RoleKind.CLIENT, RoleKind.ORPHANED) and role.client:
+        name = names.get(role.client)
+    else:
+        name = None
+    return replace(role, program=name) if name else role
 
 
 def _role(
@@ -80,7 +132,15 @@ def _role(
 
 
 def describe_role(role: Role, lang: str) -> str:
-    """The role as the table and netstat show it ("server ↔ client 2", "orphaned"...)."""
+    """The role as the table and netstat show it ("server ↔ client 2", "orphaned"...).
+
+    A student's program adds its name: "server (Serveur.py)", "client 2 (java)".
+    """
+    text = _describe(role, lang)
+    return f"{text} ({role.program})" if role.program else text
+
+
+def _describe(role: Role, lang: str) -> str:
     from lab.i18n import t
 
     n = role.client
