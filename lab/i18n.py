@@ -480,6 +480,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "prog.exit.at_once": ("{name} s'est arrêté dès le lancement (code {status}) : lisez son message d'erreur ci-dessus.", "{name} stopped as soon as it started (status {status}): read its error message above."),
     "prog.exit.signal": ("{name} a été arrêté ({signal}).", "{name} was stopped ({signal})."),
     "prog.dropped": ("… {count} lignes non affichées (le programme écrit trop vite)", "… {count} lines dropped (the program prints too fast)"),
+    "act.program-server": ("votre serveur lancé : {text}", "your server started: {text}"),
     "prog.started": ("Lancé : {command} (pid {pid})", "Started: {command} (pid {pid})"),
 }
 

@@ -15,11 +15,12 @@ from lab.net.client import ClientEvent
 from lab.net.modes import SINGLE
 from lab.net.server import ServerEvent
 from lab.observe.model import Snapshot, Transition
-from lab.session import Action, Event, ObserverUpdate, SessionError
+from lab.session import Action, Event, ObserverUpdate, ProgramReport, SessionError
 from lab.text import clock_text, printable
 from tui.base import MAX_EVENTS, VIEWS, ObservatoryBase
 from tui.bounded import keep
 from tui.messages import SessionMessage, SnapshotMessage
+from tui.programs import show_report
 from tui.widgets.banner import Banner
 from tui.widgets.clients import ClientCard
 from tui.widgets.connections import COLUMNS, PRESENT_COLUMNS, ConnectionsTable
@@ -142,6 +143,8 @@ class LiveView(ObservatoryBase):
                 card.on_client_event(e)
         elif isinstance(e, Action):
             await self._on_action(e)
+        elif isinstance(e, ProgramReport):
+            show_report(e, self.lang, self.server_pane, self.clients_pane)
         elif isinstance(e, SessionError) and e.text != self._last_error:
             # A failing source reports at every retry: say it once, until it changes.
             self._last_error = e.text
