@@ -481,6 +481,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "prog.exit.signal": ("{name} a été arrêté ({signal}).", "{name} was stopped ({signal})."),
     "prog.dropped": ("… {count} lignes non affichées (le programme écrit trop vite)", "… {count} lines dropped (the program prints too fast)"),
     "act.program-server": ("votre serveur lancé : {text}", "your server started: {text}"),
+    "prog.step.single": ("Avec vos programmes : cette étape demande votre serveur à un seul client (listing 2, sans thread) ; relancez l'application avec --exec-server \"python3 Serveur.py\" s'il en tourne un autre. Tapez vous-même les messages et « Fin » dans vos clients.", "With your programs: this step needs your single-client server (listing 2, no thread); restart the app with --exec-server \"python3 Serveur.py\" if another one runs. Type the messages and \"Fin\" in your clients yourself."),
+    "prog.step.threaded": ("Avec vos programmes : cette étape demande votre serveur multi-thread (listing 3) ; relancez l'application avec --exec-server \"python3 ServeurMultiThread.py\" s'il en tourne un autre. Tapez vous-même les messages et « Fin » dans vos clients.", "With your programs: this step needs your threaded server (listing 3); restart the app with --exec-server \"python3 ServeurMultiThread.py\" if another one runs. Type the messages and \"Fin\" in your clients yourself."),
+    "prog.step.clients": ("Avec vos clients : tapez vous-même les messages et « Fin » dans leurs panneaux.", "With your clients: type the messages and \"Fin\" in their panes yourself."),
+    "prog.setup.no_server": ("Votre serveur ne tourne pas : lisez son message dans le panneau du serveur, corrigez-le et relancez l'application.", "Your server is not running: read its message in the server pane, fix it and restart the app."),
+    "prog.setup.listen": ("votre serveur à l'écoute sur le port {port}", "your server listening on port {port}"),
     "prog.started": ("Lancé : {command} (pid {pid})", "Started: {command} (pid {pid})"),
 }
 

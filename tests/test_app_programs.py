@@ -116,3 +116,32 @@ async def test_f3_ends_the_students_client() -> None:
         await wait_until(pilot, lambda: not alive(pids), "client 2's process to end")
         assert ("client 1 (client.py)", "ESTABLISHED") in roles(app)
         await pilot.press("ctrl+q")
+
+
+def test_step_setup_starts_the_students_programs_and_sends_nothing() -> None:
+    from lab.guide.programs import program_hint
+    from lab.guide.setup import run_setup
+
+    server = f"{PY} {STUDENTS / 'serveur_single.py'} {{port}}"
+    client = f"{PY} {STUDENTS / 'client.py'} {{port}}"
+    reports: list[object] = []
+    session = Session(host="127.0.0.1", port=free_port(), interval=0.05, source="psutil",
+                      exec_server=server, exec_clients=[client], lang="en",
+                      sink=reports.append)
+    try:
+        session.start(clients=0)
+        numbers = run_setup(session, "p1-q3", lang="en")  # two clients on the single server
+        assert numbers == [1, 2]
+        assert set(session.programs) == {0, 1, 2}
+        assert all(p.running for p in session.programs.values())
+        # nothing was typed for the student
+        from lab.session import Action
+        assert not [r for r in reports if isinstance(r, Action) and r.kind in ("send", "fin")]
+        hint = program_hint("p2-fin", session, "en")
+        assert hint is not None and "threaded server" in hint
+        assert "single-client server" in (program_hint("p1-q1", session, "fr") and
+                                          program_hint("p1-q1", session, "en") or "")
+        pids = set().union(*(p.pids() for p in session.programs.values()))
+    finally:
+        session.shutdown()
+    assert alive(pids) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -26,6 +28,8 @@ class StepsPanel(VerticalScroll, can_focus=False):
         self.step_id = STEPS[0].id
         self.met: list[str] = []
         self.evidence: Evidence | None = None
+        # step id -> which of the student's own programs it needs (--exec-server), if any
+        self.hint: Callable[[str], str | None] = lambda _step: None
 
     def compose(self) -> ComposeResult:
         yield Static(id="steps-list")
@@ -69,6 +73,9 @@ class StepsPanel(VerticalScroll, can_focus=False):
         body.append(f"\n{step.id} — {step.text('title', lang)}\n", style="bold #ffd700")
         body.append(t("steps.todo", lang), style="bold")
         body.append(" " + step.text("todo", lang) + "\n")
+        hint = self.hint(step.id)
+        if hint:
+            body.append(hint + "\n", style="bold #87d7ff")
         body.append(t("steps.question", lang), style="bold")
         body.append(" " + step.text("question", lang) + "\n")
         body.append(t("steps.evidence", lang), style="bold")
