@@ -12,7 +12,7 @@ from app_support import wait_until
 from support import free_port
 
 from lab.observe.roles import describe_role
-from lab.session import Session
+from lab.session import Action, Session
 from tui.app import ObservatoryApp
 
 SIZE = (140, 44)
@@ -135,12 +135,11 @@ def test_step_setup_starts_the_students_programs_and_sends_nothing() -> None:
         assert set(session.programs) == {0, 1, 2}
         assert all(p.running for p in session.programs.values())
         # nothing was typed for the student
-        from lab.session import Action
         assert not [r for r in reports if isinstance(r, Action) and r.kind in ("send", "fin")]
         hint = program_hint("p2-fin", session, "en")
         assert hint is not None and "threaded server" in hint
-        assert "single-client server" in (program_hint("p1-q1", session, "fr") and
-                                          program_hint("p1-q1", session, "en") or "")
+        assert "un seul client" in (program_hint("p1-q1", session, "fr") or "")
+        assert "single-client server" in (program_hint("p1-q1", session, "en") or "")
         pids = set().union(*(p.pids() for p in session.programs.values()))
     finally:
         session.shutdown()
