@@ -486,6 +486,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "prog.step.clients": ("Avec vos clients : tapez vous-même les messages et « Fin » dans leurs panneaux.", "With your clients: type the messages and \"Fin\" in their panes yourself."),
     "prog.setup.no_server": ("Votre serveur ne tourne pas : lisez son message dans le panneau du serveur, corrigez-le et relancez l'application.", "Your server is not running: read its message in the server pane, fix it and restart the app."),
     "prog.setup.listen": ("votre serveur à l'écoute sur le port {port}", "your server listening on port {port}"),
+    "prog.app.server": ("Votre serveur {name} (port {port})", "Your server {name} (port {port})"),
+    "prog.server.info": ("votre programme : {command}", "your program: {command}"),
     "prog.started": ("Lancé : {command} (pid {pid})", "Started: {command} (pid {pid})"),
 }
 

@@ -318,7 +318,12 @@ class Session:
                 time.sleep(0.05)
             if self._closing:
                 return
-            self._start_program(number, command)
+            program = self._start_program(number, command)
+            # The next one starts once this one connected: the step's order is the kernel's.
+            deadline = time.monotonic() + SERVER_WAIT
+            while (program.running and not self._closing and time.monotonic() < deadline
+                   and number not in self.registry.copy()[0].values()):
+                time.sleep(0.02)
 
     def _refresh_program_pids(self) -> None:
         """Children (a java launcher's JVM, a shell's program) appear after the start."""

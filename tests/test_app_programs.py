@@ -9,10 +9,11 @@ from pathlib import Path
 
 import psutil
 from app_support import wait_until
-from support import free_port
+from support import free_port, wait_for
 
+from lab.net.program import ProgramLine
 from lab.observe.roles import describe_role
-from lab.session import Action, Session
+from lab.session import Action, ProgramReport, Session
 from tui.app import ObservatoryApp
 
 SIZE = (140, 44)
@@ -134,6 +135,13 @@ def test_step_setup_starts_the_students_programs_and_sends_nothing() -> None:
         assert numbers == [1, 2]
         assert set(session.programs) == {0, 1, 2}
         assert all(p.running for p in session.programs.values())
+        # in the step's order: the single server accepted client 1, client 2 waits in its queue
+        ports = {n: ep.port for ep, n in session.registry.copy()[0].items()}
+        accepted = wait_for(lambda: [r.event.text for r in list(reports)
+                                     if isinstance(r, ProgramReport) and r.who == 0
+                                     and isinstance(r.event, ProgramLine)
+                                     and r.event.text.startswith("Connexion")])
+        assert str(ports[1]) in accepted[0]
         # nothing was typed for the student
         assert not [r for r in reports if isinstance(r, Action) and r.kind in ("send", "fin")]
         hint = program_hint("p2-fin", session, "en")

@@ -13,6 +13,7 @@ from lab.guide.evidence import message_of
 from lab.i18n import t
 from lab.net.client import ClientEvent
 from lab.net.modes import SINGLE
+from lab.net.program import short_name
 from lab.net.server import ServerEvent
 from lab.observe.model import Snapshot, Transition
 from lab.session import Action, Event, ObserverUpdate, ProgramReport, SessionError
@@ -197,6 +198,9 @@ class LiveView(ObservatoryBase):
         elif s.with_server:
             sub = t("app.server_stopped", self.lang, port=s.port)
             info = t("server.off", self.lang)
+        elif s.exec_server is not None:
+            sub = t("prog.app.server", self.lang, name=short_name(s.exec_server), port=s.port)
+            info = t("prog.server.info", self.lang, command=printable(s.exec_server, 200))
         else:
             sub = t("app.no_server", self.lang, port=s.port)
             info = t("server.none", self.lang, port=s.port)
