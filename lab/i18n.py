@@ -642,6 +642,27 @@ MESSAGES: dict[str, Entry] = {
         "{file} · {time} · intacte : {intact} · tampon : {stamp}",
         "{file} · {time} · intact: {intact} · stamp: {stamp}",
     ),
+    # --- the student's own programs (--exec-server / --exec-client) ------------------------
+    "prog.err.syntax": ("Commande illisible : {reason} ; vérifiez les guillemets.", "Unreadable command: {reason}; check the quotes."),
+    "prog.err.empty": ("La commande est vide : donnez le programme à lancer, par exemple \"python3 Serveur.py\".", "The command is empty: give the program to run, for example \"python3 Serveur.py\"."),
+    "prog.err.not_found": ("Programme introuvable : {name} ; vérifiez son nom et le dossier courant.", "Program not found: {name}; check its name and the current folder."),
+    "prog.err.permission": ("Impossible de lancer {name} : permission refusée (est-il exécutable ?).", "Cannot run {name}: permission denied (is it executable?)."),
+    "prog.err.start": ("Impossible de lancer {name} : {reason}.", "Cannot run {name}: {reason}."),
+    "prog.err.other_port": ("{name} écoute sur le port {ports}, pas sur le port du TP {port} : mettez {{port}} dans la commande ou changez le port dans le programme.", "{name} listens on port {ports}, not on the lab port {port}: put {{port}} in the command or change the port in the program."),
+    "prog.err.no_listen": ("{name} n'écoute pas sur le port {port} après {seconds} s : vérifiez bind() et listen() dans le programme.", "{name} is not listening on port {port} after {seconds} s: check bind() and listen() in the program."),
+    "prog.exit.status": ("{name} s'est terminé (code {status}).", "{name} ended (status {status})."),
+    "prog.exit.at_once": ("{name} s'est arrêté dès le lancement (code {status}) : lisez son message d'erreur ci-dessus.", "{name} stopped as soon as it started (status {status}): read its error message above."),
+    "prog.exit.signal": ("{name} a été arrêté ({signal}).", "{name} was stopped ({signal})."),
+    "prog.dropped": ("… {count} lignes non affichées (le programme écrit trop vite)", "… {count} lines dropped (the program prints too fast)"),
+    "act.program-server": ("votre serveur lancé : {text}", "your server started: {text}"),
+    "prog.step.single": ("Avec vos programmes : cette étape demande votre serveur à un seul client (listing 2, sans thread) ; relancez l'application avec --exec-server \"python3 Serveur.py\" s'il en tourne un autre. Tapez vous-même les messages et « Fin » dans vos clients.", "With your programs: this step needs your single-client server (listing 2, no thread); restart the app with --exec-server \"python3 Serveur.py\" if another one runs. Type the messages and \"Fin\" in your clients yourself."),
+    "prog.step.threaded": ("Avec vos programmes : cette étape demande votre serveur multi-thread (listing 3) ; relancez l'application avec --exec-server \"python3 ServeurMultiThread.py\" s'il en tourne un autre. Tapez vous-même les messages et « Fin » dans vos clients.", "With your programs: this step needs your threaded server (listing 3); restart the app with --exec-server \"python3 ServeurMultiThread.py\" if another one runs. Type the messages and \"Fin\" in your clients yourself."),
+    "prog.step.clients": ("Avec vos clients : tapez vous-même les messages et « Fin » dans leurs panneaux.", "With your clients: type the messages and \"Fin\" in their panes yourself."),
+    "prog.setup.no_server": ("Votre serveur ne tourne pas : lisez son message dans le panneau du serveur, corrigez-le et relancez l'application.", "Your server is not running: read its message in the server pane, fix it and restart the app."),
+    "prog.setup.listen": ("votre serveur à l'écoute sur le port {port}", "your server listening on port {port}"),
+    "prog.app.server": ("Votre serveur {name} (port {port})", "Your server {name} (port {port})"),
+    "prog.server.info": ("votre programme : {command}", "your program: {command}"),
+    "prog.started": ("Lancé : {command} (pid {pid})", "Started: {command} (pid {pid})"),
 }
 
 

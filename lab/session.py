@@ -7,18 +7,22 @@ from whatever thread it happened on. The sink must not block: the app posts a me
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lab.net.client import ClientEvent, LabClient
 from lab.net.framing import is_fin
+from lab.net.program import Program, ProgramEvent
 from lab.net.server import DEFAULT_MAX_CLIENTS, SINGLE, THREADED, LabServer, ServerEvent
 from lab.observe.model import Snapshot, Transition
 from lab.observe.observer import Observer
 from lab.observe.roles import Registry
 from lab.observe.sources import Source, open_source
+
+SERVER_WAIT = 5.0  # seconds a student's client waits for the student's server to listen
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class Action:
     """Something the app did on the user's behalf: the cause shown next to its effects."""
 
     kind: str  # client-add client-remove send fin server-start server-stop mode close-after-fin
+    # program-server (the student's own server started)
     time: float
     client: int | None = None
     text: str = ""
@@ -44,7 +49,17 @@ class SessionError:
     time: float
 
 
-Event = ServerEvent | ClientEvent | Action | ObserverUpdate | SessionError
+@dataclass(frozen=True)
+class ProgramReport:
+    """What a student's own program did: ``who`` is 0 for its server, n for client n."""
+
+    who: int
+    name: str
+    event: ProgramEvent
+    time: float
+
+
+Event = ServerEvent | ClientEvent | Action | ObserverUpdate | SessionError | ProgramReport
 Sink = Callable[[Event], None]
 
 
@@ -64,12 +79,24 @@ class Session:
         sink: Sink | None = None,
         backlog: int | None = None,
         idle_timeout: float | None = None,
+        exec_server: str | None = None,
+        exec_clients: Sequence[str] = (),
+        lang: str = "fr",
     ) -> None:
         self.host = host
         self.port = port
         self.mode = mode
         self.close_after_fin = close_after_fin
-        self.with_server = with_server
+        # The student's own programs run instead of the built-in server or clients.
+        self.exec_server = exec_server
+        self.exec_clients = list(exec_clients)
+        self.lang = lang
+        self.programs: dict[int, Program] = {}
+        self._pids_checked = 0.0
+        self._program_queue: queue.Queue[tuple[int, str] | None] = queue.Queue()
+        self._program_starter: threading.Thread | None = None
+        self._closing = False
+        self.with_server = with_server and exec_server is None
         self.max_clients = max_clients
         self.backlog = backlog  # None: the handout's, by mode (1 single, 5 threaded)
         self.idle_timeout = idle_timeout
@@ -96,6 +123,7 @@ class Session:
         self._emit(SessionError(str(exc), time.time()))
 
     def _on_update(self, snapshot: Snapshot, transitions: list[Transition]) -> None:
+        self._refresh_program_pids()
         self._emit(ObserverUpdate(snapshot, transitions))
 
     def _relay(self, event: ServerEvent | ClientEvent) -> None:
@@ -127,6 +155,8 @@ class Session:
         self.bind()
         if self.server is not None and not self.server.running:
             self.server.start()
+        if self.exec_server is not None and 0 not in self.programs:
+            self.start_program_server()
         self.observer.start()
         for _ in range(clients):
             self.add_client()
@@ -138,6 +168,11 @@ class Session:
             self.clients.clear()
         for c in clients:
             c.close()
+        self._closing = True
+        self._program_queue.put(None)
+        if self._program_starter is not None:
+            self._program_starter.join(SERVER_WAIT + 1)
+        self.stop_programs()
         if self.server is not None:
             self.server.stop()
             self.server = None
@@ -186,6 +221,8 @@ class Session:
 
     # -- clients ---------------------------------------------------------------------------
     def add_client(self) -> int:
+        if self.exec_clients:
+            return self.add_program_client()
         with self._lock:
             number = self._next_client
             self._next_client += 1
@@ -199,6 +236,11 @@ class Session:
         return number
 
     def remove_client(self, number: int) -> None:
+        program = self.programs.get(number) if number else None
+        if program is not None:
+            self._action("client-remove", number)
+            threading.Thread(target=program.stop, daemon=True).start()
+            return
         with self._lock:
             client = self.clients.pop(number, None)
         if client is not None:
@@ -208,7 +250,7 @@ class Session:
     def reset_clients(self) -> None:
         """Close every client and number the next one 1 again: a new scene for a step."""
         with self._lock:
-            numbers = list(self.clients)
+            numbers = [*self.clients, *(n for n in self.programs if n)]
         for number in numbers:
             self.remove_client(number)
         with self._lock:
@@ -226,7 +268,15 @@ class Session:
             self.start_server()
 
     def send(self, number: int, text: str, *, by_app: bool = False) -> bool:
-        """Send ``text`` from client ``number``; ``by_app`` when the student did not type it."""
+        """Send ``text`` from client ``number``; ``by_app`` when the student did not type it.
+
+        A student's client program gets the line on its standard input, as typed."""
+        program = self.programs.get(number) if number else None
+        if program is not None:
+            self._action("fin" if is_fin(text) else "send", number, text, by_app=by_app)
+            ok = program.send_line(text)
+            self.observer.poll_now()
+            return ok
         client = self.clients.get(number)
         if client is None:
             return False
@@ -242,3 +292,88 @@ class Session:
     @property
     def all_ports(self) -> bool:
         return self.observer.all_ports
+
+    # -- the student's own programs ----------------------------------------------------------
+    def _start_program(self, who: int, command: str) -> Program:
+        holder: list[Program] = []
+
+        def report(event: ProgramEvent) -> None:
+            self._emit(ProgramReport(who, holder[0].name, event, time.time()))
+            self.observer.poll_now()
+
+        program = Program(command, self.port, report, self.lang)
+        holder.append(program)
+        with self._lock:
+            self.programs[who] = program
+        if program.start():
+            self.registry.set_program(who, program.name, program.pids())
+        return program
+
+    def start_program_server(self) -> Program | None:
+        """Start the student's server; a thread checks it listens on the lab port."""
+        if self.exec_server is None:
+            return None
+        program = self._start_program(0, self.exec_server)
+        self._action("program-server", text=program.name)
+        if program.running:
+            threading.Thread(target=program.check_listens, daemon=True).start()
+        return program
+
+    def add_program_client(self) -> int:
+        """Start one more student client (the last --exec-client command repeats)."""
+        with self._lock:
+            number = self._next_client
+            self._next_client += 1
+        command = self.exec_clients[min(number - 1, len(self.exec_clients) - 1)]
+        self._action("client-add", number)
+        # Started in order, from one thread, once the student's server listens (a client
+        # started before it would only be refused).
+        self._program_queue.put((number, command))
+        with self._lock:
+            if self._program_starter is None:
+                self._program_starter = threading.Thread(target=self._start_clients, daemon=True)
+                self._program_starter.start()
+        return number
+
+    def _start_clients(self) -> None:
+        while True:
+            item = self._program_queue.get()
+            if item is None:
+                return
+            number, command = item
+            server = self.programs.get(0)
+            deadline = time.monotonic() + SERVER_WAIT
+            while (server is not None and server.running and time.monotonic() < deadline
+                   and self.port not in server.listening_ports()):
+                time.sleep(0.05)
+            if self._closing:
+                return
+            program = self._start_program(number, command)
+            # The next one starts once this one connected: the step's order is the kernel's.
+            deadline = time.monotonic() + SERVER_WAIT
+            while (program.running and not self._closing and time.monotonic() < deadline
+                   and number not in self.registry.copy()[0].values()):
+                time.sleep(0.02)
+
+    def _refresh_program_pids(self) -> None:
+        """Children (a java launcher's JVM, a shell's program) appear after the start."""
+        now = time.monotonic()
+        if not self.programs or now - self._pids_checked < 0.5:
+            return
+        self._pids_checked = now
+        with self._lock:
+            programs = list(self.programs.items())
+        for who, program in programs:
+            pids = program.pids()
+            if pids:
+                self.registry.set_program(who, program.name, pids)
+
+    def stop_programs(self) -> None:
+        """End every program's process group (in parallel: each may take its grace period)."""
+        with self._lock:
+            programs = list(self.programs.values())
+        threads = [threading.Thread(target=p.stop, daemon=True) for p in programs]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()

@@ -43,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show every connection, not only the lab port")
     p.add_argument("--no-server", action="store_true",
                    help="do not start a server: observe programs running elsewhere")
+    p.add_argument("--exec-server", default=None, metavar="CMD",
+                   help="run your own server instead of the built-in one "
+                        "(\"python3 Serveur.py\"; {port} is replaced by the lab port)")
+    p.add_argument("--exec-client", action="append", default=[], metavar="CMD",
+                   help="run your own client in a client pane (repeatable; F2 starts one more)")
     p.add_argument("--close-after-fin", action="store_true",
                    help="single mode: the server closes after \"Fin\" (the handout does not)")
     p.add_argument("--max-clients", type=positive_int, default=DEFAULT_MAX_CLIENTS,

@@ -9,6 +9,7 @@ from lab.errors import LabError
 from lab.grading.manifest import save_answer
 from lab.grading.report import write_report
 from lab.guide.evidence import check_evidence
+from lab.guide.programs import program_hint
 from lab.guide.progress import save_progress
 from lab.guide.setup import describe_op, run_setup, scene_of, student_part
 from lab.guide.steps import STEP_IDS
@@ -32,6 +33,7 @@ class Guided(ObservatoryBase):
 
     def _show_step(self) -> None:
         for panel in self.query(StepsPanel):
+            panel.program_hint = lambda step: program_hint(step, self.session, self.lang)
             panel.show_step(self.step_id, self.progress.met,
                             self.progress.answers.get(self.step_id, ""))
         self._update_stamp()

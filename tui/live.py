@@ -15,13 +15,15 @@ from lab.i18n import t
 from lab.net.client import ClientEvent
 from lab.net.describe import describe_event
 from lab.net.modes import SINGLE
+from lab.net.program import short_name
 from lab.net.server import ServerEvent
 from lab.observe.model import RoleKind, Snapshot, Transition
-from lab.session import Action, Event, ObserverUpdate, SessionError
+from lab.session import Action, Event, ObserverUpdate, ProgramReport, SessionError
 from lab.text import clock_text, printable
 from tui.base import MAX_EVENTS, VIEWS, ObservatoryBase
 from tui.bounded import keep
 from tui.messages import SessionMessage, SnapshotMessage
+from tui.programs import show_report
 from tui.widgets.banner import Banner
 from tui.widgets.clients import ClientCard
 from tui.widgets.connections import COLUMNS, PRESENT_COLUMNS, ConnectionsTable
@@ -177,6 +179,8 @@ class LiveView(ObservatoryBase):
                 card.on_client_event(e)
         elif isinstance(e, Action):
             await self._on_action(e)
+        elif isinstance(e, ProgramReport):
+            show_report(e, self.lang, self.server_pane, self.clients_pane)
         elif isinstance(e, SessionError) and e.text != self._last_error:
             # A failing source reports at every retry: say it once, until it changes.
             self._last_error = e.text
@@ -227,6 +231,9 @@ class LiveView(ObservatoryBase):
         elif s.with_server:
             sub = t("app.server_stopped", self.lang, port=s.port)
             info = t("server.off", self.lang)
+        elif s.exec_server is not None:
+            sub = t("prog.app.server", self.lang, name=short_name(s.exec_server), port=s.port)
+            info = t("prog.server.info", self.lang, command=printable(s.exec_server, 200))
         else:
             sub = t("app.no_server", self.lang, port=s.port)
             info = t("server.none", self.lang, port=s.port)

@@ -17,6 +17,8 @@ def build_session(args: argparse.Namespace) -> Session:
             with_server=not args.no_server, interval=args.interval, all_ports=args.all,
             source=args.source, max_clients=args.max_clients, backlog=args.backlog,
             idle_timeout=args.idle_timeout,
+            exec_server=getattr(args, "exec_server", None),
+            exec_clients=getattr(args, "exec_client", None) or (), lang=args.lang,
         )
     except (ImportError, OSError) as exc:
         raise LabError(t("err.no_source", args.lang, source=args.source, reason=exc)) from None
@@ -43,7 +45,9 @@ def run_app(args: argparse.Namespace) -> int:
         raise LabError(t("err.no_terminal", args.lang))
     from tui.app import ObservatoryApp
 
-    app = ObservatoryApp(session, lang=args.lang, clients=args.clients, present=args.present,
+    clients = max(args.clients, len(getattr(args, "exec_client", None) or ()))
+
+    app = ObservatoryApp(session, lang=args.lang, clients=clients, present=args.present,
                          view=args.view, student=args.student, folder=args.screenshots)
     try:
         result = app.run()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lab.errors import LabError
+from lab.guide.programs import run_program_setup, uses_programs
 from lab.guide.steps import SetupOp, Step, get_step
 from lab.i18n import t
 from lab.net.modes import THREADED
@@ -56,6 +57,8 @@ def run_setup(
     Raises LabError (one sentence in ``lang``) when the lab does not get there in time.
     """
     step = get_step(step) if isinstance(step, str) else step
+    if uses_programs(session):
+        return run_program_setup(session, step, wait, timeout=timeout, lang=lang)
     numbers: list[int] = []
 
     def need(predicate: Callable[[], bool], what: str) -> None:

@@ -109,6 +109,8 @@ class Role:
     thread: str | None = None
     # True for the server's end of a connection (it matters for an orphan: whose end is it?)
     server_side: bool = False
+    # The student's program owning this end (--exec-server/--exec-client), e.g. "Serveur.py"
+    program: str | None = None
 
 
 @dataclass(frozen=True)

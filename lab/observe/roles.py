@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lab.observe.model import Connection, Endpoint, Role, RoleKind
 
@@ -30,6 +30,10 @@ class Registry:
     # local endpoint of one of our clients -> the address it connects to: a row is our
     # client only if both ends match (another socket may share the local address)
     remotes: dict[Endpoint, Endpoint] = field(default_factory=dict)
+    # The student's own programs: client number (0 for the server) -> name, and the pids
+    # (the program and its children) -> client number.
+    program_names: dict[int, str] = field(default_factory=dict)
+    program_pids: dict[int, int] = field(default_factory=dict)
 
     def add_client(self, local: Endpoint, number: int, remote: Endpoint | None = None) -> None:
         with self._lock:
@@ -49,6 +53,20 @@ class Registry:
         """Our client's number if (local, remote) is one of our clients' connections."""
         with self._lock:
             return _ours(self.clients, self.remotes, local, remote)
+
+
+    def set_program(self, number: int, name: str, pids: Iterable[int]) -> None:
+        """Attribute ``pids`` to the student's server (``number`` 0) or client ``number``."""
+        with self._lock:
+            self.program_names[number] = name
+            for pid in [p for p, n in self.program_pids.items() if n == number]:
+                del self.program_pids[pid]
+            for pid in pids:
+                self.program_pids[pid] = number
+
+    def programs(self) -> tuple[dict[int, str], dict[int, int]]:
+        with self._lock:
+            return dict(self.program_names), dict(self.program_pids)
 
 
 def _ours(clients: dict[Endpoint, int], remotes: dict[Endpoint, Endpoint], local: Endpoint,
@@ -75,7 +93,12 @@ def classify(
     (Linux, Windows), so a missing pid means "in the accept queue" or "orphaned". macOS's
     netstat keeps the last pid on such sockets: there the app's own sockets are told by
     their state (ours, past close(): orphaned), and what cannot be told is "unknown".
+    A student's own programs (``--exec-server``/``--exec-client``) are known by their pids.
     """
+    names, pids = registry.programs() if registry is not None else ({}, {})
+    connections = list(connections)
+    if pids and registry is not None:
+        _learn_program_clients(connections, port, registry, pids)
     if registry is None:
         clients: dict[Endpoint, int] = {}
         accepted: dict[Endpoint, str] = {}
@@ -84,8 +107,40 @@ def classify(
         with registry._lock:
             clients, accepted = dict(registry.clients), dict(registry.accepted)
             remotes = dict(registry.remotes)
-    return [c.with_role(_role(c, port, clients, accepted, remotes, owners_known))
-            for c in connections]
+    out: list[Connection] = []
+    for c in connections:
+        role = _role(c, port, clients, accepted, remotes, owners_known)
+        if names:
+            role = _with_program(role, names)
+        out.append(c.with_role(role))
+    return out
+
+
+def _learn_program_clients(
+    connections: list[Connection],
+    port: int | None,
+    registry: Registry,
+    pids: dict[int, int],
+) -> None:
+    """A student's client socket, seen once with its pid, keeps its number by its address
+    pair (so it stays "client n", then "orphaned (client n)", once the program closed it)."""
+    known = registry.copy()[0]
+    for c in connections:
+        number = pids.get(c.pid) if c.pid is not None else None
+        if (number and c.remote is not None and c.local not in known
+                and (port is None or c.remote.port == port)):
+            registry.add_client(c.local, number, c.remote)
+
+
+def _with_program(role: Role, names: dict[int, str]) -> Role:
+    kind = role.kind
+    if kind is RoleKind.LISTENER or role.server_side:
+        name = names.get(0)
+    elif kind in (RoleKind.CLIENT, RoleKind.ORPHANED) and role.client:
+        name = names.get(role.client)
+    else:
+        name = None
+    return replace(role, program=name) if name else role
 
 
 def _role(
@@ -126,7 +181,15 @@ def _role(
 
 
 def describe_role(role: Role, lang: str) -> str:
-    """The role as the table and netstat show it ("server ↔ client 2", "orphaned"...)."""
+    """The role as the table and netstat show it ("server ↔ client 2", "orphaned"...).
+
+    A student's program adds its name: "server (Serveur.py)", "client 2 (java)".
+    """
+    text = _describe(role, lang)
+    return f"{text} ({role.program})" if role.program else text
+
+
+def _describe(role: Role, lang: str) -> str:
     from lab.i18n import t
 
     n = role.client

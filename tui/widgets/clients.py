@@ -29,6 +29,7 @@ class ClientCard(Vertical):
         self.kernel_state = ""
         self.last = t("client.connecting", lang)
         self.closed = False
+        self.program = ""  # the student's program in this pane (--exec-client), if any
 
     def compose(self) -> ComposeResult:
         yield Static(id=f"client-{self.number}-status", classes="client-status")
@@ -40,6 +41,8 @@ class ClientCard(Vertical):
 
     def _render_title(self) -> None:
         title = Text(t("client.title", self.lang, n=self.number))
+        if self.program:
+            title.append(f" ({self.program})")
         if self.kernel_state:
             title.append(" · ")
             title.append(self.kernel_state, style=state_style(self.kernel_state))
@@ -70,6 +73,11 @@ class ClientCard(Vertical):
             field = self.query_one(Input)
             field.placeholder = t("client.closed_placeholder", self.lang)
             field.disabled = True
+        self._render_title()
+
+    def program_line(self, text: str) -> None:
+        """The latest line the student's client printed (already printable)."""
+        self.last = text
         self._render_title()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

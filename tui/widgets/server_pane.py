@@ -67,6 +67,11 @@ class ServerPane(Vertical):
         self.lines_text.clear()
         self.query_one("#server-log", RichLog).clear()
 
+    def program_line(self, text: str, style: str = "") -> None:
+        """A line from the student's own server, shown literally (it is already printable)."""
+        keep(self.lines_text, [text], MAX_LINES)
+        self.query_one("#server-log", RichLog).write(Text(text, style=style))
+
     def note(self, text: str) -> None:
         keep(self.lines_text, [text], MAX_LINES)
         self.query_one("#server-log", RichLog).write(Text(text, style="bold #ffd700"))

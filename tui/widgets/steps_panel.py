@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -30,6 +32,8 @@ class StepsPanel(VerticalScroll, can_focus=False):
         self.scene_by_app: list[str] = []
         self.todo = ""
         self.hint = ""
+        # step id -> which of the student's own programs it needs (--exec-server), if any
+        self.program_hint: Callable[[str], str | None] = lambda _step: None
 
     def set_scene(self, by_app: list[str], todo: str) -> None:
         """What the app set up for the step, and what is left to the student."""
@@ -86,6 +90,9 @@ class StepsPanel(VerticalScroll, can_focus=False):
         body.append(f"\n{step.id} — {step.text('title', lang)}\n", style="bold #ffd700")
         body.append(t("steps.todo", lang), style="bold")
         body.append(" " + step.text("todo", lang) + "\n")
+        hint = self.program_hint(step.id)
+        if hint:
+            body.append(hint + "\n", style="bold #87d7ff")
         body.append(t("steps.question", lang), style="bold")
         body.append(" " + step.text("question", lang) + "\n")
         body.append(t("steps.evidence", lang), style="bold")
