@@ -9,6 +9,7 @@ import sys
 from typing import NoReturn
 
 from lab.i18n import current_language, t
+from lab.net.modes import DEFAULT_MAX_CLIENTS
 
 
 def _bad(key: str, **values: object) -> argparse.ArgumentTypeError:
@@ -89,3 +90,13 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def add_server_options(p: argparse.ArgumentParser) -> None:
+    """The server's options, the same for the app and for ``python -m lab.server``."""
+    p.add_argument("--max-clients", type=positive_int, default=DEFAULT_MAX_CLIENTS,
+                   help="threaded mode: most clients served at once")
+    p.add_argument("--backlog", type=positive_int, default=None,
+                   help="length of the accept queue (1 single, 5 threaded, as the handout)")
+    p.add_argument("--idle-timeout", type=timeout_seconds, default=None, metavar="SECONDS",
+                   help="close a client silent for this long (off by default)")

@@ -13,17 +13,15 @@ from typing import TextIO
 
 from lab.cmdline import (
     ClearParser,
+    add_server_options,
     is_loopback,
     port_number,
-    positive_int,
-    timeout_seconds,
     utf8_stdio,
 )
 from lab.errors import LabError
 from lab.i18n import LANGS, default_lang, set_language, t
 from lab.net.describe import describe_event
 from lab.net.server import (
-    DEFAULT_MAX_CLIENTS,
     DEFAULT_PORT,
     SINGLE,
     THREADED,
@@ -97,12 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--close-after-fin", action="store_true",
         help="single mode: close the connection after \"Fin\" (the handout does not)",
     )
-    p.add_argument("--max-clients", type=positive_int, default=DEFAULT_MAX_CLIENTS,
-                   help="threaded mode: most clients served at once")
-    p.add_argument("--backlog", type=positive_int, default=None,
-                   help="length of the accept queue (1 single, 5 threaded, as the handout)")
-    p.add_argument("--idle-timeout", type=timeout_seconds, default=None, metavar="SECONDS",
-                   help="close a client silent for this long (off by default)")
+    add_server_options(p)
     p.add_argument("--json", action="store_true", help="one JSON object per event and line")
     p.add_argument("--lang", choices=LANGS, default=default_lang())
     return p

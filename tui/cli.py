@@ -11,16 +11,15 @@ import sys
 from lab import __version__
 from lab.cmdline import (
     ClearParser,
+    add_server_options,
     interval,
     non_negative_int,
     port_number,
-    positive_int,
-    timeout_seconds,
     utf8_stdio,
 )
 from lab.errors import LabError
 from lab.i18n import LANGS, default_lang, set_language
-from lab.net.modes import DEFAULT_MAX_CLIENTS, DEFAULT_PORT, MODES
+from lab.net.modes import DEFAULT_PORT, MODES
 
 SOURCES = ("auto", "psutil", "netlink", "netstat")
 
@@ -50,12 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run your own client in a client pane (repeatable; F2 starts one more)")
     p.add_argument("--close-after-fin", action="store_true",
                    help="single mode: the server closes after \"Fin\" (the handout does not)")
-    p.add_argument("--max-clients", type=positive_int, default=DEFAULT_MAX_CLIENTS,
-                   help="threaded mode: most clients served at once")
-    p.add_argument("--backlog", type=positive_int, default=None,
-                   help="length of the accept queue (1 single, 5 threaded, as the handout)")
-    p.add_argument("--idle-timeout", type=timeout_seconds, default=None, metavar="SECONDS",
-                   help="close a client silent for this long (off by default)")
+    add_server_options(p)
     p.add_argument("--source", choices=SOURCES, default="auto", help="connection source")
     p.add_argument("--view", choices=("connections", "diagram", "ladder"), default="connections",
                    help="open on this view (F9 cycles them)")
