@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 
 from lab.cmdline import ClearParser, port_number, timeout_seconds, utf8_stdio
 from lab.errors import LabError
@@ -25,8 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     set_language(lang)
     addr = f"{args.host}:{args.port}"
 
+    connected = threading.Event()  # a failure before it is said by connect()'s exception
+
     def show(e: ClientEvent) -> None:
-        if e.kind == "server-closed":
+        if e.kind == "failed" and connected.is_set():  # a reset or an abort
+            print(t("cli.error", lang, text=e.text), file=sys.stderr, flush=True)
+        elif e.kind == "server-closed":
             print(t("cli.server_closed", lang), flush=True)
         elif e.kind == "received":
             print(t("cli.received", lang, text=printable(e.text)), flush=True)
@@ -44,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         client.close()
         return 130
+    connected.set()
     print(t("cli.connected", lang, local=local, addr=addr), flush=True)
     try:
         for line in sys.stdin or ():  # no standard input at all: nothing to send

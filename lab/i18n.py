@@ -214,6 +214,8 @@ MESSAGES: dict[str, Entry] = {
     "cli.received": ("Reçu du serveur : {text}", "Received from server: {text}"),
     "cli.bye": ("Fin du programme", "End of program"),
     "cli.error": ("Erreur : {text}", "Error: {text}"),
+    "cli.reset": ("Le serveur a réinitialisé la connexion (RST)", "The server reset the connection (RST)"),
+    "cli.aborted": ("La connexion a été interrompue par le système (abandon)", "The connection was aborted by the system"),
     # --- netstat / watch -----------------------------------------------------------------
     "ns.title": ("Connexions actives", "Active connections"),
     "ns.title.win": ("Connexions actives", "Active Connections"),

@@ -67,3 +67,29 @@ def test_close_does_not_hang_on_a_peer_that_never_reads() -> None:
         conn.close()
     finally:
         listener.close()
+
+
+def test_a_reset_from_the_server_is_said_not_taken_for_a_close(lab) -> None:
+    """A server that resets the connection (RST): the client says so and ends, instead of
+    reporting an orderly close (Windows' aborts, 10053, take the same path)."""
+    import struct
+
+    from lab.net.client import LabClient
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    lab.keep(listener)
+    events: list[tuple[str, str]] = []
+    client = LabClient("127.0.0.1", listener.getsockname()[1], number=1,
+                       on_event=lambda e: events.append((e.kind, e.text)))
+    client.connect(timeout=10)
+    conn, _ = listener.accept()
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()  # linger 0: the kernel sends RST
+    assert client.wait_closed(10)
+    kinds = [k for k, _ in events]
+    assert "server-closed" not in kinds
+    assert ("failed", "The server reset the connection (RST)") in events or \
+        ("failed", "Le serveur a réinitialisé la connexion (RST)") in events
+    client.close()

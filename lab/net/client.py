@@ -247,6 +247,12 @@ class LabClient:
             if reading and sock in ready:
                 try:
                     data = sock.recv(65536)
+                except (ConnectionResetError, ConnectionAbortedError) as exc:
+                    # Said, not taken for an orderly close: a reset (RST) or, on Windows,
+                    # an abort (WSAECONNABORTED, 10053) ends the connection at once.
+                    kind = "reset" if isinstance(exc, ConnectionResetError) else "aborted"
+                    self._emit("failed", t(f"cli.{kind}", current_language()))
+                    return
                 except OSError:
                     data = b""
                 if data:
