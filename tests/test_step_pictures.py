@@ -7,7 +7,6 @@ compared; the assertions read the exported SVG's text as a grader's ``verify`` d
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -44,7 +43,7 @@ LEFTOVER = _row(50007, PORT, "TIME_WAIT", RoleKind.ORPHANED, 1, pid=None, timer=
 
 SCENES: dict[str, tuple[Connection, ...]] = {
     "p1-q1": (LISTEN, SERVED, CLIENT1),
-    "p1-q2": (LISTEN, replace(SERVED, state="CLOSE_WAIT"),
+    "p1-q2": (LISTEN, SERVED._replace(state="CLOSE_WAIT"),
               _row(50001, PORT, "FIN_WAIT_2", RoleKind.ORPHANED, 1, pid=None)),
     "p1-q3": (LISTEN, SERVED, CLIENT1,
               _row(PORT, 50002, "ESTABLISHED", RoleKind.QUEUED, 2, server=True, pid=None,

@@ -8,7 +8,6 @@ import io
 import json
 import os
 import subprocess
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -65,8 +64,8 @@ DONE: dict[str, tuple[list[Connection], list[Message], str]] = {
               [(1, "Bonjour"), (1, "Fin")], "single"),
     "p1-q3": ([LISTEN, served(C1, 1), client(C1, 1),
                # The waiting client's message waits in the queued end's Recv-Q.
-               replace(row(SERVER, C2, "ESTABLISHED", RoleKind.QUEUED, 2, server=True,
-                           pid=None), recv_q=20),
+               row(SERVER, C2, "ESTABLISHED", RoleKind.QUEUED, 2, server=True,
+                   pid=None)._replace(recv_q=20),
                client(C2, 2)],
               [(1, "Bonjour du client 1")], "single"),
     "p2-q1": ([LISTEN, served(C1, 1), client(C1, 1), served(C2, 2), client(C2, 2)],

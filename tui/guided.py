@@ -3,8 +3,6 @@ looked for in every snapshot (met evidence takes the step's screenshot)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from lab.errors import LabError
 from lab.grading.manifest import save_answer
 from lab.grading.report import write_report
@@ -78,7 +76,7 @@ class Guided(ObservatoryBase):
         kept = tuple(c for c in snapshot.connections if c.key not in self.scene_hidden)
         if len(kept) == len(snapshot.connections):
             return snapshot
-        return replace(snapshot, connections=kept)
+        return snapshot._replace(connections=kept)
 
     def action_toggle_steps(self) -> None:
         panel = self.query_one(StepsPanel)

@@ -7,8 +7,6 @@ differ emits it too, marked ``inferred``: never as observed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from lab.observe.model import Connection, Endpoint, Snapshot, Transition
 
 Key = tuple[Endpoint, "Endpoint | None"]
@@ -25,10 +23,12 @@ _PASSED_OVER: dict[tuple[str | None, str], tuple[str, ...]] = {
 }
 
 
-@dataclass
 class _Seen:
-    connection: Connection
-    since: float
+    __slots__ = ("connection", "since")
+
+    def __init__(self, connection: Connection, since: float) -> None:
+        self.connection = connection
+        self.since = since
 
 
 class Differ:

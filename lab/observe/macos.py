@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import replace
 
 import psutil
 
@@ -126,7 +125,7 @@ class MacNetstatSource:
         conns = []
         for conn, pid in parse_netstat(out, port):
             pid = own.get(conn.key, pid)
-            conns.append(replace(conn, pid=pid, process=self._names.name(pid)))
+            conns.append(conn._replace(pid=pid, process=self._names.name(pid)))
         return Snapshot(now, tuple(conns), self.name, None, time.perf_counter() - started)
 
     def close(self) -> None:

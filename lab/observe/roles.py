@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 
 from lab.observe.model import Connection, Endpoint, Role, RoleKind
 
@@ -18,31 +17,38 @@ _QUEUE_STATES = frozenset({"SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT"})
 _ORPHAN_STATES = frozenset({"FIN_WAIT_1", "FIN_WAIT_2", "CLOSING", "LAST_ACK", "TIME_WAIT"})
 
 
-@dataclass
 class Registry:
-    """What the app knows it owns. Thread-safe: servers and clients update it from threads."""
+    """What the app knows it owns. Thread-safe: servers and clients update it from threads.
 
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    # local endpoint of one of our clients -> client number
-    clients: dict[Endpoint, int] = field(default_factory=dict)
-    # peer endpoint accepted by our server -> thread name serving it ("" in single mode)
-    accepted: dict[Endpoint, str] = field(default_factory=dict)
-    # local endpoint of one of our clients -> the address it connects to: a row is our
-    # client only if both ends match (another socket may share the local address)
-    remotes: dict[Endpoint, Endpoint] = field(default_factory=dict)
-    # The student's own programs: client number (0 for the server) -> name, and the pids
-    # (the program and its children) -> client number.
-    program_names: dict[int, str] = field(default_factory=dict)
-    program_pids: dict[int, int] = field(default_factory=dict)
+    ``version`` grows with every change, so that the observer reclassifies the sockets it
+    has already labelled only when what it knows has changed.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.version = 0
+        # local endpoint of one of our clients -> client number
+        self.clients: dict[Endpoint, int] = {}
+        # peer endpoint accepted by our server -> thread name serving it ("" in single mode)
+        self.accepted: dict[Endpoint, str] = {}
+        # local endpoint of one of our clients -> the address it connects to: a row is our
+        # client only if both ends match (another socket may share the local address)
+        self.remotes: dict[Endpoint, Endpoint] = {}
+        # The student's own programs: client number (0 for the server) -> name, and the
+        # pids (the program and its children) -> client number.
+        self.program_names: dict[int, str] = {}
+        self.program_pids: dict[int, int] = {}
 
     def add_client(self, local: Endpoint, number: int, remote: Endpoint | None = None) -> None:
         with self._lock:
+            self.version += 1
             self.clients[local] = number
             if remote is not None:
                 self.remotes[local] = remote
 
     def add_accepted(self, peer: Endpoint, thread: str = "") -> None:
         with self._lock:
+            self.version += 1
             self.accepted[peer] = thread
 
     def copy(self) -> tuple[dict[Endpoint, int], dict[Endpoint, str]]:
@@ -58,6 +64,7 @@ class Registry:
     def set_program(self, number: int, name: str, pids: Iterable[int]) -> None:
         """Attribute ``pids`` to the student's server (``number`` 0) or client ``number``."""
         with self._lock:
+            self.version += 1
             self.program_names[number] = name
             for pid in [p for p, n in self.program_pids.items() if n == number]:
                 del self.program_pids[pid]
@@ -140,7 +147,7 @@ def _with_program(role: Role, names: dict[int, str]) -> Role:
         name = names.get(role.client)
     else:
         name = None
-    return replace(role, program=name) if name else role
+    return role._replace(program=name) if name else role
 
 
 def _role(
