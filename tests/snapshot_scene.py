@@ -32,7 +32,7 @@ LOCAL = "127.0.0.1"
 class _Source:
     name = "fixed"
 
-    def poll(self, port: int | None) -> Snapshot:
+    def poll(self, port: int | None, **_: object) -> Snapshot:
         return Snapshot(T0, (), "fixed")
 
     def close(self) -> None:

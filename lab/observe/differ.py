@@ -7,6 +7,8 @@ differ emits it too, marked ``inferred``: never as observed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from lab.observe.model import Connection, Endpoint, Snapshot, Transition
 
 Key = tuple[Endpoint, "Endpoint | None"]
@@ -48,10 +50,21 @@ class Differ:
         self._seen = {k: kept.get(k, _Seen(c, snapshot.time)) for k, c in current.items()}
 
     def feed(self, snapshot: Snapshot) -> list[Transition]:
-        now = snapshot.time
+        """Every connection of the snapshot against the last seen: O(connections)."""
         current = snapshot.by_key()
+        gone = [seen.connection for key, seen in self._seen.items() if key not in current]
+        return self.feed_delta(snapshot.time, current.values(), gone)
+
+    def feed_delta(self, now: float, changed: Iterable[Connection],
+                   gone: Iterable[Connection]) -> list[Transition]:
+        """Only what changed: ``changed``, the connections new or different since the last
+        feed; ``gone``, those of the last feed no longer reported (by object: one whose key
+        is among ``changed`` did not go, it changed). O(change), not O(connections)."""
         out: list[Transition] = []
-        for key, conn in current.items():
+        present: set[Key] = set()
+        for conn in changed:
+            key = conn.key
+            present.add(key)
             seen = self._seen.get(key)
             if seen is None:
                 out.append(Transition(now, conn, None, conn.state, None))
@@ -62,10 +75,14 @@ class Differ:
                 self._seen[key] = _Seen(conn, now)
             else:
                 seen.connection = conn  # queues, timers and owner may change in place
-        for key in [k for k in self._seen if k not in current]:
-            seen = self._seen.pop(key)
-            out.extend(self._chain(now, seen.connection, seen.connection.state, "CLOSED",
-                                   now - seen.since))
+        for old in gone:
+            key = old.key
+            if key in present:
+                continue
+            vanished = self._seen.pop(key, None)
+            if vanished is not None:
+                out.extend(self._chain(now, vanished.connection, vanished.connection.state,
+                                       "CLOSED", now - vanished.since))
         return out
 
     @staticmethod

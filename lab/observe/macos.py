@@ -111,7 +111,9 @@ class MacNetstatSource:
         self._names: ProcessNames = ProcessNames()
         self.warning: str | None = None
 
-    def poll(self, port: int | None) -> Snapshot:
+    def poll(self, port: int | None, *, owners: bool = True,
+             lab_port: int | None = None) -> Snapshot:
+        """netstat -v names every owner whatever is asked: ``owners`` changes nothing here."""
         started = time.perf_counter()
         now = time.time()
         out = subprocess.run([self._netstat, "-anv", "-p", "tcp"], capture_output=True,

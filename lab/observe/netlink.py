@@ -83,11 +83,16 @@ _REQ = struct.Struct("=BBBBI48x")
 # expires, rqueue, wqueue, uid, inode.
 _MSG = struct.Struct("=BBBB4x16s16s12xIIIII")
 _PORTS = struct.Struct(">HH")
-_INODE = 10  # index of the inode in a record: _MSG's fields, then the two ports
+_INODE = struct.Struct("=I")  # a record's inode, at _INODE_AT: read without unpacking the rest
+_INODE_AT = 68
+_NO_OWNER: tuple[int | None, str | None] = (None, None)
 
 _RECV_BUFFER = 1 << 16  # the kernel fills at most ~32 KiB per dump datagram
 _TIMEOUT = 5.0  # a dump never takes this long; without it a lost reply would hang the poller
 _OWNER_TRIES = 3  # scans that may miss an inode before it is recorded as having no owner
+# A full /proc scan for the owners of sockets off the lab port: at most this often. On a busy
+# machine new sockets come every poll, and a scan reads every descriptor of every process.
+_SCAN_EVERY = 2.0
 
 
 def _port_filter(port: int, use_eq: bool) -> bytes:
@@ -135,6 +140,7 @@ class NetlinkSource:
     """
 
     name = "netlink"
+    stable_records = True  # an unchanged socket comes back as the same Connection object
 
     def __init__(self) -> None:
         if not sys.platform.startswith("linux") or not hasattr(socket, "AF_NETLINK"):
@@ -149,6 +155,9 @@ class NetlinkSource:
         self._names = ProcessNames()
         self._owners: dict[int, tuple[int | None, str | None]] = {}  # inode -> (pid, name)
         self._misses: dict[int, int] = {}  # inode -> scans that did not find it yet
+        self._cache: dict[bytes, Connection] = {}  # a record as the kernel sent it -> built
+        self._owners_wanted = True
+        self._last_scan = -_SCAN_EVERY
         self._hosts: dict[bytes, str] = {}  # raw address -> normalised text
         # Counters for tests and benchmarks: what the kernel sent back in the last poll, and
         # how many full /proc scans were made since the source was opened.
@@ -185,7 +194,7 @@ class NetlinkSource:
             self._sock.close()
             self._sock = None
 
-    def _dump(self, family: int, port: int | None) -> list[tuple]:
+    def _dump(self, family: int, port: int | None) -> list[bytes]:
         """One dump of ``family``; on a kernel without S_EQ/D_EQ, retry with GE/LE pairs."""
         try:
             return self._dump_once(family, port)
@@ -195,7 +204,7 @@ class NetlinkSource:
             self._use_eq = False
             return self._dump_once(family, port)
 
-    def _dump_once(self, family: int, port: int | None) -> list[tuple]:
+    def _dump_once(self, family: int, port: int | None) -> list[bytes]:
         if self._sock is None:
             self._open()
         sock = self._sock
@@ -211,30 +220,35 @@ class NetlinkSource:
             self._close_socket()
             raise
 
-    def _replies(self, sock: socket.socket, seq: int) -> Iterator[tuple]:
-        """Yield raw inet_diag_msg records until NLMSG_DONE; raise OSError on NLMSG_ERROR."""
-        buf = self._buffer
-        view = memoryview(buf)
+    def _replies(self, sock: socket.socket, seq: int) -> Iterator[bytes]:
+        """Yield each raw inet_diag_msg until NLMSG_DONE; raise OSError on NLMSG_ERROR.
+
+        A record is yielded as its bytes: between two polls, the bytes of a socket that did
+        not change are equal, which is how ``poll`` skips rebuilding it.
+        """
+        header, size_msg = _NLMSGHDR.size, _MSG.size
+        unpack = _NLMSGHDR.unpack_from
         while True:
-            size = sock.recv_into(buf)
+            data = sock.recv(_RECV_BUFFER)
+            size = len(data)
             offset = 0
-            while offset + _NLMSGHDR.size <= size:
-                length, kind, _flags, msg_seq, _pid = _NLMSGHDR.unpack_from(buf, offset)
-                if length < _NLMSGHDR.size or offset + length > size:
+            while offset + header <= size:
+                length, kind, _flags, msg_seq, _pid = unpack(data, offset)
+                if length < header or offset + length > size:
                     raise OSError(errno.EBADMSG, "truncated netlink message")
-                body = offset + _NLMSGHDR.size
+                body = offset + header
                 offset += (length + 3) & ~3
                 if msg_seq != seq:
                     continue  # left over from an earlier request
-                if kind == NLMSG_DONE:
+                if kind == SOCK_DIAG_BY_FAMILY and length - header >= size_msg:
+                    yield data[body:body + size_msg]
+                elif kind == NLMSG_DONE:
                     return
-                if kind == NLMSG_ERROR:
-                    (error,) = _NLMSGERR.unpack_from(buf, body)
+                elif kind == NLMSG_ERROR:
+                    (error,) = _NLMSGERR.unpack_from(data, body)
                     if error == 0:  # an ACK, not an error
                         continue
                     raise OSError(-error, f"sock_diag: {os.strerror(-error)}")
-                if kind == SOCK_DIAG_BY_FAMILY and length - _NLMSGHDR.size >= _MSG.size:
-                    yield (*_MSG.unpack_from(view, body), *_PORTS.unpack_from(view, body + 4))
 
     # -- records ---------------------------------------------------------------------------
 
@@ -248,11 +262,12 @@ class NetlinkSource:
             host = self._hosts[key] = normalise_host(socket.inet_ntop(family, key))
         return host
 
-    def _connection(self, rec: tuple) -> Connection:
-        (family, state, timer, retrans, src, dst, expires, rqueue, wqueue, uid, inode,
-         sport, dport) = rec  # fmt: skip
+    def _connection(self, raw: bytes) -> Connection:
+        (family, state, timer, retrans, src, dst, expires, rqueue, wqueue, uid,
+         inode) = _MSG.unpack(raw)  # fmt: skip
+        sport, dport = _PORTS.unpack_from(raw, 4)
         # Inode 0: TIME_WAIT, orphans, connections still in the accept queue: nobody owns them.
-        pid, process = self._owners.get(inode, (None, None)) if inode else (None, None)
+        pid, process = self._owners.get(inode, _NO_OWNER) if inode else _NO_OWNER
         local = Endpoint(self._host(family, src), sport)
         peer = Endpoint(self._host(family, dst), dport)
         remote = None if state == _TCP_LISTEN or peer.is_wildcard else peer
@@ -277,48 +292,112 @@ class NetlinkSource:
 
     # -- owners ----------------------------------------------------------------------------
 
-    def _resolve(self, inodes: set[int]) -> None:
-        """Find owners of inodes not in the cache: this process first, then all of /proc."""
-        missing = {i for i in inodes if i not in self._owners}
+    def _resolve(self, lab: set[int], other: set[int]) -> set[int]:
+        """Find the owners of new inodes: this process's first, then all of /proc.
+
+        ``lab``: inodes on the lab port, whose owner decides a role: a full scan at once.
+        ``other``: any other socket's, shown in a Process column: a full scan at most every
+        ``_SCAN_EVERY`` seconds; until then they have no owner yet, and are asked again.
+        Returns the inodes whose owner was decided in this call.
+        """
+        decided: set[int] = set()
+        missing = (lab | other | self._misses.keys()) - self._owners.keys()
+        if not missing:
+            return decided
         own = os.getpid()
-        if missing:
-            found = _scan_fds("/proc/self/fd", missing)
-            if found:
-                owner = (own, self._names.name(own))
-                self._owners.update(dict.fromkeys(found, owner))
-                missing -= found
-        if missing:
+        found = _scan_fds("/proc/self/fd", missing)
+        if found:
+            owner = (own, self._names.name(own))
+            for inode in found:
+                self._owners[inode] = owner
+            decided |= found
+            missing -= found
+        urgent = missing & (lab | self._misses.keys())
+        now = time.monotonic()
+        if missing and (urgent or now - self._last_scan >= _SCAN_EVERY):
             self.proc_scans += 1
+            self._last_scan = now
             for inode, pid in _scan_proc(missing, skip=own).items():
                 self._owners[inode] = (pid, self._names.name(pid))
-                missing.discard(inode)
-        for inode in missing:
-            # accept() gives a socket its inode just before the fd is installed: retry a few
-            # polls before deciding that nobody we can see owns it.
-            tries = self._misses.get(inode, 0) + 1
-            if tries >= _OWNER_TRIES:
-                self._owners[inode] = (None, None)
-                self._misses.pop(inode, None)
-            else:
-                self._misses[inode] = tries
-        # Forget sockets that are gone (inodes are reused).
-        for cache in (self._owners, self._misses):
-            for inode in [i for i in cache if i not in inodes]:
-                del cache[inode]
+                decided.add(inode)
+            missing -= decided
+            for inode in missing:
+                # accept() gives a socket its inode just before the fd is installed: retry
+                # a few polls before deciding that nobody we can see owns it.
+                tries = self._misses.get(inode, 0) + 1
+                if tries >= _OWNER_TRIES:
+                    self._owners[inode] = _NO_OWNER
+                    self._misses.pop(inode, None)
+                    decided.add(inode)
+                else:
+                    self._misses[inode] = tries
+        else:
+            for inode in missing:
+                self._misses.setdefault(inode, 0)
+        for inode in decided:
+            self._misses.pop(inode, None)
+        return decided
 
     # -- Source ----------------------------------------------------------------------------
 
-    def poll(self, port: int | None) -> Snapshot:
-        """Every TCP socket (``port=None``), or those whose local or remote port is ``port``."""
+    def poll(self, port: int | None, *, owners: bool = True,
+             lab_port: int | None = None) -> Snapshot:
+        """Every TCP socket (``port=None``), or those whose local or remote port is ``port``.
+
+        ``owners``: find every socket's owner; else only those of sockets touching
+        ``lab_port`` (or ``port``), which roles need. A socket whose record did not change
+        since the last poll is returned as the very same ``Connection``: nothing of it is
+        decoded, looked up or built again, so a poll where nothing changed costs little
+        more than the kernel's dump.
+        """
         started = time.perf_counter()
         now = time.time()
+        lab_port = port if lab_port is None else lab_port
         with self._lock:
             if self._closed:
                 raise OSError(errno.EBADF, "NetlinkSource is closed")
+            if owners != self._owners_wanted:  # the Process column came or went
+                self._owners_wanted = owners
+                self._cache.clear()
             records = [r for family in self._families for r in self._dump(family, port)]
             self.last_records = len(records)
-            self._resolve({r[_INODE] for r in records if r[_INODE]})
-            connections = tuple(self._connection(r) for r in records)
+            cache, fresh = self._cache, {}
+            out: list[Connection | None] = []
+            new: list[tuple[int, bytes, int]] = []  # (index in out, record, inode)
+            inode_of = _INODE.unpack_from
+            for raw in records:
+                conn = cache.pop(raw, None)
+                if conn is None:
+                    new.append((len(out), raw, inode_of(raw, _INODE_AT)[0]))
+                else:
+                    fresh[raw] = conn
+                out.append(conn)
+            # What is left in the cache changed or went: forget the owners of inodes gone.
+            if cache:
+                kept = {inode for _, _, inode in new}
+                for conn in cache.values():
+                    if conn.inode and conn.inode not in kept:
+                        self._owners.pop(conn.inode, None)
+                        self._misses.pop(conn.inode, None)
+            lab: set[int] = set()
+            other: set[int] = set()
+            for _, raw, inode in new:
+                if inode and inode not in self._owners:
+                    sport, dport = _PORTS.unpack_from(raw, 4)
+                    if lab_port is not None and lab_port in (sport, dport):
+                        lab.add(inode)
+                    elif owners:
+                        other.add(inode)
+            decided = self._resolve(lab, other) if lab or other or self._misses else set()
+            if decided:  # an owner found late: its unchanged record is built again
+                for i, conn in enumerate(out):
+                    if conn is not None and conn.inode in decided:
+                        out[i] = None
+                        new.append((i, records[i], conn.inode or 0))
+            for i, raw, _inode in new:
+                out[i] = fresh[raw] = self._connection(raw)
+            self._cache = fresh
+            connections = tuple(c for c in out if c is not None)
         return Snapshot(
             time=now,
             connections=connections,
@@ -332,6 +411,7 @@ class NetlinkSource:
             self._close_socket()
             self._owners.clear()
             self._misses.clear()
+            self._cache.clear()
 
     def __enter__(self) -> NetlinkSource:
         return self

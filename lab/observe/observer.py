@@ -2,6 +2,13 @@
 
 An action (a message, a "Fin") can ask for a poll at once with ``poll_now`` so that its
 effect shows without waiting for the next tick.
+
+Work follows change, not size: a socket whose record the source returns unchanged (the
+same object: netlink does so; for other sources the observer finds the equal record of the
+last poll) keeps its role and is not diffed again. The roles are all decided again only
+when the registry of the app's own sockets changed. The polling adapts: when a poll costs
+more than a fifth of the interval, the interval grows (and ``on_pace`` says so) instead of
+polling back to back; it comes back when polls are cheap again.
 """
 
 from __future__ import annotations
@@ -10,13 +17,19 @@ import threading
 import time
 from collections.abc import Callable
 
+from lab.observe import plumbing
 from lab.observe.differ import Differ
-from lab.observe.model import Snapshot, Transition
+from lab.observe.model import Connection, Snapshot, Transition
 from lab.observe.plumbing import is_plumbing
 from lab.observe.roles import Registry, classify
 from lab.observe.sources import Source
 
 Listener = Callable[[Snapshot, list[Transition]], None]
+# (interval now used, what one poll costs): called when the interval had to grow, or came back.
+Pace = Callable[[float, float], None]
+
+BUDGET = 0.2  # the share of the interval a poll may cost before the interval grows
+MAX_INTERVAL = 5.0
 
 
 class Observer:
@@ -30,6 +43,8 @@ class Observer:
         registry: Registry | None = None,
         all_ports: bool = False,
         on_error: Callable[[BaseException], None] | None = None,
+        owners: bool = True,
+        on_pace: Pace | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError("the polling interval must be greater than 0")
@@ -46,6 +61,17 @@ class Observer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._refilter = False
+        # Whether every socket's owner is wanted (a Process column is shown), or only the
+        # lab port's, which roles need.
+        self.owners = owners
+        self._on_pace = on_pace
+        self.effective_interval = interval  # grows while polls are too costly
+        self.poll_cost = 0.0  # seconds, smoothed
+        # id(record from the source) -> (that record, the same with its role)
+        self._known: dict[int, tuple[Connection, Connection]] = {}
+        # key -> record, for sources that build every record afresh (psutil, netstat)
+        self._by_key: dict[tuple[object, object], Connection] = {}
+        self._version: tuple[int, int] = (-1, -1)
 
     # -- control ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -72,23 +98,77 @@ class Observer:
                 self._refilter = True
         self.poll_now()
 
+    def set_owners(self, owners: bool) -> None:
+        """Ask for every socket's owner (a Process column is shown), or the lab port's only."""
+        with self._lock:
+            self.owners = owners
+        self.poll_now()
+
     # -- polling ---------------------------------------------------------------------------
     def poll_once(self) -> tuple[Snapshot, list[Transition]]:
         """One poll on the calling thread: used by the loop, the CLI and tests."""
         with self._lock:
             wanted = None if self.all_ports else self.port
-            raw = self.source.poll(wanted)
-            # The app's own wake-up sockets (TCP pairs on Windows) are not the lab's.
-            mine = [c for c in raw.connections if not is_plumbing(c.local, c.remote)]
-            conns = classify(mine, self.port, self.registry,
-                             owners_known=getattr(self.source, "owners_known", True))
-            snap = Snapshot(raw.time, tuple(conns), raw.source, raw.warning, raw.duration)
+            raw = self.source.poll(wanted, owners=self.owners, lab_port=self.port)
+            records = raw.connections
+            if not getattr(self.source, "stable_records", False):
+                records = self._stabilise(records)
+            version = (self.registry.version, plumbing.version())
+            again = version != self._version  # what the app owns changed: roles too
+            self._version = version
+            known, fresh = self._known, {}
+            out: list[Connection | None] = []
+            todo: list[tuple[int, Connection]] = []
+            for c in records:
+                hit = known.pop(id(c), None)
+                if hit is not None and hit[0] is c and not again:
+                    fresh[id(c)] = hit
+                    out.append(hit[1])
+                # The app's own wake-up sockets (TCP pairs on Windows) are not the lab's.
+                elif not is_plumbing(c.local, c.remote):
+                    todo.append((len(out), c))
+                    out.append(None)
+            changed: list[Connection] = []
+            if todo:
+                roled = classify([c for _, c in todo], self.port, self.registry,
+                                 owners_known=getattr(self.source, "owners_known", True))
+                for (i, c), r in zip(todo, roled, strict=True):
+                    fresh[id(c)] = (c, r)
+                    out[i] = r
+                    changed.append(r)
+            gone = [r for _, r in known.values()]  # left over: changed or gone
+            self._known = fresh
+            snap = Snapshot(raw.time, tuple(c for c in out if c is not None), raw.source,
+                            raw.warning, raw.duration, tuple(changed))
             if self._refilter:
                 # A change of filter is not a change of state: no transitions for it.
                 self._refilter = False
                 self._differ.prime(snap)
                 return snap, []
-            return snap, self._differ.feed(snap)
+            return snap, self._differ.feed_delta(snap.time, changed, gone)
+
+    def _stabilise(self, records: tuple[Connection, ...]) -> tuple[Connection, ...]:
+        """A source that builds every record afresh: keep last poll's object where equal."""
+        last = self._by_key
+        out = []
+        for c in records:
+            before = last.get(c.key)
+            out.append(before if before is not None and before == c else c)
+        self._by_key = {c.key: c for c in out}
+        return tuple(out)
+
+    def _pace(self, cost: float) -> None:
+        """Smooth the poll's cost; grow the interval while a poll costs more than its share."""
+        self.poll_cost = cost if self.poll_cost == 0.0 else 0.7 * self.poll_cost + 0.3 * cost
+        wanted = self.interval
+        if self.poll_cost > BUDGET * self.interval:
+            wanted = min(MAX_INTERVAL, max(self.interval, round(self.poll_cost / BUDGET, 2)))
+        before = self.effective_interval
+        if wanted == before or (wanted != self.interval and abs(wanted - before) < 0.2 * before):
+            return  # no flapping: only a change of a fifth or more, or the way back
+        self.effective_interval = wanted
+        if self._on_pace is not None:
+            self._on_pace(wanted, self.poll_cost)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -96,6 +176,7 @@ class Observer:
             self._wake.clear()
             try:
                 snap, transitions = self.poll_once()
+                self._pace(time.monotonic() - started)
             except Exception as exc:  # a failing source must not kill the thread silently
                 if self._on_error is not None:
                     self._on_error(exc)
@@ -109,6 +190,6 @@ class Observer:
                 if self._on_error is not None:
                     self._on_error(exc)
             # Sleep for what is left of the interval, unless someone asks for a poll.
-            left = self.interval - (time.monotonic() - started)
+            left = self.effective_interval - (time.monotonic() - started)
             if left > 0:
                 self._wake.wait(left)

@@ -17,6 +17,11 @@ from lab.observe.model import Endpoint
 
 _lock = threading.Lock()
 _pairs: set[tuple[Endpoint, Endpoint]] = set()
+_version = [0]  # grows with each registration: the observer decides its rows again
+
+
+def version() -> int:
+    return _version[0]
 
 
 def _ends(sock: socket.socket) -> tuple[Endpoint, Endpoint] | None:
@@ -35,6 +40,7 @@ def register(*socks: socket.socket) -> None:
             ends = _ends(sock)
             if ends is not None:
                 _pairs.add(ends)
+                _version[0] += 1
 
 
 def release(*socks: socket.socket) -> None:

@@ -7,34 +7,48 @@ picks the best one available.
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import threading
 import time
 from typing import Any, Protocol
 
-import psutil
-
 from lab.observe.model import Connection, Endpoint, Snapshot, state_name
 from lab.text import printable
 
 
 class Source(Protocol):
-    """Anything that can list TCP connections, filtered to a port (or all with None)."""
+    """Anything that can list TCP connections, filtered to a port (or all with None).
+
+    ``owners``: whether every socket's owner (pid, process) is wanted, or only those of
+    the sockets touching ``lab_port`` (what roles need). A source that gets owners for
+    free (psutil, macOS's netstat) may return them anyway. Between two polls, a source
+    returns the very same record object for a socket that did not change: consumers skip
+    what is identical.
+    """
 
     name: str
 
-    def poll(self, port: int | None) -> Snapshot: ...
+    def poll(self, port: int | None, *, owners: bool = True,
+             lab_port: int | None = None) -> Snapshot: ...
 
     def close(self) -> None: ...
 
 
 class ProcessNames:
-    """pid -> process name, cached: naming every pid at every poll is what makes monitors slow."""
+    """pid -> process name, cached: naming every pid at every poll is what makes monitors slow.
+
+    On Linux the name is read from ``/proc`` (psutil's rule: ``comm``, or the program's
+    file name when ``comm`` is cut at 15 characters), so that the commands never import
+    psutil; elsewhere psutil names it. A pid is known by its start time: a reused pid is
+    named afresh.
+    """
 
     def __init__(self) -> None:
         self._names: dict[int, tuple[float, str | None]] = {}
         self._lock = threading.Lock()
+        self._proc = sys.platform.startswith("linux") and os.path.isdir("/proc/self")
 
     def name(self, pid: int | None) -> str | None:
         """The process's name, made printable: any program can name itself with escapes."""
@@ -43,18 +57,51 @@ class ProcessNames:
         with self._lock:
             hit = self._names.get(pid)
         try:
-            proc = psutil.Process(pid)
-            created = proc.create_time()
-            if hit is not None and hit[0] == created:
-                return hit[1]
-            name: str | None = printable(proc.name(), 64)
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
+            created, raw = _proc_name(pid) if self._proc else _psutil_name(pid, hit)
+        except OSError:
             return hit[1] if hit else None
+        if hit is not None and hit[0] == created:
+            return hit[1]
+        name = printable(raw, 64) if raw is not None else None
         with self._lock:
             if len(self._names) > 4096:
                 self._names.clear()
             self._names[pid] = (created, name)
         return name
+
+
+def _proc_name(pid: int) -> tuple[float, str | None]:
+    """(start time, name) from /proc/<pid>: ``stat``'s 22nd field, ``comm``, ``cmdline``."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        stat = f.read()
+    # The name in stat is in parentheses and may hold spaces or ")": split after the last.
+    fields = stat[stat.rfind(b")") + 2:].split()
+    created = float(fields[19])
+    with open(f"/proc/{pid}/comm", "rb") as f:
+        comm = f.read().rstrip(b"\n").decode("utf-8", "replace")
+    if len(comm) >= 15:  # cut by the kernel: the program's own file name says more
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv0 = f.read().split(b"\0", 1)[0].decode("utf-8", "replace")
+        except OSError:
+            argv0 = ""
+        base = os.path.basename(argv0.split(" ", 1)[0]) if argv0 else ""
+        if base.startswith(comm):
+            comm = base
+    return created, comm
+
+
+def _psutil_name(pid: int, hit: tuple[float, str | None] | None) -> tuple[float, str | None]:
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        created = proc.create_time()
+        if hit is not None and hit[0] == created:
+            return created, hit[1]
+        return created, proc.name()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess) as exc:
+        raise OSError(str(exc)) from None
 
 
 def _matches(port: int | None, local_port: int, remote_port: int | None) -> bool:
@@ -77,6 +124,8 @@ class PsutilSource:
 
     def _raw(self) -> list[tuple[Any, int | None]]:
         """(connection, owning pid) pairs; a process's own list has no pid field."""
+        import psutil  # only where this source is used: the commands start faster without
+
         if not self._own_only:
             try:
                 return [(c, c.pid) for c in psutil.net_connections(kind="tcp")]
@@ -86,7 +135,9 @@ class PsutilSource:
         own = psutil.Process()
         return [(c, own.pid) for c in own.net_connections(kind="tcp")]
 
-    def poll(self, port: int | None) -> Snapshot:
+    def poll(self, port: int | None, *, owners: bool = True,
+             lab_port: int | None = None) -> Snapshot:
+        """psutil finds every owner whatever is asked: ``owners`` changes nothing here."""
         started = time.perf_counter()
         now = time.time()
         out: list[Connection] = []
