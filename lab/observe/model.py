@@ -186,9 +186,11 @@ class Snapshot(NamedTuple):
     source: str  # "psutil", "psutil (own process only)", "netlink"
     warning: str | None = None  # set when the source had to fall back
     duration: float = 0.0  # seconds the poll took
-    # The connections new or different since the observer's previous snapshot (the same
-    # objects as in ``connections``); None where nobody compared (a recorded moment...).
+    # The connections new or different since the previous snapshot (the same objects as in
+    # ``connections``); None where nobody compared (a recorded moment...).
     changed: tuple[Connection, ...] | None = None
+    # Those of the previous snapshot no longer in it (changed, or gone); None likewise.
+    gone: tuple[Connection, ...] | None = None
 
     def by_key(self) -> dict[tuple[Endpoint, Endpoint | None], Connection]:
         return {c.key: c for c in self.connections}

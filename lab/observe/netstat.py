@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
-import threading
 
 from lab.i18n import current_language, t
 from lab.observe.model import Connection, RoleKind, Snapshot, Transition
-from lab.observe.observer import Observer
 from lab.observe.roles import classify, describe_role
 from lab.observe.sources import Source, open_source
 from lab.text import clock_text
+
+# A one-shot command imports only what it needs: the observer, threads and signals are
+# imported by ``run_watch`` (a one-shot's whole run is worth ~40 ms; see bench/bench_scale.py).
 
 
 def _source(kind: str) -> Source:
@@ -67,15 +67,14 @@ def render_netstat(snap: Snapshot, port: int | None, lang: str, with_process: bo
     head = (t("ns.proto", lang), t("ns.local" + win, lang), t("ns.remote" + win, lang),
             t("ns.state", lang))
     lines.append("  " + "".join(h.ljust(w) for h, w in zip(head, widths, strict=False)) + head[3])
+    wp, wl, wr = widths
     for c in rows:
         proto = "TCP" if windows else c.proto
-        cells = (proto, str(c.local), c.remote_text)
         extra = ""
         if (c.recv_q or c.send_q) and not windows:
             extra = f"   Recv-Q {c.recv_q or 0} Send-Q {c.send_q or 0}"
-        row = "".join(x.ljust(w) for x, w in zip(cells, widths, strict=False))
         state = WINDOWS_STATES.get(c.state, c.state) if windows else c.state
-        lines.append("  " + row + state + extra)
+        lines.append(f"  {proto:<{wp}}{c.local!s:<{wl}}{c.remote_text:<{wr}}{state}{extra}")
         if with_process and not (windows and c.state == "TIME_WAIT"):
             lines.append(f"   {_process_text(c, lang, windows)}  {describe_role(c.role, lang)}")
     if not rows:
@@ -86,13 +85,17 @@ def render_netstat(snap: Snapshot, port: int | None, lang: str, with_process: bo
 def run_netstat(args: argparse.Namespace) -> int:
     source = _source(args.source)
     port = None if args.all else args.port
+    # Owners only where they are shown: -b's lines, or --json's fields (the lab port's
+    # sockets' owners decide their roles); a bare listing reads nothing but the kernel's.
+    shown = bool(args.b or args.json)
     try:
-        snap = source.poll(port)
+        snap = source.poll(port, owners=shown, lab_port=args.port if shown else None)
     finally:
         source.close()
-    conns = classify(snap.connections, args.port,
-                     owners_known=getattr(source, "owners_known", True))
-    snap = Snapshot(snap.time, tuple(conns), snap.source, snap.warning, snap.duration)
+    if shown:  # roles are shown only by -b and --json
+        conns = classify(snap.connections, args.port,
+                         owners_known=getattr(source, "owners_known", True))
+        snap = snap._replace(connections=tuple(conns))
     if snap.warning:
         print(t("ns.own_only", args.lang), file=sys.stderr, flush=True)
     if args.json:
@@ -116,6 +119,11 @@ def format_transition(tr: Transition, lang: str) -> str:
 
 
 def run_watch(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from lab.observe.observer import Observer
+
     source = _source(args.source)
     done = threading.Event()
     warned = False

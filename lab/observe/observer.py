@@ -13,13 +13,15 @@ polling back to back; it comes back when polls are cheap again.
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from lab.observe import plumbing
 from lab.observe.differ import Differ
-from lab.observe.model import Connection, Snapshot, Transition
+from lab.observe.model import Connection, Endpoint, Snapshot, Transition
 from lab.observe.plumbing import is_plumbing
 from lab.observe.roles import Registry, classify
 from lab.observe.sources import Source
@@ -66,11 +68,14 @@ class Observer:
         self.owners = owners
         self._on_pace = on_pace
         self.effective_interval = interval  # grows while polls are too costly
-        self.poll_cost = 0.0  # seconds, smoothed
-        # id(record from the source) -> (that record, the same with its role)
-        self._known: dict[int, tuple[Connection, Connection]] = {}
+        self.poll_cost = 0.0  # seconds: the median of the last polls
+        self._costs: deque[float] = deque(maxlen=5)
+        # id(record from the source) -> that record, and -> the same with its role. The
+        # records are kept so that their ids stay theirs.
+        self._records: dict[int, Connection] = {}
+        self._roled: dict[int, Connection] = {}
         # key -> record, for sources that build every record afresh (psutil, netstat)
-        self._by_key: dict[tuple[object, object], Connection] = {}
+        self._by_key: dict[tuple[Endpoint, Endpoint | None], Connection] = {}
         self._version: tuple[int, int] = (-1, -1)
 
     # -- control ---------------------------------------------------------------------------
@@ -110,36 +115,33 @@ class Observer:
         with self._lock:
             wanted = None if self.all_ports else self.port
             raw = self.source.poll(wanted, owners=self.owners, lab_port=self.port)
-            records = raw.connections
-            if not getattr(self.source, "stable_records", False):
-                records = self._stabilise(records)
+            if raw.changed is None or raw.gone is None:  # the source did not compare
+                raw = self._compare(raw)
+            assert raw.changed is not None and raw.gone is not None
             version = (self.registry.version, plumbing.version())
-            again = version != self._version  # what the app owns changed: roles too
-            self._version = version
-            known, fresh = self._known, {}
-            out: list[Connection | None] = []
-            todo: list[tuple[int, Connection]] = []
-            for c in records:
-                hit = known.pop(id(c), None)
-                if hit is not None and hit[0] is c and not again:
-                    fresh[id(c)] = hit
-                    out.append(hit[1])
-                # The app's own wake-up sockets (TCP pairs on Windows) are not the lab's.
-                elif not is_plumbing(c.local, c.remote):
-                    todo.append((len(out), c))
-                    out.append(None)
-            changed: list[Connection] = []
-            if todo:
-                roled = classify([c for _, c in todo], self.port, self.registry,
-                                 owners_known=getattr(self.source, "owners_known", True))
-                for (i, c), r in zip(todo, roled, strict=True):
-                    fresh[id(c)] = (c, r)
-                    out[i] = r
-                    changed.append(r)
-            gone = [r for _, r in known.values()]  # left over: changed or gone
-            self._known = fresh
-            snap = Snapshot(raw.time, tuple(c for c in out if c is not None), raw.source,
-                            raw.warning, raw.duration, tuple(changed))
+            roled = self._roled
+            if version != self._version:  # what the app owns changed: every role may too
+                self._version = version
+                records, gone = list(self._records.values()), []
+                for old in raw.gone:
+                    gone.extend(self._drop(old))
+                # Every record still there is labelled again (and told as changed).
+                records = [c for c in records if id(c) in self._records] + list(raw.changed)
+                self._records.clear()
+                roled.clear()
+            else:
+                records, gone = list(raw.changed), []
+                for old in raw.gone:
+                    gone.extend(self._drop(old))
+            # The app's own wake-up sockets (TCP pairs on Windows) are not the lab's.
+            records = [c for c in records if not is_plumbing(c.local, c.remote)]
+            changed = classify(records, self.port, self.registry,
+                               owners_known=getattr(self.source, "owners_known", True))
+            for r, c in zip(records, changed, strict=True):
+                self._records[id(r)] = r
+                roled[id(r)] = c
+            snap = Snapshot(raw.time, tuple(roled.values()), raw.source, raw.warning,
+                            raw.duration, tuple(changed), tuple(gone))
             if self._refilter:
                 # A change of filter is not a change of state: no transitions for it.
                 self._refilter = False
@@ -147,19 +149,38 @@ class Observer:
                 return snap, []
             return snap, self._differ.feed_delta(snap.time, changed, gone)
 
-    def _stabilise(self, records: tuple[Connection, ...]) -> tuple[Connection, ...]:
-        """A source that builds every record afresh: keep last poll's object where equal."""
-        last = self._by_key
-        out = []
-        for c in records:
-            before = last.get(c.key)
-            out.append(before if before is not None and before == c else c)
-        self._by_key = {c.key: c for c in out}
-        return tuple(out)
+    def _drop(self, record: Connection) -> list[Connection]:
+        """Forget a record the source no longer returns; its labelled form, if it had one."""
+        key = id(record)
+        if self._records.pop(key, None) is None:
+            return []
+        return [self._roled.pop(key)]
+
+    def _compare(self, raw: Snapshot) -> Snapshot:
+        """For a source that builds every record afresh (psutil, netstat): keep the last
+        poll's object where the record is equal, and say what changed and what went."""
+        last, now = self._by_key, {}
+        records, changed = [], []
+        for c in raw.connections:
+            before = last.pop(c.key, None)
+            if before is not None and before == c:
+                c = before
+            else:
+                changed.append(c)
+            now[c.key] = c
+            records.append(c)
+        self._by_key = now
+        return raw._replace(connections=tuple(records), changed=tuple(changed),
+                            gone=tuple(last.values()))
 
     def _pace(self, cost: float) -> None:
-        """Smooth the poll's cost; grow the interval while a poll costs more than its share."""
-        self.poll_cost = cost if self.poll_cost == 0.0 else 0.7 * self.poll_cost + 0.3 * cost
+        """Grow the interval while polls cost more than their share; come back after.
+
+        The cost is the median of the last five polls: one costly poll (a new program's
+        sockets looked up in /proc) does not slow the next ones down.
+        """
+        self._costs.append(cost)
+        self.poll_cost = statistics.median(self._costs)
         wanted = self.interval
         if self.poll_cost > BUDGET * self.interval:
             wanted = min(MAX_INTERVAL, max(self.interval, round(self.poll_cost / BUDGET, 2)))

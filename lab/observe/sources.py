@@ -36,6 +36,9 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
+RECHECK = 1.0  # seconds during which a pid's name is trusted without looking again
+
+
 class ProcessNames:
     """pid -> process name, cached: naming every pid at every poll is what makes monitors slow.
 
@@ -47,6 +50,7 @@ class ProcessNames:
 
     def __init__(self) -> None:
         self._names: dict[int, tuple[float, str | None]] = {}
+        self._checked: dict[int, float] = {}  # pid -> when its start time was last checked
         self._lock = threading.Lock()
         self._proc = sys.platform.startswith("linux") and os.path.isdir("/proc/self")
 
@@ -54,8 +58,12 @@ class ProcessNames:
         """The process's name, made printable: any program can name itself with escapes."""
         if pid is None or pid <= 0:
             return None
+        now = time.monotonic()
         with self._lock:
             hit = self._names.get(pid)
+            if hit is not None and now - self._checked.get(pid, -RECHECK) < RECHECK:
+                return hit[1]  # asked again within a second (a scan names many sockets)
+            self._checked[pid] = now
         try:
             created, raw = _proc_name(pid) if self._proc else _psutil_name(pid, hit)
         except OSError:
@@ -66,6 +74,8 @@ class ProcessNames:
         with self._lock:
             if len(self._names) > 4096:
                 self._names.clear()
+                self._checked.clear()
+                self._checked[pid] = now
             self._names[pid] = (created, name)
         return name
 
