@@ -18,7 +18,7 @@ from lab.grading.manifest import DEFAULT_FOLDER, folder_student
 from lab.guide.evidence import Evidence, Message
 from lab.guide.progress import load_progress
 from lab.net.server import ServerEvent
-from lab.observe.model import Endpoint, Snapshot, Transition
+from lab.observe.model import Connection, Endpoint, Snapshot, Transition
 from lab.session import Action, Session
 from lab.text import clean_field
 from tui.messages import Notice
@@ -72,6 +72,8 @@ class ObservatoryBase(App[int]):
         self._held_transitions: list[Transition] = []  # what happened while paused
         self._stopped = False
         self._warned_source = False
+        # (every connection, the lab port's among them), for the last snapshot shown
+        self._lab_of: tuple[tuple[Connection, ...], Snapshot] | None = None
         self._capturing = False
         self._panel_shown = False  # the steps panel's display, kept while a picture is taken
         self._focus_before: Widget | None = None  # and the focus

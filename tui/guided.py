@@ -67,16 +67,23 @@ class Guided(ObservatoryBase):
         """A new snapshot as the current step's scene: without the rows hidden at its start.
         A hidden row that is gone is forgotten (its address pair may be used again)."""
         if self.scene_hidden:
-            self.scene_hidden &= {c.key for c in snapshot.connections}
+            if snapshot.gone is not None and snapshot.changed is not None:
+                back = {c.key for c in snapshot.changed}  # O(change), not O(connections)
+                self.scene_hidden -= {c.key for c in snapshot.gone if c.key not in back}
+            else:
+                self.scene_hidden &= {c.key for c in snapshot.connections}
         return self._without_hidden(snapshot)
 
     def _without_hidden(self, snapshot: Snapshot) -> Snapshot:
-        if not self.scene_hidden:
+        hidden = self.scene_hidden
+        if not hidden:
             return snapshot
-        kept = tuple(c for c in snapshot.connections if c.key not in self.scene_hidden)
+        kept = tuple(c for c in snapshot.connections if c.key not in hidden)
         if len(kept) == len(snapshot.connections):
             return snapshot
-        return snapshot._replace(connections=kept)
+        # The views take this one whole (seq 0): what changed is told against the kernel's
+        # rows, not against the scene's.
+        return snapshot._replace(connections=kept, seq=0)
 
     def action_toggle_steps(self) -> None:
         panel = self.query_one(StepsPanel)

@@ -163,6 +163,8 @@ class Screenshots(ObservatoryBase):
             self.progress.mark_met(step)
             self._save_progress()
             self._show_step()
+        if self._stopped:
+            return  # saved while the window closes: on disk, with nothing left to tell it
         if self.autopilot is None:  # the demo's screenshots would pile these toasts up
             self.notify(t("shot.saved", self.lang, file=path.name), timeout=4)
         self.timeline.add_note(self.clock(), t("steps.met_note", self.lang, step=step,

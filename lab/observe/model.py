@@ -191,6 +191,9 @@ class Snapshot(NamedTuple):
     changed: tuple[Connection, ...] | None = None
     # Those of the previous snapshot no longer in it (changed, or gone); None likewise.
     gone: tuple[Connection, ...] | None = None
+    # The observer's count of its polls (0: not from an observer): a view that applied
+    # snapshot n may apply n + 1 by its ``changed`` and ``gone`` alone.
+    seq: int = 0
 
     def by_key(self) -> dict[tuple[Endpoint, Endpoint | None], Connection]:
         return {c.key: c for c in self.connections}

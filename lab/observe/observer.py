@@ -77,6 +77,7 @@ class Observer:
         # key -> record, for sources that build every record afresh (psutil, netstat)
         self._by_key: dict[tuple[Endpoint, Endpoint | None], Connection] = {}
         self._version: tuple[int, int] = (-1, -1)
+        self._seq = 0
 
     # -- control ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -140,8 +141,9 @@ class Observer:
             for r, c in zip(records, changed, strict=True):
                 self._records[id(r)] = r
                 roled[id(r)] = c
+            self._seq += 1
             snap = Snapshot(raw.time, tuple(roled.values()), raw.source, raw.warning,
-                            raw.duration, tuple(changed), tuple(gone))
+                            raw.duration, tuple(changed), tuple(gone), self._seq)
             if self._refilter:
                 # A change of filter is not a change of state: no transitions for it.
                 self._refilter = False
@@ -160,18 +162,25 @@ class Observer:
         """For a source that builds every record afresh (psutil, netstat): keep the last
         poll's object where the record is equal, and say what changed and what went."""
         last, now = self._by_key, {}
-        records, changed = [], []
+        records: list[Connection] = []
+        changed: list[Connection] = []
+        gone: list[Connection] = []
         for c in raw.connections:
+            if c.key in now:
+                continue  # listed twice (psutil may): one row
             before = last.pop(c.key, None)
             if before is not None and before == c:
                 c = before
             else:
                 changed.append(c)
+                if before is not None:
+                    gone.append(before)  # replaced: the old object leaves with its key
             now[c.key] = c
             records.append(c)
         self._by_key = now
+        gone.extend(last.values())
         return raw._replace(connections=tuple(records), changed=tuple(changed),
-                            gone=tuple(last.values()))
+                            gone=tuple(gone))
 
     def _pace(self, cost: float) -> None:
         """Grow the interval while polls cost more than their share; come back after.

@@ -43,6 +43,8 @@ TYPICAL = {"proto": 5, "local": 15, "remote": 15, "state": 11, "role": 18, "proc
 MEASURED_ROWS = 300  # rows sampled to measure a column
 # Past this many rows the "for" column stops ticking every second (it still updates on change).
 TICK_LIMIT = 400
+# Up to this many rows a new row is put in its place at once; past it, once a second.
+SORT_AT_ONCE = 1000
 
 
 def row_key(c: Connection) -> str:
@@ -96,6 +98,9 @@ class ConnectionsTable(DataTable[Text]):
         self._sort_reverse = False
         self._last_tick = 0.0
         self.shown: tuple[str, ...] = COLUMNS
+        self._seq = 0  # the observer's number of the snapshot applied last
+        self._flashing: set[str] = set()  # rows highlighted or lingering: what tick visits
+        self._unsorted = False
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -206,9 +211,22 @@ class ConnectionsTable(DataTable[Text]):
         that leave the snapshot without one (a filter changed, a step's scene hid them)
         leave the view quietly. ``linger=False`` (stepping through recorded moments) shows
         exactly the kernel's rows at that moment: nothing lingers.
+
+        The snapshot that follows the one applied last is applied by what changed and what
+        went alone (the observer says which): with thousands of rows, a poll where little
+        changed costs little.
         """
         now = self._clock()
-        current = {row_key(c): c for c in snapshot.connections}
+        incremental = (linger and snapshot.seq != 0 and snapshot.seq == self._seq + 1
+                       and snapshot.changed is not None and snapshot.gone is not None)
+        self._seq = snapshot.seq
+        if incremental:
+            assert snapshot.changed is not None and snapshot.gone is not None
+            current = {row_key(c): c for c in snapshot.changed}
+            leaving = [k for k in (row_key(c) for c in snapshot.gone) if k not in current]
+        else:
+            current = {row_key(c): c for c in snapshot.connections}
+            leaving = [k for k in self.rows_by_key if k not in current]
         reorder = False
         for tr in transitions:
             if tr.inferred:
@@ -218,19 +236,22 @@ class ConnectionsTable(DataTable[Text]):
             if tr.to_state == "CLOSED":
                 if row is not None and row.gone_at is None and linger:
                     row.gone_at, row.since = now, tr.time
-                    row.flash, row.flash_until = "gone", now + self.linger_seconds
+                    self._flash(key, row, "gone", now + self.linger_seconds)
                     self._write_row(key, row, now)
                 continue
-            conn = current.get(key, tr.connection)
+            conn = current.get(key)
+            if conn is None:
+                continue  # not in the view: hidden by the step's scene, or filtered out
             if row is None:
-                row = _Row(conn, tr.time, "new", now + self.flash_seconds)
+                row = _Row(conn, tr.time)
+                self._flash(key, row, "new", now + self.flash_seconds)
                 self.rows_by_key[key] = row
                 self._add(key, row, now)
                 reorder = True
             else:
                 row.conn, row.since, row.gone_at = conn, tr.time, None
-                row.flash = "new" if tr.from_state is None else "changed"
-                row.flash_until = now + self.flash_seconds
+                self._flash(key, row, "new" if tr.from_state is None else "changed",
+                            now + self.flash_seconds)
                 self._write_row(key, row, now)
                 reorder = True
         for key, conn in current.items():
@@ -245,30 +266,50 @@ class ConnectionsTable(DataTable[Text]):
                     row.since, row.gone_at = snapshot.time, None
                 row.conn = conn
                 self._write_row(key, row, now)
-        for key in [k for k, r in self.rows_by_key.items()
-                    if k not in current and (r.gone_at is None or not linger)]:
-            del self.rows_by_key[key]
-            self.remove_row(key)
+        for key in leaving:
+            row = self.rows_by_key.get(key)
+            if row is not None and (row.gone_at is None or not linger):
+                del self.rows_by_key[key]
+                self._flashing.discard(key)
+                self.remove_row(key)
         self.tick(now)
         if reorder:
-            self.resort()
+            self._unsorted = True
+            if len(self.rows_by_key) <= SORT_AT_ONCE:
+                self.resort()
+
+    def _flash(self, key: str, row: _Row, kind: str, until: float) -> None:
+        row.flash, row.flash_until = kind, until
+        self._flashing.add(key)
 
     def tick(self, now: float | None = None) -> None:
-        """Expire highlights and lingering rows; refresh the "for" column once a second."""
+        """Expire highlights and lingering rows; refresh the "for" column once a second.
+
+        Only the highlighted rows are visited; a big table is sorted here, at most once a
+        second, rather than at every poll that adds a row."""
         now = self._clock() if now is None else now
-        expired = [k for k, r in self.rows_by_key.items()
-                   if r.gone_at is not None and now >= r.gone_at + self.linger_seconds]
-        for key in expired:
-            del self.rows_by_key[key]
-            self.remove_row(key)
-        for key, row in self.rows_by_key.items():
-            if row.flash and now >= row.flash_until and row.gone_at is None:
+        for key in list(self._flashing):
+            row = self.rows_by_key.get(key)
+            if row is None:
+                self._flashing.discard(key)
+            elif row.gone_at is not None:
+                if now >= row.gone_at + self.linger_seconds:
+                    del self.rows_by_key[key]
+                    self._flashing.discard(key)
+                    self.remove_row(key)
+            elif row.flash and now >= row.flash_until:
                 row.flash = None
+                self._flashing.discard(key)
                 self._write_row(key, row, now)
-        if now - self._last_tick >= 1.0 and len(self.rows_by_key) <= TICK_LIMIT:
+            elif not row.flash:
+                self._flashing.discard(key)
+        if now - self._last_tick >= 1.0:
             self._last_tick = now
-            for key, row in self.rows_by_key.items():
-                self._write_row(key, row, now, ("age",))
+            if self._unsorted and len(self.rows_by_key) > SORT_AT_ONCE:
+                self.resort()
+            if len(self.rows_by_key) <= TICK_LIMIT:
+                for key, row in self.rows_by_key.items():
+                    self._write_row(key, row, now, ("age",))
 
     # -- sorting ---------------------------------------------------------------------------
     def _default_order(self, local: str, remote: str) -> tuple[object, ...]:
@@ -279,6 +320,7 @@ class ConnectionsTable(DataTable[Text]):
         return (_ROLE_ORDER.get(role.kind, 9), role.client or 0, local, remote)
 
     def resort(self) -> None:
+        self._unsorted = False
         if not self.rows_by_key:
             return
         if self._sort_column is None:
