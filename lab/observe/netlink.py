@@ -148,6 +148,20 @@ def _uniform(data: bytes, seq: int) -> list[bytes] | None:
     return records if len(records) * length == len(data) else None
 
 
+_EXPIRES = struct.Struct("=I")
+_EXPIRES_AT = 52
+
+
+def _per_second(raw: bytes) -> bytes:
+    """A record whose timer counts down, its milliseconds cut to whole seconds.
+
+    A TIME_WAIT or keepalive timer changes the record at every poll; the tables show its
+    seconds, so a record is a new one when the second changes, not ten times a second.
+    """
+    (expires,) = _EXPIRES.unpack_from(raw, _EXPIRES_AT)
+    return raw[:_EXPIRES_AT] + _EXPIRES.pack(expires - expires % 1000) + raw[_EXPIRES_AT + 4:]
+
+
 def _request(family: int, seq: int, bytecode: bytes | None) -> bytes:
     body = _REQ.pack(family, socket.IPPROTO_TCP, 0, 0, _ALL_STATES_MASK)
     if bytecode is not None:
@@ -409,7 +423,9 @@ class NetlinkSource:
             fresh: dict[bytes, Connection] = {}
             new: list[bytes] = []
             take = old.pop
-            for raw in records:
+            for i, raw in enumerate(records):
+                if raw[2]:  # a timer runs: its countdown alone is not a change, its second is
+                    raw = records[i] = _per_second(raw)
                 conn = take(raw, None)
                 if conn is None:
                     new.append(raw)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual.binding import Binding
@@ -51,6 +51,10 @@ def row_key(c: Connection) -> str:
     return f"{c.local}|{c.remote_text}"
 
 
+def _same(a: Text, b: Text) -> bool:
+    return a.plain == b.plain and a.style == b.style and a.spans == b.spans
+
+
 def format_age(seconds: float) -> str:
     seconds = max(0.0, seconds)
     if seconds < 60:
@@ -69,6 +73,7 @@ class _Row:
     flash: str | None = None
     flash_until: float = 0.0
     gone_at: float | None = None
+    written: dict[str, Text] = field(default_factory=dict)  # the cells as last written
 
 
 class ConnectionsTable(DataTable[Text]):
@@ -154,6 +159,7 @@ class ConnectionsTable(DataTable[Text]):
 
     def _add(self, key: str, row: _Row, now: float) -> None:
         cells = self._cells(row, now)
+        row.written = cells
         self.add_row(*(cells[c] for c in self.shown), key=key)
 
     # -- rendering -------------------------------------------------------------------------
@@ -194,9 +200,14 @@ class ConnectionsTable(DataTable[Text]):
 
     def _write_row(self, key: str, row: _Row, now: float, only: tuple[str, ...] = COLUMNS) -> None:
         cells = self._cells(row, now)
+        written = row.written
         for col in only:
             if col not in self.shown:
                 continue
+            before = written.get(col)
+            if before is not None and _same(before, cells[col]):
+                continue  # unchanged: a cell written makes the whole table draw again
+            written[col] = cells[col]
             # Re-measure a column only when this cell no longer fits (measuring is O(rows)).
             wider = cells[col].cell_len > self.columns[col].content_width  # type: ignore[index]
             self.update_cell(key, col, cells[col], update_width=wider)
