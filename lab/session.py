@@ -44,6 +44,15 @@ class ObserverUpdate:
 
 
 @dataclass(frozen=True)
+class Paced:
+    """The observer polls less often than asked (a poll costs too much), or again as asked."""
+
+    interval: float  # seconds between polls now
+    asked: float  # seconds between polls asked for (--interval)
+    cost: float  # seconds one poll takes
+
+
+@dataclass(frozen=True)
 class SessionError:
     text: str
     time: float
@@ -59,7 +68,8 @@ class ProgramReport:
     time: float
 
 
-Event = ServerEvent | ClientEvent | Action | ObserverUpdate | SessionError | ProgramReport
+Event = (ServerEvent | ClientEvent | Action | ObserverUpdate | SessionError | ProgramReport
+         | Paced)
 Sink = Callable[[Event], None]
 
 
@@ -109,7 +119,7 @@ class Session:
         src = open_source(source) if isinstance(source, str) else source
         self.observer = Observer(
             src, port, self._on_update, interval=interval, registry=self.registry,
-            all_ports=all_ports, on_error=self._source_failed,
+            all_ports=all_ports, on_error=self._source_failed, on_pace=self._paced,
         )
 
     # -- sink ------------------------------------------------------------------------------
@@ -118,6 +128,9 @@ class Session:
 
     def _emit(self, event: Event) -> None:
         self._sink(event)
+
+    def _paced(self, interval: float, cost: float) -> None:
+        self._emit(Paced(interval, self.observer.interval, cost))
 
     def _source_failed(self, exc: BaseException) -> None:
         self._emit(SessionError(str(exc), time.time()))

@@ -18,7 +18,7 @@ from lab.net.modes import SINGLE
 from lab.net.program import short_name
 from lab.net.server import ServerEvent
 from lab.observe.model import RoleKind, Snapshot, Transition
-from lab.session import Action, Event, ObserverUpdate, ProgramReport, SessionError
+from lab.session import Action, Event, ObserverUpdate, Paced, ProgramReport, SessionError
 from lab.text import clock_text, printable
 from tui.base import MAX_EVENTS, VIEWS, ObservatoryBase
 from tui.bounded import keep
@@ -207,6 +207,8 @@ class LiveView(ObservatoryBase):
             await self._on_action(e)
         elif isinstance(e, ProgramReport):
             show_report(e, self.lang, self.server_pane, self.clients_pane)
+        elif isinstance(e, Paced):
+            self._refresh_labels()
         elif isinstance(e, SessionError) and e.text != self._last_error:
             # A failing source reports at every retry: say it once, until it changes.
             self._last_error = e.text
@@ -279,6 +281,10 @@ class LiveView(ObservatoryBase):
         self.server_pane.close_after_fin = s.close_after_fin
         filt = (t("app.filter_all", self.lang) if s.all_ports
                 else t("app.filter_port", self.lang, port=s.port))
+        observer = s.observer
+        if observer.effective_interval > observer.interval:  # polls cost too much: say so
+            filt += " · " + t("app.paced", self.lang, interval=observer.effective_interval,
+                              cost=observer.poll_cost * 1000)
         self.table.border_title = t("pane.connections", self.lang, filter=filt)
 
     def on_resize(self, event: events.Resize) -> None:

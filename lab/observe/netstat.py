@@ -147,8 +147,13 @@ def run_watch(args: argparse.Namespace) -> int:
     def failed(exc: BaseException) -> None:
         print(t("err.source_failed", current_language(), reason=exc), file=sys.stderr, flush=True)
 
+    def paced(interval: float, cost: float) -> None:
+        key = "ns.paced" if interval > args.interval else "ns.unpaced"
+        print(t(key, args.lang, interval=interval, cost=cost * 1000, asked=args.interval),
+              file=sys.stderr, flush=True)
+
     observer = Observer(source, args.port, emit, interval=args.interval, all_ports=args.all,
-                        on_error=failed)
+                        on_error=failed, on_pace=paced)
     if not args.json:
         print(t("ns.watching", args.lang, port="*" if args.all else args.port,
                 source=source.name, interval=args.interval), file=sys.stderr, flush=True)

@@ -15,6 +15,14 @@ from dataclasses import dataclass, field
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellKey, RowKey
+
+try:  # DataTable's own bookkeeping, for removing many rows at once (see _remove_rows)
+    from textual._two_way_dict import TwoWayDict
+
+    _BATCH_REMOVAL = all(hasattr(DataTable, a) for a in ("remove_row", "check_idle"))
+except ImportError:  # another Textual: one row at a time
+    _BATCH_REMOVAL = False
 
 from lab.i18n import t
 from lab.observe.model import Connection, RoleKind, Snapshot, Transition
@@ -45,6 +53,8 @@ MEASURED_ROWS = 300  # rows sampled to measure a column
 TICK_LIMIT = 400
 # Up to this many rows a new row is put in its place at once; past it, once a second.
 SORT_AT_ONCE = 1000
+# More transitions than this in one update (the first look at a busy machine): no highlight.
+BULK = 50
 
 
 def row_key(c: Connection) -> str:
@@ -106,6 +116,10 @@ class ConnectionsTable(DataTable[Text]):
         self._seq = 0  # the observer's number of the snapshot applied last
         self._flashing: set[str] = set()  # rows highlighted or lingering: what tick visits
         self._unsorted = False
+        # Changes of rows off the lab port kept for the next flush (a big table)
+        self._later_transitions: list[Transition] = []
+        self._later_current: dict[str, Connection] = {}
+        self._later_leaving: set[str] = set()
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -231,14 +245,73 @@ class ConnectionsTable(DataTable[Text]):
         incremental = (linger and snapshot.seq != 0 and snapshot.seq == self._seq + 1
                        and snapshot.changed is not None and snapshot.gone is not None)
         self._seq = snapshot.seq
-        if incremental:
-            assert snapshot.changed is not None and snapshot.gone is not None
-            current = {row_key(c): c for c in snapshot.changed}
-            leaving = [k for k in (row_key(c) for c in snapshot.gone) if k not in current]
-        else:
+        if not incremental:
+            self._later_transitions.clear()
+            self._later_current.clear()
+            self._later_leaving.clear()
             current = {row_key(c): c for c in snapshot.connections}
             leaving = [k for k in self.rows_by_key if k not in current]
+            reorder = self._apply_parts(transitions, current, leaving, now, snapshot.time,
+                                        linger)
+        else:
+            assert snapshot.changed is not None and snapshot.gone is not None
+            current = {row_key(c): c for c in snapshot.changed}
+            gone = [(k, c) for k, c in ((row_key(c), c) for c in snapshot.gone)
+                    if k not in current]
+            if len(self.rows_by_key) > SORT_AT_ONCE:
+                # Thousands of rows: each change makes the table lay out every row again.
+                # The lab port's rows change at once; the others', once a second.
+                current, gone, transitions = self._defer(current, gone, transitions)
+            reorder = self._apply_parts(transitions, current, [k for k, _ in gone], now,
+                                        snapshot.time, linger)
+        self.tick(now)
+        if reorder:
+            self._unsorted = True
+            if len(self.rows_by_key) <= SORT_AT_ONCE:
+                self.resort()
+
+    def _defer(self, current: dict[str, Connection], gone: list[tuple[str, Connection]],
+               transitions: Sequence[Transition],
+               ) -> tuple[dict[str, Connection], list[tuple[str, Connection]], list[Transition]]:
+        """Keep the changes of rows off the lab port for the next flush; return the rest."""
+        now_current: dict[str, Connection] = {}
+        for key, conn in current.items():
+            if conn.role.kind is RoleKind.OTHER:
+                self._later_current[key] = conn
+                self._later_leaving.discard(key)
+            else:
+                now_current[key] = conn
+        now_gone = []
+        for key, conn in gone:
+            if conn.role.kind is RoleKind.OTHER:
+                self._later_leaving.add(key)
+                self._later_current.pop(key, None)
+            else:
+                now_gone.append((key, conn))
+        now_transitions = []
+        for tr in transitions:
+            if tr.connection.role.kind is RoleKind.OTHER:
+                self._later_transitions.append(tr)
+            else:
+                now_transitions.append(tr)
+        return now_current, now_gone, now_transitions
+
+    def _flush(self, now: float) -> None:
+        """Apply the changes kept back by ``_defer``."""
+        if not (self._later_transitions or self._later_current or self._later_leaving):
+            return
+        transitions, self._later_transitions = self._later_transitions, []
+        current, self._later_current = self._later_current, {}
+        leaving, self._later_leaving = list(self._later_leaving), set()
+        if self._apply_parts(transitions, current, leaving, now, now, True):
+            self._unsorted = True
+
+    def _apply_parts(self, transitions: Sequence[Transition], current: dict[str, Connection],
+                     leaving: list[str], now: float, seen_at: float, linger: bool) -> bool:
+        """Transitions, then rows new or changed (``current``), then rows that left quietly;
+        True if rows came or changed state (the order may have changed)."""
         reorder = False
+        bulk = len(transitions) > BULK
         for tr in transitions:
             if tr.inferred:
                 continue  # the table shows what was observed
@@ -255,7 +328,8 @@ class ConnectionsTable(DataTable[Text]):
                 continue  # not in the view: hidden by the step's scene, or filtered out
             if row is None:
                 row = _Row(conn, tr.time)
-                self._flash(key, row, "new", now + self.flash_seconds)
+                if not bulk:  # hundreds of rows at once (a first look) are not news
+                    self._flash(key, row, "new", now + self.flash_seconds)
                 self.rows_by_key[key] = row
                 self._add(key, row, now)
                 reorder = True
@@ -268,26 +342,46 @@ class ConnectionsTable(DataTable[Text]):
         for key, conn in current.items():
             row = self.rows_by_key.get(key)
             if row is None:  # in view without a transition: a filter or a scene changed
-                row = _Row(conn, snapshot.time)
+                row = _Row(conn, seen_at)
                 self.rows_by_key[key] = row
                 self._add(key, row, now)
                 reorder = True
             elif row.conn is not conn and row.conn != conn:
                 if row.conn.state != conn.state:  # a moment stepped to, or a missed poll
-                    row.since, row.gone_at = snapshot.time, None
+                    row.since, row.gone_at = seen_at, None
                 row.conn = conn
                 self._write_row(key, row, now)
+        out = []
         for key in leaving:
             row = self.rows_by_key.get(key)
             if row is not None and (row.gone_at is None or not linger):
                 del self.rows_by_key[key]
                 self._flashing.discard(key)
+                out.append(key)
+        self._remove_rows(out)
+        return reorder
+
+    def _remove_rows(self, keys: list[str]) -> None:
+        """Remove rows. DataTable.remove_row renumbers every row after the one removed
+        (O(rows) each): hundreds of removals at once are done with one renumbering."""
+        if len(keys) <= 4 or not _BATCH_REMOVAL:
+            for key in keys:
                 self.remove_row(key)
-        self.tick(now)
-        if reorder:
-            self._unsorted = True
-            if len(self.rows_by_key) <= SORT_AT_ONCE:
-                self.resort()
+            return
+        gone = {RowKey(k) for k in keys}
+        locations = self._row_locations
+        kept = sorted((locations.get(k), k) for k in locations if k not in gone)
+        self._row_locations = TwoWayDict({k: i for i, (_, k) in enumerate(kept)})
+        for gone_key in gone:
+            for column_key in self._data.get(gone_key, {}):
+                self._updated_cells.discard(CellKey(gone_key, column_key))
+            self.rows.pop(gone_key, None)
+            self._data.pop(gone_key, None)
+        self._require_update_dimensions = True
+        self._update_count += 1
+        self.check_idle()
+        self.cursor_coordinate = self.cursor_coordinate
+        self.refresh()
 
     def _flash(self, key: str, row: _Row, kind: str, until: float) -> None:
         row.flash, row.flash_until = kind, until
@@ -316,6 +410,7 @@ class ConnectionsTable(DataTable[Text]):
                 self._flashing.discard(key)
         if now - self._last_tick >= 1.0:
             self._last_tick = now
+            self._flush(now)
             if self._unsorted and len(self.rows_by_key) > SORT_AT_ONCE:
                 self.resort()
             if len(self.rows_by_key) <= TICK_LIMIT:
