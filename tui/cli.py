@@ -1,30 +1,39 @@
 """``tcp-observatory``: the app, and its plain-terminal commands (netstat, watch, ...).
 
-Textual is imported only when the app itself is started, so the commands stay fast.
+Textual is imported only when the app itself is started, so the commands stay fast; and a
+plain ``netstat`` (the command a script runs again and again) does not even import
+argparse: ``quick_netstat`` reads its few options, and leaves anything else (a mistake,
+``--help``) to the full parser and its messages.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
-from lab import __version__
-from lab.cmdline import (
-    ClearParser,
-    add_server_options,
-    interval,
-    non_negative_int,
-    port_number,
-    utf8_stdio,
-)
 from lab.errors import LabError
 from lab.i18n import LANGS, default_lang, set_language
 from lab.net.modes import DEFAULT_PORT, MODES
+
+if TYPE_CHECKING:
+    import argparse
 
 SOURCES = ("auto", "psutil", "netlink", "netstat")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    from lab import __version__
+    from lab.cmdline import (
+        ClearParser,
+        add_server_options,
+        interval,
+        non_negative_int,
+        port_number,
+    )
+
     p = ClearParser(
         prog="tcp-observatory",
         description="Run the network lab's server and clients in one window and watch the "
@@ -101,10 +110,50 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def quick_netstat(argv: list[str]) -> SimpleNamespace | None:
+    """``netstat`` and its own options, read without argparse; None for anything else."""
+    if not argv or argv[0] != "netstat":
+        return None
+    args = SimpleNamespace(command="netstat", port=DEFAULT_PORT, b=False, all=False,
+                           json=False, source="auto", lang=default_lang())
+    words = iter(argv[1:])
+    for word in words:
+        name, eq, value = word.partition("=")
+        if name in ("-b", "--all", "--json") and not eq:
+            setattr(args, name.lstrip("-"), True)
+            continue
+        if name not in ("--port", "--source", "--lang"):
+            return None
+        if not eq:
+            value = next(words, "")
+        if name == "--port":
+            if not value.isdigit() or not 1 <= int(value) <= 65535:
+                return None  # argparse says what is wrong
+            args.port = int(value)
+        elif name == "--source" and value in SOURCES:
+            args.source = value
+        elif name == "--lang" and value in LANGS:
+            args.lang = value
+        else:
+            return None
+    return args
+
+
+def _utf8_stdio() -> None:
+    """Windows consoles default to a legacy code page: force UTF-8 so « » and ↔ print."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
-    utf8_stdio()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    _utf8_stdio()
+    words = sys.argv[1:] if argv is None else argv
+    args: Any = quick_netstat(words)
+    if args is None:
+        args = build_parser().parse_args(words)
     set_language(args.lang)
     # ClearParser makes subparsers err in one line too.
     try:

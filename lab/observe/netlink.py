@@ -181,7 +181,9 @@ class NetlinkSource:
     name = "netlink"
     stable_records = True  # an unchanged socket comes back as the same Connection object
 
-    def __init__(self) -> None:
+    def __init__(self, probe: bool = True) -> None:
+        """``probe``: dump once now, so that a blocked sock_diag fails here (the app falls
+        back to psutil at once); a one-shot command skips it, and its first poll decides."""
         if not sys.platform.startswith("linux") or not hasattr(socket, "AF_NETLINK"):
             raise OSError("netlink sock_diag needs Linux")
         self._lock = threading.Lock()
@@ -203,8 +205,11 @@ class NetlinkSource:
         # how many full /proc scans were made since the source was opened.
         self.last_records = 0
         self.proc_scans = 0
+        self._probed = probe
         with self._lock:
             self._open()
+            if not probe:
+                return
             # Fail here, not at the first poll, where sock_diag is blocked (containers,
             # seccomp) or the inet_diag module is missing.
             try:
@@ -418,7 +423,13 @@ class NetlinkSource:
                 retired, old = list(old.values()), {}
             records = self._dump(self._families[0], port)
             for family in self._families[1:]:
-                records += self._dump(family, port)
+                try:
+                    records += self._dump(family, port)
+                except OSError:
+                    if self._probed:
+                        raise
+                    self._families.remove(family)  # a kernel without IPv6 diag
+            self._probed = True
             self.last_records = len(records)
             fresh: dict[bytes, Connection] = {}
             new: list[bytes] = []

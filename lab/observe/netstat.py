@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from lab.i18n import current_language, t
 from lab.observe.model import Connection, RoleKind, Snapshot, Transition
@@ -13,13 +13,16 @@ from lab.observe.roles import classify, describe_role
 from lab.observe.sources import Source, open_source
 from lab.text import clock_text
 
+if TYPE_CHECKING:
+    import argparse
+
 # A one-shot command imports only what it needs: the observer, threads and signals are
 # imported by ``run_watch`` (a one-shot's whole run is worth ~40 ms; see bench/bench_scale.py).
 
 
-def _source(kind: str) -> Source:
+def _source(kind: str, probe: bool = True) -> Source:
     try:
-        return open_source(kind)
+        return open_source(kind, probe=probe)
     except (ImportError, OSError) as exc:
         raise SystemExit(_fail(t("err.no_source", current_language(), source=kind,
                                  reason=exc))) from None
@@ -83,13 +86,22 @@ def render_netstat(snap: Snapshot, port: int | None, lang: str, with_process: bo
 
 
 def run_netstat(args: argparse.Namespace) -> int:
-    source = _source(args.source)
+    source = _source(args.source, probe=False)  # one poll: it is the probe
     port = None if args.all else args.port
     # Owners only where they are shown: -b's lines, or --json's fields (the lab port's
     # sockets' owners decide their roles); a bare listing reads nothing but the kernel's.
     shown = bool(args.b or args.json)
     try:
         snap = source.poll(port, owners=shown, lab_port=args.port if shown else None)
+    except OSError as exc:
+        source.close()
+        if args.source != "auto" or source.name != "netlink":
+            raise SystemExit(_fail(t("err.no_source", current_language(),
+                                     source=args.source, reason=exc))) from None
+        from lab.observe.sources import PsutilSource  # sock_diag blocked: as auto would
+
+        source = PsutilSource()
+        snap = source.poll(port)
     finally:
         source.close()
     if shown:  # roles are shown only by -b and --json

@@ -186,7 +186,7 @@ class PsutilSource:
         pass
 
 
-def open_source(kind: str = "auto") -> Source:
+def open_source(kind: str = "auto", *, probe: bool = True) -> Source:
     """The source asked for; ``auto``: netlink on Linux, netstat on macOS, else psutil."""
     if kind not in ("auto", "psutil", "netlink", "netstat"):
         raise ValueError(f"unknown source {kind!r}: choose auto, psutil, netlink or netstat")
@@ -206,7 +206,7 @@ def open_source(kind: str = "auto") -> Source:
                 raise
         else:
             try:
-                return NetlinkSource()
+                return NetlinkSource(probe=probe)
             except OSError:
                 if kind == "netlink":
                     raise

@@ -1,0 +1,298 @@
+"""Work follows change (issue 14): what a poll does when little or nothing changed.
+
+The figures (10,000 and 50,000 sockets, beside ss, netstat and psutil) are in
+``bench/bench_scale.py``; these tests check the mechanisms behind them, on real loopback
+sockets where the kernel is involved: identical records come back as the same objects,
+owners are looked up only where asked, a replaced record is reported gone, the polling
+slows down when a poll costs too much, a big table removes rows together, and the one-shot
+command imports only what it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from support import console_script
+
+from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
+from lab.observe.observer import Observer
+
+LOCALHOST = "127.0.0.1"
+
+
+def _netlink() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        from lab.observe.netlink import NetlinkSource
+
+        NetlinkSource().close()
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+needs_netlink = pytest.mark.skipif(not _netlink(),
+                                   reason="needs Linux's netlink sock_diag (allowed here)")
+
+
+class Sockets:
+    def __init__(self) -> None:
+        self.all: list[socket.socket] = []
+
+    def listener(self) -> socket.socket:
+        s = socket.socket()
+        self.all.append(s)
+        s.bind((LOCALHOST, 0))
+        s.listen(16)
+        return s
+
+    def pair(self, listener: socket.socket) -> tuple[socket.socket, socket.socket]:
+        c = socket.create_connection(listener.getsockname(), timeout=5)
+        self.all.append(c)
+        s, _ = listener.accept()
+        self.all.append(s)
+        return c, s
+
+    def close(self) -> None:
+        for s in self.all:
+            try:  # an RST: no TIME_WAIT left for the next test
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+            s.close()
+
+
+@pytest.fixture
+def socks():  # type: ignore[no-untyped-def]
+    held = Sockets()
+    yield held
+    held.close()
+
+
+def ends(sock: socket.socket) -> tuple[Endpoint, Endpoint]:
+    return Endpoint.of(*sock.getsockname()[:2]), Endpoint.of(*sock.getpeername()[:2])
+
+
+# -- the source ----------------------------------------------------------------------------
+
+@needs_netlink
+def test_an_unchanged_socket_comes_back_as_the_same_object(socks: Sockets) -> None:
+    from lab.observe.netlink import NetlinkSource
+
+    lab = socks.listener()
+    client, _server = socks.pair(lab)
+    port = lab.getsockname()[1]
+    with NetlinkSource() as source:
+        first = source.poll(None)
+        second = source.poll(None)
+        key = ends(client)
+        a, b = first.by_key()[key], second.by_key()[key]
+        assert a is b  # nothing decoded or built again
+        assert b not in (second.changed or ())
+        # A change is a new record, and the old one is reported gone.
+        client.sendall(b"x" * 10)  # waits in the server end's Recv-Q
+        server_key = (key[1], key[0])
+        third = source.poll(port)
+        assert third.by_key()[server_key].recv_q == 10
+        assert third.by_key()[server_key] in (third.changed or ())
+        assert second.by_key()[server_key] in (third.gone or ())
+
+
+@needs_netlink
+def test_owners_off_the_lab_port_only_when_asked(socks: Sockets) -> None:
+    from lab.observe.netlink import NetlinkSource
+
+    lab, other = socks.listener(), socks.listener()
+    lab_client, _ = socks.pair(lab)
+    other_client, _ = socks.pair(other)
+    port = lab.getsockname()[1]
+    with NetlinkSource() as source:
+        snap = source.poll(None, owners=False, lab_port=port)
+        rows = snap.by_key()
+        # The lab port's sockets have their owner (roles need it); the others have none.
+        assert rows[ends(lab_client)].pid is not None
+        assert rows[ends(other_client)].pid is None
+        # Asked for (a Process column), every owner is found.
+        rows = source.poll(None, owners=True, lab_port=port).by_key()
+        assert rows[ends(other_client)].pid is not None
+
+
+@needs_netlink
+def test_a_timer_changes_a_record_once_a_second(socks: Sockets) -> None:
+    from lab.observe.netlink import NetlinkSource
+
+    lab = socks.listener()
+    client, server = socks.pair(lab)
+    port = lab.getsockname()[1]
+    key = ends(client)
+    client.close()  # the client's end goes to TIME_WAIT once the server closes too
+    server.close()
+    with NetlinkSource() as source:
+        deadline = time.monotonic() + 5
+        row = None
+        while row is None or row.state != "TIME_WAIT":
+            assert time.monotonic() < deadline, "no TIME_WAIT"
+            row = source.poll(port).by_key().get(key)
+        seen = {id(source.poll(port).by_key()[key]) for _ in range(3)}
+        # Three polls within a few milliseconds: one second at most, so at most two objects.
+        assert len(seen) <= 2
+        assert row.timer == "timewait" and row.timer_left is not None
+        assert row.timer_left == int(row.timer_left)  # whole seconds
+
+
+# -- the observer --------------------------------------------------------------------------
+
+def conn(port: int, state: str, recv_q: int = 0) -> Connection:
+    return Connection(Endpoint(LOCALHOST, port), Endpoint(LOCALHOST, 9500), state,
+                      recv_q=recv_q, role=Role(RoleKind.OTHER))
+
+
+class ListSource:
+    """A source that builds every record afresh at every poll, as psutil does."""
+
+    name = "list"
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, str, int]] = []
+        self.delay = 0.0
+
+    def poll(self, port: int | None, **_: object) -> Snapshot:
+        if self.delay:
+            time.sleep(self.delay)
+        return Snapshot(time.time(), tuple(conn(*r) for r in self.rows), self.name)
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_observer_reports_a_replaced_record_as_gone() -> None:
+    source = ListSource()
+    source.rows = [(50001, "ESTABLISHED"), (50002, "ESTABLISHED")]
+    observer = Observer(source, 9500, lambda s, t: None)
+    first, _ = observer.poll_once()
+    second, transitions = observer.poll_once()
+    assert second.changed == () and second.gone == () and transitions == []
+    assert set(map(id, first.connections)) == set(map(id, second.connections))
+    source.rows = [(50001, "ESTABLISHED", 7), (50002, "ESTABLISHED")]
+    third, transitions = observer.poll_once()
+    assert [c.recv_q for c in third.changed or ()] == [7]
+    assert [c.recv_q for c in third.gone or ()] == [0]
+    assert len(third.connections) == 2  # the old record left with its key: one row each
+    assert transitions == []  # a queue is not a state
+
+
+def test_roles_are_decided_again_only_when_the_registry_changes() -> None:
+    source = ListSource()
+    source.rows = [(50001, "ESTABLISHED")]
+    observer = Observer(source, 9500, lambda s, t: None)
+    snap, _ = observer.poll_once()
+    assert snap.connections[0].role.kind is RoleKind.ORPHANED  # no owner, not ours
+    observer.registry.add_client(Endpoint(LOCALHOST, 50001), 3, Endpoint(LOCALHOST, 9500))
+    snap, _ = observer.poll_once()
+    assert snap.connections[0].role == Role(RoleKind.CLIENT, client=3)
+    assert snap.changed == snap.connections  # told again, with its new role
+
+
+def test_polling_slows_down_when_a_poll_costs_too_much_and_comes_back() -> None:
+    source = ListSource()
+    source.delay = 0.03  # 30 ms a poll: more than a fifth of 0.1 s
+    paced: list[tuple[float, float]] = []
+    seen = threading.Event()
+    observer = Observer(source, 9500, lambda s, t: None, interval=0.1,
+                        on_pace=lambda interval, cost: (paced.append((interval, cost)),
+                                                        seen.set()))
+    observer.start()
+    try:
+        assert seen.wait(10), "the interval never grew"
+        interval, cost = paced[-1]
+        assert cost >= 0.025 and interval >= cost / 0.2 * 0.9
+        assert observer.effective_interval == interval > 0.1
+        seen.clear()
+        source.delay = 0.0
+        assert seen.wait(10), "the interval never came back"
+        assert paced[-1][0] == 0.1 == observer.effective_interval
+    finally:
+        observer.stop()
+
+
+# -- the table -----------------------------------------------------------------------------
+
+async def test_a_big_table_removes_many_rows_at_once_and_keeps_the_rest_in_order() -> None:
+    from textual.app import App, ComposeResult
+
+    from tui.widgets.connections import ConnectionsTable, row_key
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ConnectionsTable("en", id="t")
+
+    rows = [Connection(Endpoint(LOCALHOST, 20000 + i), Endpoint(LOCALHOST, 9600),
+                       "ESTABLISHED") for i in range(1500)]
+    app = Host()
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.query_one(ConnectionsTable)
+        table.apply(Snapshot(time.time(), tuple(rows), "test", seq=1, changed=tuple(rows),
+                             gone=()))
+        await pilot.pause()
+        assert table.row_count == 1500
+        dropped = rows[::3]  # 500 rows leave together
+        kept = tuple(r for r in rows if r not in dropped)
+        table.apply(Snapshot(time.time(), kept, "test", seq=2, changed=(),
+                             gone=tuple(dropped)))
+        table.tick(time.time() + 2)  # changes off the lab port are applied once a second
+        await pilot.pause()
+        assert table.row_count == 1000
+        shown = [table.get_row_at(i)[table.shown.index("local")].plain for i in range(1000)]
+        assert shown == sorted(shown)  # still in order, and exactly the rows kept
+        assert set(shown) == {str(r.local) for r in kept}
+        assert set(table.rows_by_key) == {row_key(r) for r in kept}
+        table.focus()
+        await pilot.pause()
+        await pilot.press("ctrl+end")
+        await pilot.pause()
+        assert table.cursor_row == 999
+
+
+# -- one-shot commands ---------------------------------------------------------------------
+
+@needs_netlink
+def test_netstat_imports_only_what_it_needs(socks: Sockets) -> None:
+    lab = socks.listener()
+    port = lab.getsockname()[1]
+    probe = (
+        "import sys, runpy\n"
+        f"sys.argv = ['tcp-observatory', 'netstat', '--port', '{port}']\n"
+        "from tui.cli import main\n"
+        "code = main()\n"
+        "heavy = sorted(m for m in ('psutil', 'textual', 'rich', 'dataclasses',"
+        " 'lab.observe.observer', 'argparse') if m in sys.modules)\n"
+        "print('HEAVY', ' '.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "LISTEN" in out.stdout
+    heavy = out.stdout.split("HEAVY", 1)[1].split()
+    assert heavy == [], f"a one-shot netstat imported {heavy}"
+
+
+@needs_netlink
+def test_netstat_json_still_names_the_lab_ports_owner(socks: Sockets) -> None:
+    lab = socks.listener()
+    port = lab.getsockname()[1]
+    out = subprocess.run([*console_script(), "netstat", "--port", str(port), "--json"],
+                         capture_output=True, text=True, timeout=60)
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    listen = [r for r in rows if r["state"] == "LISTEN"]
+    assert listen and listen[0]["role"] == "listener"
+    import os
+
+    assert listen[0]["pid"] == os.getpid()
