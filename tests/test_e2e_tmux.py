@@ -73,6 +73,10 @@ def test_message_and_fin_show_close_wait_and_fin_wait_2(tmux: Tmux, tmp_path) ->
     tmux.wait_for(lambda s: any(tmp_path.glob("p1-q1-*.svg")), "the p1-q1 screenshot")
     shot = next(tmp_path.glob("p1-q1-*.svg")).read_text(encoding="utf-8")
     assert "E2E" in shot and "p1-q1" in shot
+    # The live panes are back (while a picture is taken, the evidence view stands in for
+    # them and the client's input is not on screen to type into).
+    tmux.wait_for(lambda s: f"Server 127.0.0.1:{port}" in s and "accept queue" in s,
+                  "the live panes after the screenshot")
     tmux.keys("Fin", "Enter")
     screen = tmux.wait_for(lambda s: "CLOSE_WAIT" in s and "FIN_WAIT_2" in s,
                            "CLOSE_WAIT and FIN_WAIT_2 on screen")
