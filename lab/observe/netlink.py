@@ -405,14 +405,13 @@ class NetlinkSource:
         """Every TCP socket (``port=None``), or those whose local or remote port is ``port``.
 
         ``owners``: find every socket's owner; else only those of sockets touching
-        ``lab_port`` (or ``port``), which roles need. A socket whose record did not change
+        ``lab_port`` (roles need them), or none without it. A socket whose record did not change
         since the last poll is returned as the very same ``Connection``: nothing of it is
         decoded, looked up or built again, so a poll where nothing changed costs little
         more than the kernel's dump.
         """
         started = time.perf_counter()
         now = time.time()
-        lab_port = port if lab_port is None else lab_port
         with self._lock:
             if self._closed:
                 raise OSError(errno.EBADF, "NetlinkSource is closed")
