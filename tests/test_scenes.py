@@ -270,8 +270,10 @@ async def test_a_screenshot_being_saved_is_not_taken_twice(
         app.session.send(1, "Bonjour")
         await wait_until(pilot, lambda: app.evidence is not None and app.evidence.met,
                          "evidence met")
-        app.auto_capture = True
+        # Ctrl+S first: with automatic capture on before it, a poll could take the step's
+        # picture by itself and Ctrl+S a second one, which is not the case under test.
         await pilot.press("ctrl+s")
+        app.auto_capture = True
         await pilot.pause()  # the picture is taken; writing it waits at the gate
         assert app.snapshot is not None
         app._check_evidence(app.snapshot)  # the next poll sees the evidence again
