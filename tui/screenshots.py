@@ -24,6 +24,7 @@ from tui.messages import ShotFailed, ShotSaved
 from tui.widgets.evidence_view import EvidenceView, StoryLine
 from tui.widgets.prompt import NamePrompt
 from tui.widgets.steps_panel import StepsPanel
+from tui.widgets.timeline import Timeline
 
 
 class Screenshots(ObservatoryBase):
@@ -165,6 +166,8 @@ class Screenshots(ObservatoryBase):
             self._show_step()
         if self.autopilot is None:  # the demo's screenshots would pile these toasts up
             self.notify(t("shot.saved", self.lang, file=path.name), timeout=4)
-        self.timeline.add_note(self.clock(), t("steps.met_note", self.lang, step=step,
-                                               file=path.name))
+        # The picture may be saved while the app is closing: its panes are gone by then.
+        for timeline in self.query(Timeline):
+            timeline.add_note(self.clock(), t("steps.met_note", self.lang, step=step,
+                                              file=path.name))
 
