@@ -117,6 +117,7 @@ async def test_setting_a_step_up_leaves_the_messages_to_the_student(tmp_path: Pa
         assert entry["step"] == "p2-q1"
 
 
+@pytest.mark.needs("system-sockets")
 async def test_a_new_scene_numbers_clients_from_one_and_clears_the_past(tmp_path: Path) -> None:
     app = new_app(tmp_path, clients=2, mode="threaded")
     async with app.run_test(size=SIZE) as pilot:
