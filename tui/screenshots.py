@@ -61,13 +61,15 @@ class Screenshots(ObservatoryBase):
         mode, port = self.session.mode, self.session.port
         origin = origin_of(demo=self.demo, sent_by_app=self.sent_by_app,
                            scene_by_app=self.scene_by_app)
-        seal = seal_for(step, snapshot, messages, mode, port, origin)
+        refused = list(self.step_refused)
+        seal = seal_for(step, snapshot, messages, mode, port, origin, refused)
         self._update_stamp(now, seal)
         self.enter_capture(step, snapshot)
         args = dict(snapshot=snapshot, messages=messages, mode=mode, port=port,
                     transitions=[tr for tr in self.history if tr.time >= now - 120][-200:],
                     answer=self.progress.answers.get(step, ""), student=self.student,
-                    host=self.host, version=__version__, now=now, lang=self.lang, origin=origin)
+                    host=self.host, version=__version__, now=now, lang=self.lang, origin=origin,
+                    refused=refused)
         self.call_after_refresh(self._capture, step, args)
 
     def _got_name(self, name: str | None) -> None:
