@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import sys
 
 from lab.i18n import current_language, t
 
@@ -28,11 +29,20 @@ def bind_error(exc: OSError, host: str, port: int) -> LabError:
     return LabError(t("err.listen", lang, where=where, reason=exc.strerror or exc))
 
 
-def connect_error(exc: OSError, host: str, port: int) -> LabError:
+def is_refused(exc: OSError) -> bool:
+    """A connection refused: ECONNREFUSED, or Windows' WSAECONNREFUSED (10061)."""
+    return exc.errno in (errno.ECONNREFUSED, 10061) or getattr(exc, "winerror", None) == 10061
+
+
+def connect_error(exc: OSError, host: str, port: int, *, windows: bool | None = None) -> LabError:
+    """``windows`` (default: this system) says why a refusal may come: there a full accept
+    queue refuses a connection, where Linux and macOS leave it in SYN_SENT."""
     lang = current_language()
     code = exc.errno
-    if code == errno.ECONNREFUSED or getattr(exc, "winerror", None) == 10061:
-        return LabError(t("err.refused", lang, host=host, port=port))
+    if is_refused(exc):
+        windows = sys.platform == "win32" if windows is None else windows
+        return LabError(t("err.refused_full" if windows else "err.refused", lang, host=host,
+                          port=port))
     if isinstance(exc, TimeoutError) or code == errno.ETIMEDOUT:
         return LabError(t("err.connect_timeout", lang, host=host, port=port))
     return LabError(t("err.connect", lang, host=host, port=port, reason=exc.strerror or exc))

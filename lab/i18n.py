@@ -58,7 +58,8 @@ MESSAGES: dict[str, Entry] = {
     "err.no_address": ("Impossible d'écouter sur {where} : cette machine n'a pas cette adresse ; utilisez 127.0.0.1 ou l'une de ses adresses avec --host.", "Cannot listen on {where}: this machine has no such address; use 127.0.0.1 or one of its own addresses with --host."),
     "err.listen": ("Impossible d'écouter sur {where} : {reason}.", "Cannot listen on {where}: {reason}."),
     "err.unknown_address": ("Impossible d'écouter sur {host} : adresse inconnue ({reason}).", "Cannot listen on {host}: unknown address ({reason})."),
-    "err.refused": ("Personne n'écoute sur {host}:{port} : lancez d'abord le serveur (python -m lab.server --port {port}).", "Nobody is listening on {host}:{port}: start the server first (python -m lab.server --port {port})."),
+    "err.refused": ("Connexion refusée par {host}:{port} : personne n'y écoute ; lancez d'abord le serveur (python -m lab.server --port {port}).", "Connection refused by {host}:{port}: nobody is listening there; start the server first (python -m lab.server --port {port})."),
+    "err.refused_full": ("Connexion refusée par {host}:{port} : personne n'y écoute, ou la file d'attente d'accept() du serveur est pleine (Windows refuse alors la connexion au lieu de la laisser en SYN_SENT).", "Connection refused by {host}:{port}: nobody is listening there, or the server's accept() queue is full (Windows then refuses the connection instead of leaving it in SYN_SENT)."),
     "err.connect_timeout": ("La connexion à {host}:{port} a expiré : la file d'attente du serveur est-elle pleine ?", "Connecting to {host}:{port} timed out: is the server's queue full?"),
     "err.connect": ("Impossible de se connecter à {host}:{port} : {reason}.", "Cannot connect to {host}:{port}: {reason}."),
     "err.unknown_host": ("Hôte inconnu {host} ({reason}).", "Unknown host {host} ({reason})."),
@@ -125,6 +126,14 @@ MESSAGES: dict[str, Entry] = {
     "step.p1-q3.evidence": (
         "Deux clients en ESTABLISHED ; côté serveur, l'un est servi et l'autre attend dans la file d'accept() sans processus ; seuls les messages du client servi sont reçus.",
         "Two clients ESTABLISHED; on the server's side one is served and the other waits in the accept() queue with no process; only the served client's messages arrive.",
+    ),
+    "step.p1-q3.todo.windows": (
+        "Toujours avec le serveur simple, connectez deux clients et envoyez un message depuis chacun. Sous Windows, si la file d'accept() est déjà pleine, la connexion du second client est refusée (« connexion refusée ») au lieu d'attendre : c'est la réponse de Windows à une file pleine.",
+        "Still with the single server, connect two clients and send a message from each. On Windows, if the accept() queue is already full, the second client's connection is refused (\"connection refused\") instead of waiting: that is Windows' answer to a full queue.",
+    ),
+    "step.p1-q3.evidence.windows": (
+        "Le client servi en ESTABLISHED et ses messages reçus ; le second client attend dans la file d'accept() sans processus (et rien de lui n'est reçu), ou bien, la file étant pleine, Windows a refusé sa connexion.",
+        "The served client ESTABLISHED and its messages received; the second client waits in the accept() queue with no process (and nothing of it arrives), or else, the queue being full, Windows refused its connection.",
     ),
     "step.p2-q1.title": (
         'Serveur multi-thread, deux clients',
@@ -485,6 +494,14 @@ MESSAGES: dict[str, Entry] = {
     "ev.queued.missing": (
         "Aucun client en attente dans la file d'accept()",
         "No client waiting in the accept() queue",
+    ),
+    "ev.refused": (
+        "La connexion du client {n} a été refusée : la file d'accept() était pleine (Windows la refuse au lieu de la laisser en SYN_SENT)",
+        "Client {n}'s connection was refused: the accept() queue was full (Windows refuses it instead of leaving it in SYN_SENT)",
+    ),
+    "ev.queued_or_refused.missing": (
+        "Aucun client en attente dans la file d'accept(), et aucune connexion refusée",
+        "No client waiting in the accept() queue, and no connection refused",
     ),
     "ev.queued_bytes": (
         "Le message du client {n} attend dans la file : Recv-Q = {bytes} octets côté serveur",

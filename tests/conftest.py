@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from needs import NEEDS, unmet
 from support import LOCALHOST, SOURCES, EventLog, Kernel, Proc, child_env
 
 from lab import i18n
@@ -25,6 +26,8 @@ os.environ["TCP_OBSERVATORY_STRICT_I18N"] = "1"
 i18n.STRICT = True
 
 def _netlink_missing() -> str | None:
+    if (reason := unmet("netlink")) is not None:
+        return reason
     try:
         open_source("netlink").close()
     except (ImportError, OSError) as exc:
@@ -121,3 +124,23 @@ def source_kind(request: pytest.FixtureRequest) -> str:
     if request.param == "netlink" and _NETLINK_MISSING:
         pytest.skip(_NETLINK_MISSING)
     return str(request.param)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for mark in item.iter_markers("needs"):
+            unknown = [name for name in mark.args if name not in NEEDS]
+            if unknown:
+                raise pytest.UsageError(f"{item.nodeid}: unknown need {unknown} (tests/needs.py)")
+        # An SVG snapshot holds what one Textual version drew: the job that runs the lowest
+        # versions deselects them (-m "not svg_snapshot"), every other test still runs there.
+        if "snap_compare" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.svg_snapshot)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked ``needs(...)`` is skipped where a need is unmet, saying which."""
+    for mark in item.iter_markers("needs"):
+        for name in mark.args:
+            if (reason := unmet(name)) is not None:
+                pytest.skip(reason)

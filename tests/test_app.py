@@ -66,6 +66,7 @@ def port_is_free(port: int) -> bool:
         s.close()
 
 
+@pytest.mark.needs("system-sockets")
 async def test_single_mode_message_then_fin_shows_close_wait_and_fin_wait_2() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -109,6 +110,7 @@ async def test_peer_text_is_shown_literally() -> None:
         assert app.is_running  # [@click=app.quit] did nothing
 
 
+@pytest.mark.needs("system-sockets")
 async def test_add_and_remove_clients_and_accept_queue() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -129,6 +131,7 @@ async def test_add_and_remove_clients_and_accept_queue() -> None:
         assert 2 not in app.session.clients
 
 
+@pytest.mark.needs("system-sockets")
 async def test_switch_mode_to_threaded_serves_two_clients() -> None:
     app = make_app(clients=0)
     async with app.run_test(size=SIZE) as pilot:
@@ -150,6 +153,7 @@ async def test_switch_mode_to_threaded_serves_two_clients() -> None:
                          "client 1 TIME_WAIT")
 
 
+@pytest.mark.needs("system-sockets")
 async def test_close_after_fin_toggle() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -190,6 +194,7 @@ async def test_filter_toggles_between_port_and_all() -> None:
         other.close()
 
 
+@pytest.mark.needs("system-sockets")
 async def test_pause_freezes_the_view_and_resume_catches_up() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

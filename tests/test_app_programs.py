@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import psutil
+import pytest
 from app_support import wait_until
 from support import free_port, wait_for
 
@@ -47,6 +48,7 @@ def alive(pids: set[int]) -> list[int]:
     return out
 
 
+@pytest.mark.needs("system-sockets")
 async def test_students_server_and_client_in_the_window() -> None:
     server = f"{PY} {STUDENTS / 'serveur_single.py'} {{port}}"
     client = f"{PY} {STUDENTS / 'client.py'} {{port}}"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import socket
 import time
 
+import pytest
 from support import LOCALHOST, wait_for
 
 from lab.net.client import LabClient
 
 
+@pytest.mark.needs("syn-dropped-when-full")
 def test_a_line_typed_in_syn_sent_is_sent_once_connected() -> None:
     listener = socket.socket()
     listener.bind((LOCALHOST, 0))

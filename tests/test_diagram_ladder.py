@@ -411,7 +411,8 @@ async def test_ladder_follows_the_newest_row_unless_scrolled_back() -> None:
                          "the newest row in view", 10)
         scroll = app.query_one("#ladder-scroll")
         scroll.scroll_home(animate=False)
-        await pilot.pause()
+        await wait_until(pilot, lambda: "connect()" in "\n".join(screen_lines(app)),
+                         "the first row in view", 10)
         view = app.query_one(LadderView)
         view.show(view.entries)
         await pilot.pause()

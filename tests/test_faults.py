@@ -249,6 +249,7 @@ async def test_terminal_shrunk_to_almost_nothing(tmp_path: Path) -> None:
 # -- reachable from the network ----------------------------------------------------------------
 
 
+@pytest.mark.needs("sigint")
 def test_servers_listen_on_loopback_unless_asked(lab) -> None:
     me = psutil.Process().pid
     server = LabServer(port=0)
@@ -273,6 +274,7 @@ def test_servers_listen_on_loopback_unless_asked(lab) -> None:
     assert proc.stderr_lines == []  # no warning on loopback
 
 
+@pytest.mark.needs("sigint")
 def test_lab_server_on_every_address_warns(lab) -> None:
     proc = lab.python("-m", "lab.server", "--host", "0.0.0.0", "--port", "0", "--lang", "en")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -137,7 +136,7 @@ def test_a_class_folder_names_submissions_that_share_kernel_evidence(tmp_path: P
     assert done.stdout.strip().splitlines()[-1] == "0 of 2 submissions accepted."
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths in the expected output")
+@pytest.mark.needs("posix-paths")
 def test_readme_says_what_verify_proves() -> None:
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     assert "tamper-evident, not tamper-proof" in readme

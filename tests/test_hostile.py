@@ -174,6 +174,7 @@ def test_printable_leaves_no_control_or_bidi_character_in_all_of_unicode() -> No
         assert printable(ch) == f"\\u{ord(ch):04x}"
 
 
+@pytest.mark.needs("sigint")
 def test_lab_server_command_prints_no_raw_escape(lab) -> None:
     proc = lab.python("-m", "lab.server", "--threaded", "--port", "0", "--lang", "en")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")

@@ -11,6 +11,7 @@ import socket
 import threading
 
 import psutil
+import pytest
 from support import LOCALHOST, ss_agrees, wait_for
 
 from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot, Transition
@@ -37,6 +38,7 @@ def test_listener_is_labelled(lab, source_kind) -> None:
     ss_agrees(server.port, server.address, None, "LISTEN")
 
 
+@pytest.mark.needs("system-sockets")
 def test_single_fin_leaves_fin_wait_2_and_close_wait(lab, source_kind) -> None:
     server = lab.server("single")
     kernel = lab.kernel(source_kind, server.port)
@@ -66,6 +68,7 @@ def test_single_fin_leaves_fin_wait_2_and_close_wait(lab, source_kind) -> None:
     assert not lab.server_events.of("closed")
 
 
+@pytest.mark.needs("system-sockets")
 def test_single_close_after_fin_leaves_time_wait(lab, source_kind) -> None:
     server = lab.server("single", close_after_fin=True)
     kernel = lab.kernel(source_kind, server.port)
@@ -83,6 +86,7 @@ def test_single_close_after_fin_leaves_time_wait(lab, source_kind) -> None:
     ss_agrees(server.port, local, server.address, "TIME_WAIT")
 
 
+@pytest.mark.needs("system-sockets")
 def test_single_second_client_waits_in_the_accept_queue(lab, source_kind) -> None:
     server = lab.server("single")
     kernel = lab.kernel(source_kind, server.port)
@@ -127,6 +131,7 @@ def test_single_second_client_waits_in_the_accept_queue(lab, source_kind) -> Non
     kernel.wait_gone(server.address, first.local)
 
 
+@pytest.mark.needs("linux-accept-queue")
 def test_single_backlog_1_fourth_client_stays_in_syn_sent(lab, source_kind) -> None:
     server = lab.server("single")
     assert server.backlog == 1
@@ -152,6 +157,7 @@ def test_single_backlog_1_fourth_client_stays_in_syn_sent(lab, source_kind) -> N
     kernel.wait_gone(local, server.address)
 
 
+@pytest.mark.needs("system-sockets")
 def test_threaded_serves_two_clients_at_once(lab, source_kind) -> None:
     server = lab.server("threaded")
     kernel = lab.kernel(source_kind, server.port)
@@ -182,6 +188,7 @@ def test_threaded_serves_two_clients_at_once(lab, source_kind) -> None:
     lab.server_events.wait_message("encore", peer=two.local)
 
 
+@pytest.mark.needs("system-sockets")
 def test_observer_thread_reports_transitions(lab, source_kind) -> None:
     server = lab.server("single")
     lock = threading.Lock()

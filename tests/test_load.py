@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from app_support import make_app, wait_until
 from support import LOCALHOST, wait_for
 
@@ -157,6 +158,7 @@ def test_max_clients_refuses_the_fourth_and_serves_the_others(lab) -> None:
     assert len(lab.server_events.of("refused")) == 1
 
 
+@pytest.mark.needs("sigint")
 def test_lab_server_command_says_when_the_cap_is_reached(lab) -> None:
     proc = lab.python("-m", "lab.server", "--threaded", "--max-clients", "2", "--port", "0",
                       "--lang", "en")

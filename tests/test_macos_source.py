@@ -62,8 +62,9 @@ def test_sonoma_layout_reads_the_process_pid_column() -> None:
     assert rows[1][0].local == Endpoint("::", 9500) and rows[1][0].family == 6
 
 
-@pytest.mark.skipif(sys.platform == "darwin", reason="checks the refusal elsewhere")
-def test_the_netstat_source_is_macos_only() -> None:
+@pytest.mark.parametrize("platform", ["linux", "win32"])
+def test_the_netstat_source_is_macos_only(monkeypatch: pytest.MonkeyPatch, platform: str) -> None:
+    monkeypatch.setattr(sys, "platform", platform)  # so that it runs on macOS too
     with pytest.raises(OSError):
         MacNetstatSource()
 

@@ -32,9 +32,11 @@ def _netlink_available() -> bool:
     return True
 
 
-pytestmark = pytest.mark.skipif(
-    not _netlink_available(), reason="netlink sock_diag needs Linux and an allowed socket"
-)
+pytestmark = [
+    pytest.mark.needs("netlink"),
+    pytest.mark.skipif(sys.platform == "linux" and not _netlink_available(),
+                       reason="netlink sock_diag is refused here (no allowed socket)"),
+]
 
 from lab.observe import netlink  # noqa: E402  (after the skip decision)
 from lab.observe.netlink import NetlinkSource  # noqa: E402

@@ -110,6 +110,7 @@ def test_short_name() -> None:
     ("serveur_single.py", ("FIN_WAIT_2", "CLOSE_WAIT")),
     ("serveur_thread.py", ("TIME_WAIT", None)),
 ])
+@pytest.mark.needs("system-sockets")
 def test_student_server_and_client_reach_the_lab_states(
     run: list[Program], server: str, after_fin: tuple[str, str | None]
 ) -> None:
@@ -139,6 +140,7 @@ def test_student_server_and_client_reach_the_lab_states(
     assert srv.running
 
 
+@pytest.mark.needs("posix-shell")
 def test_stop_ends_the_whole_process_group(run: list[Program]) -> None:
     pane = Pane()
     prog = start(run, "sh -c 'sleep 60 & sleep 60'", 0, pane)
@@ -208,6 +210,7 @@ def test_stdin_gets_the_line_as_typed(run: list[Program]) -> None:
     assert pane.lines() == ["'  salut [b]x[/b] \\n'"]
 
 
+@pytest.mark.needs("system-sockets")
 @pytest.mark.skipif(shutil.which("javac") is None, reason="javac is not installed")
 def test_java_client(run: list[Program], tmp_path: Path) -> None:
     source = tmp_path / "Client.java"
@@ -239,6 +242,7 @@ def test_java_client(run: list[Program], tmp_path: Path) -> None:
     wait_for(lambda: states(port).get((local, Endpoint(LOCALHOST, port))) == "FIN_WAIT_2")
 
 
+@pytest.mark.needs("system-sockets")
 def test_rows_name_the_students_programs(run: list[Program]) -> None:
     """Rows read "server (serveur_single.py)", "client 2 (client.py)"; orphaned still applies."""
     from lab.observe.observer import Observer

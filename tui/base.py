@@ -97,6 +97,7 @@ class ObservatoryBase(App[int]):
                         folder_student(self.folder) or self.progress.student)
         self.host = clean_field(host or socket.gethostname())
         self.step_messages: list[Message] = []
+        self.step_refused: list[int] = []  # clients whose connect was refused in this step
         self.evidence: Evidence | None = None
         # The step's scene: rows left by earlier steps are kept out of view (the timeline
         # keeps them), and what the app did for the step is told apart from the student's.

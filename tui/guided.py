@@ -51,6 +51,7 @@ class Guided(ObservatoryBase):
 
     def _new_scene(self, *, finished_only: bool) -> None:
         self.step_messages = []
+        self.step_refused = []
         self.sent_by_app = []
         self.scene_by_app = []
         self.evidence = None
@@ -165,7 +166,8 @@ class Guided(ObservatoryBase):
         app asks nothing by itself: the panel says Ctrl+S saves it."""
         step = self.step_id
         evidence = check_evidence(step, snapshot, self.step_messages, self.session.mode,
-                                  port=self.session.port, lang=self.lang)
+                                  port=self.session.port, lang=self.lang,
+                                  refused=self.step_refused)
         self.evidence = evidence
         waiting = evidence.met and not self.student and step not in self.progress.met
         for panel in self.query(StepsPanel):

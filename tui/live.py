@@ -200,6 +200,8 @@ class LiveView(ObservatoryBase):
         if isinstance(e, ServerEvent):
             self._on_server_event(e)
         elif isinstance(e, ClientEvent):
+            if e.kind == "failed" and e.refused and e.number not in self.step_refused:
+                self.step_refused.append(e.number)  # Windows: refused at a full accept queue
             card = self.clients_pane.card(e.number)
             if card is not None:
                 card.on_client_event(e)

@@ -24,6 +24,7 @@ from tui.messages import ShotFailed, ShotSaved
 from tui.widgets.evidence_view import EvidenceView, StoryLine
 from tui.widgets.prompt import NamePrompt
 from tui.widgets.steps_panel import StepsPanel
+from tui.widgets.timeline import Timeline
 
 
 class Screenshots(ObservatoryBase):
@@ -60,13 +61,15 @@ class Screenshots(ObservatoryBase):
         mode, port = self.session.mode, self.session.port
         origin = origin_of(demo=self.demo, sent_by_app=self.sent_by_app,
                            scene_by_app=self.scene_by_app)
-        seal = seal_for(step, snapshot, messages, mode, port, origin)
+        refused = list(self.step_refused)
+        seal = seal_for(step, snapshot, messages, mode, port, origin, refused)
         self._update_stamp(now, seal)
         self.enter_capture(step, snapshot)
         args = dict(snapshot=snapshot, messages=messages, mode=mode, port=port,
                     transitions=[tr for tr in self.history if tr.time >= now - 120][-200:],
                     answer=self.progress.answers.get(step, ""), student=self.student,
-                    host=self.host, version=__version__, now=now, lang=self.lang, origin=origin)
+                    host=self.host, version=__version__, now=now, lang=self.lang, origin=origin,
+                    refused=refused)
         self.call_after_refresh(self._capture, step, args)
 
     def _got_name(self, name: str | None) -> None:
@@ -167,6 +170,8 @@ class Screenshots(ObservatoryBase):
             return  # saved while the window closes: on disk, with nothing left to tell it
         if self.autopilot is None:  # the demo's screenshots would pile these toasts up
             self.notify(t("shot.saved", self.lang, file=path.name), timeout=4)
-        self.timeline.add_note(self.clock(), t("steps.met_note", self.lang, step=step,
-                                               file=path.name))
+        # The picture may be saved while the app is closing: its panes are gone by then.
+        for timeline in self.query(Timeline):
+            timeline.add_note(self.clock(), t("steps.met_note", self.lang, step=step,
+                                              file=path.name))
 

@@ -104,6 +104,7 @@ def save_screenshot(
     port: int | None = None,
     lang: str = "fr",
     origin: dict[str, Any] | None = None,
+    refused: Iterable[int] = (),
 ) -> SavedScreenshot:
     """Store one stamped screenshot and its record; LabError when it cannot be written.
 
@@ -111,16 +112,21 @@ def save_screenshot(
     when the screenshot was taken (default: the step's). Either the SVG and its manifest
     entry are both written, or neither is. ``origin`` (``record.origin_of``) says what the
     app did rather than the student: it is stored, sealed, and reported by ``verify``.
+    ``refused``: the clients whose connect was refused during the step (Windows refuses
+    one at a full accept queue, and no row shows it); stored and sealed with the rest.
     """
     step = get_step(step_id)
     student, host = clean_field(student), clean_field(host)
     if not student:
         raise LabError(t("bundle.no_student", lang))
     when = local_time(now)
-    conns, msgs, record = evidence_record(step.id, snapshot, messages, mode, port, origin)
+    conns, msgs, record = evidence_record(step.id, snapshot, messages, mode, port, origin,
+                                          refused)
     mode, port = record["mode"], record["port"]
     transitions = [tr for tr in transitions if tr.connection.role.kind is not RoleKind.OTHER]
-    evidence = check_evidence(step.id, conns, msgs, mode, port=port, lang=lang)
+    stored_refused = record.get("refused", [])
+    evidence = check_evidence(step.id, conns, msgs, mode, port=port, lang=lang,
+                              refused=stored_refused, windows=bool(stored_refused))
     data = svg_text.encode("utf-8")
     with lock:
         path = ensure_folder(folder, lang)
@@ -144,6 +150,7 @@ def save_screenshot(
             "transitions": [tr.to_json() for tr in transitions[-MAX_TRANSITIONS:]],
             "messages": record["messages"],
             **({"origin": record["origin"]} if "origin" in record else {}),
+            **({"refused": record["refused"]} if "refused" in record else {}),
             "seal": seal_of(record),
             "answer": answer,
             "evidence": evidence.to_json(),

@@ -21,11 +21,14 @@ MAX_MESSAGE_CHARS = 500  # of each (a 1 MiB paste is not evidence of anything mo
 
 
 def _record(step: str, mode: str, port: int | None, snapshot: list[Any],
-            messages: list[Any], origin: dict[str, Any] | None = None) -> dict[str, Any]:
+            messages: list[Any], origin: dict[str, Any] | None = None,
+            refused: list[Any] | None = None) -> dict[str, Any]:
     record: dict[str, Any] = {"step": step, "mode": mode, "port": port,
                               "snapshot": snapshot, "messages": messages}
     if origin:  # sealed with the rest: removing "demo" breaks the seal
         record["origin"] = origin
+    if refused:  # Windows: clients whose connect a full accept queue refused (no row shows it)
+        record["refused"] = refused
     return record
 
 
@@ -47,7 +50,7 @@ def origin_of(*, demo: bool = False, sent_by_app: Iterable[Message] = (),
 
 def evidence_record(
     step_id: str, snapshot: Snapshot, messages: Iterable[Message], mode: str | None = None,
-    port: int | None = None, origin: dict[str, Any] | None = None,
+    port: int | None = None, origin: dict[str, Any] | None = None, refused: Iterable[int] = (),
 ) -> tuple[list[Connection], list[Message], dict[str, Any]]:
     """What a screenshot's evidence is checked on, as stored: lab rows, capped messages."""
     step = get_step(step_id)
@@ -57,7 +60,7 @@ def evidence_record(
     port = port if port is not None else lab_port(conns)
     msgs = [(n, str(text)[:MAX_MESSAGE_CHARS]) for n, text in messages][-MAX_STORED_MESSAGES:]
     record = _record(step.id, mode or step.mode, port, [c.to_json() for c in conns],
-                     [[n, text] for n, text in msgs], origin)
+                     [[n, text] for n, text in msgs], origin, sorted(set(refused)))
     return conns, msgs, record
 
 
@@ -73,8 +76,8 @@ def seal_of(record: dict[str, Any]) -> str:
 
 def seal_for(step_id: str, snapshot: Snapshot, messages: Iterable[Message],
              mode: str | None = None, port: int | None = None,
-             origin: dict[str, Any] | None = None) -> str:
-    return seal_of(evidence_record(step_id, snapshot, messages, mode, port, origin)[2])
+             origin: dict[str, Any] | None = None, refused: Iterable[int] = ()) -> str:
+    return seal_of(evidence_record(step_id, snapshot, messages, mode, port, origin, refused)[2])
 
 
 def seal_of_entry(entry: dict[str, Any]) -> str:
@@ -82,7 +85,8 @@ def seal_of_entry(entry: dict[str, Any]) -> str:
     return seal_of(_record(_str(entry.get("step")), _str(entry.get("mode")),
                            _opt_int(entry.get("port")), entry.get("snapshot") or [],
                            entry.get("messages") or [],
-                           origin if isinstance(origin, dict) else None))
+                           origin if isinstance(origin, dict) else None,
+                           entry.get("refused") or None))
 
 
 def connection_from_json(d: dict[str, Any]) -> Connection:
@@ -174,5 +178,14 @@ def evidence_of_entry(entry: dict[str, Any], lang: str) -> Evidence:
     step = _str(entry.get("step"))
     mode = _str(entry.get("mode") or get_step(step).mode)
     port = _opt_int(entry.get("port"))
+    refused = refused_from_entry(entry)
+    # Refusals are stored only where a full queue refuses (Windows): judged as there.
     return check_evidence(step, snapshot_from_entry(entry), messages_from_entry(entry), mode,
-                          port=port, lang=lang)
+                          port=port, lang=lang, refused=refused, windows=bool(refused))
+
+
+def refused_from_entry(entry: dict[str, Any]) -> list[int]:
+    refused = entry.get("refused") or []
+    if not (isinstance(refused, list) and all(type(n) is int for n in refused)):
+        raise ValueError("refused must be a list of client numbers")
+    return list(refused)

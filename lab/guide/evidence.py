@@ -6,6 +6,7 @@ The checks are pure functions over connection records, so the app, the tests and
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,8 @@ class _Facts:
         self.lang = lang
         self.found: list[str] = []
         self.missing: list[str] = []
+        self.refused: list[int] = []  # clients whose connect was refused during the step
+        self.windows = False
 
     def check(self, ok: object, found_key: str, missing_key: str, **values: object) -> bool:
         if ok:
@@ -72,12 +75,18 @@ def check_evidence(
     *,
     port: int | None = None,
     lang: str = "fr",
+    refused: Sequence[int] = (),
+    windows: bool | None = None,
 ) -> Evidence:
     """Whether ``snapshot`` (roles set) and the messages received during the step show it.
 
     ``port`` is the lab port; by default it is read from the listening row or the server's
     rows. A message whose client number is None counts for whichever client a rule needs
     (the app could not tell who sent it), but never against one.
+
+    ``refused``: the clients whose connect was refused during the step. On Windows
+    (``windows``, default: this system) a full accept queue refuses a connection instead
+    of leaving it in SYN_SENT, so there a refused second client is p1-q3's other outcome.
     """
     conns = list(snapshot.connections if isinstance(snapshot, Snapshot) else snapshot)
     port = port if port is not None else lab_port(conns)
@@ -85,6 +94,8 @@ def check_evidence(
     check = _CHECKS.get(step_id)
     if check is None:
         raise LabError(t("err.unknown_step", lang, step=repr(step_id), steps=", ".join(STEP_IDS)))
+    facts.refused = list(refused)
+    facts.windows = sys.platform == "win32" if windows is None else windows
     met = check(_View(conns, port), messages, mode, facts)
     return Evidence(met, facts.found, facts.missing)
 
@@ -199,18 +210,21 @@ def _check_p1_q2(view: _View, messages: Sequence[Message], mode: str, facts: _Fa
 
 
 def _check_p1_q3(view: _View, messages: Sequence[Message], mode: str, facts: _Facts) -> bool:
+    if facts.windows and facts.refused and not _queued_clients(view):
+        return _check_p1_q3_refused(view, messages, mode, facts)
     ok = _mode_ok(mode, SINGLE, facts)
     clients = view.client_ends("ESTABLISHED", (RoleKind.CLIENT,))
     ok &= facts.check(len(clients) >= 2, "ev.two_clients", "ev.two_clients.missing",
                       n=len(clients))
     client_keys = {(c.remote, c.local) for c in clients}
     served = [s for s in view.server_ends("ESTABLISHED", RoleKind.SERVER) if s.key in client_keys]
-    queued = [q for q in view.server_ends("ESTABLISHED", RoleKind.QUEUED)
-              if q.key in client_keys and q.pid is None]
+    queued = [q for q in _queued_clients(view) if q.key in client_keys]
     served_n = _number(served[0], view.opposite(served[0])) if served else None
     queued_ns = {n for q in queued if (n := _number(q, view.opposite(q))) is not None}
     ok &= facts.check(served, "ev.served", "ev.served.missing", n=served_n or "?")
-    ok &= facts.check(queued, "ev.queued", "ev.queued.missing",
+    # On Windows the queue's other outcome (a refused connect) would also do: say both.
+    ok &= facts.check(queued, "ev.queued",
+                      "ev.queued_or_refused.missing" if facts.windows else "ev.queued.missing",
                       n=", ".join(str(n) for n in sorted(queued_ns)) or "?")
     said = _said(messages, served_n, fin=False) if served else []
     ok &= facts.check(said, "ev.message", "ev.message.missing", n=len(said))
@@ -226,6 +240,30 @@ def _check_p1_q3(view: _View, messages: Sequence[Message], mode: str, facts: _Fa
         ok &= facts.check(waiting, "ev.queued_bytes", "ev.queued_bytes.missing",
                           n=", ".join(str(n) for n in sorted(queued_ns)) or "?",
                           bytes=waiting[0].recv_q if waiting else 0)
+    return bool(ok)
+
+
+def _queued_clients(view: _View) -> list[Connection]:
+    return [q for q in view.server_ends("ESTABLISHED", RoleKind.QUEUED) if q.pid is None]
+
+
+def _check_p1_q3_refused(view: _View, messages: Sequence[Message], mode: str,
+                         facts: _Facts) -> bool:
+    """Windows' story: the first client served, the second one's connect refused (the
+    accept queue was full) instead of waiting in SYN_SENT."""
+    ok = _mode_ok(mode, SINGLE, facts)
+    served = []
+    for s in view.server_ends("ESTABLISHED", RoleKind.SERVER):
+        c = view.opposite(s)
+        if c is not None and c.role.kind is RoleKind.CLIENT and c.state == "ESTABLISHED":
+            served.append((s, c))
+    served_n = _number(*served[0]) if served else None
+    ok &= facts.check(served, "ev.served", "ev.served.missing", n=served_n or "?")
+    said = _said(messages, served_n, fin=False) if served else []
+    ok &= facts.check(said, "ev.message", "ev.message.missing", n=len(said))
+    others = sorted({n for n in facts.refused if n != served_n})
+    ok &= facts.check(others, "ev.refused", "ev.queued_or_refused.missing",
+                      n=", ".join(str(n) for n in others) or "?")
     return bool(ok)
 
 

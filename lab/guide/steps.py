@@ -5,11 +5,12 @@ How a step is set up is ``lab.guide.setup``; what proves it was done, ``lab.guid
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 from lab.errors import LabError
-from lab.i18n import current_language, t
+from lab.i18n import MESSAGES, current_language, t
 from lab.net.modes import SINGLE, THREADED
 
 # ("mode", "single") ("close_after_fin", False) ("clients", 2) ("send", 1, "Bonjour") ("fin", 1)
@@ -25,8 +26,15 @@ class Step:
     # The table's columns the question asks to read: the step's picture shows them whole.
     reads: tuple[str, ...] = ("local", "remote", "state", "role")
 
-    def text(self, what: str, lang: str) -> str:
-        """``what`` is title, todo, question or evidence: from the catalogue (``lab.i18n``)."""
+    def text(self, what: str, lang: str, *, windows: bool | None = None) -> str:
+        """``what`` is title, todo, question or evidence: from the catalogue (``lab.i18n``).
+
+        On Windows (``windows``, default: this system) a step whose story Windows tells its
+        own way (a full accept queue refuses the connection) has its own sentence.
+        """
+        windows = sys.platform == "win32" if windows is None else windows
+        if windows and f"step.{self.id}.{what}.windows" in MESSAGES:
+            return t(f"step.{self.id}.{what}.windows", lang)
         return t(f"step.{self.id}.{what}", lang)
 
 

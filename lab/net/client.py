@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lab.errors import LabError, connect_error
+from lab.errors import LabError, connect_error, is_refused
 from lab.i18n import current_language, t
 from lab.net.framing import is_fin
 from lab.observe.model import Endpoint
@@ -37,6 +37,7 @@ class ClientEvent:
     number: int
     text: str = ""
     local: Endpoint | None = None
+    refused: bool = False  # a "failed" connect the server refused (Windows: its queue full)
 
 
 ClientSink = Callable[[ClientEvent], None]
@@ -52,12 +53,15 @@ class LabClient:
         on_event: ClientSink | None = None,
         registry: Registry | None = None,
         connect_timeout: float | None = None,
+        windows: bool | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.number = number
         self.registry = registry
         self.connect_timeout = connect_timeout
+        self.windows = sys.platform == "win32" if windows is None else windows
+        self.refused = False  # the connect was refused (on Windows, also: the queue was full)
         self.state = "new"  # new connecting connected closed failed
         self.local: Endpoint | None = None
         self.error: LabError | None = None
@@ -151,7 +155,8 @@ class LabClient:
         if self._sink is None:
             return
         try:
-            self._sink(ClientEvent(kind, time.time(), self.number, text, self.local))
+            self._sink(ClientEvent(kind, time.time(), self.number, text, self.local,
+                                   refused=kind == "failed" and self.refused))
         except Exception as exc:
             print(f"lab.client: event handler failed: {exc!r}", file=sys.stderr)
 
@@ -179,7 +184,7 @@ class LabClient:
         sock.setblocking(False)
         err = sock.connect_ex(addr)
         if err not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, 10035):
-            return self._fail(connect_error(OSError(err, _strerror(err)), self.host, self.port))
+            return self._refused_or_failed(OSError(err, _strerror(err)))
         # The local port exists from here on, even while SYN_SENT: label it at once.
         with contextlib.suppress(OSError):
             host, port = sock.getsockname()[:2]
@@ -201,9 +206,7 @@ class LabClient:
                 if any(key.fileobj is sock for key, _ in ready):
                     err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                     if err:
-                        return self._fail(
-                            connect_error(OSError(err, _strerror(err)), self.host, self.port)
-                        )
+                        return self._refused_or_failed(OSError(err, _strerror(err)))
                     break
                 if deadline is not None and time.monotonic() >= deadline:
                     return self._fail(connect_error(TimeoutError(), self.host, self.port))
@@ -213,6 +216,12 @@ class LabClient:
         self._connected.set()
         self._emit("connected")
         return True
+
+    def _refused_or_failed(self, exc: OSError) -> bool:
+        """A connect that failed: "connection refused" is said as such (on Windows, with
+        the full accept queue among its causes)."""
+        self.refused = is_refused(exc)
+        return self._fail(connect_error(exc, self.host, self.port, windows=self.windows))
 
     def _fail(self, error: LabError) -> bool:
         self.error = error
