@@ -129,12 +129,16 @@ class Observer:
                 # Every record still there is labelled again (and told as changed).
                 records = [c for c in records if id(c) in self._records] + list(raw.changed)
                 self._records.clear()
-                roled.clear()
+                previous, roled = roled, {}
+                self._roled = roled
             else:
-                records, gone = list(raw.changed), []
+                records, gone, previous = list(raw.changed), [], {}
                 for old in raw.gone:
                     gone.extend(self._drop(old))
-            # The app's own wake-up sockets (TCP pairs on Windows) are not the lab's.
+            # The app's own wake-up sockets (TCP pairs on Windows) are not the lab's; one
+            # registered after it was shown leaves as gone.
+            plumbing_now = [c for c in records if is_plumbing(c.local, c.remote)]
+            gone.extend(previous[id(c)] for c in plumbing_now if id(c) in previous)
             records = [c for c in records if not is_plumbing(c.local, c.remote)]
             changed = classify(records, self.port, self.registry,
                                owners_known=getattr(self.source, "owners_known", True))
