@@ -151,3 +151,7 @@ async def play_scene(pilot: Any) -> None:
     app._update_stamp()  # the stamp shows the scene's final time, whatever the timer did
     app.timeline.flush()  # a fixed scene: nothing older is on its way
     await pilot.pause()
+    # The columns are fitted to the final rows, whenever the layout's own fitting ran (on a
+    # busy machine it could run before the last rows were in, and keep a column out).
+    app.fit_table()
+    await pilot.pause()
