@@ -342,3 +342,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((LOCALHOST, 0))
         return int(s.getsockname()[1])
+
+
+def netlink_available() -> bool:
+    """Whether this machine lets the netlink sock_diag source open (Linux, allowed socket)."""
+    if sys.platform != "linux":
+        return False
+    try:
+        from lab.observe.netlink import NetlinkSource
+
+        NetlinkSource().close()
+    except (ImportError, OSError):
+        return False
+    return True

@@ -14,27 +14,14 @@ from typing import TypeVar
 
 import psutil
 import pytest
-from support import ss_rows
+from support import netlink_available, ss_rows
 
 from lab.observe.model import Connection, Endpoint, Snapshot
 from lab.observe.sources import PsutilSource, open_source
 
-
-def _netlink_available() -> bool:
-    if sys.platform != "linux":
-        return False
-    try:
-        from lab.observe.netlink import NetlinkSource
-
-        NetlinkSource().close()
-    except (ImportError, OSError):
-        return False
-    return True
-
-
 pytestmark = [
     pytest.mark.needs("netlink"),
-    pytest.mark.skipif(sys.platform == "linux" and not _netlink_available(),
+    pytest.mark.skipif(sys.platform == "linux" and not netlink_available(),
                        reason="netlink sock_diag is refused here (no allowed socket)"),
 ]
 

@@ -19,7 +19,7 @@ import threading
 import time
 
 import pytest
-from support import console_script
+from support import console_script, netlink_available
 
 from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
 from lab.observe.observer import Observer
@@ -27,19 +27,7 @@ from lab.observe.observer import Observer
 LOCALHOST = "127.0.0.1"
 
 
-def _netlink() -> bool:
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        from lab.observe.netlink import NetlinkSource
-
-        NetlinkSource().close()
-    except (ImportError, OSError):
-        return False
-    return True
-
-
-needs_netlink = pytest.mark.skipif(not _netlink(),
+needs_netlink = pytest.mark.skipif(not netlink_available(),
                                    reason="needs Linux's netlink sock_diag (allowed here)")
 
 
