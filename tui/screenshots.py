@@ -26,6 +26,8 @@ from tui.widgets.prompt import NamePrompt
 from tui.widgets.steps_panel import StepsPanel
 from tui.widgets.timeline import Timeline
 
+CAPTURE_REFRESHES = 20  # refreshes a capture waits at most for the picture's layout
+
 
 class Screenshots(ObservatoryBase):
     def _update_stamp(self, when: float | None = None, seal: str | None = None) -> None:
@@ -94,11 +96,22 @@ class Screenshots(ObservatoryBase):
         self._panel_shown = bool(panel.display)
         panel.display = False  # the evidence wins over side panels in the picture
 
+    def _laid_out_for_capture(self) -> bool:
+        """The picture's layout is on screen: the scene shown, the panes and panel gone."""
+        shown = self.query_one(EvidenceView).region.area > 0
+        hidden = all(w.region.area == 0 for w in (*self.query("#main"),
+                                                   *self.query(StepsPanel)))
+        return shown and hidden
+
     def leave_capture(self) -> None:
         self.screen.remove_class("-capture")
         self.query_one(StepsPanel).display = self._panel_shown
-        if self._focus_before is not None and self._focus_before.is_attached:
-            self.call_after_refresh(self._focus_before.focus)
+        before = self._focus_before
+        if before is not None and before.is_attached:
+            # At once, so that keys typed while the picture is written reach the input, and
+            # again once the panes are laid out (hiding them may still blur it).
+            self.screen.set_focus(before, scroll_visible=False)
+            self.call_after_refresh(before.focus)
         self._focus_before = None
 
     def _story(self, snapshot: Snapshot) -> list[StoryLine]:
@@ -133,7 +146,13 @@ class Screenshots(ObservatoryBase):
         lines.sort(key=lambda x: (x[0], x[1]))
         return [line for _, _, line in lines]
 
-    def _capture(self, step: str, args: dict[str, Any]) -> None:
+    def _capture(self, step: str, args: dict[str, Any], tries: int = 0) -> None:
+        # A refresh already under way when the capture began may not have laid the
+        # picture's screen out yet: exported then, the picture would miss its stamp and
+        # scene (and verify would reject it). Wait for the layout, a few refreshes at most.
+        if not self._laid_out_for_capture() and tries < CAPTURE_REFRESHES:
+            self.call_after_refresh(self._capture, step, args, tries + 1)
+            return
         svg = self.export_screenshot(title=f"TCP Observatory — {step}")
         self.leave_capture()
         self._capturing = False
