@@ -77,11 +77,14 @@ def test_message_and_fin_show_close_wait_and_fin_wait_2(tmux: Tmux, tmp_path) ->
     tmux.wait_for(lambda s: f"Server 127.0.0.1:{port}" in s and "accept queue" in s,
                   "the live panes after the screenshot")
     tmux.keys("Fin", "Enter")
-    screen = tmux.wait_for(lambda s: "CLOSE_WAIT" in s and "FIN_WAIT_2" in s,
-                           "CLOSE_WAIT and FIN_WAIT_2 on screen")
-    table = [line for line in screen.splitlines() if f"127.0.0.1:{port}" in line]
-    assert any("CLOSE_WAIT" in line and "server ↔ client 1" in line for line in table), screen
-    assert any("FIN_WAIT_2" in line and "orphaned (client 1)" in line for line in table), screen
+    def told(screen: str) -> bool:
+        """Both ends with their roles, whole (a column widens one frame after its text)."""
+        table = [line for line in screen.splitlines() if f"127.0.0.1:{port}" in line]
+        return (any("CLOSE_WAIT" in line and "server ↔ client 1" in line for line in table)
+                and any("FIN_WAIT_2" in line and "orphaned (client 1)" in line
+                        for line in table))
+
+    tmux.wait_for(told, "CLOSE_WAIT (server ↔ client 1) and FIN_WAIT_2 (orphaned) on screen")
     tmux.keys("C-q")
     tmux.wait_for(lambda s: "EXITED=0" in s, "a clean exit")
     with socket.socket() as s:  # the port is free once the app has exited

@@ -102,6 +102,7 @@ class ObservatoryBase(App[int]):
         # The step's scene: rows left by earlier steps are kept out of view (the timeline
         # keeps them), and what the app did for the step is told apart from the student's.
         self.scene_hidden: set[Key] = set()
+        self._hidden_missing: dict[Key, float] = {}  # hidden rows not seen since (tui.guided)
         self.scene_start = 0.0  # when the step's scene began (its picture tells from then)
         self.scene_past: set[Key] = set()  # connections of earlier scenes, out of its story
         self.scene_by_app: list[str] = []  # the step's setup, as the app performed it

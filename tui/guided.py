@@ -18,6 +18,8 @@ from tui.messages import Notice
 from tui.widgets.server_pane import ServerPane
 from tui.widgets.steps_panel import StepsPanel
 
+HIDDEN_GRACE = 1.0  # seconds a hidden row must be gone before it is forgotten
+
 # States a connection ends in: what is left of a previous step's story.
 FINISHED = frozenset({"TIME_WAIT", "FIN_WAIT_2", "CLOSED", "LAST_ACK", "CLOSING"})
 
@@ -61,18 +63,36 @@ class Guided(ObservatoryBase):
         self.scene_hidden |= {c.key for c in rows if c.state != "LISTEN" and (
             not finished_only or c.state in FINISHED)}
         self.scene_past = set(self.scene_hidden)
+        self._hidden_missing.clear()
         if self.snapshot is not None:
             self._show(self._without_hidden(self.snapshot), [])
 
     def scene(self, snapshot: Snapshot) -> Snapshot:
         """A new snapshot as the current step's scene: without the rows hidden at its start.
-        A hidden row that is gone is forgotten (its address pair may be used again)."""
-        if self.scene_hidden:
+
+        A hidden row gone for ``HIDDEN_GRACE`` seconds is forgotten (its address pair may be
+        used again). Not at once: a listing may miss a socket for one poll while the kernel
+        turns it into a TIME_WAIT, and a hidden row must not come back into the scene."""
+        hidden, missing = self.scene_hidden, self._hidden_missing
+        if hidden:
             if snapshot.gone is not None and snapshot.changed is not None:
                 back = {c.key for c in snapshot.changed}  # O(change), not O(connections)
-                self.scene_hidden -= {c.key for c in snapshot.gone if c.key not in back}
+                for key in back:
+                    missing.pop(key, None)
+                for c in snapshot.gone:
+                    if c.key in hidden and c.key not in back:
+                        missing.setdefault(c.key, snapshot.time)
             else:
-                self.scene_hidden &= {c.key for c in snapshot.connections}
+                present = {c.key for c in snapshot.connections}
+                for key in hidden:
+                    if key in present:
+                        missing.pop(key, None)
+                    else:
+                        missing.setdefault(key, snapshot.time)
+            for key, since in list(missing.items()):
+                if snapshot.time - since >= HIDDEN_GRACE:
+                    hidden.discard(key)
+                    del missing[key]
         return self._without_hidden(snapshot)
 
     def _without_hidden(self, snapshot: Snapshot) -> Snapshot:
