@@ -215,7 +215,7 @@ def _tmux(*args: str) -> str:
     return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
 
 
-def part_app(lab: Lab, sockets: int, seconds: float, samples: int) -> None:
+def part_app(lab: Lab, sockets: int, seconds: float, samples: int, settle: float) -> None:
     if shutil.which("tmux") is None:
         print("\n(tmux is missing: the app part is skipped)")
         return
@@ -231,9 +231,9 @@ def part_app(lab: Lab, sockets: int, seconds: float, samples: int) -> None:
             if time.monotonic() > deadline:
                 raise RuntimeError("the app never showed the lab port")
             time.sleep(0.2)
-        time.sleep(3)
+        time.sleep(settle)  # the first look at every socket, sorted, then rest
         cpu, rss = _cpu_rss(pid, seconds)
-        print(f"- at rest: {cpu:.3f} core, {rss:.0f} MiB resident")
+        print(f"- at rest ({settle:.0f} s after start): {cpu:.3f} core, {rss:.0f} MiB resident")
         _tmux("send-keys", "-t", name, "Tab")  # focus the table
         delays = []
         for i in range(samples):
@@ -260,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", default="oneshot,netstat,watch,app")
     parser.add_argument("--repeat", type=int, default=7, help="runs per median (7)")
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds of rest measured")
+    parser.add_argument("--settle", type=float, default=10.0,
+                        help="seconds the app is given to take its first look (10)")
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
     if not Path(TOOL).exists():
@@ -279,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
                 if "watch" in parts and size <= 20000:
                     part_watch(lab, crowd.sockets, args.seconds, 15)
                 if "app" in parts and size <= 20000:
-                    part_app(lab, crowd.sockets, args.seconds, 15)
+                    part_app(lab, crowd.sockets, args.seconds, 15, args.settle)
     finally:
         lab.close()
     return 0
