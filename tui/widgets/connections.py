@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellKey, RowKey
+from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
 try:  # DataTable's own bookkeeping, for removing many rows at once (see _remove_rows)
     from textual._two_way_dict import TwoWayDict
@@ -83,7 +83,6 @@ class _Row:
     flash: str | None = None
     flash_until: float = 0.0
     gone_at: float | None = None
-    written: dict[str, Text] = field(default_factory=dict)  # the cells as last written
 
 
 class ConnectionsTable(DataTable[Text]):
@@ -173,7 +172,6 @@ class ConnectionsTable(DataTable[Text]):
 
     def _add(self, key: str, row: _Row, now: float) -> None:
         cells = self._cells(row, now)
-        row.written = cells
         self.add_row(*(cells[c] for c in self.shown), key=key)
 
     # -- rendering -------------------------------------------------------------------------
@@ -214,14 +212,12 @@ class ConnectionsTable(DataTable[Text]):
 
     def _write_row(self, key: str, row: _Row, now: float, only: tuple[str, ...] = COLUMNS) -> None:
         cells = self._cells(row, now)
-        written = row.written
         for col in only:
             if col not in self.shown:
                 continue
-            before = written.get(col)
+            before = self._data.get(RowKey(key), {}).get(ColumnKey(col))  # as last written
             if before is not None and _same(before, cells[col]):
                 continue  # unchanged: a cell written makes the whole table draw again
-            written[col] = cells[col]
             # Re-measure a column only when this cell no longer fits (measuring is O(rows)).
             wider = cells[col].cell_len > self.columns[col].content_width  # type: ignore[index]
             self.update_cell(key, col, cells[col], update_width=wider)
