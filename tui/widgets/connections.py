@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
@@ -59,6 +60,21 @@ BULK = 50
 
 def row_key(c: Connection) -> str:
     return f"{c.local}|{c.remote_text}"
+
+
+_SHARED: dict[tuple[str, str | Style], Text] = {}
+
+
+def _shared(text: str, style: str | Style = "") -> Text:
+    """One Text for every unhighlighted cell that reads ``text`` in ``style`` (never styled
+    after: a highlighted row builds its own)."""
+    key = (text, style)
+    cell = _SHARED.get(key)
+    if cell is None:
+        if len(_SHARED) > 20_000:
+            _SHARED.clear()
+        cell = _SHARED[key] = Text(text, style=style)
+    return cell
 
 
 def _same(a: Text, b: Text) -> bool:
@@ -194,16 +210,20 @@ class ConnectionsTable(DataTable[Text]):
             process = "-"  # nobody owns it until accept() returns it
         else:
             process = t("proc.orphaned", self.lang)
+        # A highlighted row's cells are its own (they are styled); the others share the
+        # cells that read the same ("TCP", "ESTABLISHED", "other"...): with thousands of
+        # rows, most of a row's cells are a few distinct ones.
+        cell = Text if flash is not None else _shared
         cells = {
-            "proto": Text(c.proto),
+            "proto": cell(c.proto),
             "local": Text(str(c.local)),
             "remote": Text(c.remote_text),
-            "state": Text(state, style=state_style(state)),
-            "queues": Text(queues),
-            "timer": Text(timer),
-            "process": Text(process, style=DIM_STYLE if not c.pid else ""),
-            "role": Text(describe_role(c.role, self.lang)),
-            "age": Text(format_age(now - row.since)),
+            "state": cell(state, state_style(state)),
+            "queues": cell(queues),
+            "timer": cell(timer),
+            "process": cell(process, DIM_STYLE if not c.pid else ""),
+            "role": cell(describe_role(c.role, self.lang)),
+            "age": cell(format_age(now - row.since)),
         }
         if flash is not None:
             for text in cells.values():
