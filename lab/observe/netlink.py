@@ -188,7 +188,6 @@ class NetlinkSource:
             raise OSError("netlink sock_diag needs Linux")
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
-        self._buffer = bytearray(_RECV_BUFFER)
         self._seq = 0
         self._closed = False
         self._use_eq = True  # S_EQ/D_EQ ops; cleared on kernels that reject them
@@ -349,25 +348,24 @@ class NetlinkSource:
         if not missing:
             return decided
         own = os.getpid()
-        found = _scan_fds("/proc/self/fd", missing)
-        if found:
-            owner = (own, self._names.name(own))
-            for inode in found:
-                self._owners[inode] = owner
-            decided |= found
-            missing -= found
-        # A new socket on the lab port is most likely held by a process that holds another
-        # one (the server that accepted it, a client that opened one more): look there
-        # before reading every process's descriptors.
-        for pid in list(self._lab_pids) if missing & lab else ():
-            found = _scan_fds(f"/proc/{pid}/fd", missing)
+
+        def look_in(pid: int, fd_dir: str) -> bool:
+            """Take the owner of those of ``missing`` that ``pid`` holds; True if any."""
+            found = _scan_fds(fd_dir, missing)
             if found:
                 owner = (pid, self._names.name(pid))
                 for inode in found:
                     self._owners[inode] = owner
-                decided |= found
-                missing -= found
-            elif not os.path.exists(f"/proc/{pid}"):
+                decided.update(found)
+                missing.difference_update(found)
+            return bool(found)
+
+        look_in(own, "/proc/self/fd")
+        # A new socket on the lab port is most likely held by a process that holds another
+        # one (the server that accepted it, a client that opened one more): look there
+        # before reading every process's descriptors.
+        for pid in list(self._lab_pids) if missing & lab else ():
+            if not look_in(pid, f"/proc/{pid}/fd") and not os.path.exists(f"/proc/{pid}"):
                 self._lab_pids.discard(pid)
         urgent = missing & (lab | self._misses.keys())
         now = time.monotonic()
@@ -444,15 +442,15 @@ class NetlinkSource:
             # What is left of the last poll changed or went.
             gone = retired + list(old.values())
             inode_of = _INODE.unpack_from
-            new_inodes = {inode_of(raw, _INODE_AT)[0] for raw in new}
+            new_with_inodes = [(raw, inode_of(raw, _INODE_AT)[0]) for raw in new]
+            new_inodes = {inode for _, inode in new_with_inodes}
             for conn in gone:  # forget the owners of sockets gone (inodes are reused)
                 if conn.inode and conn.inode not in new_inodes:
                     self._owners.pop(conn.inode, None)
                     self._misses.pop(conn.inode, None)
             lab: set[int] = set()
             other: set[int] = set()
-            for raw in new:
-                inode = inode_of(raw, _INODE_AT)[0]
+            for raw, inode in new_with_inodes:
                 if inode and inode not in self._owners:
                     sport, dport = _PORTS.unpack_from(raw, 4)
                     if lab_port is not None and lab_port in (sport, dport):
