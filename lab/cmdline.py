@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import ipaddress
 import sys
 from typing import NoReturn
@@ -73,13 +72,6 @@ def timeout_seconds(text: str) -> float:
     if not 0 < value <= 3600:  # also refuses nan and inf
         raise _bad("arg.timeout_range", value=text)
     return value
-
-
-def utf8_stdio() -> None:
-    """Windows consoles default to a legacy code page: force UTF-8 so « » and ↔ print."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(AttributeError, ValueError):
-            stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
 
 
 def is_loopback(host: str) -> bool:

@@ -16,7 +16,6 @@ from lab.cmdline import (
     add_server_options,
     is_loopback,
     port_number,
-    utf8_stdio,
 )
 from lab.errors import LabError
 from lab.i18n import LANGS, default_lang, set_language, t
@@ -28,6 +27,7 @@ from lab.net.server import (
     LabServer,
     ServerEvent,
 )
+from lab.text import utf8_stdio
 
 
 def format_event(e: ServerEvent, lang: str, close_after_fin: bool = False) -> str:

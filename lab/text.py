@@ -8,6 +8,7 @@ text is shown literally. Markup is the widget's business: show the result with m
 from __future__ import annotations
 
 import re
+import sys
 import time
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -42,3 +43,15 @@ def clean_field(text: str, limit: int = 60) -> str:
     """A name or host as it is stamped: one line, no control characters, at most ``limit``."""
     text = " ".join(_CONTROL.sub(" ", str(text)).split())
     return text[:limit].rstrip()
+
+
+def utf8_stdio() -> None:
+    """Windows consoles default to a legacy code page: force UTF-8 so « » and ↔ print.
+
+    Here, not with the argument parsers, so that a one-shot command can call it without
+    importing argparse."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass

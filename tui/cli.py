@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from lab.errors import LabError
 from lab.i18n import LANGS, default_lang, set_language
 from lab.net.modes import DEFAULT_PORT, MODES
+from lab.text import utf8_stdio
 
 if TYPE_CHECKING:
     import argparse
@@ -139,17 +140,8 @@ def quick_netstat(argv: list[str]) -> SimpleNamespace | None:
     return args
 
 
-def _utf8_stdio() -> None:
-    """Windows consoles default to a legacy code page: force UTF-8 so « » and ↔ print."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
-        except (AttributeError, ValueError):
-            pass
-
-
 def main(argv: list[str] | None = None) -> int:
-    _utf8_stdio()
+    utf8_stdio()
     words = sys.argv[1:] if argv is None else argv
     args: Any = quick_netstat(words)
     if args is None:
