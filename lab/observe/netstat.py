@@ -24,8 +24,12 @@ def _source(kind: str, probe: bool = True) -> Source:
     try:
         return open_source(kind, probe=probe)
     except (ImportError, OSError) as exc:
-        raise SystemExit(_fail(t("err.no_source", current_language(), source=kind,
-                                 reason=exc))) from None
+        raise _no_source(kind, exc) from None
+
+
+def _no_source(kind: str, exc: BaseException) -> SystemExit:
+    """The source asked for cannot be used: one sentence, exit 1."""
+    return SystemExit(_fail(t("err.no_source", current_language(), source=kind, reason=exc)))
 
 
 def _fail(message: str) -> int:
@@ -96,8 +100,7 @@ def run_netstat(args: argparse.Namespace) -> int:
     except OSError as exc:
         source.close()
         if args.source != "auto" or source.name != "netlink":
-            raise SystemExit(_fail(t("err.no_source", current_language(),
-                                     source=args.source, reason=exc))) from None
+            raise _no_source(args.source, exc) from None
         from lab.observe.sources import PsutilSource  # sock_diag blocked: as auto would
 
         source = PsutilSource()
