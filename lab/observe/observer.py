@@ -104,12 +104,6 @@ class Observer:
                 self._refilter = True
         self.poll_now()
 
-    def set_owners(self, owners: bool) -> None:
-        """Ask for every socket's owner (a Process column is shown), or the lab port's only."""
-        with self._lock:
-            self.owners = owners
-        self.poll_now()
-
     # -- polling ---------------------------------------------------------------------------
     def poll_once(self) -> tuple[Snapshot, list[Transition]]:
         """One poll on the calling thread: used by the loop, the CLI and tests."""
