@@ -27,7 +27,6 @@ import resource
 import shutil
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import threading
@@ -39,6 +38,9 @@ from pathlib import Path
 import psutil
 
 from lab.observe.sources import PsutilSource
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from crowd import close_hard
 
 LOCALHOST = "127.0.0.1"
 SPARE_FDS = 256  # the interpreter, the sources, ss, the watch subprocess's pipes
@@ -55,15 +57,6 @@ def raise_nofile() -> int:
             return soft
         return target
     return soft
-
-
-def close_hard(sock: socket.socket) -> None:
-    """Close with an RST: no TIME_WAIT left behind to weigh on the next measurement."""
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    except OSError:
-        pass
-    sock.close()
 
 
 class Crowd:

@@ -39,7 +39,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crowd import Crowd, _close_hard
+from crowd import Crowd, close_hard
 
 LOCALHOST = "127.0.0.1"
 PY = sys.executable
@@ -61,7 +61,7 @@ class Lab:
 
     def close(self) -> None:
         for sock in (*self.extra, self.client, self.server, self.listener):
-            _close_hard(sock)
+            close_hard(sock)
 
 
 def run_median(argv: Sequence[str], repeat: int, check: Callable[[str], bool] | None = None,

@@ -31,7 +31,7 @@ def _raise_nofile(wanted: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
-def _close_hard(sock: socket.socket) -> None:
+def close_hard(sock: socket.socket) -> None:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     except OSError:
@@ -60,7 +60,7 @@ def hold(total: int) -> None:
         sys.stdin.read()
     finally:
         for sock in held:
-            _close_hard(sock)
+            close_hard(sock)
 
 
 class Crowd:
