@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from needs import NEEDS, unmet
-from support import LOCALHOST, SOURCES, EventLog, Kernel, Proc, child_env
+from support import LOCALHOST, SOURCES, EventLog, Kernel, Proc, Sockets, child_env
 
 from lab import i18n
 from lab.net.client import LabClient
@@ -144,3 +144,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         for name in mark.args:
             if (reason := unmet(name)) is not None:
                 pytest.skip(reason)
+
+
+@pytest.fixture
+def socks() -> Iterator[Sockets]:
+    """Loopback sockets a test opens, every one closed at teardown."""
+    s = Sockets()
+    try:
+        yield s
+    finally:
+        s.close_all()

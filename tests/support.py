@@ -355,3 +355,42 @@ def netlink_available() -> bool:
     except (ImportError, OSError):
         return False
     return True
+
+
+class Sockets:
+    """Opens loopback sockets and closes every one of them at teardown."""
+
+    def __init__(self) -> None:
+        self.opened: list[socket.socket] = []
+
+    def keep(self, sock: socket.socket) -> socket.socket:
+        self.opened.append(sock)
+        return sock
+
+    def listener(self, backlog: int = 5, host: str = LOCALHOST) -> socket.socket:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = self.keep(socket.socket(family, socket.SOCK_STREAM))
+        sock.bind((host, 0))
+        sock.listen(backlog)
+        return sock
+
+    def connect(self, listener: socket.socket) -> socket.socket:
+        family = listener.family
+        sock = self.keep(socket.socket(family, socket.SOCK_STREAM))
+        sock.settimeout(5)
+        sock.connect(listener.getsockname()[:2])
+        return sock
+
+    def accept(self, listener: socket.socket) -> socket.socket:
+        listener.settimeout(5)
+        conn, _ = listener.accept()
+        return self.keep(conn)
+
+    def pair(self, listener: socket.socket) -> tuple[socket.socket, socket.socket]:
+        client = self.connect(listener)
+        return client, self.accept(listener)
+
+    def close_all(self) -> None:
+        for sock in self.opened:
+            sock.close()
+        self.opened.clear()

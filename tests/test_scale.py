@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import socket
-import struct
 import subprocess
 import sys
 import threading
 import time
 
 import pytest
-from support import console_script, netlink_available
+from support import Sockets, console_script, netlink_available
 
 from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
 from lab.observe.observer import Observer
@@ -29,40 +28,6 @@ LOCALHOST = "127.0.0.1"
 
 needs_netlink = pytest.mark.skipif(not netlink_available(),
                                    reason="needs Linux's netlink sock_diag (allowed here)")
-
-
-class Sockets:
-    def __init__(self) -> None:
-        self.all: list[socket.socket] = []
-
-    def listener(self) -> socket.socket:
-        s = socket.socket()
-        self.all.append(s)
-        s.bind((LOCALHOST, 0))
-        s.listen(16)
-        return s
-
-    def pair(self, listener: socket.socket) -> tuple[socket.socket, socket.socket]:
-        c = socket.create_connection(listener.getsockname(), timeout=5)
-        self.all.append(c)
-        s, _ = listener.accept()
-        self.all.append(s)
-        return c, s
-
-    def close(self) -> None:
-        for s in self.all:
-            try:  # an RST: no TIME_WAIT left for the next test
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            except OSError:
-                pass
-            s.close()
-
-
-@pytest.fixture
-def socks():  # type: ignore[no-untyped-def]
-    held = Sockets()
-    yield held
-    held.close()
 
 
 def ends(sock: socket.socket) -> tuple[Endpoint, Endpoint]:
