@@ -142,12 +142,17 @@ class LiveView(ObservatoryBase):
         # Linux: a listener's Recv-Q is the accept queue's length, its Send-Q the backlog.
         self.server_pane.set_queue(listener.recv_q if listener else None,
                                    listener.send_q if listener else None)
-        if self.table.overflows() and self.size.width >= NARROW:
-            self.call_after_refresh(self.fit_table)
+        # Once the new rows are laid out: a column cut at the edge gives way whole. (Asked
+        # here and now, before layout, a quiet table would never be asked again.)
+        self.call_after_refresh(self._fit_if_cut)
         self._update_client_states(lab)
         if transitions:
             self.query_one(Banner).show(transitions[-1])
         self._refresh_view(snapshot.time if exact else None)
+
+    def _fit_if_cut(self) -> None:
+        if self.table.overflows() and self.size.width >= NARROW:
+            self.fit_table()
 
     def _refresh_view(self, until: float | None = None) -> None:
         """Redraw the diagram or the ladder (only the one on screen), as of ``until``."""
