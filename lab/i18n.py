@@ -15,11 +15,10 @@ French typography is applied once, when the catalogue is loaded: a no-break spac
 
 from __future__ import annotations
 
-import locale
 import os
 import re
-import string
-from typing import NamedTuple
+
+from lab.records import NamedTuple
 
 LANGS = ("fr", "en")
 NBSP = "\u00a0"
@@ -696,6 +695,8 @@ def default_lang() -> str:
         value = os.environ.get(var, "")
         if value:
             return "fr" if value.lower().startswith("fr") else "en"
+    import locale  # only when no variable says: a one-shot command should not pay for it
+
     try:
         code = locale.getlocale()[0] or ""
     except ValueError:
@@ -729,13 +730,17 @@ def french(text: str) -> str:
     return _FR_AFTER.sub("«" + NBSP, _FR_BEFORE.sub(NBSP + r"\1", text))
 
 
-def _typeset(entry: Entry) -> Entry:
-    if isinstance(entry, Plural):
-        return Plural((french(entry.fr[0]), french(entry.fr[1])), entry.en)
-    return (french(entry[0]), entry[1])
+_french_done: dict[str, str] = {}
 
 
-MESSAGES = {key: _typeset(entry) for key, entry in MESSAGES.items()}
+def _fr(text: str) -> str:
+    """``french(text)``, typeset once, when first asked: typesetting the whole catalogue at
+    import cost every one-shot command ~2 ms."""
+    done = _french_done.get(text)
+    if done is None:
+        done = _french_done[text] = french(text)
+    return done
+
 
 # The tests set this: an unknown key then fails loudly instead of showing as itself.
 STRICT = os.environ.get("TCP_OBSERVATORY_STRICT_I18N") == "1"
@@ -745,11 +750,15 @@ def texts(key: str, lang: str) -> list[str]:
     """Every form of ``key`` in ``lang`` (one, or a plural's two): for the tests."""
     entry = MESSAGES[key]
     if isinstance(entry, Plural):
-        return list(entry.forms(lang))
-    return [entry[0] if lang == "fr" else entry[1]]
+        forms = list(entry.forms(lang))
+    else:
+        forms = [entry[0] if lang == "fr" else entry[1]]
+    return [_fr(form) for form in forms] if lang == "fr" else forms
 
 
 def placeholders(text: str) -> set[str]:
+    import string
+
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
@@ -768,4 +777,6 @@ def t(key: str, lang: str, /, **values: object) -> str:
         text = entry.pick(lang, values.get("n"))
     else:
         text = entry[0] if lang == "fr" else entry[1]
+    if lang == "fr":
+        text = _fr(text)
     return text.format(**values) if values else text

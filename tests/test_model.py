@@ -6,6 +6,7 @@ import pytest
 
 from lab.observe.model import ALL_STATES, Connection, Endpoint, Role, RoleKind, state_name
 from lab.observe.roles import Registry, classify, describe_role
+from lab.records import NamedTuple
 from lab.text import printable
 
 # -- lab.text.printable ----------------------------------------------------------------------
@@ -191,3 +192,41 @@ def test_a_socket_sharing_our_clients_local_address_is_not_ours() -> None:
     assert got == [(RoleKind.CLIENT, 1), (RoleKind.SERVER, 1), (RoleKind.OTHER, None),
                    (RoleKind.OTHER, None)]
     assert registry.client_of(C1, SERVER) == 1 and registry.client_of(C1, elsewhere) is None
+
+
+# -- lab.records.NamedTuple: typing's, without importing typing ------------------------------
+class Point(NamedTuple):
+    """A point."""
+
+    x: int
+    y: int = 0
+    label: str = "p"
+
+    @property
+    def norm1(self) -> int:
+        return abs(self.x) + abs(self.y)
+
+    def moved(self, dx: int) -> Point:
+        return self._replace(x=self.x + dx)
+
+
+def test_records_behave_as_typings_named_tuples() -> None:
+    p = Point(3)
+    assert p == (3, 0, "p") and p._fields == ("x", "y", "label")
+    assert p.moved(2) == Point(5, 0, "p") and p.moved(2).norm1 == 5
+    assert isinstance(p, tuple) and Point.__doc__ == "A point."
+    assert hash(p) == hash((3, 0, "p"))
+    assert repr(p) == "Point(x=3, y=0, label='p')"
+    with pytest.raises(AttributeError):
+        p.x = 4  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        p.other = 1  # type: ignore[attr-defined]  # __slots__ = (): no per-record dict
+    x, y, label = p
+    assert (x, y, label) == (3, 0, "p")
+
+
+def test_a_field_without_default_after_one_with_default_is_refused() -> None:
+    with pytest.raises(TypeError):
+        class Bad(NamedTuple):
+            a: int = 1
+            b: int

@@ -235,7 +235,8 @@ def test_netstat_imports_only_what_it_needs(socks: Sockets) -> None:
         "from tui.cli import main\n"
         "code = main()\n"
         "heavy = sorted(m for m in ('psutil', 'textual', 'rich', 'dataclasses',"
-        " 'lab.observe.observer', 'argparse') if m in sys.modules)\n"
+        " 'lab.observe.observer', 'argparse', 'typing', 'threading', 'json')"
+        " if m in sys.modules)\n"
         "print('HEAVY', ' '.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

@@ -9,8 +9,12 @@ them per poll, and a named tuple is built several times faster (and importing
 from __future__ import annotations
 
 import enum
-import ipaddress
-from typing import Any, NamedTuple
+
+from lab.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # The handout's spelling, in the order of RFC 793's state machine.
 ALL_STATES: tuple[str, ...] = (
@@ -60,6 +64,10 @@ def state_name(raw: str) -> str:
 
 def normalise_host(host: str) -> str:
     """Map an IPv4-mapped IPv6 address (``::ffff:127.0.0.1``) to its IPv4 form."""
+    if ":" not in host:
+        return host  # IPv4 as the kernel writes it, or a name: already in its form
+    import ipaddress  # here: a one-shot command that sees no IPv6 should not pay for it
+
     host = host.split("%", 1)[0] if host.startswith("fe80") else host
     try:
         ip = ipaddress.ip_address(host)

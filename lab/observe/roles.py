@@ -6,7 +6,6 @@ FIN_WAIT_2, every TIME_WAIT), so the app tells the labeller which sockets it own
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 
 from lab.observe.model import Connection, Endpoint, Role, RoleKind
@@ -25,6 +24,8 @@ class Registry:
     """
 
     def __init__(self) -> None:
+        import threading  # here, not at the top: a one-shot netstat makes no registry
+
         self._lock = threading.Lock()
         self.version = 0
         # local endpoint of one of our clients -> client number
