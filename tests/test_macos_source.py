@@ -100,15 +100,51 @@ def test_sequoia_rows_without_a_header_never_give_a_wrong_pid() -> None:
     assert rows[0][0].send_q == 126 and str(rows[0][0].remote) == "34.117.41.85:443"
 
 
-def test_sequoia_rows_with_their_layouts_header_give_the_pid() -> None:
-    """The same captured rows under the 15.x column names as this project reads them (not
-    part of the capture; the captured values fit them: two byte counters, the two
-    watermarks, then the pid): the pid is read by its name, wherever it stands."""
-    header = ("Proto Recv-Q Send-Q  Local Address          Foreign Address        (state)  "
-              "rxbytes txbytes rhiwat shiwat pid epid state options gencnt flags flags1 "
-              "usscnt rtncnt fltrs")
-    rows = parse_netstat(header + "\n" + capture("sequoia-15.1-netstat-natvln-rows.txt"), None)
+def test_sequoia_rows_under_a_real_15_1_header_give_the_pid() -> None:
+    """The 15.1 rows under the header a 15.1.1 Mac printed (two captures, one release): the
+    pid is read by its column's name, after the two byte counters and the watermarks."""
+    rows = parse_netstat(capture("sequoia-15.1.1-netstat-anv-p-tcp-header.txt") + "\n"
+                         + capture("sequoia-15.1-netstat-natvln-rows.txt"), None)
     assert [pid for _, pid in rows] == [2903, 5767, 75236, 74164]
+
+
+def test_ventura_sonoma_captures_read_pid_by_name() -> None:
+    """macOS 13 and 14 (gencnt ... usscnt columns, no byte counters)."""
+    rows = parse_netstat(capture("ventura-sonoma-13-14-netstat-anv.txt"), None)
+    assert [(str(c.local), str(c.remote), pid) for c, pid in rows] == [
+        ("127.0.0.1:8001", "127.0.0.1:60348", 34323),
+        ("127.0.0.1:60348", "127.0.0.1:8001", 24807),
+        ("192.168.50.89:60347", "140.82.113.5:443", 24807),
+        ("192.168.50.89:60344", "149.137.136.16:443", 24807),  # rhiwat 1511016 fills its column
+    ]
+    listeners = parse_netstat(capture("ventura-sonoma-13-14-netstat-anv-p-tcp-listeners.txt"),
+                              443)
+    assert [(c.state, str(c.local), c.remote, pid) for c, pid in listeners] == [
+        ("LISTEN", "0.0.0.0:443", None, 10521)]
+
+
+def test_tahoe_process_pid_column_with_a_space_in_the_name() -> None:
+    rows = parse_netstat(capture("tahoe-26-netstat-anv-p-tcp.txt"), None)
+    assert [(str(c.local), str(c.remote), c.state, pid) for c, pid in rows] == [
+        ("127.0.0.1:49515", "127.0.0.1:49472", "ESTABLISHED", 22712),
+        ("127.0.0.1:49510", "127.0.0.1:49513", "ESTABLISHED", 22712),
+    ]
+
+
+def test_tahoe_header_wider_than_its_rows_still_reads() -> None:
+    """A later macOS 26 prints the header with -l's wide columns and the rows narrow: the
+    fields are split on spaces and named by the header's words, never cut at its offsets."""
+    text = capture("tahoe-26-netstat-anv-p-tcp-wide-header.txt")
+    header = next(line for line in text.splitlines() if line.startswith("Proto"))
+    first = next(line for line in text.splitlines() if line.startswith("tcp"))
+    assert header.index("(state)") != first.index("LISTEN")  # what the capture shows
+    rows = parse_netstat(text, None)
+    assert len(rows) == 14 and {c.state for c, _ in rows} == {"LISTEN"}
+    by_port = {c.local.port: (c.local.host, c.family, pid) for c, pid in rows}
+    assert by_port[38123] == ("::", 6, 59043)  # tcp46 *.38123: both families, shown as ::
+    assert by_port[58400] == ("127.0.0.1", 4, 57295)  # a name cut at 16 characters
+    assert by_port[7679] == ("::1", 6, 1341)  # "Google Drive": a name with a space
+    assert by_port[8021] in {("127.0.0.1", 4, 1), ("::1", 6, 1)}  # launchd
 
 
 def test_a_process_name_with_spaces_or_none_keeps_its_pid() -> None:

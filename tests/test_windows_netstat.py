@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
+from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot, state_name
 from lab.observe.netstat import render_netstat
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "windows" / "netstat-ano-en.txt"
@@ -56,3 +56,39 @@ def test_windows_spellings_ipv6_and_owners() -> None:
     # Elsewhere the handout's spelling and the lab's own words.
     other = render_netstat(snap, 9500, "en", True, windows=False)
     assert "LISTENING" not in other and "[orphaned]" in other
+
+
+# -- a French Windows (tests/fixtures/windows/netstat-ano-fr.txt, with its source) -----------
+FRENCH = FIXTURE.with_name("netstat-ano-fr.txt")
+
+
+def _endpoint(text: str) -> Endpoint:
+    host, _, port = text.rpartition(":")
+    return Endpoint(host.strip("[]"), int(port))
+
+
+def test_french_windows_layout_and_order_match_a_real_capture() -> None:
+    """Every TCP row of a French Windows 10's ``netstat -ano``, given to the renderer in a
+    shuffled order: it writes the capture back line for line (French header, English
+    states, ``[::1]:port``, the capture's own order), less the PID column."""
+    import random
+
+    lines = [line for line in FRENCH.read_text(encoding="utf-8").splitlines()
+             if not line.startswith("#")]
+    conns = []
+    for line in lines:
+        fields = line.split()
+        if fields[:1] != ["TCP"]:
+            continue
+        local, remote = _endpoint(fields[1]), _endpoint(fields[2])
+        conns.append(Connection(local, None if remote.port == 0 else remote,
+                                state_name(fields[3]), family=6 if "[" in fields[1] else 4,
+                                role=Role(RoleKind.OTHER)))
+    assert len(conns) == 67
+    assert {c.state for c in conns} == {"LISTEN", "ESTABLISHED", "TIME_WAIT", "CLOSE_WAIT"}
+    random.Random(7).shuffle(conns)
+    out = render_netstat(Snapshot(0.0, tuple(conns), "fixed"), None, "fr", False,
+                         windows=True).splitlines()
+    expected = [line.rsplit(None, 1)[0] if line.lstrip().startswith("TCP") else line
+                for line in lines]
+    assert out == ["", *expected]

@@ -34,9 +34,11 @@ def parse_address(text: str, family: int) -> Endpoint | None:
 
 def header_columns(line: str) -> list[str] | None:
     """The columns after ``(state)`` in a ``netstat -anv`` header, by name, or None when
-    ``line`` is not the header. Their order changed across macOS versions (10.13: rhiwat
-    shiwat pid epid; 14: rxbytes txbytes rhiwat shiwat process:pid; 15: rxbytes txbytes
-    rhiwat shiwat pid epid), so the pid is found by its column's name, never by place."""
+    ``line`` is not the header. Their order changed across macOS versions (up to 14:
+    rhiwat shiwat pid epid; 15: rxbytes txbytes, then rhiwat shiwat pid epid; 26: rxbytes
+    txbytes rhiwat shiwat process:pid), so the pid is found by its column's name, never by
+    place; and fields are split on spaces, never cut at the header's offsets (a later 26
+    prints the header wider than its rows). Real captures: tests/fixtures/macos."""
     if not line.startswith("Proto") or "(state)" not in line:
         return None
     return line.split("(state)", 1)[1].split()

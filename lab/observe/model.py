@@ -33,6 +33,7 @@ ALL_STATES: tuple[str, ...] = (
 
 # psutil, ss and the kernel each spell a few states their own way.
 _ALIASES: dict[str, str] = {
+    "LISTENING": "LISTEN",  # Windows' netstat
     "FIN_WAIT1": "FIN_WAIT_1",
     "FIN_WAIT2": "FIN_WAIT_2",
     "FIN-WAIT-1": "FIN_WAIT_1",
