@@ -21,6 +21,7 @@ from lab.i18n import t
 from lab.observe.model import Transition
 from lab.observe.roles import describe_role
 from lab.text import clock_text
+from tui.heap import Heap
 from tui.theme import ACTION_STYLE, INFERRED_STYLE, SERVER_STYLE, state_style
 
 HOLD = 0.3  # seconds an entry waits for older ones still on their way
@@ -66,6 +67,7 @@ class Timeline(RichLog):
         self._lines: list[Text] = []  # their lines, in the same order
         self._pending: list[tuple[Key, Text]] = []  # waiting for older ones (HOLD), or paused
         self._flush_timer: Timer | None = None
+        self.heap = Heap()  # thousands of lines: kept out of the collector's full passes
         self.redraws = 0  # times a late entry made the view redraw (for tests and benchmarks)
 
     @property
@@ -103,11 +105,21 @@ class Timeline(RichLog):
             # An event older than what is on screen: put it at its place, redraw.
             self.redraws += 1
             self.clear()
-            for line in self._lines:
-                self.write(line)
+            self._write_all(self._lines)
         else:
-            for _, line in pending:
-                self.write(line)
+            self._write_all([line for _, line in pending[-self.limit:]])
+
+    def _write_all(self, lines: list[Text]) -> None:
+        """Write lines, scrolling to the end once: a scroll per line queued one message per
+        line (10,000 at the first look at a busy machine), each kept until the next refresh."""
+        for line in lines[:-1]:
+            self.write(line, scroll_end=False)
+        if lines:
+            self.write(lines[-1])
+        self.heap.grew(len(lines), len(self.lines))
+
+    def on_unmount(self) -> None:
+        self.heap.release()
 
     def add_transition(self, tr: Transition) -> None:
         self.add(transition_text(tr, self.lang), tr.time, CHANGE)
