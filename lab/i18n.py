@@ -250,6 +250,7 @@ MESSAGES: dict[str, Entry] = {
     ),
     "ns.inferred": ("déduit", "inferred"),
     "ns.orphaned": ("orphelin", "orphaned"),
+    "ns.unknown_owner": ("propriétaire illisible", "owner not readable"),
     # --- the app -------------------------------------------------------------------------
     "app.title": ("TCP Observatory", "TCP Observatory"),
     "app.server_at": ("Serveur {addr} · {mode}", "Server {addr} · {mode}"),
@@ -329,6 +330,7 @@ MESSAGES: dict[str, Entry] = {
     "col.role": ("Rôle", "Role"),
     "col.age": ("Depuis", "For"),
     "proc.orphaned": ("orphelin", "orphaned"),
+    "proc.unknown": ("inconnu", "unknown"),
     "server.info": (
         "{mode} · file d'attente {backlog} · close() après Fin : {caf}",
         "{mode} · backlog {backlog} · close() after Fin: {caf}",

@@ -230,3 +230,23 @@ def test_a_field_without_default_after_one_with_default_is_refused() -> None:
         class Bad(NamedTuple):
             a: int = 1
             b: int
+
+
+def test_a_socket_held_by_a_process_that_cannot_be_read_is_not_orphaned() -> None:
+    """On Linux an inode says a file still holds the socket: with no pid found, its owner
+    is a process this user cannot read (another user's), not nobody."""
+    lab = Endpoint("127.0.0.1", 9500)
+    peer = Endpoint("127.0.0.1", 50001)
+    held = dict(inode=81234)  # what netlink reports for a socket some process holds
+    rows = [
+        Connection(peer, lab, "ESTABLISHED", **held),  # another user's client
+        Connection(peer, lab, "FIN_WAIT_2"),  # inode 0: closed, nobody holds it
+        Connection(lab, peer, "ESTABLISHED", **held),  # accepted by another user's server
+        Connection(lab, Endpoint("127.0.0.1", 50002), "ESTABLISHED"),  # in the accept queue
+    ]
+    kinds = [c.role.kind for c in classify(rows, 9500, Registry())]
+    assert kinds == [RoleKind.EXTERNAL, RoleKind.ORPHANED, RoleKind.SERVER, RoleKind.QUEUED]
+    from lab.observe.netstat import _process_text
+
+    assert _process_text(rows[0], "en") == "[owner not readable]"
+    assert _process_text(rows[1], "en") == "[orphaned]"

@@ -41,6 +41,8 @@ def _process_text(c: Connection, lang: str, windows: bool = False) -> str:
         return "[-]"  # in the accept queue: no process owns it until accept() returns it
     if c.process:
         return f"[{c.process}]" + (f" (pid {c.pid})" if c.pid else "")
+    if c.pid is None and c.inode:
+        return f"[{t('ns.unknown_owner', lang)}]"  # held by a process this user cannot read
     if c.pid is None:
         return "[System]" if windows else f"[{t('ns.orphaned', lang)}]"
     return f"[pid {c.pid}]"

@@ -161,8 +161,10 @@ def _role(
 ) -> Role:
     if port is not None and c.local.port == port and c.remote is None:
         return Role(RoleKind.LISTENER)
-    # Without trustworthy owners, a socket past close() is told by its state alone.
-    ownerless = c.pid is None if owners_known else c.state in _ORPHAN_STATES
+    # Without trustworthy owners, a socket past close() is told by its state alone. On
+    # Linux an inode says a file still holds the socket: no pid then means a process this
+    # program may not read (another user's), not an orphan.
+    ownerless = held_by_nobody(c) if owners_known else c.state in _ORPHAN_STATES
     number = _ours(clients, remotes, c.local, c.remote)
     if number is not None:
         orphaned = ownerless and c.state in _ORPHAN_STATES
@@ -171,7 +173,7 @@ def _role(
         peer_number = _ours(clients, remotes, c.remote, c.local)
         thread = accepted.get(c.remote)
         if thread is None and c.state in _QUEUE_STATES:
-            if owners_known and c.pid is None:
+            if owners_known and held_by_nobody(c):
                 return Role(RoleKind.QUEUED, client=peer_number, server_side=True)
             if not owners_known and peer_number is not None:
                 # Our client, not (yet) accepted by our server: it waits in the queue.
@@ -184,8 +186,15 @@ def _role(
     if port is not None and c.remote is not None and c.remote.port == port:
         if not owners_known and c.state in _ORPHAN_STATES:
             return Role(RoleKind.UNKNOWN)  # closed by another program, or still held?
-        return Role(RoleKind.EXTERNAL if c.pid is not None else RoleKind.ORPHANED)
+        return Role(RoleKind.ORPHANED if held_by_nobody(c) else RoleKind.EXTERNAL)
     return Role(RoleKind.OTHER)
+
+
+def held_by_nobody(c: Connection) -> bool:
+    """No process holds the socket: no pid found and, where the source tells the inode
+    (netlink), an inode of 0 (no file). A socket with an inode and no pid is held by a
+    process whose descriptors cannot be read, or not read yet."""
+    return c.pid is None and not c.inode
 
 
 def describe_role(role: Role, lang: str) -> str:

@@ -228,6 +228,8 @@ class ConnectionsTable(DataTable[Text]):
             process = f"pid {c.pid}"
         elif c.role.kind is RoleKind.QUEUED:
             process = "-"  # nobody owns it until accept() returns it
+        elif c.inode:
+            process = t("proc.unknown", self.lang)  # held, by a process not read (yet)
         else:
             process = t("proc.orphaned", self.lang)
         # A highlighted row's cells are its own (they are styled); the others share the
