@@ -211,7 +211,7 @@ async def test_a_big_table_removes_many_rows_at_once_and_keeps_the_rest_in_order
         # The "for" column reads differently as seconds pass: out of this check.
         table.set_shown(tuple(c for c in table.shown if c != "age"))
         before = table._update_count
-        again = kept[0]._replace(inode=12345)  # a new record, the same text in every cell
+        again = kept[0]._replace(uid=12345)  # a new record, the same text in every cell
         table.apply(Snapshot(time.time(), (again, *kept[1:]), "test", seq=3,
                              changed=(again,), gone=(kept[0],)))
         table.tick(time.time() + 4)
