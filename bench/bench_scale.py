@@ -12,9 +12,13 @@ listener and one connected pair:
 - ``watch``: ``watch --all --interval 0.1``'s CPU and memory at rest, and how long after
   ``connect()`` ``watch --port P`` prints the new connection;
 - ``app``: the app with every connection shown (``--all``) in a real terminal (tmux): CPU
-  and memory at rest, and how long a key (Down) takes to show.
+  and memory at rest, and how long a key (Down, Up) takes to show, while ``--churn`` other
+  connections a second open and close (a browser's; each leaves a TIME_WAIT row). Size 0
+  is the same app with few sockets: the peer of the key times.
 
-    python bench/bench_scale.py --sizes 10000,50000 --parts oneshot,netstat,watch,app
+    python bench/bench_scale.py --sizes 0,10000,50000 --churn 20 --keys 40
+
+``BENCH_APP`` may name another command that starts the app (a profiling wrapper).
 
 Figures are medians; the ratio column divides ours by the peer's.
 """

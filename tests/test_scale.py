@@ -300,7 +300,6 @@ async def test_the_default_order_is_the_same_by_records_as_by_cells() -> None:
     """A big table sorts by its rows' records (3x faster); the order is the one sorting by
     the cells gave: listener, server side, clients by number, the rest by address."""
     from lab.observe.model import Role, RoleKind
-    from tui.widgets import connections
     from tui.widgets.connections import ConnectionsTable
 
     lab = Endpoint(LOCALHOST, 9600)
@@ -326,11 +325,9 @@ async def test_the_default_order_is_the_same_by_records_as_by_cells() -> None:
 
         table.resort()
         by_records = order()
-        connections._BATCH_REMOVAL = False
-        try:
-            table.resort()
-        finally:
-            connections._BATCH_REMOVAL = True
+        table._internals = False  # as with a Textual whose DataTable is built otherwise
+        table.resort()
+        table._internals = True
         await pilot.pause()
         assert order() == by_records
         assert by_records[0][0] == str(lab)  # the listener

@@ -22,11 +22,11 @@ class Heap:
         self.freezes = 0
         self._added = 0
 
-    def grew(self, added: int, rows: int) -> bool:
-        """``added`` rows came since the last call, ``rows`` are shown: freeze what lives
-        now if the rows not yet frozen are many. True if it froze."""
+    def grew(self, added: int, kept: int) -> bool:
+        """``added`` rows (or lines) came since the last call, ``kept`` are held now:
+        freeze what lives now if those not yet frozen are many. True if it froze."""
         self._added += added
-        if rows < self.at_least or self._added < max(self.at_least, rows // 4):
+        if kept < self.at_least or self._added < max(self.at_least, kept // 4):
             return False
         gc.collect(1)  # young garbage is not kept: only what survived its first passes
         gc.freeze()

@@ -18,18 +18,21 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
-try:  # DataTable's own bookkeeping, for removing many rows at once (see _remove_rows)
+try:  # DataTable's own bookkeeping: rows removed, placed and written in batches
     from textual._two_way_dict import TwoWayDict
 
-    _BATCH_REMOVAL = all(hasattr(DataTable, a) for a in ("remove_row", "check_idle"))
-except ImportError:  # another Textual: one row at a time
-    _BATCH_REMOVAL = False
+    _INTERNALS = all(hasattr(DataTable, a) for a in ("remove_row", "check_idle"))
+except ImportError:  # another Textual: row by row, cell by cell, through the public API
+    _INTERNALS = False
 
 from lab.i18n import t
 from lab.observe.model import Connection, RoleKind, Snapshot, Transition
 from lab.observe.roles import describe_role
 from tui.heap import Heap
 from tui.theme import DIM_STYLE, FLASH_STYLE, state_style
+
+# What the batches write, on each table (checked when one is made).
+_INTERNAL_FIELDS = ("_data", "_row_locations", "_updated_cells", "_update_count", "rows")
 
 # Most telling first: a narrow screen scrolls sideways to the rest.
 COLUMNS = ("proto", "local", "remote", "state", "role", "process", "age", "queues", "timer")
@@ -132,6 +135,7 @@ class ConnectionsTable(DataTable[Text]):
         for cache, size in CACHE_SIZES.items():
             if hasattr(getattr(self, cache, None), "maxsize"):
                 getattr(self, cache).maxsize = size
+        self._internals = _INTERNALS and all(hasattr(self, a) for a in _INTERNAL_FIELDS)
         self.lang = lang
         self._clock = clock
         self.flash_seconds = flash_seconds
@@ -267,7 +271,7 @@ class ConnectionsTable(DataTable[Text]):
     def _set_cell(self, key: str, col: str, value: Text, wider: bool) -> None:
         """``update_cell``, with its redraw left to ``_commit``: a thousand timers ticking
         at once (TIME_WAIT rows) asked for a thousand redraws of the whole table."""
-        if not _BATCH_REMOVAL:
+        if not self._internals:
             self.update_cell(key, col, value, update_width=wider)
             return
         row_key, column_key = RowKey(key), ColumnKey(col)
@@ -429,7 +433,7 @@ class ConnectionsTable(DataTable[Text]):
         are done with one renumbering."""
         if not keys:
             return
-        if (len(keys) <= 4 and len(self.rows) <= SORT_AT_ONCE) or not _BATCH_REMOVAL:
+        if (len(keys) <= 4 and len(self.rows) <= SORT_AT_ONCE) or not self._internals:
             for key in keys:
                 self.remove_row(key)
             return
@@ -507,18 +511,15 @@ class ConnectionsTable(DataTable[Text]):
         self.refresh()
 
     def _default_order(self, local: str, remote: str) -> tuple[object, ...]:
-        row = self.rows_by_key.get(f"{local}|{remote}")
-        if row is None:
-            return (9, 0, local, remote)
-        role = row.conn.role
-        return (_ROLE_ORDER.get(role.kind, 9), role.client or 0, local, remote)
+        key = f"{local}|{remote}"
+        return self._order_of(key) if key in self.rows_by_key else (9, 0, local, remote)
 
     def resort(self) -> None:
         self._unsorted = False
         if not self.rows_by_key:
             return
         if self._sort_column is None:
-            if _BATCH_REMOVAL and len(self.rows_by_key) == len(self.rows):
+            if self._internals and len(self.rows_by_key) == len(self.rows):
                 # By the rows' own records, not by their cells (3x faster at 10,000 rows).
                 self._place(sorted(self.rows_by_key, key=self._order_of))
                 return
