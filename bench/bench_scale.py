@@ -117,7 +117,8 @@ def part_netstat(lab: Lab, sockets: int, repeat: int) -> None:
                       lambda out: out.count("ESTABLISHED") >= 2)
     row("`netstat --port P`", ours, "`ss -tan` same filter", ss_port)
     ours_b = run_median([TOOL, "netstat", "--port", str(p), "-b"], repeat)
-    row("`netstat --port P -b`", ours_b, "`ss -tan` same filter", ss_port)
+    ss_port_p = run_median(["ss", "-tanpH", flt], repeat)  # owners: every process's fds read
+    row("`netstat --port P -b`", ours_b, "`ss -tanp` same filter", ss_port_p)
     ss_all = run_median(["ss", "-tan"], repeat)
     ours_all = run_median([TOOL, "netstat", "--all"], repeat,
                           lambda out: out.count("ESTABLISHED") >= sockets * 0.9)
