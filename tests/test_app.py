@@ -248,3 +248,31 @@ async def test_any_terminal_size_works(size: tuple[int, int]) -> None:
         await pilot.resize_terminal(40, 12)
         await pilot.pause(0.1)
         assert app.is_running
+
+
+async def test_the_stamp_ticks_without_laying_the_screen_out_again() -> None:
+    """The stamp's clock changes every second; a text as long as the last wraps as it did,
+    so the whole screen is not laid out again for it (with thousands of rows that cost
+    ~15 ms a second). A text that did not change is not written at all."""
+    from textual.widgets import Static
+
+    app = make_app(clients=0)
+    async with app.run_test(size=SIZE) as pilot:
+        bar = app.query_one("#stamp", Static)
+        calls: list[bool] = []
+        real = bar.update
+
+        def update(content: object = "", *, layout: bool = True) -> None:
+            calls.append(layout)
+            real(content, layout=layout)  # type: ignore[arg-type]
+
+        bar.update = update  # type: ignore[method-assign]
+        when = 1_790_000_000.0
+        before = str(bar.render())
+        app._update_stamp(when, seal="5eal0f1d")  # longer than the stamp on screen
+        app._update_stamp(when, seal="5eal0f1d")  # the same: nothing to write
+        app._update_stamp(when + 1, seal="5eal0f1d")  # the next second: as long
+        await pilot.pause()
+        assert calls == [True, False]
+        assert str(bar.render()) != before and "5eal0f1d" in str(bar.render())
+    app.shutdown()

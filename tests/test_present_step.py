@@ -29,6 +29,36 @@ async def test_presentation_mode_writes_the_latest_change_large() -> None:
         assert len(app.table.columns) > len(PRESENT_COLUMNS)
 
 
+async def test_the_banner_tells_the_labs_changes_not_other_programs() -> None:
+    """With every connection shown, a browser's sockets change all the time: the large
+    banner (what the room reads) keeps the lab's last change."""
+    import time
+
+    from lab.observe.model import Connection, Endpoint, Role, Transition
+
+    app = make_scene_app("en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await play_scene(pilot)
+        await pilot.press("f10")
+        await pilot.pause()
+        banner = app.query_one(Banner)
+        lab_caption = "orphaned (client 1): FIN_WAIT_1 -> FIN_WAIT_2"
+        assert banner.caption == lab_caption
+        browser = Connection(Endpoint("127.0.0.1", 40000), Endpoint("127.0.0.1", 443),
+                             "TIME_WAIT", role=Role(RoleKind.OTHER))
+        app._show(app.snapshot, [Transition(time.time(), browser, "ESTABLISHED", "TIME_WAIT",
+                                            1.0)])
+        await pilot.pause()
+        assert banner.caption == lab_caption
+        ours = Connection(Endpoint("127.0.0.1", 40001), Endpoint("127.0.0.1", 9500),
+                          "ESTABLISHED", role=Role(RoleKind.CLIENT, client=2))
+        app._show(app.snapshot, [Transition(time.time(), browser, "ESTABLISHED", "TIME_WAIT",
+                                            1.0),
+                                 Transition(time.time(), ours, "SYN_SENT", "ESTABLISHED", 0.0)])
+        await pilot.pause()
+        assert banner.caption == "client 2: SYN_SENT -> ESTABLISHED"
+
+
 async def test_step_back_and_forth_then_return_to_live() -> None:
     app = make_scene_app("en")
     async with app.run_test(size=(160, 48)) as pilot:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rich.text import Text
 from textual.app import App
 from textual.widget import Widget
 
@@ -75,6 +76,7 @@ class ObservatoryBase(App[int]):
         # (every connection, the lab port's among them), for the last snapshot shown
         self._lab_of: tuple[tuple[Connection, ...], Snapshot] | None = None
         self._capturing = False
+        self._stamps_shown: dict[int, Text] = {}  # id of a stamp bar -> the text it shows
         self._panel_shown = False  # the steps panel's display, kept while a picture is taken
         self._focus_before: Widget | None = None  # and the focus
         self._shooting: set[str] = set()  # steps whose evidence screenshot is being saved

@@ -28,7 +28,10 @@ class Heap:
         self._added += added
         if kept < self.at_least or self._added < max(self.at_least, kept // 4):
             return False
-        gc.collect(1)  # young garbage is not kept: only what survived its first passes
+        # Garbage is collected first, so that none is frozen with the living: a full pass,
+        # but over what is not frozen yet (the first time everything, ~0.2 s at 10,000
+        # rows, during the first look at them; then the newer objects alone).
+        gc.collect()
         gc.freeze()
         self._added = 0
         self.freezes += 1

@@ -146,8 +146,11 @@ class LiveView(ObservatoryBase):
         # here and now, before layout, a quiet table would never be asked again.)
         self.call_after_refresh(self._fit_if_cut)
         self._update_client_states(lab)
-        if transitions:
-            self.query_one(Banner).show(transitions[-1])
+        # The banner tells the lab's story: with every connection shown, a browser's
+        # sockets coming and going do not take its place.
+        told = [tr for tr in transitions if tr.connection.role.kind is not RoleKind.OTHER]
+        if told:
+            self.query_one(Banner).show(told[-1])
         self._refresh_view(snapshot.time if exact else None)
 
     def _fit_if_cut(self) -> None:

@@ -40,7 +40,13 @@ class Screenshots(ObservatoryBase):
             text = Text.assemble((f" {watermark_text(self.lang)} ", "bold #ffffff on #d70000"),
                                  " ", text)
         for bar in self.query("#stamp").results(Static):
-            bar.update(text)
+            shown = self._stamps_shown.get(id(bar))
+            if shown is not None and shown.plain == text.plain:
+                continue
+            # The clock ticks every second: a text as long as the last one wraps as it did,
+            # so the screen need not be laid out again (~15 ms with thousands of rows).
+            bar.update(text, layout=shown is None or shown.cell_len != text.cell_len)
+            self._stamps_shown[id(bar)] = text
 
     def action_save_screenshot(self) -> None:
         """Ctrl+S: a stamped SVG of the whole screen for the current step."""
