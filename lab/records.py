@@ -22,7 +22,10 @@ else:
         def __new__(mcls, name, bases, ns):
             if not bases:  # NamedTuple itself
                 return super().__new__(mcls, name, bases, ns)
-            fields = list(ns.get("__annotations__", {}))
+            if "__annotations__" not in ns:  # Python 3.14 keeps them there only with:
+                raise TypeError(f"{name}: a record's module needs "
+                                "'from __future__ import annotations'")
+            fields = list(ns["__annotations__"])
             defaults = [ns[f] for f in fields if f in ns]
             if any(f not in ns for f in fields[len(fields) - len(defaults):]):
                 raise TypeError(f"{name}: a field without a default follows one with a default")

@@ -81,8 +81,9 @@ _RTATTR = struct.Struct("=HH")  # len, type
 _BC_OP = struct.Struct("=BBH")  # code, yes, no
 _NLMSGERR = struct.Struct("=i")
 # inet_diag_req_v2: family, protocol, ext, pad, states, then an all-zero inet_diag_sockid (48).
-_COMPAT_REQ = struct.Struct("=BBBB48xII")  # family, src/dst len, ext, id, states, dbs
 _REQ = struct.Struct("=BBBBI48x")
+# inet_diag_req (TCPDIAG_GETSOCK): family, src_len, dst_len, ext, sockid (48), states, dbs.
+_COMPAT_REQ = struct.Struct("=BBBB48xII")
 # inet_diag_msg: family, state, timer, retrans, sockid (ports are big-endian, read apart),
 # expires, rqueue, wqueue, uid, inode.
 _MSG = struct.Struct("=BBBB4x16s16s12xIIIII")
