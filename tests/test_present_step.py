@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 from snapshot_scene import make_scene_app, play_scene
 
-from lab.observe.model import RoleKind
+from lab.observe.model import Connection, Endpoint, Role, RoleKind, Transition
 from tui.widgets.banner import Banner
 from tui.widgets.connections import PRESENT_COLUMNS
 
@@ -14,28 +16,9 @@ def client1_state(app) -> list[str]:
 
 
 async def test_presentation_mode_writes_the_latest_change_large() -> None:
-    app = make_scene_app("en")
-    async with app.run_test(size=(100, 30)) as pilot:
-        await play_scene(pilot)
-        await pilot.press("f10")
-        await pilot.pause()
-        banner = app.query_one(Banner)
-        assert banner.display and banner.caption == "orphaned (client 1): FIN_WAIT_1 -> FIN_WAIT_2"
-        assert tuple(str(k.value) for k in app.table.columns) == PRESENT_COLUMNS
-        assert not app.query_one("#server").display
-        await pilot.press("f10")
-        await pilot.pause()
-        assert not app.query_one(Banner).display
-        assert len(app.table.columns) > len(PRESENT_COLUMNS)
-
-
-async def test_the_banner_tells_the_labs_changes_not_other_programs() -> None:
-    """With every connection shown, a browser's sockets change all the time: the large
-    banner (what the room reads) keeps the lab's last change."""
-    import time
-
-    from lab.observe.model import Connection, Endpoint, Role, Transition
-
+    """The banner writes the lab's latest change large. With every connection shown, a
+    browser's sockets change all the time: the banner (what the room reads) keeps the
+    lab's last change."""
     app = make_scene_app("en")
     async with app.run_test(size=(100, 30)) as pilot:
         await play_scene(pilot)
@@ -43,20 +26,23 @@ async def test_the_banner_tells_the_labs_changes_not_other_programs() -> None:
         await pilot.pause()
         banner = app.query_one(Banner)
         lab_caption = "orphaned (client 1): FIN_WAIT_1 -> FIN_WAIT_2"
-        assert banner.caption == lab_caption
+        assert banner.display and banner.caption == lab_caption
+        assert tuple(str(k.value) for k in app.table.columns) == PRESENT_COLUMNS
+        assert not app.query_one("#server").display
         browser = Connection(Endpoint("127.0.0.1", 40000), Endpoint("127.0.0.1", 443),
                              "TIME_WAIT", role=Role(RoleKind.OTHER))
-        app._show(app.snapshot, [Transition(time.time(), browser, "ESTABLISHED", "TIME_WAIT",
-                                            1.0)])
-        await pilot.pause()
+        closing = Transition(time.time(), browser, "ESTABLISHED", "TIME_WAIT", 1.0)
+        app._show(app.snapshot, [closing])
         assert banner.caption == lab_caption
         ours = Connection(Endpoint("127.0.0.1", 40001), Endpoint("127.0.0.1", 9500),
                           "ESTABLISHED", role=Role(RoleKind.CLIENT, client=2))
-        app._show(app.snapshot, [Transition(time.time(), browser, "ESTABLISHED", "TIME_WAIT",
-                                            1.0),
-                                 Transition(time.time(), ours, "SYN_SENT", "ESTABLISHED", 0.0)])
-        await pilot.pause()
+        app._show(app.snapshot, [closing, Transition(time.time(), ours, "SYN_SENT",
+                                                     "ESTABLISHED", 0.0)])
         assert banner.caption == "client 2: SYN_SENT -> ESTABLISHED"
+        await pilot.press("f10")
+        await pilot.pause()
+        assert not app.query_one(Banner).display
+        assert len(app.table.columns) > len(PRESENT_COLUMNS)
 
 
 async def test_step_back_and_forth_then_return_to_live() -> None:
