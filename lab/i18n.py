@@ -377,6 +377,7 @@ MESSAGES: dict[str, Entry] = {
     "act.reset": ("serveur : RST de {peer}", "server: RST from {peer}"),
     "act.refused": ("serveur : limite atteinte, {peer} refusé", "server: limit reached, {peer} refused"),
     "tl.inferred": ("déduit, non observé", "inferred, not observed"),
+    "tl.already_open": plural(("{n} autre connexion était déjà ouverte au démarrage (hors du port du TP).", "{n} autres connexions étaient déjà ouvertes au démarrage (hors du port du TP)."), ("{n} other connection was already open at start (off the lab port).", "{n} other connections were already open at start (off the lab port).")),
     "tl.paused": plural(("Vue figée : {n} événement en attente. F7 reprend.", "Vue figée : {n} événements en attente. F7 reprend."), ("View frozen: {n} event waiting. F7 resumes.", "View frozen: {n} events waiting. F7 resumes.")),
     "tl.resumed": plural(("Reprise : {n} événement rattrapé.", "Reprise : {n} événements rattrapés."), ("Resumed: {n} event caught up.", "Resumed: {n} events caught up.")),
     "err.source": ("La source des connexions a échoué : {text}", "The connection source failed: {text}"),

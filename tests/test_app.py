@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import re
 import shutil
 import socket
 import tempfile
@@ -276,3 +277,44 @@ async def test_the_stamp_ticks_without_laying_the_screen_out_again() -> None:
         assert calls == [True, False]
         assert str(bar.render()) != before and "5eal0f1d" in str(bar.render())
     app.shutdown()
+
+
+async def test_connections_found_open_at_start_are_one_timeline_line() -> None:
+    """With every connection shown, the other programs' connections found open at start did
+    not open then: the timeline says how many in one line (a busy machine's 10,000 had
+    filled it), the lab's own listener keeps its line, and a connection opened later is
+    an event like any other."""
+    other = socket.socket()
+    other.bind(("127.0.0.1", 0))
+    other.listen(8)
+    other_port = other.getsockname()[1]
+    held = [socket.create_connection(("127.0.0.1", other_port)) for _ in range(3)]
+    held += [other.accept()[0] for _ in range(3)]
+    later: list[socket.socket] = []
+    folder = Path(tempfile.mkdtemp(prefix="tcpobs-app-"))
+    atexit.register(shutil.rmtree, folder, True)
+    session = Session(host="127.0.0.1", port=0, mode="single", interval=0.05,
+                      all_ports=True)
+    session.bind()
+    app = ObservatoryApp(session, lang="en", clients=0, student="Test Student", folder=folder)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            def lines() -> list[str]:
+                app.timeline.flush()
+                return app.timeline.lines_text
+
+            await wait_until(pilot, lambda: any("already open" in x for x in lines()),
+                             "the line about connections found open")
+            found = [x for x in lines() if "already open" in x]
+            counted = re.search(r"(\d+) other connections were already open", found[0])
+            assert len(found) == 1 and counted and int(counted.group(1)) >= 7, found
+            assert not any(f":{other_port}" in x for x in lines() if x not in found)
+            assert any(f":{app.session.port}" in x and "LISTEN" in x for x in lines())
+            later.append(socket.create_connection(("127.0.0.1", other_port)))
+            mine = f"127.0.0.1:{later[0].getsockname()[1]}"
+            await wait_until(pilot, lambda: any(mine in x for x in lines()),
+                             "a connection opened after the start, on its own line")
+    finally:
+        for s in (*held, *later, other):
+            s.close()
+        app.shutdown()

@@ -94,8 +94,7 @@ class LiveView(ObservatoryBase):
             self._warned_source = True
             self.notify(t("ns.own_only", self.lang), severity="warning", timeout=15)
         keep(self.history, transitions, MAX_EVENTS)
-        for tr in transitions:
-            self.timeline.add_transition(tr)
+        self._to_timeline(transitions, first=self.snapshot is None)
         if (not transitions and snapshot.changed == () and snapshot.gone == ()
                 and not self.paused and self.snapshot is not None
                 and self.snapshot.seq == snapshot.seq - 1):
@@ -115,6 +114,21 @@ class LiveView(ObservatoryBase):
             return
         self._show(snapshot, transitions)
         self._check_evidence(self._lab_rows(snapshot))
+
+    def _to_timeline(self, transitions: list[Transition], *, first: bool) -> None:
+        """Write the transitions on the timeline. At the first look, the other programs'
+        connections found open did not open then: they are one line, not thousands (a
+        busy machine's 10,000 had filled the timeline)."""
+        if first:
+            found = [tr for tr in transitions
+                     if tr.from_state is None and tr.connection.role.kind is RoleKind.OTHER]
+            if found:
+                self.timeline.add_note(found[0].time,
+                                       t("tl.already_open", self.lang, n=len(found)))
+                skipped = {id(tr) for tr in found}
+                transitions = [tr for tr in transitions if id(tr) not in skipped]
+        for tr in transitions:
+            self.timeline.add_transition(tr)
 
     def _lab_rows(self, snapshot: Snapshot) -> Snapshot:
         """The lab port's rows alone: what the steps, the cards and the queue read. With
