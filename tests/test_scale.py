@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import pytest
 from support import Sockets, console_script, netlink_available
@@ -178,18 +179,29 @@ def test_polling_slows_down_when_a_poll_costs_too_much_and_comes_back() -> None:
 
 # -- the table -----------------------------------------------------------------------------
 
-async def test_a_big_table_removes_many_rows_at_once_and_keeps_the_rest_in_order() -> None:
+def table_app() -> Any:
+    """A headless app holding one ConnectionsTable (imported here: Textual is heavy)."""
     from textual.app import App, ComposeResult
 
-    from tui.widgets.connections import ConnectionsTable, row_key
+    from tui.widgets.connections import ConnectionsTable
 
     class Host(App[None]):
         def compose(self) -> ComposeResult:
             yield ConnectionsTable("en", id="t")
 
-    rows = [Connection(Endpoint(LOCALHOST, 20000 + i), Endpoint(LOCALHOST, 9600),
-                       "ESTABLISHED") for i in range(1500)]
-    app = Host()
+    return Host()
+
+
+def crowd(n: int, state: str = "ESTABLISHED", **kw: Any) -> list[Connection]:
+    return [Connection(Endpoint(LOCALHOST, 20000 + i), Endpoint(LOCALHOST, 9600), state,
+                       **kw) for i in range(n)]
+
+
+async def test_a_big_table_removes_many_rows_at_once_and_keeps_the_rest_in_order() -> None:
+    from tui.widgets.connections import ConnectionsTable, row_key
+
+    rows = crowd(1500)
+    app = table_app()
     async with app.run_test(size=(120, 30)) as pilot:
         table = app.query_one(ConnectionsTable)
         table.apply(Snapshot(time.time(), tuple(rows), "test", seq=1, changed=tuple(rows),
@@ -223,27 +235,6 @@ async def test_a_big_table_removes_many_rows_at_once_and_keeps_the_rest_in_order
         assert table.cursor_row == 999
 
 
-class _TableHost:
-    """A headless app holding one ConnectionsTable (imported here: Textual is heavy)."""
-
-    @staticmethod
-    def make() -> object:
-        from textual.app import App, ComposeResult
-
-        from tui.widgets.connections import ConnectionsTable
-
-        class Host(App[None]):
-            def compose(self) -> ComposeResult:
-                yield ConnectionsTable("en", id="t")
-
-        return Host()
-
-
-def crowd(n: int, state: str = "ESTABLISHED", **kw: object) -> list[Connection]:
-    return [Connection(Endpoint(LOCALHOST, 20000 + i), Endpoint(LOCALHOST, 9600), state,
-                       **kw) for i in range(n)]  # type: ignore[arg-type]
-
-
 async def test_rows_that_linger_leave_a_big_table_together_once_a_second() -> None:
     """Closed rows stay shown a moment, then go. In a big table each DataTable.remove_row
     renumbers every row (~20 ms at 10,000): they go together, once a second, in one
@@ -251,10 +242,10 @@ async def test_rows_that_linger_leave_a_big_table_together_once_a_second() -> No
     from lab.observe.model import Transition
     from tui.widgets.connections import ConnectionsTable
 
-    app = _TableHost.make()
+    app = table_app()
     rows = crowd(1500)
-    async with app.run_test(size=(120, 30)) as pilot:  # type: ignore[attr-defined]
-        table = app.query_one(ConnectionsTable)  # type: ignore[attr-defined]
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.query_one(ConnectionsTable)
         t0 = time.time()
         table.apply(Snapshot(t0, tuple(rows), "test", seq=1, changed=tuple(rows), gone=()))
         closed = rows[1::5]  # 300 rows close
@@ -278,10 +269,10 @@ async def test_many_timers_ticking_are_drawn_once() -> None:
     table drawn once for all of them (it was once per cell)."""
     from tui.widgets.connections import ConnectionsTable
 
-    app = _TableHost.make()
+    app = table_app()
     rows = crowd(1200, "TIME_WAIT", timer="timewait", timer_left=50.0)
-    async with app.run_test(size=(160, 30)) as pilot:  # type: ignore[attr-defined]
-        table = app.query_one(ConnectionsTable)  # type: ignore[attr-defined]
+    async with app.run_test(size=(160, 30)) as pilot:
+        table = app.query_one(ConnectionsTable)
         t0 = time.time()
         table.apply(Snapshot(t0, tuple(rows), "test", seq=1, changed=tuple(rows), gone=()))
         table.tick(t0 + 1.1)
@@ -312,9 +303,9 @@ async def test_the_default_order_is_the_same_by_records_as_by_cells() -> None:
     import random
 
     random.Random(3).shuffle(mixed)
-    app = _TableHost.make()
-    async with app.run_test(size=(160, 30)) as pilot:  # type: ignore[attr-defined]
-        table = app.query_one(ConnectionsTable)  # type: ignore[attr-defined]
+    app = table_app()
+    async with app.run_test(size=(160, 30)) as pilot:
+        table = app.query_one(ConnectionsTable)
         table.apply(Snapshot(time.time(), tuple(mixed), "test", seq=1, changed=tuple(mixed),
                              gone=()))
         local, remote = table.shown.index("local"), table.shown.index("remote")
@@ -347,9 +338,9 @@ async def test_a_big_table_keeps_its_rows_out_of_full_collections() -> None:
     from tui.widgets.connections import ConnectionsTable
 
     assert gc.get_freeze_count() == 0
-    app = _TableHost.make()
-    async with app.run_test(size=(120, 30)) as pilot:  # type: ignore[attr-defined]
-        table = app.query_one(ConnectionsTable)  # type: ignore[attr-defined]
+    app = table_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.query_one(ConnectionsTable)
         few = crowd(40)
         table.apply(Snapshot(time.time(), tuple(few), "test", seq=1, changed=tuple(few),
                              gone=()))
