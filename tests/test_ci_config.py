@@ -6,6 +6,7 @@ floors and ``constraints/lowest.txt`` cannot drift apart unnoticed.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -111,3 +112,68 @@ def test_a_drifted_pin_is_caught() -> None:
     drifted = CONSTRAINTS.read_text(encoding="utf-8").replace(
         f"textual=={floors()['textual']}", "textual==0.1.0")
     assert pins(drifted) != floors()
+
+
+def test_textual_and_rich_are_capped_below_their_next_release_line() -> None:
+    """The table leans on DataTable's private names (tui/widgets/fast_table.py) and the
+    snapshots on Textual's drawing: a new major release is taken on purpose, not the day
+    it ships."""
+    from importlib.metadata import version
+
+    from packaging.version import Version
+
+    caps = {}
+    for req in dependencies():
+        below = [s.version for s in req.specifier if s.operator == "<"]
+        if below:
+            caps[req.name.lower()] = Version(below[0])
+    assert set(caps) == {"textual", "rich"}
+    for name, cap in caps.items():
+        assert cap.release[1:] in ((), (0,)), f"{name}: cap {cap} is not a release line"
+        if not os.environ.get("TCP_OBSERVATORY_UNCAPPED"):  # the weekly job lifts them
+            installed = Version(version(name))
+            assert installed < cap, f"{name} {installed} is past its cap {cap}"
+
+
+def test_the_linters_are_pinned_exactly() -> None:
+    block = project_field("test")
+    reqs = {Requirement(s).name.lower(): Requirement(s)
+            for s in re.findall(r'^\s*"([^"]+)"', block, re.M)}
+    for name in ("ruff", "mypy"):
+        ops = [s.operator for s in reqs[name].specifier]
+        assert ops == ["=="], f"{name} is not pinned: {reqs[name]}"
+
+
+def test_a_weekly_job_runs_the_newest_releases_past_the_caps() -> None:
+    flow = workflow()
+    triggers = flow.get("on", flow.get(True))  # YAML 1.1 reads a bare `on` as True
+    assert triggers["schedule"][0]["cron"]
+    job = flow["jobs"]["newest"]
+    assert "schedule" in job["if"]
+    runs = run_lines(job)
+    assert any("--upgrade textual rich" in line for line in runs)
+    assert job["env"]["TCP_OBSERVATORY_UNCAPPED"] == "1"
+    assert any("pytest" in line for line in runs)
+
+
+def test_every_job_has_a_time_limit_a_pip_cache_and_one_run_per_branch() -> None:
+    flow = workflow()
+    assert flow["concurrency"]["cancel-in-progress"] is True
+    for name, job in flow["jobs"].items():
+        assert 0 < int(job["timeout-minutes"]) <= 30, name
+        if name != "newest":  # the newest releases, never a cached wheel
+            setup = next(s for s in job["steps"]
+                         if str(s.get("uses", "")).startswith("actions/setup-python"))
+            assert setup["with"]["cache"] == "pip", name
+
+
+def test_svg_snapshots_are_compared_on_linux_only_and_reported_on_failure() -> None:
+    steps = workflow()["jobs"]["tests"]["steps"]
+    runs = [s for s in steps if "pytest" in str(s.get("run", ""))]
+    others = [s for s in runs if s.get("if") == "runner.os != 'Linux'"]
+    assert others and all('-m "not svg_snapshot"' in s["run"] for s in others)
+    linux = [s for s in runs if s.get("if") == "runner.os == 'Linux'"]
+    assert linux and all("svg_snapshot" not in s["run"] for s in linux)
+    upload = [s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact")]
+    assert upload and "failure()" in upload[0]["if"]
+    assert upload[0]["with"]["path"] == "snapshot_report.html"

@@ -222,12 +222,12 @@ async def test_a_big_table_removes_many_rows_at_once_and_keeps_the_rest_in_order
         # A row whose cells read the same is not written again (a write redraws the table).
         # The "for" column reads differently as seconds pass: out of this check.
         table.set_shown(tuple(c for c in table.shown if c != "age"))
-        before = table._update_count
+        before = table.draws
         again = kept[0]._replace(uid=12345)  # a new record, the same text in every cell
         table.apply(Snapshot(time.time(), (again, *kept[1:]), "test", seq=3,
                              changed=(again,), gone=(kept[0],)))
         table.tick(time.time() + 4)
-        assert table._update_count == before
+        assert table.draws == before
         table.focus()
         await pilot.pause()
         await pilot.press("ctrl+end")
@@ -278,10 +278,10 @@ async def test_many_timers_ticking_are_drawn_once() -> None:
         table.tick(t0 + 1.1)
         assert "timer" in table.shown
         later = tuple(r._replace(timer_left=49.0) for r in rows)
-        before = table._update_count
+        before = table.draws
         table.apply(Snapshot(t0 + 1, later, "test", seq=2, changed=later, gone=rows))
         table.tick(t0 + 2.2)
-        assert table._update_count == before + 1  # (DataTable's own restyles come later)
+        assert table.draws == before + 1  # (DataTable's own restyles come later)
         await pilot.pause()
         column = table.shown.index("timer")
         assert {table.get_row_at(i)[column].plain for i in range(1200)} == {"timewait 49 s"}
@@ -316,9 +316,9 @@ async def test_the_default_order_is_the_same_by_records_as_by_cells() -> None:
 
         table.resort()
         by_records = order()
-        table._internals = False  # as with a Textual whose DataTable is built otherwise
+        table.fast = False  # as with a Textual whose DataTable is built otherwise
         table.resort()
-        table._internals = True
+        table.fast = True
         await pilot.pause()
         assert order() == by_records
         assert by_records[0][0] == str(lab)  # the listener

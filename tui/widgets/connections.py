@@ -16,23 +16,14 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellKey, ColumnKey, RowKey
-
-try:  # DataTable's own bookkeeping: rows removed, placed and written in batches
-    from textual._two_way_dict import TwoWayDict
-
-    _INTERNALS = all(hasattr(DataTable, a) for a in ("remove_row", "check_idle"))
-except ImportError:  # another Textual: row by row, cell by cell, through the public API
-    _INTERNALS = False
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from lab.i18n import t
 from lab.observe.model import Connection, RoleKind, Snapshot, Transition
 from lab.observe.roles import describe_role
 from tui.heap import Heap
 from tui.theme import DIM_STYLE, FLASH_STYLE, state_style
-
-# What the batches write, on each table (checked when one is made).
-_INTERNAL_FIELDS = ("_data", "_row_locations", "_updated_cells", "_update_count", "rows")
+from tui.widgets.fast_table import FastTable
 
 # Most telling first: a narrow screen scrolls sideways to the rest.
 COLUMNS = ("proto", "local", "remote", "state", "role", "process", "age", "queues", "timer")
@@ -60,12 +51,6 @@ TICK_LIMIT = 400
 SORT_AT_ONCE = 1000
 # More transitions than this in one update (the first look at a busy machine): no highlight.
 BULK = 50
-
-
-# DataTable's caches and their sizes here: rows and lines of a screen 100 rows tall, with
-# the cursor's and the mouse's versions of some; cells of such a screen, 12 columns wide.
-CACHE_SIZES = {"_row_render_cache": 300, "_row_renderable_cache": 300, "_line_cache": 300,
-               "_cell_render_cache": 2400}
 
 
 def row_key(c: Connection) -> str:
@@ -102,29 +87,6 @@ def format_age(seconds: float) -> str:
     return f"{hours} h {minutes:02d}"
 
 
-class _Lines:
-    """DataTable's ``_y_offsets`` for a table whose rows are one line each: screen line y
-    is row y. DataTable rebuilds that list (a tuple per row) after every change: ~15 ms
-    at 10,000 rows, once a second with a browser's churn, on the way of a key."""
-
-    __slots__ = ("_table",)
-
-    def __init__(self, table: DataTable[Text]) -> None:
-        self._table = table
-
-    def __len__(self) -> int:
-        return len(self._table.rows)
-
-    def __getitem__(self, y: int) -> tuple[RowKey, int]:
-        key = self._table._row_locations.get_key(y) if 0 <= y else None
-        if key is None:
-            raise IndexError(y)
-        return key, 0
-
-    def clear(self) -> None:
-        """DataTable.clear() empties its list; there is nothing kept here."""
-
-
 @dataclass
 class _Row:
     conn: Connection
@@ -134,7 +96,7 @@ class _Row:
     gone_at: float | None = None
 
 
-class ConnectionsTable(DataTable[Text]):
+class ConnectionsTable(FastTable):
     # Sorting without a mouse (a projector's keyboard): s cycles the column, the lab's
     # own order first; a second press on the same column is not needed to reverse: S does.
     BINDINGS = [
@@ -151,14 +113,7 @@ class ConnectionsTable(DataTable[Text]):
         linger_seconds: float = 2.5,
         id: str | None = None,
     ) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
-        # DataTable's render caches are keyed by its update count: after each change they
-        # hold stale lines until full. Sized to a tall screen, not to 10,000 cells (with
-        # 10,000 rows the stale lines had cost ~15 MiB).
-        for cache, size in CACHE_SIZES.items():
-            if hasattr(getattr(self, cache, None), "maxsize"):
-                getattr(self, cache).maxsize = size
-        self._internals = _INTERNALS and all(hasattr(self, a) for a in _INTERNAL_FIELDS)
+        super().__init__(id=id)
         self.lang = lang
         self._clock = clock
         self.flash_seconds = flash_seconds
@@ -177,7 +132,6 @@ class ConnectionsTable(DataTable[Text]):
         self._later_leaving: set[str] = set()
         self.heap = Heap()  # thousands of rows: kept out of the collector's full passes
         self._added = 0  # rows added since the heap last heard
-        self._written = False  # cells written, not yet drawn (see _commit)
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -282,37 +236,16 @@ class ConnectionsTable(DataTable[Text]):
     def _write_row(self, key: str, row: _Row, now: float, only: tuple[str, ...] = COLUMNS) -> None:
         cells = self._cells(row, now)
         row_key = RowKey(key)
-        written = self._data.get(row_key, {})  # the cells as last written
         for col in only:
             if col not in self.shown:
                 continue
             column_key = ColumnKey(col)
-            before = written.get(column_key)
+            before = self.written_cell(row_key, column_key)
             if before is not None and _same(before, cells[col]):
                 continue  # unchanged: a cell written makes the whole table draw again
             # Re-measure a column only when this cell no longer fits (measuring is O(rows)).
             wider = cells[col].cell_len > self.columns[col].content_width  # type: ignore[index]
-            self._set_cell(row_key, column_key, cells[col], wider)
-
-    def _set_cell(self, row_key: RowKey, column_key: ColumnKey, value: Text,
-                  wider: bool) -> None:
-        """``update_cell``, with its redraw left to ``_commit``: a thousand timers ticking
-        at once (TIME_WAIT rows) asked for a thousand redraws of the whole table."""
-        if not self._internals:
-            self.update_cell(row_key, column_key, value, update_width=wider)
-            return
-        self._data[row_key][column_key] = value
-        if wider:
-            self._updated_cells.add(CellKey(row_key, column_key))
-            self._require_update_dimensions = True
-        self._written = True
-
-    def _commit(self) -> None:
-        """Draw again after the cells written by ``_set_cell``."""
-        if self._written:
-            self._written = False
-            self._update_count += 1
-            self.refresh()
+            self.set_cell(row_key, column_key, cells[col], wider)
 
     # -- updates ---------------------------------------------------------------------------
     def apply(self, snapshot: Snapshot, transitions: Sequence[Transition] = (), *,
@@ -360,7 +293,7 @@ class ConnectionsTable(DataTable[Text]):
         if self._added:
             self.heap.grew(self._added, len(self.rows_by_key))
             self._added = 0
-        self._commit()
+        self.commit()
 
     def _defer(self, current: dict[str, Connection], gone: list[tuple[str, Connection]],
                transitions: Sequence[Transition],
@@ -454,29 +387,9 @@ class ConnectionsTable(DataTable[Text]):
         return reorder
 
     def _remove_rows(self, keys: list[str]) -> None:
-        """Remove rows. DataTable.remove_row renumbers every row after the one removed
-        (O(rows) each, ~10 ms at 10,000 rows): several removals, or any in a big table,
-        are done with one renumbering."""
-        if not keys:
-            return
-        if (len(keys) <= 4 and len(self.rows) <= SORT_AT_ONCE) or not self._internals:
-            for key in keys:
-                self.remove_row(key)
-            return
-        gone = {RowKey(k) for k in keys}
-        locations = self._row_locations
-        forward = getattr(locations, "_forward", None)  # row key -> index, read directly
-        pairs = (forward.items() if isinstance(forward, dict)
-                 else ((k, locations.get(k)) for k in locations))
-        self._place([k for _, k in sorted((i, k) for k, i in pairs if k not in gone)])
-        for gone_key in gone:
-            for column_key in self._data.get(gone_key, {}):
-                self._updated_cells.discard(CellKey(gone_key, column_key))
-            self.rows.pop(gone_key, None)
-            self._data.pop(gone_key, None)
-        self._require_update_dimensions = True
-        self.check_idle()
-        self.cursor_coordinate = self.cursor_coordinate
+        """Remove rows: several, or any in a big table, with one renumbering."""
+        if keys:
+            self.remove_rows(keys, batch=len(keys) > 4 or len(self.rows) > SORT_AT_ONCE)
 
     def _flash(self, key: str, row: _Row, kind: str, until: float) -> None:
         row.flash, row.flash_until = kind, until
@@ -518,13 +431,7 @@ class ConnectionsTable(DataTable[Text]):
             if len(self.rows_by_key) <= TICK_LIMIT:
                 for key, row in self.rows_by_key.items():
                     self._write_row(key, row, now, ("age",))
-        self._commit()
-
-    @property
-    def _y_offsets(self) -> _Lines | list[tuple[RowKey, int]]:  # type: ignore[override]
-        if getattr(self, "_internals", False):  # every row here is one line high
-            return _Lines(self)
-        return DataTable._y_offsets.fget(self)  # type: ignore[attr-defined]
+        self.commit()
 
     # -- sorting ---------------------------------------------------------------------------
     def _order_of(self, key: str) -> tuple[object, ...]:
@@ -532,13 +439,6 @@ class ConnectionsTable(DataTable[Text]):
         role = self.rows_by_key[key].conn.role
         local, _, remote = key.partition("|")
         return (_ROLE_ORDER.get(role.kind, 9), role.client or 0, local, remote)
-
-    def _place(self, keys: list[RowKey]) -> None:
-        """Show the rows in this order (each row's key once), as DataTable.sort does: the
-        one renumbering, for a sort and for rows removed together."""
-        self._row_locations = TwoWayDict({k: i for i, k in enumerate(keys)})
-        self._update_count += 1
-        self.refresh()
 
     def _default_order(self, local: str, remote: str) -> tuple[object, ...]:
         key = f"{local}|{remote}"
@@ -549,9 +449,9 @@ class ConnectionsTable(DataTable[Text]):
         if not self.rows_by_key:
             return
         if self._sort_column is None:
-            if self._internals and len(self.rows_by_key) == len(self.rows):
-                # By the rows' own records, not by their cells (3x faster at 10,000 rows).
-                self._place([RowKey(k) for k in sorted(self.rows_by_key, key=self._order_of)])
+            # By the rows' own records, not by their cells (3x faster at 10,000 rows).
+            if len(self.rows_by_key) == len(self.rows) and self.place(
+                    [RowKey(k) for k in sorted(self.rows_by_key, key=self._order_of)]):
                 return
             local, remote = self.shown.index("local"), self.shown.index("remote")
             self.sort(key=lambda v: self._default_order(v[local].plain, v[remote].plain))

@@ -1,0 +1,97 @@
+"""The connections table leans on DataTable's private bookkeeping (tui/widgets/fast_table.py).
+
+These tests fail when the fast path is off: a Textual that moved one of those names is
+caught here (by the scheduled run on the newest releases), not by a student at 10,000 rows
+whose keys wait behind row-by-row removals. And the fast path shows what the public API
+shows.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from support import LOCALHOST, ROOT
+from test_scale import crowd, table_app
+
+from lab.observe.model import Snapshot
+from tui.widgets import fast_table
+
+# The private names of DataTable and Textual that fast_table.py alone may use.
+PRIVATE = re.compile(
+    r"\._(data|row_locations|updated_cells|update_count|require_update_dimensions|y_offsets"
+    r"|row_render_cache|row_renderable_cache|line_cache|cell_render_cache)\b"
+    r"|_two_way_dict|TwoWayDict"
+)
+
+
+def test_the_fast_path_is_on_with_this_textual() -> None:
+    assert fast_table.missing() == []
+    assert fast_table.FAST
+
+
+async def test_a_table_in_an_app_takes_the_fast_path() -> None:
+    from tui.widgets.connections import ConnectionsTable
+
+    app = table_app()
+    async with app.run_test(size=(120, 30)):
+        table = app.query_one(ConnectionsTable)
+        assert fast_table.missing(table) == []
+        assert table.fast
+        # the caches were sized to a screen, not left to grow with the rows
+        for name, size in fast_table.CACHE_SIZES.items():
+            assert getattr(table, name).maxsize == size
+
+
+async def test_the_fast_path_shows_what_the_public_api_shows() -> None:
+    """The same changes through both paths: the same rows, in the same order, same cells."""
+    from tui.widgets.connections import ConnectionsTable
+
+    async def play(fast: bool) -> list[list[str]]:
+        app = table_app()
+        rows = crowd(1200)
+        async with app.run_test(size=(160, 30)) as pilot:
+            table = app.query_one(ConnectionsTable)
+            table.fast = fast
+            t0 = time.time()
+            table.apply(Snapshot(t0, tuple(rows), "test", seq=1, changed=tuple(rows),
+                                 gone=()))
+            gone = rows[::7]
+            kept = tuple(r for r in rows if r not in gone)
+            moved = tuple(r._replace(state="CLOSE_WAIT") for r in kept[:50])
+            table.apply(Snapshot(t0, moved + kept[50:], "test", seq=2, changed=moved,
+                                 gone=tuple(gone) + kept[:50]))
+            table.tick(t0 + 2)
+            await pilot.pause()
+            columns = [c for c in table.shown if c != "age"]
+            at = [table.shown.index(c) for c in columns]
+            return [[table.get_row_at(i)[j].plain for j in at]
+                    for i in range(table.row_count)]
+
+    fast, public = await play(True), await play(False)
+    assert len(fast) == 1200 - len(range(0, 1200, 7))
+    assert fast == public
+    assert sum(r.count("CLOSE_WAIT") for r in fast) == 50
+    assert fast[0][1] == f"{LOCALHOST}:20001"  # sorted by address, the first one gone
+
+
+def test_no_private_textual_name_outside_fast_table() -> None:
+    """One module leans on Textual's internals; a new use elsewhere fails here."""
+    found = []
+    for folder in ("lab", "tui", "tests", "bench"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path.name in ("fast_table.py", "test_fast_table.py"):
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if PRIVATE.search(line):
+                    found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert found == []
+
+
+def test_the_check_names_a_missing_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``missing`` reports what a Textual lacks (so the tests above can fail)."""
+    monkeypatch.setattr(fast_table, "CLASS_NAMES", (*fast_table.CLASS_NAMES, "_gone_name"))
+    monkeypatch.setattr(fast_table, "TwoWayDict", None)
+    assert fast_table.missing() == ["textual._two_way_dict.TwoWayDict",
+                                    "DataTable._gone_name"]

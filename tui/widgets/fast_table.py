@@ -1,0 +1,165 @@
+"""Every private name of Textual's DataTable the connections table leans on, in one place.
+
+With 10,000 rows DataTable's public API costs too much on the way of a key: each
+``remove_row`` renumbers every row, each ``update_cell`` asks for a redraw of the whole
+table, and its list of line offsets is rebuilt after every change (~15 ms). ``FastTable``
+does those in batches by writing DataTable's own bookkeeping. That bookkeeping is private:
+it may change in any Textual release, so
+
+- pyproject.toml caps Textual below its next release line (raised on purpose after a run);
+- ``missing()`` names what this Textual lacks, and ``FAST`` says whether the fast path is on;
+  ``tests/test_fast_table.py`` fails when it is off, so a Textual that moved a name is seen
+  by the scheduled run on the newest releases, not by a student at 10,000 rows;
+- with a name missing, every method here falls back to the public API (slower, correct).
+
+Nothing outside this module reads or writes a private DataTable name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellKey, ColumnKey, RowKey
+
+try:
+    from textual._two_way_dict import TwoWayDict
+except ImportError:  # another Textual
+    TwoWayDict = None  # type: ignore[assignment,misc]
+
+# What the batches use: on the class, and on every table once it is made.
+CLASS_NAMES = ("remove_row", "check_idle", "_y_offsets")
+INSTANCE_NAMES = ("_data", "_row_locations", "_updated_cells", "_update_count",
+                  "_require_update_dimensions", "rows")
+# DataTable's render caches and their sizes here: rows and lines of a screen 100 rows tall,
+# with the cursor's and the mouse's versions of some; cells of such a screen, 12 columns.
+CACHE_SIZES = {"_row_render_cache": 300, "_row_renderable_cache": 300, "_line_cache": 300,
+               "_cell_render_cache": 2400}
+
+
+def missing(table: DataTable[Text] | None = None) -> list[str]:
+    """The private names the fast path needs that this Textual lacks (empty: all there).
+    With a table, its instance's names and caches are checked too."""
+    out = [] if TwoWayDict is not None else ["textual._two_way_dict.TwoWayDict"]
+    out += [f"DataTable.{n}" for n in CLASS_NAMES if not hasattr(DataTable, n)]
+    if table is not None:
+        out += [f"DataTable().{n}" for n in INSTANCE_NAMES if not hasattr(table, n)]
+        out += [f"DataTable().{n}.maxsize" for n in CACHE_SIZES
+                if not hasattr(getattr(table, n, None), "maxsize")]
+    return out
+
+
+FAST = not missing()
+
+
+class _Lines:
+    """DataTable's ``_y_offsets`` for a table whose rows are one line each: screen line y
+    is row y. DataTable rebuilds that list (a tuple per row) after every change: ~15 ms
+    at 10,000 rows, once a second with a browser's churn, on the way of a key."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: DataTable[Text]) -> None:
+        self._table = table
+
+    def __len__(self) -> int:
+        return len(self._table.rows)
+
+    def __getitem__(self, y: int) -> tuple[RowKey, int]:
+        key = self._table._row_locations.get_key(y) if 0 <= y else None
+        if key is None:
+            raise IndexError(y)
+        return key, 0
+
+    def clear(self) -> None:
+        """DataTable.clear() empties its list; there is nothing kept here."""
+
+
+class FastTable(DataTable[Text]):
+    """A DataTable whose rows are one line each, written, placed and removed in batches."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        # DataTable's render caches are keyed by its update count: after each change they
+        # hold stale lines until full. Sized to a tall screen, not to 10,000 cells (with
+        # 10,000 rows the stale lines had cost ~15 MiB).
+        for cache, size in CACHE_SIZES.items():
+            if hasattr(getattr(self, cache, None), "maxsize"):
+                getattr(self, cache).maxsize = size
+        self.fast = not missing(self)  # False: the public API, row by row
+        self._written = False  # cells written, not yet drawn (see commit)
+
+    @property
+    def draws(self) -> int:
+        """How many times the table was told to draw its cells again (DataTable's update
+        count: a write that reads the same as before must not add one)."""
+        return int(self._update_count)
+
+    def written_cell(self, row_key: RowKey, column_key: ColumnKey) -> Text | None:
+        """The cell as last written (None: no such row or column yet)."""
+        if self.fast:
+            return self._data.get(row_key, {}).get(column_key)
+        try:
+            return self.get_cell(row_key, column_key)
+        except Exception:  # the public API raises CellDoesNotExist / KeyError
+            return None
+
+    def set_cell(self, row_key: RowKey, column_key: ColumnKey, value: Text,
+                 wider: bool) -> None:
+        """``update_cell``, with its redraw left to ``commit``: a thousand timers ticking
+        at once (TIME_WAIT rows) asked for a thousand redraws of the whole table."""
+        if not self.fast:
+            self.update_cell(row_key, column_key, value, update_width=wider)
+            return
+        self._data[row_key][column_key] = value
+        if wider:
+            self._updated_cells.add(CellKey(row_key, column_key))
+            self._require_update_dimensions = True
+        self._written = True
+
+    def commit(self) -> None:
+        """Draw again after the cells written by ``set_cell``."""
+        if self._written:
+            self._written = False
+            self._update_count += 1
+            self.refresh()
+
+    def place(self, keys: list[RowKey]) -> bool:
+        """Show the rows in this order (each row's key once), as DataTable.sort does, in
+        one renumbering. False (nothing done) without the fast path: sort instead."""
+        if not self.fast:
+            return False
+        self._row_locations = TwoWayDict({k: i for i, k in enumerate(keys)})
+        self._update_count += 1
+        self.refresh()
+        return True
+
+    def remove_rows(self, keys: Iterable[str], *, batch: bool) -> None:
+        """Remove rows. DataTable.remove_row renumbers every row after the one removed
+        (O(rows) each, ~10 ms at 10,000 rows): with ``batch``, they go with one
+        renumbering (which also skips remove_row's hover reset and layout refresh)."""
+        if not batch or not self.fast:
+            for key in keys:
+                self.remove_row(key)
+            return
+        gone = {RowKey(k) for k in keys}
+        locations = self._row_locations
+        forward = getattr(locations, "_forward", None)  # row key -> index, read directly
+        pairs = (forward.items() if isinstance(forward, dict)
+                 else ((k, locations.get(k)) for k in locations))
+        self.place([k for _, k in sorted((i, k) for k, i in pairs if k not in gone)])
+        for gone_key in gone:
+            for column_key in self._data.get(gone_key, {}):
+                self._updated_cells.discard(CellKey(gone_key, column_key))
+            self.rows.pop(gone_key, None)
+            self._data.pop(gone_key, None)
+        self._require_update_dimensions = True
+        self.check_idle()
+        self.cursor_coordinate = self.cursor_coordinate
+
+    @property
+    def _y_offsets(self) -> _Lines | list[tuple[RowKey, int]]:  # type: ignore[override]
+        if getattr(self, "fast", False):  # every row here is one line high
+            return _Lines(self)
+        return DataTable._y_offsets.fget(self)  # type: ignore[attr-defined]
