@@ -35,6 +35,7 @@ class Action:
     client: int | None = None
     text: str = ""
     by_app: bool = False  # done by a step's setup or the demo, not typed by the student
+    ident: int = 0  # client-add / client-remove: which client (its number may be reused)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class ProgramReport:
     name: str
     event: ProgramEvent
     time: float
+    ident: int = 0  # which client (0: the server); its number ``who`` may be reused
 
 
 Event = (ServerEvent | ClientEvent | Action | ObserverUpdate | SessionError | ProgramReport
@@ -116,6 +118,9 @@ class Session:
         self.server: LabServer | None = None
         self.clients: dict[int, LabClient] = {}
         self._next_client = 1
+        # Every client gets an ident never given again (numbers start from 1 in a new scene).
+        self._next_ident = 1
+        self.idents: dict[int, int] = {}  # client number -> its ident, for the live ones
         src = open_source(source) if isinstance(source, str) else source
         self.observer = Observer(
             src, port, self._on_update, interval=interval, registry=self.registry,
@@ -145,8 +150,15 @@ class Session:
         self.observer.poll_now()
 
     def _action(self, kind: str, client: int | None = None, text: str = "", *,
-                by_app: bool = False) -> None:
-        self._emit(Action(kind, time.time(), client, text, by_app))
+                by_app: bool = False, ident: int = 0) -> None:
+        self._emit(Action(kind, time.time(), client, text, by_app, ident))
+
+    def _new_ident(self, number: int) -> int:
+        with self._lock:
+            ident = self._next_ident
+            self._next_ident += 1
+            self.idents[number] = ident
+            return ident
 
     # -- life ------------------------------------------------------------------------------
     def bind(self) -> None:
@@ -239,25 +251,27 @@ class Session:
         with self._lock:
             number = self._next_client
             self._next_client += 1
+            ident = self._new_ident(number)
             client = LabClient(
                 self.host if self.host not in ("0.0.0.0", "::", "") else "127.0.0.1",
                 self.port, number=number, on_event=self._relay, registry=self.registry,
+                ident=ident,
             )
             self.clients[number] = client
-        self._action("client-add", number)
+        self._action("client-add", number, ident=ident)
         client.start()
         return number
 
     def remove_client(self, number: int) -> None:
         program = self.programs.get(number) if number else None
         if program is not None:
-            self._action("client-remove", number)
+            self._action("client-remove", number, ident=self.idents.get(number, 0))
             threading.Thread(target=program.stop, daemon=True).start()
             return
         with self._lock:
             client = self.clients.pop(number, None)
         if client is not None:
-            self._action("client-remove", number)
+            self._action("client-remove", number, ident=client.ident)
             client.close()
 
     def reset_clients(self) -> None:
@@ -309,9 +323,10 @@ class Session:
     # -- the student's own programs ----------------------------------------------------------
     def _start_program(self, who: int, command: str) -> Program:
         holder: list[Program] = []
+        ident = self.idents.get(who, 0) if who else 0
 
         def report(event: ProgramEvent) -> None:
-            self._emit(ProgramReport(who, holder[0].name, event, time.time()))
+            self._emit(ProgramReport(who, holder[0].name, event, time.time(), ident))
             self.observer.poll_now()
 
         program = Program(command, self.port, report, self.lang)
@@ -319,7 +334,7 @@ class Session:
         with self._lock:
             self.programs[who] = program
         if program.start():
-            self.registry.set_program(who, program.name, program.pids())
+            self.registry.set_program(who, program.name, program.pids(), ident=ident)
         return program
 
     def start_program_server(self) -> Program | None:
@@ -337,8 +352,9 @@ class Session:
         with self._lock:
             number = self._next_client
             self._next_client += 1
+        ident = self._new_ident(number)
         command = self.exec_clients[min(number - 1, len(self.exec_clients) - 1)]
-        self._action("client-add", number)
+        self._action("client-add", number, ident=ident)
         # Started in order, from one thread, once the student's server listens (a client
         # started before it would only be refused).
         self._program_queue.put((number, command))
@@ -379,7 +395,8 @@ class Session:
         for who, program in programs:
             pids = program.pids()
             if pids:
-                self.registry.set_program(who, program.name, pids)
+                self.registry.set_program(who, program.name, pids,
+                                          ident=self.idents.get(who, 0) if who else 0)
 
     def stop_programs(self) -> None:
         """End every program's process group (in parallel: each may take its grace period)."""

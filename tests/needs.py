@@ -56,10 +56,12 @@ NEEDS: dict[str, Need] = {
         "(tests/test_windows_netstat.py checks that one)", _not_windows),
     "posix-paths": Need("needs POSIX paths (the expected output spells them)", _not_windows),
     "tmux": Need("needs tmux, a POSIX terminal multiplexer", _not_windows),
+    "ss": Need("needs Linux's ss (iproute2), the independent witness of the kernel's states",
+               _linux),
 }
 
 # Needs met by a program being installed, whatever the system.
-PROGRAMS: dict[str, str] = {"tmux": "tmux"}
+PROGRAMS: dict[str, str] = {"tmux": "tmux", "ss": "ss"}
 
 
 def unmet(name: str, platform: str | None = None,

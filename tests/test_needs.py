@@ -28,6 +28,7 @@ SKIPPED_ON: dict[str, set[str]] = {
     "handout-netstat-layout": {"win32"},
     "posix-paths": {"win32"},
     "tmux": {"win32"},
+    "ss": {"darwin", "win32"},
 }
 
 

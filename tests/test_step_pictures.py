@@ -122,8 +122,9 @@ async def test_picture_shows_every_column_and_row_whole(step_id: str, size: tupl
         assert c.state in text
         assert squash(str(c.local)) in text
     assert "…" not in text.replace(squash(t("app.title", lang)), "")
-    # The previous step's leftover row is not in this step's picture.
+    # The previous step's leftover row is not in this step's picture, which says so.
     assert "50007" not in text
+    assert squash(t("pic.left_out", lang, n=1)) in text
     # No side panel: the steps panel's question text is not in the picture.
     assert squash(step.text("todo", lang))[:40] not in text
     # The stamp is there; and where there is room, the step's own actions.

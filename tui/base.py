@@ -101,10 +101,11 @@ class ObservatoryBase(App[int]):
         self.step_messages: list[Message] = []
         self.step_refused: list[int] = []  # clients whose connect was refused in this step
         self.evidence: Evidence | None = None
-        # The step's scene: rows left by earlier steps are kept out of view (the timeline
-        # keeps them), and what the app did for the step is told apart from the student's.
-        self.scene_hidden: set[Key] = set()
-        self._hidden_missing: dict[Key, float] = {}  # hidden rows not seen since (tui.guided)
+        # The step's scene: connections left by earlier steps stay in view, marked as
+        # earlier, out of its evidence and its picture; what the app did for the step is
+        # told apart from the student's.
+        self.scene_earlier: set[Key] = set()
+        self._earlier_missing: dict[Key, float] = {}  # earlier rows not seen since
         self.scene_start = 0.0  # when the step's scene began (its picture tells from then)
         self.scene_past: set[Key] = set()  # connections of earlier scenes, out of its story
         self.scene_by_app: list[str] = []  # the step's setup, as the app performed it
@@ -174,6 +175,18 @@ class ObservatoryBase(App[int]):
 
     def scene(self, snapshot: Snapshot) -> Snapshot:
         raise NotImplementedError  # tui.guided
+
+    def scene_only(self, snapshot: Snapshot) -> Snapshot:
+        raise NotImplementedError  # tui.guided
+
+    def earlier_count(self, snapshot: Snapshot) -> int:
+        raise NotImplementedError  # tui.guided
+
+    def server_scene(self, when: float) -> None:
+        raise NotImplementedError  # tui.guided
+
+    def _lab_rows(self, snapshot: Snapshot) -> Snapshot:
+        raise NotImplementedError  # tui.live
 
     def _show_step(self) -> None:
         raise NotImplementedError  # tui.guided

@@ -57,54 +57,77 @@ class Guided(ObservatoryBase):
         self.sent_by_app = []
         self.scene_by_app = []
         self.evidence = None
-        rows = self.snapshot.connections if self.snapshot is not None else ()
         self.scene_start = self.clock()
-        # What is on screen is already the scene: rows hidden before stay hidden.
-        self.scene_hidden |= {c.key for c in rows if c.state != "LISTEN" and (
+        self._mark_earlier(finished_only=finished_only)
+
+    def _mark_earlier(self, *, finished_only: bool) -> None:
+        """The lab's connections on screen now belong to an earlier story (only those
+        already finished, with ``finished_only``): they stay in the table, marked, and
+        leave the step's evidence and picture. The listener is every scene's."""
+        rows = self._lab_rows(self.snapshot).connections if self.snapshot is not None else ()
+        self.scene_earlier |= {c.key for c in rows if c.state != "LISTEN" and (
             not finished_only or c.state in FINISHED)}
-        self.scene_past = set(self.scene_hidden)
-        self._hidden_missing.clear()
+        self.scene_past = set(self.scene_earlier)
+        self._earlier_missing.clear()
         if self.snapshot is not None:
-            self._show(self._without_hidden(self.snapshot), [])
+            self.table.set_earlier(frozenset(self.scene_earlier))
+            self._check_evidence(self.scene_only(self._lab_rows(self.snapshot)))
+
+    def server_scene(self, when: float) -> None:
+        """A new server (F4, F8, a step's setup): the step's story starts again with it.
+        The old server's connections become earlier ones, its messages leave the
+        evidence, and its shutdown leaves the picture's story."""
+        self.step_messages = []
+        self.step_refused = []
+        self.sent_by_app = []
+        self.evidence = None
+        self.scene_start = when
+        self._mark_earlier(finished_only=False)
 
     def scene(self, snapshot: Snapshot) -> Snapshot:
-        """A new snapshot as the current step's scene: without the rows hidden at its start.
+        """Keep the set of earlier connections true for a new snapshot; the snapshot is
+        returned whole (every socket the kernel holds is shown).
 
-        A hidden row gone for ``HIDDEN_GRACE`` seconds is forgotten (its address pair may be
-        used again). Not at once: a listing may miss a socket for one poll while the kernel
-        turns it into a TIME_WAIT, and a hidden row must not come back into the scene."""
-        hidden, missing = self.scene_hidden, self._hidden_missing
-        if hidden:
+        An earlier row gone for ``HIDDEN_GRACE`` seconds is forgotten (its address pair
+        may be used again). Not at once: a listing may miss a socket for one poll while
+        the kernel turns it into a TIME_WAIT, and it must not come back as the step's."""
+        earlier, missing = self.scene_earlier, self._earlier_missing
+        if earlier:
             if snapshot.gone is not None and snapshot.changed is not None:
                 back = {c.key for c in snapshot.changed}  # O(change), not O(connections)
                 for key in back:
                     missing.pop(key, None)
                 for c in snapshot.gone:
-                    if c.key in hidden and c.key not in back:
+                    if c.key in earlier and c.key not in back:
                         missing.setdefault(c.key, snapshot.time)
             else:
                 present = {c.key for c in snapshot.connections}
-                for key in hidden:
+                for key in earlier:
                     if key in present:
                         missing.pop(key, None)
                     else:
                         missing.setdefault(key, snapshot.time)
             for key, since in list(missing.items()):
                 if snapshot.time - since >= HIDDEN_GRACE:
-                    hidden.discard(key)
+                    earlier.discard(key)
                     del missing[key]
-        return self._without_hidden(snapshot)
+        return snapshot
 
-    def _without_hidden(self, snapshot: Snapshot) -> Snapshot:
-        hidden = self.scene_hidden
-        if not hidden:
+    def scene_only(self, snapshot: Snapshot) -> Snapshot:
+        """The step's own rows: without the connections of earlier steps (what its
+        evidence and its picture read)."""
+        earlier = self.scene_earlier
+        if not earlier:
             return snapshot
-        kept = tuple(c for c in snapshot.connections if c.key not in hidden)
+        kept = tuple(c for c in snapshot.connections if c.key not in earlier)
         if len(kept) == len(snapshot.connections):
             return snapshot
-        # The views take this one whole (seq 0): what changed is told against the kernel's
-        # rows, not against the scene's.
-        return snapshot._replace(connections=kept, seq=0)
+        return snapshot._replace(connections=kept, seq=0, changed=None, gone=None)
+
+    def earlier_count(self, snapshot: Snapshot) -> int:
+        """How many of the lab's connections in ``snapshot`` are from earlier steps."""
+        earlier = self.scene_earlier
+        return sum(1 for c in self._lab_rows(snapshot).connections if c.key in earlier)
 
     def action_toggle_steps(self) -> None:
         panel = self.query_one(StepsPanel)

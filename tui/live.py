@@ -103,7 +103,7 @@ class LiveView(ObservatoryBase):
             self.snapshot = self.snapshot._replace(time=snapshot.time, seq=snapshot.seq,
                                                   changed=(), gone=())
             self.table.apply(self.snapshot, [])
-            self._check_evidence(self._lab_rows(self.snapshot))
+            self._check_evidence(self.scene_only(self._lab_rows(self.snapshot)))
             return
         snapshot = self.scene(snapshot)
         if transitions:
@@ -113,7 +113,7 @@ class LiveView(ObservatoryBase):
             keep(self._held_transitions, transitions, MAX_EVENTS)
             return
         self._show(snapshot, transitions)
-        self._check_evidence(self._lab_rows(snapshot))
+        self._check_evidence(self.scene_only(self._lab_rows(snapshot)))
 
     def _to_timeline(self, transitions: list[Transition], *, first: bool) -> None:
         """Write the transitions on the timeline. At the first look, the other programs'
@@ -150,6 +150,7 @@ class LiveView(ObservatoryBase):
         """Put one moment on every view: the table, the clients' states, the banner."""
         self.snapshot = snapshot
         self.table.apply(snapshot, transitions, linger=not exact)
+        self.table.set_earlier(frozenset(self.scene_earlier))
         lab = self._lab_rows(snapshot)
         listener = next((c for c in lab.connections if c.role.kind is RoleKind.LISTENER
                          and c.local.port == self.session.port), None)
@@ -203,12 +204,21 @@ class LiveView(ObservatoryBase):
         return cards[0].number if cards else None
 
     def _update_client_states(self, snapshot: Snapshot) -> None:
-        states: dict[int, str] = {}
+        """Each card shows its own socket's state: found by the client's ident (the socket
+        it made), not by its number, which a later scene gives to another client."""
+        registry = self.session.registry
+        by_ident: dict[int, str] = {}
+        by_number: dict[int, str] = {}  # clients made without an ident (tests' own)
         for c in snapshot.connections:
             if c.role.client is not None and c.local.port != self.session.port:
-                states[c.role.client] = c.state
+                ident = registry.ident_of(c.local, c.remote)
+                if ident:
+                    by_ident[ident] = c.state
+                else:
+                    by_number[c.role.client] = c.state
         for card in self.clients_pane.cards():
-            card.set_state(states.get(card.number, "CLOSED" if card.closed else ""))
+            state = by_ident.get(card.ident) if card.ident else by_number.get(card.number)
+            card.set_state(state or ("CLOSED" if card.closed else ""))
 
     async def on_session_message(self, message: SessionMessage) -> None:
         if self._stopped:
@@ -226,7 +236,7 @@ class LiveView(ObservatoryBase):
                 self.step_refused.append(e.number)  # Windows: refused at a full accept queue
             card = self.clients_pane.card(e.number)
             if card is not None:
-                card.on_client_event(e)
+                card.on_client_event(e)  # the card ignores an earlier client's events
         elif isinstance(e, Action):
             await self._on_action(e)
         elif isinstance(e, ProgramReport):
@@ -252,15 +262,17 @@ class LiveView(ObservatoryBase):
 
     async def _on_action(self, a: Action) -> None:
         keep(self.actions, [a], MAX_EVENTS)
+        if a.kind == "server-start":
+            self.server_scene(a.time)
         if a.kind == "client-add" and a.client is not None:
-            card = await self.clients_pane.add_card(a.client)
+            card = await self.clients_pane.add_card(a.client, a.ident)
             # At start the first client's input has the focus; later the newest one's.
             first_ones = a.client <= self.initial_clients
             if self.autopilot is None and not self._steps_have_focus() and (
                     not first_ones or a.client == 1):
                 card.query_one(Input).focus()
         elif a.kind == "client-remove" and a.client is not None:
-            await self.clients_pane.remove_card(a.client)
+            await self.clients_pane.remove_card(a.client, a.ident)
             rest = self.clients_pane.cards()
             if rest and self.focused is None:
                 rest[-1].query_one(Input).focus()

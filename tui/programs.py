@@ -41,7 +41,7 @@ def show_report(report: ProgramReport, lang: str, server: ServerPane, clients: C
         server.program_line(text, style)
         return
     card = clients.card(report.who)
-    if card is None:
+    if card is None or not card.follows(report.ident):
         return
     card.program = report.name
     ended = isinstance(report.event, (ProgramExited, ProgramFailed))

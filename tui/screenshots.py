@@ -64,7 +64,8 @@ class Screenshots(ObservatoryBase):
         # What the screenshot proves is frozen now, and its seal shown in the stamp.
         step = self.step_id
         self._shooting.add(step)  # until it is saved, no automatic one for the same step
-        snapshot = self.snapshot or Snapshot(now, (), "none")
+        shown = self.snapshot or Snapshot(now, (), "none")
+        snapshot = self.scene_only(shown)  # the step's rows: what its record holds
         messages = list(self.step_messages)
         mode, port = self.session.mode, self.session.port
         origin = origin_of(demo=self.demo, sent_by_app=self.sent_by_app,
@@ -72,7 +73,7 @@ class Screenshots(ObservatoryBase):
         refused = list(self.step_refused)
         seal = seal_for(step, snapshot, messages, mode, port, origin, refused)
         self._update_stamp(now, seal)
-        self.enter_capture(step, snapshot)
+        self.enter_capture(step, shown)
         args = dict(snapshot=snapshot, messages=messages, mode=mode, port=port,
                     transitions=[tr for tr in self.history if tr.time >= now - 120][-200:],
                     answer=self.progress.answers.get(step, ""), student=self.student,
@@ -92,9 +93,13 @@ class Screenshots(ObservatoryBase):
         if self.student:
             self.take_screenshot()
 
-    def enter_capture(self, step: str, snapshot: Snapshot) -> None:
-        """The screen as the step's picture: its scene alone, every column it reads, whole."""
-        self.query_one(EvidenceView).show_scene(step, snapshot, self._story(snapshot))
+    def enter_capture(self, step: str, shown: Snapshot) -> None:
+        """The screen as the step's picture: its scene alone, every column it reads, whole.
+        The connections of earlier steps in ``shown`` (no step's question reads them) are
+        left out, and the picture says how many."""
+        scene = self.scene_only(shown)
+        self.query_one(EvidenceView).show_scene(step, scene, self._story(scene),
+                                                self.earlier_count(shown))
         self.clear_notifications()  # a toast ("step ready") is not part of the evidence
         self._focus_before = self.focused  # hiding the panes drops the focus: give it back
         self.screen.add_class("-capture")

@@ -31,6 +31,8 @@ ACTION_STYLE = Style(color="#5fd7ff", bold=True)
 SERVER_STYLE = Style(color="#87afff")
 INFERRED_STYLE = Style(color="#8a8a8a", italic=True)
 DIM_STYLE = Style(color="#9e9e9e")
+# A row left by an earlier step: still the kernel's, no longer the step's story.
+EARLIER_STYLE = Style(dim=True, italic=True)
 PEER_TEXT_STYLE = Style(color="#ffffff")
 
 

@@ -38,6 +38,7 @@ class ClientEvent:
     text: str = ""
     local: Endpoint | None = None
     refused: bool = False  # a "failed" connect the server refused (Windows: its queue full)
+    ident: int = 0  # which client this is (numbers are reused by a new scene; this is not)
 
 
 ClientSink = Callable[[ClientEvent], None]
@@ -54,10 +55,12 @@ class LabClient:
         registry: Registry | None = None,
         connect_timeout: float | None = None,
         windows: bool | None = None,
+        ident: int = 0,
     ) -> None:
         self.host = host
         self.port = port
         self.number = number
+        self.ident = ident
         self.registry = registry
         self.connect_timeout = connect_timeout
         self.windows = sys.platform == "win32" if windows is None else windows
@@ -156,7 +159,8 @@ class LabClient:
             return
         try:
             self._sink(ClientEvent(kind, time.time(), self.number, text, self.local,
-                                   refused=kind == "failed" and self.refused))
+                                   refused=kind == "failed" and self.refused,
+                                   ident=self.ident))
         except Exception as exc:
             print(f"lab.client: event handler failed: {exc!r}", file=sys.stderr)
 
@@ -190,7 +194,8 @@ class LabClient:
             host, port = sock.getsockname()[:2]
             self.local = Endpoint.of(host, port)
             if self.registry is not None:
-                self.registry.add_client(self.local, self.number, Endpoint.of(*addr[:2]))
+                self.registry.add_client(self.local, self.number, Endpoint.of(*addr[:2]),
+                                         ident=self.ident)
         deadline = None if self.connect_timeout is None else time.monotonic() + self.connect_timeout
         # selectors, not select.select: no limit on socket numbers (Windows' select reports
         # a failed connect as an exception, which its selector counts as writable).

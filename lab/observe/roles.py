@@ -39,13 +39,30 @@ class Registry:
         # pids (the program and its children) -> client number.
         self.program_names: dict[int, str] = {}
         self.program_pids: dict[int, int] = {}
+        # Which client a socket belongs to, for good: numbers start again from 1 in a new
+        # scene, while an old client's socket (a TIME_WAIT) is still in the kernel. Local
+        # endpoint -> the client's ident; a program client's number -> its ident.
+        self.idents: dict[Endpoint, int] = {}
+        self.program_idents: dict[int, int] = {}
 
-    def add_client(self, local: Endpoint, number: int, remote: Endpoint | None = None) -> None:
+    def add_client(self, local: Endpoint, number: int, remote: Endpoint | None = None, *,
+                   ident: int = 0) -> None:
         with self._lock:
             self.version += 1
             self.clients[local] = number
+            if ident:
+                self.idents[local] = ident
+            else:
+                self.idents.pop(local, None)
             if remote is not None:
                 self.remotes[local] = remote
+
+    def ident_of(self, local: Endpoint, remote: Endpoint | None) -> int | None:
+        """The ident of our client whose connection is (local, remote), if it is one."""
+        with self._lock:
+            if _ours(self.clients, self.remotes, local, remote) is None:
+                return None
+            return self.idents.get(local)
 
     def add_accepted(self, peer: Endpoint, thread: str = "") -> None:
         with self._lock:
@@ -62,11 +79,15 @@ class Registry:
             return _ours(self.clients, self.remotes, local, remote)
 
 
-    def set_program(self, number: int, name: str, pids: Iterable[int]) -> None:
-        """Attribute ``pids`` to the student's server (``number`` 0) or client ``number``."""
+    def set_program(self, number: int, name: str, pids: Iterable[int], *,
+                    ident: int = 0) -> None:
+        """Attribute ``pids`` to the student's server (``number`` 0) or client ``number``
+        (``ident``: which client that number is now)."""
         with self._lock:
             self.version += 1
             self.program_names[number] = name
+            if ident:
+                self.program_idents[number] = ident
             for pid in [p for p, n in self.program_pids.items() if n == number]:
                 del self.program_pids[pid]
             for pid in pids:
@@ -133,11 +154,13 @@ def _learn_program_clients(
     """A student's client socket, seen once with its pid, keeps its number by its address
     pair (so it stays "client n", then "orphaned (client n)", once the program closed it)."""
     known = registry.copy()[0]
+    with registry._lock:
+        idents = dict(registry.program_idents)
     for c in connections:
         number = pids.get(c.pid) if c.pid is not None else None
         if (number and c.remote is not None and c.local not in known
                 and (port is None or c.remote.port == port)):
-            registry.add_client(c.local, number, c.remote)
+            registry.add_client(c.local, number, c.remote, ident=idents.get(number, 0))
 
 
 def _with_program(role: Role, names: dict[int, str]) -> Role:

@@ -21,9 +21,12 @@ class ClientCard(Vertical):
             self.number = number
             self.text = text
 
-    def __init__(self, number: int, lang: str) -> None:
+    def __init__(self, number: int, lang: str, ident: int = 0) -> None:
         super().__init__(id=f"client-{number}", classes="client-card")
         self.number = number
+        # The client this card follows, for good: a new client given the same number (a
+        # new scene) gets a new card, never this one's state, message or exit.
+        self.ident = ident
         self.lang = lang
         self.local = ""
         self.kernel_state = ""
@@ -55,7 +58,13 @@ class ClientCard(Vertical):
             self.kernel_state = state
             self._render_title()
 
+    def follows(self, ident: int) -> bool:
+        """Whether an event of client ``ident`` is this card's (0: not told, as before)."""
+        return not ident or not self.ident or ident == self.ident
+
     def on_client_event(self, e: ClientEvent) -> None:
+        if not self.follows(e.ident):
+            return  # an earlier client that had this number
         if e.local is not None:
             self.local = str(e.local)
         kind = e.kind
@@ -102,18 +111,20 @@ class ClientsPane(VerticalScroll):
     def cards(self) -> list[ClientCard]:
         return list(self.query(ClientCard))
 
-    async def add_card(self, number: int) -> ClientCard:
+    async def add_card(self, number: int, ident: int = 0) -> ClientCard:
         existing = self.card(number)
         if existing is not None:
-            return existing
-        card = ClientCard(number, self.lang)
+            if existing.follows(ident):
+                return existing
+            await existing.remove()  # an earlier client's card: the new one starts blank
+        card = ClientCard(number, self.lang, ident)
         await self.mount(card)
         self._update_empty()
         return card
 
-    async def remove_card(self, number: int) -> None:
+    async def remove_card(self, number: int, ident: int = 0) -> None:
         card = self.card(number)
-        if card is not None:
+        if card is not None and card.follows(ident):
             await card.remove()
         self._update_empty()
 

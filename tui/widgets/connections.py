@@ -19,10 +19,10 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from lab.i18n import t
-from lab.observe.model import Connection, RoleKind, Snapshot, Transition
+from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot, Transition
 from lab.observe.roles import describe_role
 from tui.heap import Heap
-from tui.theme import DIM_STYLE, FLASH_STYLE, state_style
+from tui.theme import DIM_STYLE, EARLIER_STYLE, FLASH_STYLE, state_style
 from tui.widgets.fast_table import FastTable
 
 # Most telling first: a narrow screen scrolls sideways to the rest.
@@ -51,6 +51,9 @@ TICK_LIMIT = 400
 SORT_AT_ONCE = 1000
 # More transitions than this in one update (the first look at a busy machine): no highlight.
 BULK = 50
+
+
+Key = tuple[Endpoint, Endpoint | None]  # a connection's (local, remote)
 
 
 def row_key(c: Connection) -> str:
@@ -132,6 +135,9 @@ class ConnectionsTable(FastTable):
         self._later_leaving: set[str] = set()
         self.heap = Heap()  # thousands of rows: kept out of the collector's full passes
         self._added = 0  # rows added since the heap last heard
+        # Connections from before the current step: shown (the kernel still holds them),
+        # dimmed and said to be earlier, after the step's own rows.
+        self.earlier: frozenset[Key] = frozenset()
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -183,6 +189,24 @@ class ConnectionsTable(FastTable):
                 widths[c] = max(widths[c], cells[c].cell_len)
         return widths
 
+    def set_earlier(self, keys: frozenset[Key]) -> None:
+        """Mark the rows of these connections as from before the current step."""
+        if keys == self.earlier:
+            return
+        changed = keys ^ self.earlier
+        self.earlier = keys
+        now = self._clock()
+        moved = False
+        for key, row in self.rows_by_key.items():
+            if row.conn.key in changed:
+                self._write_row(key, row, now)
+                moved = True
+        if moved:
+            self._unsorted = True
+            if len(self.rows_by_key) <= SORT_AT_ONCE:
+                self.resort()
+        self.commit()
+
     def on_unmount(self) -> None:
         self.heap.release()
 
@@ -217,17 +241,33 @@ class ConnectionsTable(FastTable):
         # cells that read the same ("TCP", "ESTABLISHED", "other"...): with thousands of
         # rows, most of a row's cells are a few distinct ones.
         cell = Text if flash is not None else _shared
-        cells = {
-            "proto": cell(c.proto),
-            "local": Text(str(c.local)),
-            "remote": Text(c.remote_text),
-            "state": cell(state, state_style(state)),
-            "queues": cell(queues),
-            "timer": cell(timer),
-            "process": cell(process, DIM_STYLE if not c.pid else ""),
-            "role": cell(describe_role(c.role, self.lang)),
-            "age": cell(format_age(now - row.since)),
-        }
+        role = describe_role(c.role, self.lang)
+        earlier = c.key in self.earlier
+        if earlier:  # still in the kernel, from an earlier step: said so, and dimmed
+            role += " · " + t("role.earlier", self.lang)
+            cells = {
+                "proto": cell(c.proto, EARLIER_STYLE),
+                "local": Text(str(c.local), style=EARLIER_STYLE),
+                "remote": Text(c.remote_text, style=EARLIER_STYLE),
+                "state": cell(state, state_style(state) + EARLIER_STYLE),
+                "queues": cell(queues, EARLIER_STYLE),
+                "timer": cell(timer, EARLIER_STYLE),
+                "process": cell(process, EARLIER_STYLE),
+                "role": cell(role, EARLIER_STYLE),
+                "age": cell(format_age(now - row.since), EARLIER_STYLE),
+            }
+        else:
+            cells = {
+                "proto": cell(c.proto),
+                "local": Text(str(c.local)),
+                "remote": Text(c.remote_text),
+                "state": cell(state, state_style(state)),
+                "queues": cell(queues),
+                "timer": cell(timer),
+                "process": cell(process, DIM_STYLE if not c.pid else ""),
+                "role": cell(role),
+                "age": cell(format_age(now - row.since)),
+            }
         if flash is not None:
             for text in cells.values():
                 text.stylize(flash)
@@ -436,13 +476,16 @@ class ConnectionsTable(FastTable):
     # -- sorting ---------------------------------------------------------------------------
     def _order_of(self, key: str) -> tuple[object, ...]:
         """``_default_order`` of a row by its key (local|remote, as its cells show)."""
-        role = self.rows_by_key[key].conn.role
+        conn = self.rows_by_key[key].conn
+        role = conn.role
         local, _, remote = key.partition("|")
-        return (_ROLE_ORDER.get(role.kind, 9), role.client or 0, local, remote)
+        # The step's own rows first, then those left by earlier steps.
+        return (conn.key in self.earlier, _ROLE_ORDER.get(role.kind, 9), role.client or 0,
+                local, remote)
 
     def _default_order(self, local: str, remote: str) -> tuple[object, ...]:
         key = f"{local}|{remote}"
-        return self._order_of(key) if key in self.rows_by_key else (9, 0, local, remote)
+        return self._order_of(key) if key in self.rows_by_key else (True, 9, 0, local, remote)
 
     def resort(self) -> None:
         self._unsorted = False

@@ -131,11 +131,16 @@ class EvidenceView(Widget):
         self.step_id = ""
         self.rows: tuple[Connection, ...] = ()
         self.story: list[StoryLine] = []
+        self.left_out = 0
 
-    def show_scene(self, step_id: str, snapshot: Snapshot, story: Sequence[StoryLine]) -> None:
+    def show_scene(self, step_id: str, snapshot: Snapshot, story: Sequence[StoryLine],
+                   left_out: int = 0) -> None:
+        """``left_out``: connections of earlier steps the kernel still holds, not drawn (no
+        step's question reads them); the picture says how many."""
         self.step_id = step_id
         self.rows = tuple(c for c in snapshot.connections if c.role.kind is not RoleKind.OTHER)
         self.story = list(story)
+        self.left_out = left_out
         self.refresh()
 
     def render(self) -> RenderableType:
@@ -147,8 +152,11 @@ class EvidenceView(Widget):
         table = scene_table(self.rows, step.reads, self.lang, width)
         # The table's height at this width decides how many of the step's events fit.
         used = 1 + self._height(table, width) + 1
-        room = max(0, self.size.height - used - 1)
         parts: list[RenderableType] = [title, table]
+        if self.left_out:
+            parts.append(Text(t("pic.left_out", self.lang, n=self.left_out), style=DIM_STYLE))
+            used += 1
+        room = max(0, self.size.height - used - 1)
         if room and self.story:
             parts.append(Text(t("pic.story", self.lang), style="bold"))
             parts.extend(story_text(s) for s in self.story[-room:] if room > 0)

@@ -1,0 +1,194 @@
+"""The student's own path, not the demo's: F2, F4, Ctrl+N in their own order, with the
+kernel (``ss``) as the witness. Each test is a defect a user measured on that path.
+
+Real sockets on 127.0.0.1, the app driven with Pilot; waits are conditions with deadlines.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from app_support import wait_until
+from support import ss_rows
+
+from lab.net.modes import SINGLE
+from lab.observe.model import Connection, Endpoint, RoleKind
+from lab.session import Session
+from tui.app import ObservatoryApp
+from tui.widgets.clients import ClientCard
+
+SIZE = (160, 48)
+
+needs_ss = pytest.mark.needs("ss")
+
+
+def new_app(folder: Path, *, clients: int = 1, mode: str = SINGLE) -> ObservatoryApp:
+    session = Session(host="127.0.0.1", port=0, mode=mode, interval=0.05, source="psutil")
+    session.bind()
+    return ObservatoryApp(session, lang="en", clients=clients, student="Test Student",
+                          folder=folder, auto_capture=False)
+
+
+def rows(app: ObservatoryApp) -> list[Connection]:
+    """The lab's rows the table shows now (not those lingering after they went)."""
+    return [r.conn for r in app.table.rows_by_key.values()
+            if r.gone_at is None and r.conn.role.kind is not RoleKind.OTHER]
+
+
+def kernel(app: ObservatoryApp) -> dict[tuple[Endpoint, Endpoint | None], str]:
+    found = ss_rows(app.session.port)
+    assert found is not None
+    return {(loc, rem): state for loc, rem, state in found}
+
+
+def card_local(card: ClientCard) -> Endpoint | None:
+    if not card.local:
+        return None
+    host, _, port = card.local.rpartition(":")
+    return Endpoint(host, int(port))
+
+
+def cards_follow_the_kernel(app: ObservatoryApp) -> bool:
+    """Every card with a socket shows that socket's state, as ``ss`` reads it."""
+    port = app.session.port
+    before = kernel(app)
+    shown = {c.number: (card_local(c), c.kernel_state) for c in app.clients_pane.cards()}
+    after = kernel(app)
+    for local, state in shown.values():
+        if local is None:
+            return False
+        key = (local, Endpoint("127.0.0.1", port))
+        if not before.get(key) == after.get(key) == state:
+            return False
+    return True
+
+
+async def type_in(pilot: Any, card: ClientCard, text: str) -> None:
+    from textual.widgets import Input
+
+    field = card.query_one(Input)
+    field.focus()
+    await pilot.press(*[ch if ch != " " else "space" for ch in text])
+    await pilot.press("enter")
+
+
+@needs_ss
+async def test_after_fin_and_ctrl_n_the_orphan_stays_shown_and_the_card_reads_its_state(
+        ) -> None:
+    """p1-q2: "Fin", then Ctrl+N. The orphaned FIN_WAIT_2 is still in the kernel: it stays
+    a row (marked as before this step) and client 1's card says FIN_WAIT_2, not CLOSED."""
+    with tempfile.TemporaryDirectory() as folder:
+        app = new_app(Path(folder))
+        async with app.run_test(size=SIZE) as pilot:
+            app.select_step("p1-q2")
+            await wait_until(pilot, lambda: [c.kernel_state for c in app.clients_pane.cards()]
+                             == ["ESTABLISHED"], "client 1 connected")
+            card = app.clients_pane.cards()[0]
+            await type_in(pilot, card, "Bonjour")
+            await type_in(pilot, card, "Fin")
+            await wait_until(pilot, lambda: card.kernel_state == "FIN_WAIT_2", "FIN_WAIT_2")
+            local = card_local(card)
+            assert local is not None
+            await pilot.press("ctrl+n")
+            assert app.step_id == "p1-q3"
+            # the kernel still holds it ...
+            lab = Endpoint("127.0.0.1", app.session.port)
+            assert kernel(app).get((local, lab)) == "FIN_WAIT_2"
+            await pilot.pause(0.3)  # several polls (every 0.05 s) after the step changed
+            await wait_until(pilot, lambda: app.snapshot is not None
+                             and app.snapshot.time > app.scene_start, "a poll after Ctrl+N")
+            # ... so the table shows it, marked as earlier, and the card reads it
+            row = next(c for c in rows(app) if c.local == local)
+            assert row.state == "FIN_WAIT_2" and row.key in app.scene_earlier
+            text = app.table.rows_by_key[f"{row.local}|{row.remote_text}"]
+            assert text.conn.key in app.table.earlier
+            role_cell = app.table.get_row(f"{row.local}|{row.remote_text}")[
+                app.table.shown.index("role")].plain
+            assert role_cell.endswith("before this step")
+            assert card.kernel_state == "FIN_WAIT_2"
+            # out of the new step's evidence and scene
+            assert app.snapshot is not None
+            assert all(c.local != local for c in app.scene_only(app.snapshot).connections)
+
+
+@needs_ss
+async def test_new_clients_after_f4_read_their_own_sockets_not_the_old_cards() -> None:
+    """The handout's path: p1-q3 with F2 twice (three clients of the single server), then
+    F4 (threaded) and F2 twice. The new clients 1 and 2 are ESTABLISHED in the kernel; their
+    cards must say so (they read the old clients' TIME_WAIT), blank of the old messages."""
+    with tempfile.TemporaryDirectory() as folder:
+        app = new_app(Path(folder))
+        async with app.run_test(size=SIZE) as pilot:
+            app.select_step("p1-q3")
+            await pilot.press("f2", "f2")
+            await wait_until(pilot, lambda: len(app.clients_pane.cards()) == 3
+                             and all(c.kernel_state == "ESTABLISHED"
+                                     for c in app.clients_pane.cards()), "three clients")
+            first = app.clients_pane.cards()[0]
+            await type_in(pilot, first, "old message")
+            await wait_until(pilot, lambda: "old message" in first.last, "sent")
+            old_idents = {c.ident for c in app.clients_pane.cards()}
+            await pilot.press("f4")
+            await wait_until(pilot, lambda: app.session.mode == "threaded"
+                             and not app.clients_pane.cards(), "old clients closed")
+            await pilot.press("f2", "f2")
+            await wait_until(pilot, lambda: [c.number for c in app.clients_pane.cards()]
+                             == [1, 2], "two new cards")
+            cards = app.clients_pane.cards()
+            assert not {c.ident for c in cards} & old_idents
+            await wait_until(pilot, lambda: cards_follow_the_kernel(app)
+                             and all(c.kernel_state == "ESTABLISHED" for c in cards),
+                             "each card reads its own socket")
+            assert all("old message" not in c.last for c in cards)
+            # the old clients' sockets (TIME_WAIT now) are still rows, marked as earlier
+            old = [c for c in rows(app) if c.state == "TIME_WAIT"]
+            assert old and all(c.key in app.scene_earlier for c in old)
+
+
+@needs_ss
+async def test_a_new_server_starts_the_steps_story_again() -> None:
+    """p2-q1 on the handout's path: a message to the old single server, then F4 and two
+    new clients. The evidence counts only the new server's messages, and the step's
+    picture holds neither the old server's shutdown nor its clients' rows."""
+    with tempfile.TemporaryDirectory() as folder:
+        app = new_app(Path(folder))
+        async with app.run_test(size=SIZE) as pilot:
+            app.select_step("p2-q1")
+            await wait_until(pilot, lambda: [c.kernel_state for c in app.clients_pane.cards()]
+                             == ["ESTABLISHED"], "client 1 connected")
+            await type_in(pilot, app.clients_pane.cards()[0], "to the old server")
+            await wait_until(pilot, lambda: any(text == "to the old server"
+                                                for _, text in app.step_messages),
+                             "the old server received it")
+            await pilot.press("f4")
+            await wait_until(pilot, lambda: app.session.mode == "threaded"
+                             and not app.clients_pane.cards(), "old client closed")
+            assert app.step_messages == []
+            await pilot.press("f2", "f2")
+            await wait_until(pilot, lambda: len(app.clients_pane.cards()) == 2 and all(
+                c.kernel_state == "ESTABLISHED" for c in app.clients_pane.cards()),
+                "two new clients")
+            one, two = app.clients_pane.cards()
+            await type_in(pilot, one, "un")
+            await wait_until(pilot, lambda: len(app.step_messages) == 1, "first message")
+            assert app.evidence is not None and not app.evidence.met
+            await type_in(pilot, two, "deux")
+            await wait_until(pilot, lambda: app.evidence is not None and app.evidence.met,
+                             "p2-q1 met by the new server's two clients")
+            # The picture: the step's rows and story only.
+            from tui.widgets.evidence_view import EvidenceView
+
+            assert app.snapshot is not None
+            app.enter_capture("p2-q1", app.snapshot)
+            view = app.query_one(EvidenceView)
+            story = " | ".join(line.text for line in view.story)
+            app.leave_capture()
+            assert "to the old server" not in story and "stopped" not in story
+            new_locals = {card_local(c) for c in (one, two)}
+            client_rows = [c for c in view.rows if not c.role.server_side
+                           and c.remote is not None]
+            assert {c.local for c in client_rows} == new_locals
+            assert view.left_out >= 1  # the old client's socket, said to be left out
