@@ -394,7 +394,11 @@ MESSAGES: dict[str, Entry] = {
     "role.orphaned_client": ("orphelin (client {n})", "orphaned (client {n})"),
     "role.orphaned_server": ("orphelin (serveur ↔ client {n})", "orphaned (server ↔ client {n})"),
     "role.other": ("autre", "other"),
-    "role.earlier": ("avant cette étape", "before this step"),
+    "role.earlier": ("avant", "earlier"),
+    "table.earlier": plural(
+        ("en grisé : {n} connexion d'avant cette étape, encore dans le noyau", "en grisé : {n} connexions d'avant cette étape, encore dans le noyau"),
+        ("dimmed: {n} connection from before this step, still in the kernel", "dimmed: {n} connections from before this step, still in the kernel"),
+    ),
     "pic.left_out": plural(
         ("+ {n} connexion d'une étape précédente, encore dans le noyau, non montrée ici", "+ {n} connexions d'étapes précédentes, encore dans le noyau, non montrées ici"),
         ("+ {n} connection from an earlier step, still in the kernel, not shown here", "+ {n} connections from earlier steps, still in the kernel, not shown here"),

@@ -251,7 +251,7 @@ class LiveView(ObservatoryBase):
     def _on_server_event(self, e: ServerEvent) -> None:
         keep(self.server_events, [e], MAX_EVENTS)
         said = message_of(e, self.session.registry)
-        if said is not None:
+        if said is not None and not self._from_earlier(e):
             keep(self.step_messages, [said], MAX_EVENTS)
         self.server_pane.log_event(e)
         note = server_note(e, self.lang)
@@ -259,6 +259,13 @@ class LiveView(ObservatoryBase):
             self.timeline.add_note(e.time, note, server=True)
         if e.kind in ("listening", "stopped"):
             self._refresh_labels()
+
+    def _from_earlier(self, e: ServerEvent) -> bool:
+        """Whether the server event came over a connection of an earlier step (its
+        message is not this step's evidence)."""
+        peer = e.peer
+        return peer is not None and any(
+            key[0] == peer or key[1] == peer for key in self.scene_earlier)
 
     async def _on_action(self, a: Action) -> None:
         keep(self.actions, [a], MAX_EVENTS)

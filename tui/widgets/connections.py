@@ -195,6 +195,11 @@ class ConnectionsTable(FastTable):
             return
         changed = keys ^ self.earlier
         self.earlier = keys
+        # The mark in a row is short (its role column must not push Process out): the
+        # table's lower border says what it means.
+        shown = sum(1 for row in self.rows_by_key.values() if row.conn.key in keys)
+        self.border_subtitle = (Text(t("table.earlier", self.lang, n=shown),
+                                     style=EARLIER_STYLE) if shown else None)
         now = self._clock()
         moved = False
         for key, row in self.rows_by_key.items():

@@ -1,0 +1,272 @@
+"""A random walk through the student's actions, with the kernel as the oracle.
+
+A seeded driver (the same seed plays the same keys) presses what a student presses, in any
+order: F2, F3, F4, F5, F8, a message, "Fin", Ctrl+R, Ctrl+N, Ctrl+B, F1, F6, F7 with ``[``
+and ``]``, Ctrl+S. After each action it checks what must always hold, against ``ss``:
+
+- the table equals the kernel for the lab port (every socket a row, in its state; no row
+  the kernel does not hold);
+- each client card shows its own socket's state;
+- every picture's rows were in the kernel when it was taken, and it holds every row of
+  the step's scene.
+
+``tests/test_random_walk.py`` runs a bounded walk in the suite; ``bench/random_walk.py``
+runs long ones. A failure names its seed and the actions played so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from support import ss_rows
+from textual.widgets import Input
+
+from lab.net.modes import SINGLE
+from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot
+from lab.session import Session
+from tui.app import ObservatoryApp
+from tui.widgets.clients import ClientCard
+
+Key = tuple[Endpoint, Endpoint | None]
+Kernel = dict[Key, str]
+MAX_CLIENTS = 4  # F2 beyond this plays a message instead (the walk stays a classroom's)
+CHECK_TIMEOUT = 6.0  # seconds the app has to catch up with the kernel after an action
+
+ACTIONS = ("f2", "f3", "f4", "f5", "f8", "message", "fin", "ctrl+r", "ctrl+n", "ctrl+b",
+           "f1", "f6", "rewind", "ctrl+s")
+
+
+class WalkFailure(AssertionError):
+    pass
+
+
+@dataclass
+class Picture:
+    step: str
+    rows: tuple[Connection, ...]
+    earlier: frozenset[Key]
+
+
+@dataclass
+class Walk:
+    seed: int
+    steps: int
+    played: list[str] = field(default_factory=list)
+    pictures: list[Picture] = field(default_factory=list)
+    checks: int = 0
+
+
+def new_app(folder: Path) -> ObservatoryApp:
+    session = Session(host="127.0.0.1", port=0, mode=SINGLE, interval=0.05, source="psutil")
+    session.bind()
+    return ObservatoryApp(session, lang="en", clients=1, student="Walk Student",
+                          folder=folder, auto_capture=False, show_clock=False)
+
+
+def kernel(port: int) -> Kernel:
+    found = ss_rows(port)
+    assert found is not None, "ss is needed"
+    return {(loc, rem): state for loc, rem, state in found}
+
+
+def lab_rows(app: ObservatoryApp) -> dict[Key, str]:
+    port = app.session.port
+    return {r.conn.key: r.conn.state for r in app.table.rows_by_key.values()
+            if r.gone_at is None and (r.conn.local.port == port or (
+                r.conn.remote is not None and r.conn.remote.port == port))}
+
+
+def card_local(card: ClientCard) -> Endpoint | None:
+    if not card.local:
+        return None
+    host, _, port = card.local.rpartition(":")
+    return Endpoint(host, int(port))
+
+
+def table_differs(app: ObservatoryApp, before: Kernel, after: Kernel) -> str:
+    """What the table gets wrong, read between two kernel readings ("" if nothing)."""
+    shown = lab_rows(app)
+    for key, state in before.items():
+        if after.get(key) == state and shown.get(key) != state:
+            return f"kernel {key} {state}, table {shown.get(key)}"
+    for key, state in shown.items():
+        if key not in before and key not in after:
+            return f"table {key} {state}, not in the kernel"
+    return ""
+
+
+def cards_differ(app: ObservatoryApp, before: Kernel, after: Kernel) -> str:
+    lab = Endpoint("127.0.0.1", app.session.port)
+    for card in app.clients_pane.cards():
+        local = card_local(card)
+        if local is None:
+            continue  # not connected yet (or refused): no socket to follow
+        key = (local, lab)
+        state = before.get(key)
+        if state is None and key not in after:
+            expected = {"", "CLOSED"}  # its socket is gone
+        elif after.get(key) == state:
+            expected = {state or ""}
+        else:
+            continue  # moving between the two readings
+        if card.kernel_state not in expected:
+            return f"card {card.number} says {card.kernel_state!r}, kernel {key} {state}"
+    return ""
+
+
+def picture_differs(pic: Picture, before: Kernel, after: Kernel) -> str:
+    held = set(before) | set(after)
+    for c in pic.rows:
+        if c.key not in held:
+            return f"picture {pic.step}: {c.key} {c.state} was not in the kernel"
+    shown = {c.key for c in pic.rows}
+    for key, state in before.items():
+        if after.get(key) == state and key not in pic.earlier and key not in shown:
+            return f"picture {pic.step}: the scene's {key} {state} is missing"
+    return ""
+
+
+async def settle(pilot: Any, app: ObservatoryApp, what: Callable[[], bool],
+                 timeout: float = CHECK_TIMEOUT) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not what():
+        if loop.time() > deadline:
+            return False
+        await pilot.pause(0.05)
+    return True
+
+
+def busy(app: ObservatoryApp) -> bool:
+    """A step's setup or a screenshot is still under way."""
+    return app._capturing or any(w.group in ("setup", "screenshot") and w.is_running
+                                 for w in app.workers)
+
+
+async def polled_since(pilot: Any, app: ObservatoryApp, when: float) -> None:
+    await settle(pilot, app, lambda: app.snapshot is not None and app.snapshot.time > when)
+
+
+async def check(pilot: Any, app: ObservatoryApp, walk: Walk) -> None:
+    """Wait (with a deadline) until the table and the cards agree with the kernel."""
+    port = app.session.port
+    problem = ""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + CHECK_TIMEOUT
+    while True:
+        before = kernel(port)
+        await polled_since(pilot, app, time.time())
+        after = kernel(port)
+        problem = table_differs(app, before, after) or cards_differ(app, before, after)
+        if not problem:
+            walk.checks += 1
+            return
+        if loop.time() > deadline:
+            raise WalkFailure(f"seed {walk.seed}, after {walk.played}: {problem}")
+        await pilot.pause(0.1)
+
+
+def live_cards(app: ObservatoryApp) -> list[ClientCard]:
+    return [c for c in app.clients_pane.cards() if not c.query_one(Input).disabled]
+
+
+async def type_in(pilot: Any, card: ClientCard, text: str) -> None:
+    field = card.query_one(Input)
+    field.focus()
+    await pilot.pause()
+    if app_focused(pilot.app) is not field:
+        return
+    await pilot.press(*[ch if ch != " " else "space" for ch in text])
+    await pilot.press("enter")
+
+
+def app_focused(app: ObservatoryApp) -> Any:
+    return app.focused
+
+
+async def play(pilot: Any, app: ObservatoryApp, rng: random.Random, action: str,
+               walk: Walk) -> None:
+    if action == "f2" and len(app.clients_pane.cards()) >= MAX_CLIENTS:
+        action = "message"
+    walk.played.append(action)
+    if action in ("message", "fin"):
+        cards = live_cards(app)
+        if cards:
+            await type_in(pilot, rng.choice(cards), "Bonjour" if action == "message" else "Fin")
+        return
+    if action == "f3":
+        cards = app.clients_pane.cards()
+        if cards:
+            card = rng.choice(cards)
+            card.query_one(Input).focus() if not card.query_one(Input).disabled else card.focus()
+            await pilot.pause()
+        await pilot.press("f3")
+        return
+    if action == "f8":
+        await pilot.press("f8")
+        await settle(pilot, app, lambda: not app.session.server_running, 2.0)
+        await pilot.press("f8")  # a stopped server ends no step: start it again
+        await settle(pilot, app, lambda: app.session.server_running, 4.0)
+        return
+    if action == "rewind":
+        await pilot.press("f7")
+        for key in rng.choice((["left_square_bracket"], ["left_square_bracket"] * 2
+                               + ["right_square_bracket"])):
+            await pilot.press(key)
+        await pilot.press("f7")
+        return
+    if action == "ctrl+s":
+        port = app.session.port
+        await settle(pilot, app, lambda: not busy(app))
+        before = kernel(port)
+        await polled_since(pilot, app, time.time())
+        count = len(app.saved) + len(app.save_errors)
+        await pilot.press("ctrl+s")
+        await settle(pilot, app, lambda: len(app.saved) + len(app.save_errors) > count
+                     and not busy(app), 15.0)
+        after = kernel(port)
+        if walk.pictures:
+            problem = picture_differs(walk.pictures[-1], before, after)
+            if problem:
+                raise WalkFailure(f"seed {walk.seed}, after {walk.played}: {problem}")
+        return
+    await pilot.press(action)
+    if action == "ctrl+r":
+        await settle(pilot, app, lambda: not busy(app), 20.0)
+
+
+def record_pictures(app: ObservatoryApp, walk: Walk) -> None:
+    """Keep what each picture shows (its rows, and the earlier ones it leaves out)."""
+    real = app.enter_capture
+
+    def enter_capture(step: str, shown: Snapshot) -> None:
+        scene = app.scene_only(shown)
+        walk.pictures.append(Picture(step, tuple(
+            c for c in scene.connections if c.role.kind is not RoleKind.OTHER),
+            frozenset(app.scene_earlier)))
+        real(step, shown)
+
+    app.enter_capture = enter_capture  # type: ignore[method-assign]
+
+
+async def run_walk(seed: int, steps: int, size: tuple[int, int] = (160, 48)) -> Walk:
+    rng = random.Random(seed)
+    walk = Walk(seed, steps)
+    with tempfile.TemporaryDirectory(prefix="tcpobs-walk-") as folder:
+        app = new_app(Path(folder))
+        async with app.run_test(size=size) as pilot:
+            record_pictures(app, walk)
+            await settle(pilot, app, lambda: len(app.clients_pane.cards()) == 1)
+            await check(pilot, app, walk)
+            for _ in range(steps):
+                await play(pilot, app, rng, rng.choice(ACTIONS), walk)
+                await settle(pilot, app, lambda: not busy(app), 20.0)
+                await check(pilot, app, walk)
+    return walk
