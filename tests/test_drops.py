@@ -186,6 +186,41 @@ def test_a_students_own_server_is_judged_from_its_rows(socks: Sockets) -> None:
         session.shutdown()
 
 
+@pytest.mark.needs("netlink")
+@pytest.mark.needs("linux-accept-queue")
+def test_a_last_ack_dropped_at_the_full_queue_is_named_from_its_request_socket(
+        socks: Sockets) -> None:
+    """The queue fills between a client's SYN and its last ACK: that ACK is dropped, the
+    client believes it is connected, and the server's end stays a SYN_RECEIVED request
+    socket, which the kernel's dump gives. (TCP_DEFER_ACCEPT holds the first client's
+    handshake open until it sends, so that the others fill the queue meanwhile.)"""
+    theirs = socks.keep(socket.socket())
+    theirs.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 30)
+    theirs.bind((LOCALHOST, 0))
+    theirs.listen(1)
+    port = theirs.getsockname()[1]
+    events = EventLog()
+    session = Session(port=port, with_server=False, interval=0.05, source=netlink(),
+                      sink=lambda e: events(e) if isinstance(e, ServerEvent) else None)
+    try:
+        session.start(clients=0)
+        first = socks.keep(socket.create_connection((LOCALHOST, port), timeout=5))
+        peer = Endpoint.of(*first.getsockname()[:2])
+        for _ in range(2):  # each completes with its first byte: the queue reads 2/1
+            socks.keep(socket.create_connection((LOCALHOST, port), timeout=5)).sendall(b"x")
+        first.sendall(b"late\n")  # its ACK reaches a full queue: dropped
+        rows = ss_rows(port)
+        if rows is not None:  # the independent oracle: the server's end is SYN-RECV
+            wait_for(lambda: (Endpoint.of(LOCALHOST, port), peer, "SYN_RECEIVED")
+                     in (ss_rows(port) or set()), 10)
+        told = events.wait("overflow", timeout=15)
+        assert [(s.peer, s.state) for s in told.drops.stuck] == [(peer, "SYN_RECEIVED")]
+        assert (told.drops.queue, told.drops.backlog) == (2, 1)
+        assert f"{peer} (SYN_RECEIVED on the server's side)" in describe_event(told, "en")
+    finally:
+        session.shutdown()
+
+
 def app_session(**kw: object) -> Session:
     session = Session(port=0, interval=0.05, source=netlink(), **kw)  # type: ignore[arg-type]
     session.bind()
