@@ -82,6 +82,9 @@ def event_json(e: ServerEvent, lang: str, close_after_fin: bool,
         "thread": e.thread or None, "serial": e.serial or None, "mode": e.mode,
         "text": e.text if e.kind == "message" else None, "count": e.count,
         "address": address if e.kind == "listening" else None,
+        # overflow: the handshakes the kernel left waiting at the full queue, by client end
+        "stuck": None if e.drops is None else [
+            {"peer": str(s.peer), "state": s.state, "tries": s.tries} for s in e.drops.stuck],
         "line": format_event(e, lang, close_after_fin) or None,
     }, ensure_ascii=False)
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from lab.net.client import ClientEvent, LabClient
 from lab.net.framing import is_fin
+from lab.net.overflow import DropWatch
 from lab.net.program import Program, ProgramEvent
 from lab.net.server import DEFAULT_MAX_CLIENTS, SINGLE, THREADED, LabServer, ServerEvent
-from lab.observe.model import Snapshot, Transition
+from lab.observe.model import Connection, Snapshot, Transition
 from lab.observe.observer import Observer
 from lab.observe.roles import Registry
 from lab.observe.sources import Source, open_source
@@ -122,6 +123,11 @@ class Session:
         self._next_ident = 1
         self.idents: dict[int, int] = {}  # client number -> its ident, for the live ones
         src = open_source(source) if isinstance(source, str) else source
+        # Handshakes dropped at the lab's full accept queue are judged from the kernel's
+        # rows of the lab port, whoever's server listens there; only a source that tells
+        # each listener's queue and each handshake's retransmissions can (netlink).
+        self.judges_drops = bool(getattr(src, "listener_queues", False))
+        self._drops = DropWatch(port)
         self.observer = Observer(
             src, port, self._on_update, interval=interval, registry=self.registry,
             all_ports=all_ports, on_error=self._source_failed, on_pace=self._paced,
@@ -143,10 +149,32 @@ class Session:
     def _on_update(self, snapshot: Snapshot, transitions: list[Transition]) -> None:
         self._refresh_program_pids()
         self._emit(ObserverUpdate(snapshot, transitions))
+        if self.judges_drops:
+            self._judge_drops(snapshot)
+
+    def _judge_drops(self, snapshot: Snapshot) -> None:
+        """Say when the lab port's listener shows handshakes dropped at its full queue:
+        its own rows, looked at again only when one of them changed."""
+        port = self.port
+        changed, gone = snapshot.changed, snapshot.gone
+        if changed is not None and gone is not None and not any(
+                _on_port(c, port) for c in (*changed, *gone)):
+            return
+        self._drops.port = port
+        rows = snapshot.connections
+        if self.observer.all_ports:
+            rows = tuple(c for c in rows if _on_port(c, port))
+        for drops in self._drops.news(rows):
+            self._emit(ServerEvent("overflow", snapshot.time, text=str(drops.backlog),
+                                   mode=self.mode, count=len(drops.stuck), drops=drops))
 
     def _relay(self, event: ServerEvent | ClientEvent) -> None:
         """A socket event: pass it on, and look at the kernel at once for its effect."""
         self._emit(event)
+        if (isinstance(event, ServerEvent) and event.kind == "listening"
+                and not self.judges_drops):
+            # Nothing here can tell the lab's dropped handshakes from another program's.
+            self._emit(ServerEvent("overflow-unknown", event.time, mode=event.mode))
         self.observer.poll_now()
 
     def _action(self, kind: str, client: int | None = None, text: str = "", *,
@@ -173,7 +201,7 @@ class Session:
         return LabServer(
             self.host, self.port, mode=self.mode, close_after_fin=self.close_after_fin,
             max_clients=self.max_clients, on_event=self._relay, registry=self.registry,
-            backlog=self.backlog, idle_timeout=self.idle_timeout,
+            backlog=self.backlog, idle_timeout=self.idle_timeout, watch_drops=False,
         )
 
     def start(self, clients: int = 1) -> None:
@@ -407,3 +435,7 @@ class Session:
             th.start()
         for th in threads:
             th.join()
+
+
+def _on_port(c: Connection, port: int) -> bool:
+    return c.local.port == port or (c.remote is not None and c.remote.port == port)

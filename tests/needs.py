@@ -33,7 +33,6 @@ def _not_macos(platform: str) -> bool:
 
 NEEDS: dict[str, Need] = {
     "netlink": Need("needs Linux's netlink sock_diag", _linux),
-    "proc-net": Need("needs Linux's /proc/net/netstat counters (ListenDrops)", _linux),
     "linux-accept-queue": Need(
         "needs Linux's accept queue: backlog 1 holds two connections and a further SYN is "
         "dropped, its client left in SYN_SENT (Windows refuses it)", _linux),

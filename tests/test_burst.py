@@ -15,7 +15,6 @@ from collections.abc import Iterator
 import pytest
 from support import LOCALHOST, wait_for
 
-from lab.net.overflow import listen_drops
 from lab.observe.model import Endpoint
 
 
@@ -78,29 +77,36 @@ def test_without_idle_timeout_a_silent_client_keeps_its_slot(lab) -> None:
         lab.server_events.wait("idle", timeout=0.8)
 
 
-@pytest.mark.needs("proc-net")
+@pytest.mark.needs("netlink")
+@pytest.mark.needs("linux-accept-queue")
 def test_dropped_handshakes_are_reported(lab) -> None:
     """Single server, backlog 1: the queue holds two; the handshakes of the next clients
-    are dropped by the kernel, and the server says so."""
-    if listen_drops() is None:
-        pytest.skip("no listen-drop counter on this kernel")
+    are dropped by the kernel, and the server (as ``python -m lab.server`` runs it) names
+    each of them, read from the kernel's rows of its own port."""
     server = lab.server("single")
     served = lab.raw(server.port)
     lab.server_events.wait("accepted")
     lab.raw(server.port)
     lab.raw(server.port)
-    late = []
+    late = {}
     for _ in range(3):
         sock = socket.socket()
         sock.setblocking(False)
         sock.connect_ex((LOCALHOST, server.port))  # SYN_SENT: its SYN is dropped
-        late.append(lab.keep(sock))
-    overflow = lab.server_events.wait("overflow", timeout=10)
-    assert overflow.count >= 1 and overflow.text == "1"
+        late[Endpoint.of(*sock.getsockname()[:2])] = lab.keep(sock)
+
+    def named() -> set[Endpoint]:
+        return {s.peer for e in lab.server_events.of("overflow") for s in e.drops.stuck}
+
+    wait_for(lambda: named() == set(late), 15, message=lambda: f"{named()} vs {set(late)}")
+    overflow = lab.server_events.of("overflow")[0]
+    assert overflow.text == "1" and overflow.drops.queue == 2 and overflow.drops.backlog == 1
+    assert all(s.state == "SYN_SENT" and s.tries >= 1 for s in overflow.drops.stuck)
     from lab.net.describe import describe_event
 
     line = describe_event(overflow, "en")
-    assert line.startswith("accept queue full: the kernel dropped ") and "(backlog 1)" in line
+    assert line.startswith("accept queue full (2/1): the kernel dropped the handshake")
+    assert all(f"{s.peer} (SYN_SENT)" in line for s in overflow.drops.stuck)
     served.close()
 
 

@@ -18,7 +18,6 @@ PLATFORMS = ("linux", "darwin", "win32")
 # need -> the systems where a test that needs it is skipped
 SKIPPED_ON: dict[str, set[str]] = {
     "netlink": {"darwin", "win32"},
-    "proc-net": {"darwin", "win32"},
     "linux-accept-queue": {"darwin", "win32"},
     "syn-dropped-when-full": {"win32"},
     "system-sockets": {"darwin"},
@@ -51,7 +50,6 @@ def test_every_need_has_its_intended_systems() -> None:
 
 def test_the_reasons_name_what_is_missing() -> None:
     assert "netlink sock_diag" in str(unmet("netlink", "darwin"))
-    assert "/proc/net/netstat" in str(unmet("proc-net", "win32"))
     assert "root" in str(unmet("system-sockets", "darwin"))
     assert "refuses" in str(unmet("syn-dropped-when-full", "win32"))
     assert "SIGINT" in str(unmet("sigint", "win32"))

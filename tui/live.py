@@ -60,7 +60,7 @@ def server_note(e: ServerEvent, lang: str) -> str | None:
     if key is not None:
         return t(key, lang, peer=str(e.peer) if e.peer else "")
     if e.kind in ("overflow", "idle", "aborted"):  # the kernel's drops, the server's choices
-        return describe_event(e, lang)
+        return describe_event(e, lang) or None  # drops named by nobody are not told
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lab.i18n import t
 from lab.net.modes import SINGLE
+from lab.net.overflow import Drops
 from lab.net.server import ServerEvent
 from lab.text import printable
 
@@ -24,9 +25,21 @@ def describe_event(e: ServerEvent, lang: str, close_after_fin: bool = False,
         return t("srv.refused", lang, peer=peer, limit=e.text, n=e.count or 0,
                  silent=f"{e.silent or 0:.0f}")
     if e.kind == "overflow":
-        return t("srv.overflow", lang, n=e.count or 0, backlog=e.text)
+        if e.drops is None:  # nothing names a waiting handshake: nothing is said of drops
+            return ""
+        return describe_drops(e.drops, lang)
     if e.kind == "overflow-unknown":
         return t("srv.overflow_unknown", lang)
     if e.kind == "idle":
         return prefix + t("srv.idle", lang, peer=peer, s=e.text)
     return prefix + t(f"srv.{e.kind}", lang, peer=peer)
+
+
+def describe_drops(d: Drops, lang: str) -> str:
+    """The lab's full accept queue and the handshakes it left waiting, each named."""
+    who = ", ".join(
+        t("srv.stuck.client" if s.client is not None else "srv.stuck.peer", lang,
+          n=s.client, addr=str(s.peer),
+          state=s.state if s.state == "SYN_SENT" else t("srv.stuck.recv", lang))
+        for s in d.stuck)
+    return t("srv.overflow", lang, n=len(d.stuck), queue=d.queue, backlog=d.backlog, who=who)

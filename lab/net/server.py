@@ -19,7 +19,9 @@ idle and stops at once. Sockets are watched with ``selectors`` (epoll, kqueue), 
 A classroom connects in bursts: the accepting thread drains the accept queue (accepts
 until it is empty) after each wake-up and does nothing slow, so the server keeps every
 client a plain ``accept()`` loop (the handout's listing 3) would keep. When the queue
-overflows anyway, a monitor reports how many handshakes the kernel dropped.
+overflows anyway, a monitor names the handshakes the kernel left waiting, from the
+kernel's rows of the server's own port (``lab.net.overflow``); inside the app, the
+session's observer does that for any server on the lab port instead.
 """
 
 from __future__ import annotations
@@ -45,16 +47,16 @@ from lab.net.modes import (
     THREADED,
     default_backlog,
 )
-from lab.net.overflow import listen_drops
+from lab.net.overflow import Drops, DropWatch
 from lab.observe.model import Endpoint
 from lab.observe.plumbing import close_pair, wake_pair
-from lab.observe.roles import Registry
+from lab.observe.roles import Registry, classify
 
 __all__ = ["DEFAULT_MAX_CLIENTS", "DEFAULT_PORT", "MODES", "SINGLE", "THREADED", "LabServer",
            "ServerEvent"]
 
 FIN_GRACE = 1.0  # seconds the server waits for the client to close first after "Fin"
-OVERFLOW_EVERY = 0.5  # seconds between two readings of the kernel's listen-drop counter
+OVERFLOW_EVERY = 0.5  # seconds between two looks at the kernel's rows of the server's port
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,9 @@ class ServerEvent:
     thread: str = ""
     serial: int = 0  # the server's number for the connection, 1, 2, ...
     mode: str = SINGLE
-    count: int | None = None  # refused: clients connected; overflow: handshakes dropped
+    count: int | None = None  # refused: clients connected; overflow: handshakes waiting
     silent: float | None = None  # refused: seconds the most silent client has said nothing
+    drops: Drops | None = None  # overflow: the listener at its backlog, the handshakes waiting
 
 
 EventSink = Callable[[ServerEvent], None]
@@ -127,7 +130,11 @@ class LabServer:
         on_event: EventSink | None = None,
         registry: Registry | None = None,
         idle_timeout: float | None = None,
+        watch_drops: bool = True,
     ) -> None:
+        """``watch_drops``: look at the kernel's rows of the port for handshakes dropped at
+        the full queue (the console server); the app's session does that itself, for
+        whichever server listens on the lab port."""
         if mode not in MODES:
             raise LabError(t("err.mode", current_language(), mode=repr(mode)))
         self.host = host
@@ -138,6 +145,7 @@ class LabServer:
         self.max_clients = max_clients
         self.idle_timeout = idle_timeout  # close a client silent this long (None: never)
         self.registry = registry
+        self.watch_drops = watch_drops
         self._sink = on_event
         self._listener: socket.socket | None = None
         self._wake = _Wake()
@@ -181,9 +189,10 @@ class LabServer:
         address = self.bind()
         self._started = True
         self._emit("listening", text=str(self.backlog))
-        for target, name in ((self._accept_loop, "server-accept"),
-                             (self._spawn_loop, "server-spawn"),
-                             (self._watch_overflows, "server-overflows")):
+        loops = [(self._accept_loop, "server-accept"), (self._spawn_loop, "server-spawn")]
+        if self.watch_drops:
+            loops.append((self._watch_overflows, "server-overflows"))
+        for target, name in loops:
             thread = threading.Thread(target=target, name=name, daemon=True)
             self._threads.add(thread)
             thread.start()
@@ -348,16 +357,31 @@ class LabServer:
         worker.start()
 
     def _watch_overflows(self) -> None:
-        """Report handshakes the kernel dropped at a full accept queue, as they happen."""
-        base = listen_drops()
-        if base is None:
+        """Name the handshakes the kernel left waiting at this server's full accept queue,
+        as they happen, from the kernel's rows of its port (never from the host's counters:
+        another program's full queue is not this server's). Where the rows cannot be read
+        (no sock_diag: macOS, Windows, a locked-down container), say it cannot be told."""
+        try:
+            from lab.observe.netlink import NetlinkSource
+
+            source = NetlinkSource()
+        except (ImportError, OSError):
             self._emit("overflow-unknown")
             return
-        while not self._stopping.wait(OVERFLOW_EVERY):
-            now = listen_drops()
-            if now is not None and now > base:
-                self._emit("overflow", text=str(self.backlog), count=now - base)
-                base = now
+        watch = DropWatch(self.port)
+        try:
+            while not self._stopping.wait(OVERFLOW_EVERY):
+                try:
+                    rows = source.poll(self.port, owners=False).connections
+                except OSError:
+                    continue
+                if self.registry is not None:  # the app's clients are named by number
+                    rows = tuple(classify(rows, self.port, self.registry))
+                for drops in watch.news(rows):
+                    self._emit("overflow", text=str(drops.backlog), count=len(drops.stuck),
+                               drops=drops)
+        finally:
+            source.close()
 
     def _track(self, conn: socket.socket, peer: Endpoint, thread: str) -> None:
         with self._lock:

@@ -188,6 +188,10 @@ class NetlinkSource:
     """
 
     name = "netlink"
+    # Each listener's accept queue and backlog (Recv-Q, Send-Q), and each handshake's
+    # retransmissions, request sockets (SYN_RECV) included: what tells the lab's dropped
+    # handshakes from another program's (lab.net.overflow).
+    listener_queues = True
     stable_records = True  # an unchanged socket comes back as the same Connection object
 
     def __init__(self, probe: bool = True) -> None:

@@ -46,6 +46,8 @@ class ServerPane(Vertical):
             return
         else:
             text = describe_event(e, self.lang, self.close_after_fin)
+            if not text:
+                return
             warn = e.kind in ("overflow", "refused", "idle", "aborted")
             line = Text(f"{clock_text(e.time)[:8]} {text}",
                         style="bold #ffaf00" if warn else "#87afff")
