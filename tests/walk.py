@@ -7,6 +7,8 @@ and ``]``, Ctrl+S. After each action it checks what must always hold, against ``
 - the table equals the kernel for the lab port (every socket a row, in its state; no row
   the kernel does not hold);
 - each client card shows its own socket's state;
+- no "accept queue full" line names a client the kernel never showed in a handshake on
+  the lab port (SYN_SENT, SYN_RECEIVED);
 - every picture's rows were in the kernel when it was taken, and it holds every row of
   the step's scene.
 
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,10 +65,13 @@ class Walk:
     played: list[str] = field(default_factory=list)
     pictures: list[Picture] = field(default_factory=list)
     checks: int = 0
+    # Lab-port addresses ss ever showed in a handshake (SYN_SENT, SYN_RECEIVED).
+    handshaking: set[str] = field(default_factory=set)
 
 
 def new_app(folder: Path) -> ObservatoryApp:
-    session = Session(host="127.0.0.1", port=0, mode=SINGLE, interval=0.05, source="psutil")
+    # The kernel's own dump where there is one (queues and retries: drops can be judged).
+    session = Session(host="127.0.0.1", port=0, mode=SINGLE, interval=0.05, source="auto")
     session.bind()
     return ObservatoryApp(session, lang="en", clients=1, student="Walk Student",
                           folder=folder, auto_capture=False, show_clock=False)
@@ -81,6 +88,35 @@ def lab_rows(app: ObservatoryApp) -> dict[Key, str]:
     return {r.conn.key: r.conn.state for r in app.table.rows_by_key.values()
             if r.gone_at is None and (r.conn.local.port == port or (
                 r.conn.remote is not None and r.conn.remote.port == port))}
+
+
+DROP_NAMES = re.compile(r"(\d+\.\d+\.\d+\.\d+:\d+), (SYN_SENT|SYN_RECEIVED)")
+
+
+def note_handshakes(walk: Walk, seen: Kernel) -> None:
+    walk.handshaking |= {str(local) for (local, _), state in seen.items()
+                         if state in ("SYN_SENT", "SYN_RECEIVED")}
+    walk.handshaking |= {str(remote) for (_, remote), state in seen.items()
+                         if state == "SYN_RECEIVED" and remote is not None}
+
+
+def sample_handshakes(port: int, walk: Walk, stop: threading.Event) -> None:
+    """ss ten times a second for the whole walk: a handshake the kernel retries lasts a
+    second at least, so none the app could name goes unseen."""
+    while not stop.wait(0.1):
+        note_handshakes(walk, kernel(port))
+
+
+def drops_differ(app: ObservatoryApp, walk: Walk, seen: Kernel) -> str:
+    """A drop line naming a handshake ss never showed on the lab port."""
+    note_handshakes(walk, seen)
+    for line in app.server_pane.lines_text:
+        if "accept queue full" not in line:
+            continue
+        named = {addr for addr, _ in DROP_NAMES.findall(line)}
+        if not named or not named <= walk.handshaking:
+            return f"drop line without a lab-port handshake in ss: {line!r}"
+    return ""
 
 
 def card_local(card: ClientCard) -> Endpoint | None:
@@ -164,7 +200,8 @@ async def check(pilot: Any, app: ObservatoryApp, walk: Walk) -> None:
         before = kernel(port)
         await polled_since(pilot, app, time.time())
         after = kernel(port)
-        problem = table_differs(app, before, after) or cards_differ(app, before, after)
+        problem = (table_differs(app, before, after) or cards_differ(app, before, after)
+                   or drops_differ(app, walk, {**before, **after}))
         if not problem:
             walk.checks += 1
             return
@@ -263,10 +300,18 @@ async def run_walk(seed: int, steps: int, size: tuple[int, int] = (160, 48)) -> 
         app = new_app(Path(folder))
         async with app.run_test(size=size) as pilot:
             record_pictures(app, walk)
-            await settle(pilot, app, lambda: len(app.clients_pane.cards()) == 1)
-            await check(pilot, app, walk)
-            for _ in range(steps):
-                await play(pilot, app, rng, rng.choice(ACTIONS), walk)
-                await settle(pilot, app, lambda: not busy(app), 20.0)
+            stop = threading.Event()
+            sampler = threading.Thread(target=sample_handshakes,
+                                       args=(app.session.port, walk, stop), daemon=True)
+            sampler.start()
+            try:
+                await settle(pilot, app, lambda: len(app.clients_pane.cards()) == 1)
                 await check(pilot, app, walk)
+                for _ in range(steps):
+                    await play(pilot, app, rng, rng.choice(ACTIONS), walk)
+                    await settle(pilot, app, lambda: not busy(app), 20.0)
+                    await check(pilot, app, walk)
+            finally:
+                stop.set()
+                sampler.join(5)
     return walk
