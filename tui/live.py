@@ -26,11 +26,22 @@ from tui.messages import SessionMessage, SnapshotMessage
 from tui.programs import show_report
 from tui.widgets.banner import Banner
 from tui.widgets.clients import ClientCard
-from tui.widgets.connections import COLUMNS, PRESENT_COLUMNS, ConnectionsTable
+from tui.widgets.connections import (
+    ALWAYS,
+    COLUMNS,
+    PRESENT_COLUMNS,
+    ConnectionsTable,
+    scroll_order,
+)
 from tui.widgets.diagram import StateDiagram, markers_from
 from tui.widgets.ladder import LadderView, ladder_from
+from tui.widgets.steps_panel import StepsPanel
 
-NARROW = 110  # columns below which the panes are stacked
+NARROW = 110  # columns below which the panes are stacked and the table scrolls sideways
+# As app.tcss lays them out: the steps panel (46 cells, at most 45% of the screen) and the
+# server and clients beside the table (a third of the width, 30 to 52 cells).
+PANEL_WIDTH, PANEL_SHARE = 46, 0.45
+RIGHT_MIN, RIGHT_MAX = 30, 52
 
 SERVER_NOTES = {
     "accepted": "act.accepted",
@@ -313,23 +324,70 @@ class LiveView(ObservatoryBase):
 
     def on_resize(self, event: events.Resize) -> None:
         # The event's size: this handler runs before App's own, so self.size is the old one.
-        for main in self.query("#main"):
-            main.set_class(event.size.width < NARROW, "-narrow")
+        self._arrange(event.size.width)
         self.call_after_refresh(self.fit_table)
 
-    def fit_table(self) -> None:
-        """Side by side with the panes, columns that do not fit whole give way, so no header
-        is cut at the edge. Stacked (narrow terminals) the table scrolls sideways instead:
-        there a student scrolls to the Process column rather than lose it."""
+    def _columns(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """The table's columns: all it may show, those the current step reads (with the
+        addresses and the state), and the one its question asks about."""
         wanted = PRESENT_COLUMNS if self.present else COLUMNS
+        step = get_step(self.step_id)
+        reads = tuple(c for c in dict.fromkeys((*ALWAYS, *step.reads)) if c in wanted)
+        return wanted, reads, tuple(c for c in step.asks if c in wanted)
+
+    def _arrange(self, width: int) -> bool:
+        """Lay the window out for the step's columns; True if that changed.
+
+        The panes stack (the table above the server and the clients) below ``NARROW``
+        columns, or when beside them the table could not show whole every column the step
+        reads. The steps panel takes its width beside the panes, or, where the table could
+        not then show those columns (80x24), lies over the panes' lower half instead
+        (F1 takes it away)."""
+        mains = list(self.query("#main"))
+        panels = list(self.query(StepsPanel))
+        if not mains or not panels:
+            return False
+        table = self.table
+        _, reads, _ = self._columns()
+        laid_out = table.outer_size.width > 0
+        gutter = (table.outer_size.width - table.scrollable_content_region.width
+                  if laid_out else 2)  # the border, and a scrollbar if one shows
+        need = table.needed(reads) + gutter
+        panel = panels[0]
+        beside = min(PANEL_WIDTH, int(width * PANEL_SHARE))
+        overlay = width < NARROW or width - beside < need
+        room = width - (beside if panel.display and not overlay else 0)
+        right = min(RIGHT_MAX, max(RIGHT_MIN, room // 3))
+        stacked = width < NARROW or room - right < need
+        changed = (mains[0].has_class("-narrow") != stacked
+                   or panel.has_class("-overlay") != overlay)
+        mains[0].set_class(stacked, "-narrow")
+        panel.set_class(overlay, "-overlay")
+        return changed
+
+    def fit_table(self) -> None:
+        """Fit the table to the step: every column it reads shown whole where they fit.
+
+        Wide enough (110 columns or more), the panes are arranged for them (``_arrange``)
+        and the columns that still do not fit give way whole, what the step does not read
+        first, so no header is cut at the edge. Narrower, the table scrolls sideways
+        instead (a student scrolls to a column rather than lose it), its columns in the
+        order the step needs them: the addresses, the state, what its question asks
+        about, the rest of what it reads, the others last."""
+        if self._arrange(self.size.width):
+            self.call_after_refresh(self.fit_table)  # once laid out again
+            return
+        wanted, reads, asks = self._columns()
         narrow = self.size.width < NARROW
         for table in self.query(ConnectionsTable):
             width = table.scrollable_content_region.width
             if narrow:
-                if table.shown != wanted:
-                    table.set_shown(wanted)
+                order = wanted if self.present else scroll_order(wanted, reads, asks)
+                if table.shown != order:
+                    table.set_shown(order)
+                    table.scroll_to(x=0, animate=False)
             elif width > 0:
-                table.fit(width, wanted, get_step(self.step_id).reads)
+                table.fit(width, wanted, reads, asks)
 
     def _tick(self) -> None:
         self._update_stamp()

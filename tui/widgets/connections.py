@@ -41,6 +41,7 @@ _ROLE_ORDER = {
 # When the table is narrow, columns give way whole (a header cut to "Depu" tells nothing),
 # the least telling first; the addresses and the state always stay.
 GIVE_WAY = ("timer", "queues", "age", "proto", "process", "role")
+ALWAYS = ("local", "remote", "state")  # which connection a row is, and its state
 # The widest a cell of each column usually is, before any row is there to measure.
 TYPICAL = {"proto": 5, "local": 15, "remote": 15, "state": 11, "role": 18, "process": 16,
            "age": 8, "queues": 9, "timer": 14}
@@ -55,6 +56,19 @@ BULK = 50
 
 def row_key(c: Connection) -> str:
     return f"{c.local}|{c.remote_text}"
+
+
+def scroll_order(wanted: Sequence[str], reads: Sequence[str],
+                 asks: Sequence[str]) -> tuple[str, ...]:
+    """The columns of a table too narrow for all that a step reads (80 columns): it scrolls
+    sideways, so what is in view at first is what the step needs most: the addresses and
+    the state, what its question asks about, the rest of what it reads, then the others,
+    Proto last (it always says TCP)."""
+    head = [c for c in (*ALWAYS, *asks) if c in wanted]
+    head = list(dict.fromkeys(head))
+    rest = [c for c in wanted if c in reads and c not in head]
+    others = [c for c in wanted if c not in head and c not in rest and c != "proto"]
+    return (*head, *rest, *others, *(["proto"] if "proto" in wanted else []))
 
 
 _SHARED: dict[tuple[str, str | Style], Text] = {}
@@ -151,13 +165,16 @@ class ConnectionsTable(FastTable):
             self._add(key, row, now)
         self.resort()
 
-    def fit(self, width: int, wanted: tuple[str, ...], keep: tuple[str, ...] = ()) -> bool:
+    def fit(self, width: int, wanted: tuple[str, ...], keep: tuple[str, ...] = (),
+            asks: tuple[str, ...] = ()) -> bool:
         """Show those of ``wanted`` that fit whole in ``width`` cells, the ones in ``keep``
-        (what the current step asks to read) giving way last; True if it changed."""
+        (what the current step reads) giving way last, and never the addresses, the state
+        or what the step asks about (``asks``); True if it changed."""
         widths = self._widths(wanted)
         pad = 2 * self.cell_padding
         shown = list(wanted)
-        order = [c for c in GIVE_WAY if c not in keep] + [c for c in GIVE_WAY if c in keep]
+        order = [c for c in GIVE_WAY if c not in keep] + [
+            c for c in GIVE_WAY if c in keep and c not in asks]
         for col in order:
             if sum(widths[c] + pad for c in shown) <= width:
                 break
@@ -167,6 +184,11 @@ class ConnectionsTable(FastTable):
             return False
         self.set_shown(tuple(shown))
         return True
+
+    def needed(self, columns: Sequence[str]) -> int:
+        """The cells these columns take, whole, with the rows shown now."""
+        widths = self._widths(tuple(columns))
+        return sum(widths[c] + 2 * self.cell_padding for c in columns)
 
     def overflows(self) -> bool:
         """Whether a column is cut at the right edge (the rows grew wider than the view)."""
