@@ -303,6 +303,7 @@ MESSAGES: dict[str, Entry] = {
     "op.fin": ("envoyez « Fin » depuis le client {n}", "send \"Fin\" from client {n}"),
     "act.by_app": ("(par l'application)", "(by the app)"),
     "steps.met_note": ("Étape {step} : preuve observée, capture {file}", "Step {step}: evidence observed, screenshot {file}"),
+    "steps.shot_note": ("Étape {step} : capture {file}, preuve pas encore observée", "Step {step}: screenshot {file}, evidence not observed yet"),
     "steps.answer_saved": ("Réponse enregistrée ({step}).", "Answer saved ({step})."),
     "shot.saved": ("Capture enregistrée : {file}", "Screenshot saved: {file}"),
     "demo.not_empty": ("Le dossier {folder} n'est pas vide : la démo écrit dans un dossier vide ou nouveau (elle n'écrase jamais une remise).", "Folder {folder} is not empty: the demo writes into an empty or new folder (it never overwrites a submission)."),
