@@ -31,6 +31,7 @@ from tui.widgets.connections import (
     COLUMNS,
     PRESENT_COLUMNS,
     ConnectionsTable,
+    row_key,
     scroll_order,
 )
 from tui.widgets.diagram import StateDiagram, markers_from
@@ -158,9 +159,17 @@ class LiveView(ObservatoryBase):
 
     def _show(self, snapshot: Snapshot, transitions: list[Transition], *,
               exact: bool = False) -> None:
-        """Put one moment on every view: the table, the clients' states, the banner."""
+        """Put one moment on every view: the table, the clients' states, the banner.
+
+        ``exact``: a recorded moment stepped to (F7, then [ or ]), or the present caught
+        up after one. A past moment is shown as it was on every view: time in state up to
+        it, each card's state and last line then, the lab's last change then on the
+        banner, and the timeline marks it (what came after is dimmed)."""
         self.snapshot = snapshot
-        self.table.apply(snapshot, transitions, linger=not exact)
+        moment = self._moment()
+        as_of = moment[1] if moment is not None else None
+        since = self._since(snapshot, as_of) if exact else None
+        self.table.apply(snapshot, transitions, linger=not exact, as_of=as_of, since=since)
         lab = self._lab_rows(snapshot)
         listener = next((c for c in lab.connections if c.role.kind is RoleKind.LISTENER
                          and c.local.port == self.session.port), None)
@@ -170,13 +179,48 @@ class LiveView(ObservatoryBase):
         # Once the new rows are laid out: a column cut at the edge gives way whole. (Asked
         # here and now, before layout, a quiet table would never be asked again.)
         self.call_after_refresh(self._fit_if_cut)
-        self._update_client_states(lab)
+        self._update_client_states(lab, as_of)
         # The banner tells the lab's story: with every connection shown, a browser's
         # sockets coming and going do not take its place.
         told = [tr for tr in transitions if tr.connection.role.kind is not RoleKind.OTHER]
-        if told:
+        if exact:
+            label = moment[0] if moment is not None else ""
+            self.query_one(Banner).show(self._last_told(as_of), past=label)
+            self.timeline.show_moment(as_of, label)
+        elif told:
             self.query_one(Banner).show(told[-1])
         self._refresh_view(snapshot.time if exact else None)
+
+    def _moment(self) -> tuple[str, float] | None:
+        """The past moment on screen (paused, stepped to with [ or ]): what to call it on
+        screen, and its time; None when the view shows the present."""
+        if not self.paused or self.step_index is None or not self.moments:
+            return None
+        when = self.moments[self.step_index][0].time
+        label = t("app.past_moment", self.lang, i=self.step_index + 1, n=len(self.moments),
+                  time=clock_text(when))
+        return label, when
+
+    def _since(self, snapshot: Snapshot, until: float | None) -> dict[str, float]:
+        """When each row of ``snapshot`` entered the state it has there (up to ``until``),
+        from the history: a row's time in state at a moment stepped to."""
+        state_of = {row_key(c): c.state for c in snapshot.connections}
+        began: dict[str, float] = {}
+        for tr in self.history:
+            if tr.inferred or (until is not None and tr.time > until):
+                continue
+            key = row_key(tr.connection)
+            if state_of.get(key) == tr.to_state and tr.time >= began.get(key, tr.time):
+                began[key] = tr.time
+        return began
+
+    def _last_told(self, until: float | None) -> Transition | None:
+        """The lab's last change at ``until`` (None: now), as the banner tells it."""
+        for tr in reversed(self.history):
+            if tr.connection.role.kind is not RoleKind.OTHER and (
+                    until is None or tr.time <= until):
+                return tr
+        return None
 
     def _fit_if_cut(self) -> None:
         if self.table.overflows() and self.size.width >= NARROW:
@@ -213,13 +257,15 @@ class LiveView(ObservatoryBase):
         cards = self.clients_pane.cards()
         return cards[0].number if cards else None
 
-    def _update_client_states(self, snapshot: Snapshot) -> None:
+    def _update_client_states(self, snapshot: Snapshot, when: float | None = None) -> None:
+        """Each card's state in ``snapshot``, the moment ``when`` (None: now)."""
         states: dict[int, str] = {}
         for c in snapshot.connections:
             if c.role.client is not None and c.local.port != self.session.port:
                 states[c.role.client] = c.state
         for card in self.clients_pane.cards():
-            card.set_state(states.get(card.number, "CLOSED" if card.closed else ""))
+            card.at(when)
+            card.set_state(states.get(card.number, "CLOSED" if card.closed_by(when) else ""))
 
     async def on_session_message(self, message: SessionMessage) -> None:
         if self._stopped:
@@ -302,12 +348,11 @@ class LiveView(ObservatoryBase):
             info = t("server.none", self.lang, port=s.port)
         if s.server is not None and s.server_running and not is_loopback(s.host):
             info += "\n⚠ " + t("warn.exposed", self.lang, addr=s.server.address)
+        moment = self._moment()
         if self.paused:
             sub += "  " + t("app.paused", self.lang)
-            if self.step_index is not None and self.moments:
-                when = self.moments[self.step_index][0].time
-                sub += "  " + t("app.moment", self.lang, i=self.step_index + 1,
-                                n=len(self.moments), time=clock_text(when))
+            if moment is not None:
+                sub += "  " + moment[0]
         self.sub_title = sub
         server_title = t("pane.server", self.lang)
         if s.server is not None and s.server_running:
@@ -320,7 +365,10 @@ class LiveView(ObservatoryBase):
         if observer.effective_interval > observer.interval:  # polls cost too much: say so
             filt += " · " + t("app.paced", self.lang, interval=observer.effective_interval,
                               cost=observer.poll_cost * 1000)
-        self.table.border_title = t("pane.connections", self.lang, filter=filt)
+        title = t("pane.connections", self.lang, filter=filt)
+        if moment is not None:  # said where the rows are read, not only in the header
+            title = f"{moment[0]} · {title}"
+        self.table.border_title = title
 
     def on_resize(self, event: events.Resize) -> None:
         # The event's size: this handler runs before App's own, so self.size is the old one.

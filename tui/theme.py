@@ -32,6 +32,8 @@ SERVER_STYLE = Style(color="#87afff")
 INFERRED_STYLE = Style(color="#8a8a8a", italic=True)
 DIM_STYLE = Style(color="#9e9e9e")
 PEER_TEXT_STYLE = Style(color="#ffffff")
+# Stepping back through moments: what came after the moment shown, greyed.
+LATER_STYLE = Style(color="#585858", bold=False)
 
 
 def state_style(state: str) -> Style:

@@ -9,7 +9,7 @@ before it goes. Every cell is a ``Text``: addresses like ``[::1]`` are never rea
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.style import Style
@@ -146,6 +146,9 @@ class ConnectionsTable(FastTable):
         self._later_leaving: set[str] = set()
         self.heap = Heap()  # thousands of rows: kept out of the collector's full passes
         self._added = 0  # rows added since the heap last heard
+        # Stepping through recorded moments: the instant shown (time in state is counted
+        # up to it); None: now.
+        self.as_of: float | None = None
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -215,6 +218,8 @@ class ConnectionsTable(FastTable):
 
     # -- rendering -------------------------------------------------------------------------
     def _cells(self, row: _Row, now: float) -> dict[str, Text]:
+        if self.as_of is not None:
+            now = self.as_of  # a past moment: time in state up to then, not up to now
         c = row.conn
         flash = FLASH_STYLE.get(row.flash or "") if row.flash else None
         gone = row.gone_at is not None
@@ -271,7 +276,8 @@ class ConnectionsTable(FastTable):
 
     # -- updates ---------------------------------------------------------------------------
     def apply(self, snapshot: Snapshot, transitions: Sequence[Transition] = (), *,
-              linger: bool = True) -> None:
+              linger: bool = True, as_of: float | None = None,
+              since: Mapping[str, float] | None = None) -> None:
         """Bring the table to a snapshot, by the transitions the observer computed.
 
         The observer's differ is the one diff: a row is new, changed or gone because a
@@ -283,8 +289,14 @@ class ConnectionsTable(FastTable):
         The snapshot that follows the one applied last is applied by what changed and what
         went alone (the observer says which): with thousands of rows, a poll where little
         changed costs little.
+
+        ``as_of`` (a recorded moment stepped to) counts time in state up to that moment,
+        not up to now; ``since`` (row key -> when its state began, from the history) gives
+        the rows their time in state at a moment stepped to or back from.
         """
         now = self._clock()
+        ages = as_of != self.as_of  # every "for" cell reads differently
+        self.as_of = as_of
         incremental = (linger and snapshot.seq != 0 and snapshot.seq == self._seq + 1
                        and snapshot.changed is not None and snapshot.gone is not None)
         self._seq = snapshot.seq
@@ -307,6 +319,15 @@ class ConnectionsTable(FastTable):
                 current, gone, transitions = self._defer(current, gone, transitions)
             reorder = self._apply_parts(transitions, current, [k for k, _ in gone], now,
                                         snapshot.time, linger)
+        for key, began in (since or {}).items():
+            row = self.rows_by_key.get(key)
+            if row is not None and row.since != began and row.gone_at is None:
+                row.since = began
+                if not ages:
+                    self._write_row(key, row, now, ("age",))
+        if ages:
+            for key, row in self.rows_by_key.items():
+                self._write_row(key, row, now, ("age",))
         self.tick(now)
         if reorder:
             self._unsorted = True
