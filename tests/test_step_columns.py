@@ -90,3 +90,27 @@ async def test_at_80x24_the_panel_lies_over_the_panes_and_f1_takes_it_away() -> 
         assert app.query_one("#timeline").region.overlaps(panel.region)
         await pilot.press("f1")
         await wait_until(pilot, lambda: panel.region.area == 0, "the panel gone")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+async def test_without_the_panel_the_panes_stay_beside_the_table_and_make_room(
+        lang: str) -> None:
+    """At 160x48 without the panel, the server and clients stay beside the table; where
+    the step's columns need it (p2-fin's timer), their column narrows rather than the
+    table dropping a column the step reads."""
+    app = make_scene_app(lang)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await play_scene(pilot)
+        table, right = app.table, app.query_one("#right")
+        for i, step_id in enumerate(STEP_IDS):
+            if i:
+                await pilot.press("ctrl+n")
+            need = must_be_whole(app, step_id)
+            await wait_until(pilot, lambda step_id=step_id, need=need:
+                             app.step_id == step_id
+                             and set(need) <= set(whole_in_view(table)),
+                             f"{step_id}'s columns {need} whole in view")
+            await pilot.pause()
+            assert set(need) <= set(whole_in_view(table)), (step_id, table.shown)
+            # Side by side: the server and clients to the right of the table.
+            assert right.region.x >= table.region.right and right.region.width >= 30

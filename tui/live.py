@@ -386,9 +386,10 @@ class LiveView(ObservatoryBase):
     def _arrange(self, width: int) -> bool:
         """Lay the window out for the step's columns; True if that changed.
 
-        The panes stack (the table above the server and the clients) below ``NARROW``
-        columns, or when beside them the table could not show whole every column the step
-        reads. The steps panel takes its width beside the panes, or, where the table could
+        Where beside the server and the clients the table could not show whole every
+        column the step reads, their column narrows to its least (``RIGHT_MIN``); where it
+        still could not, or below ``NARROW`` columns, the panes stack (the table above
+        them). The steps panel takes its width beside the panes, or, where the table could
         not then show those columns (80x24), lies over the panes' lower half instead
         (F1 takes it away)."""
         mains = list(self.query("#main"))
@@ -406,10 +407,13 @@ class LiveView(ObservatoryBase):
         overlay = width < NARROW or width - beside < need
         room = width - (beside if panel.display and not overlay else 0)
         right = min(RIGHT_MAX, max(RIGHT_MIN, room // 3))
-        stacked = width < NARROW or room - right < need
-        changed = (mains[0].has_class("-narrow") != stacked
+        stacked = width < NARROW or room - RIGHT_MIN < need
+        slim = not stacked and room - right < need
+        main = mains[0]
+        changed = (main.has_class("-narrow") != stacked or main.has_class("-slim") != slim
                    or panel.has_class("-overlay") != overlay)
-        mains[0].set_class(stacked, "-narrow")
+        main.set_class(stacked, "-narrow")
+        main.set_class(slim, "-slim")
         panel.set_class(overlay, "-overlay")
         return changed
 
