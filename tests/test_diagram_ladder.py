@@ -341,6 +341,51 @@ def test_ladder_without_accept_infers_only_the_syn() -> None:
     assert [e.text for e in entries if e.kind == ARROW] == ["connect()", "SYN (inferred)"]
 
 
+def test_ladder_draws_each_effect_after_its_cause_whatever_their_stamps() -> None:
+    """A poll that began just before the app recorded its action sees the action's effect
+    and carries the poll's time: the kernel's ESTABLISHED is stamped before connect(), the
+    FIN_WAIT_2 before "Fin". The ladder still draws connect(), the SYN, then ESTABLISHED;
+    "Fin", then FIN_WAIT_2 and CLOSE_WAIT. A CLOSE_WAIT the server's close caused seconds
+    before the client's own close stays where it happened."""
+    from tui.widgets.ladder import render_lines
+
+    seen = T0 + 0.0004  # the poll's time: 0.6 ms before the action's record
+    actions = [Action("client-add", T0 + 0.001, 1), Action("fin", T0 + 5.001, 1, "Fin")]
+    events = [ServerEvent("accepted", T0 + 0.0008, _ep(50001), serial=1),
+              ServerEvent("fin", T0 + 5.0008, _ep(50001), serial=1)]
+    trs = [Transition(seen, _client(1, "ESTABLISHED"), None, "ESTABLISHED", None),
+           Transition(seen, _server(1, "ESTABLISHED"), None, "ESTABLISHED", None),
+           Transition(T0 + 5.0004, _client(1, "FIN_WAIT_2", RoleKind.ORPHANED),
+                      "ESTABLISHED", "FIN_WAIT_2", 5.0),
+           Transition(T0 + 5.0004, _server(1, "CLOSE_WAIT"), "ESTABLISHED", "CLOSE_WAIT", 5.0)]
+    entries = ladder_from(1, actions, events, trs, "en")
+    order = [(e.side, e.text) for e in entries]
+    assert order == [
+        (CLIENT, "connect()"), (CLIENT, "SYN (inferred)"), (SERVER, "SYN+ACK (inferred)"),
+        (CLIENT, "ACK (inferred)"), (SERVER, "accept()"),
+        (CLIENT, "ESTABLISHED"), (SERVER, "ESTABLISHED"),
+        (CLIENT, '"Fin" then close()'), (CLIENT, "FIN (inferred)"), (SERVER, "ACK (inferred)"),
+        (SERVER, '"Fin" received'), (CLIENT, "FIN_WAIT_2"), (SERVER, "CLOSE_WAIT"),
+    ], order
+    # On screen, line by line: connect() and the SYN above ESTABLISHED.
+    lines = [line.plain for line in render_lines(entries, 100, "en")]
+    at = {what: next(i for i, line in enumerate(lines) if what in line)
+          for what in ("connect()", "SYN (inferred)", "ESTABLISHED", '"Fin" then close()',
+                       "FIN_WAIT_2")}
+    assert at["connect()"] < at["SYN (inferred)"] < at["ESTABLISHED"]
+    assert at['"Fin" then close()'] < at["FIN_WAIT_2"]
+    # The server stops first: the client's CLOSE_WAIT (its effect) stays before the
+    # client's own close three seconds later.
+    actions = [Action("client-add", T0, 2), Action("server-stop", T0 + 2),
+               Action("client-remove", T0 + 5, 2)]
+    events = [ServerEvent("accepted", T0 + 0.005, _ep(50002), serial=2)]
+    trs = [Transition(T0 + 0.01, _client(2, "ESTABLISHED"), None, "ESTABLISHED", None),
+           Transition(T0 + 2.01, _client(2, "CLOSE_WAIT"), "ESTABLISHED", "CLOSE_WAIT", 2.0)]
+    texts = [e.text for e in ladder_from(2, actions, events, trs, "en")]
+    stop, wait = texts.index("server stopped: close()"), texts.index("CLOSE_WAIT")
+    assert stop < wait < texts.index('close() without "Fin"'), texts
+
+
 @pytest.mark.parametrize("lang", ["en", "fr"])
 async def test_ladder_on_screen(lang: str) -> None:
     app = LadderHost(lang)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import time
 
-from snapshot_scene import make_scene_app, play_scene
+from app_support import wait_until
+from rich.text import Text
+from snapshot_scene import T0, make_scene_app, play_scene
+from textual.widgets import Static
 
 from lab.observe.model import Connection, Endpoint, Role, RoleKind, Transition
+from tui.theme import LATER_STYLE
 from tui.widgets.banner import Banner
-from tui.widgets.connections import PRESENT_COLUMNS
+from tui.widgets.connections import PRESENT_COLUMNS, format_age
 
 
 def client1_state(app) -> list[str]:
@@ -69,6 +73,78 @@ async def test_step_back_and_forth_then_return_to_live() -> None:
         assert app.step_index is None and not app.paused
         assert client1_state(app) == ["FIN_WAIT_2"]
         assert "moment" not in app.sub_title
+
+
+def ages(app) -> dict[str, str]:
+    """Each row's "For" cell as the table shows it, by the row's local address."""
+    at = app.table.shown.index("age")
+    return {key.partition("|")[0] + ">" + key.partition("|")[2]:
+            app.table.get_row(key)[at].plain for key in app.table.rows_by_key}
+
+
+def card_text(app, n: int) -> tuple[str, str]:
+    """Client n's card: its title and its status line, as on screen."""
+    card = app.clients_pane.card(n)
+    title = Text.from_markup(str(card.border_title)).plain  # the border keeps it as markup
+    return title, str(card.query_one(".client-status", Static).render())
+
+
+def greyed(strip) -> bool:
+    return all(seg.style is not None and seg.style.color == LATER_STYLE.color
+               for seg in strip if seg.text.strip())
+
+
+async def test_stepping_back_shows_the_moment_on_every_view() -> None:
+    """After F7 and [, every view shows the moment stepped to, not the present: time in
+    state counted up to that moment, each card's state and last line then, the banner's
+    last change then, and the timeline marks the moment and greys what came after."""
+    app = make_scene_app("en")
+    async with app.run_test(size=(80, 24)) as pilot:  # every column, "For" included
+        await play_scene(pilot)
+        app.scene_clock[0] = T0 + 100  # the present: 90 s after the last change
+        await pilot.press("f7")
+        await pilot.press("left_square_bracket")
+        await wait_until(pilot, lambda: app.step_index == 0, "the first moment")
+        first = app.moments[0][0].time
+        assert first == T0
+        for key, row in app.table.rows_by_key.items():
+            assert row.since <= first
+            assert ages(app)[key.replace("|", ">")] == format_age(first - row.since)
+        assert set(ages(app).values()) == {"0 s"}  # all of them had just appeared
+        assert card_text(app, 1) == ("Client 1 · ESTABLISHED", "⏸ connecting…")
+        assert card_text(app, 2) == ("Client 2 · ESTABLISHED", "⏸ connecting…")
+        banner = app.query_one(Banner)
+        assert banner.caption == "client 2: - -> ESTABLISHED"
+        assert "past moment 1/2 (14:13:20.000)" in str(banner.render())
+        assert "past moment 1/2 (14:13:20.000)" in str(app.table.border_title)
+        timeline = app.timeline
+        lines = timeline.shown_text
+        mark = timeline.moment_line
+        assert mark is not None and lines[mark].startswith("◀ past moment 1/2 (14:13:20.000)")
+        assert all(line.startswith("14:13:20.000") for line in lines[:mark])
+        assert all(greyed(strip) for strip in timeline.drawn()[mark + 1:])
+        assert not any(greyed(strip) for strip in timeline.drawn()[:mark])
+        assert any("Fin" in line for line in lines[mark + 1:])  # the later events, greyed
+        await wait_until(pilot, lambda: timeline.scroll_y <= mark
+                         < timeline.scroll_y + timeline.scrollable_content_region.height,
+                         "the moment's line in view")
+        # ] : the second moment, ten seconds later.
+        await pilot.press("right_square_bracket")
+        await wait_until(pilot, lambda: app.step_index == 1, "the second moment")
+        assert ages(app)["127.0.0.1:9500>0.0.0.0:0"] == "10 s"  # listening since T0
+        assert ages(app)["127.0.0.1:9500>127.0.0.1:50001"] == "0 s"  # CLOSE_WAIT, new
+        assert card_text(app, 1) == ("Client 1 · FIN_WAIT_2", '⏸ "Fin" sent, socket closed')
+        assert banner.caption == "orphaned (client 1): FIN_WAIT_1 -> FIN_WAIT_2"
+        # F7: the present again, on every view.
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: not app.paused, "the present")
+        assert ages(app)["127.0.0.1:9500>0.0.0.0:0"] == "1 min 40"
+        assert ages(app)["127.0.0.1:9500>127.0.0.1:50001"] == "1 min 30"
+        assert card_text(app, 1) == ("Client 1 · FIN_WAIT_2", '"Fin" sent, socket closed')
+        assert timeline.moment_line is None
+        assert not any("past moment" in line for line in timeline.shown_text)
+        assert not any(greyed(strip) for strip in timeline.drawn())
+        assert "past moment" not in str(banner.render()) + str(app.table.border_title)
 
 
 async def test_views_cycle_and_follow_the_step_through() -> None:

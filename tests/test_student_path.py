@@ -107,7 +107,7 @@ async def test_after_fin_and_ctrl_n_the_orphan_stays_shown_and_the_card_reads_it
             assert text.conn.key in app.table.earlier
             role_cell = app.table.get_row(f"{row.local}|{row.remote_text}")[
                 app.table.shown.index("role")].plain
-            assert role_cell.endswith("· earlier")
+            assert role_cell.startswith("↺ ")
             assert "before this step" in str(app.table.border_subtitle)
             assert card.kernel_state == "FIN_WAIT_2"
             # out of the new step's evidence and scene

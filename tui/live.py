@@ -26,11 +26,23 @@ from tui.messages import SessionMessage, SnapshotMessage
 from tui.programs import show_report
 from tui.widgets.banner import Banner
 from tui.widgets.clients import ClientCard
-from tui.widgets.connections import COLUMNS, PRESENT_COLUMNS, ConnectionsTable
+from tui.widgets.connections import (
+    ALWAYS,
+    COLUMNS,
+    PRESENT_COLUMNS,
+    ConnectionsTable,
+    row_key,
+    scroll_order,
+)
 from tui.widgets.diagram import StateDiagram, markers_from
 from tui.widgets.ladder import LadderView, ladder_from
+from tui.widgets.steps_panel import StepsPanel
 
-NARROW = 110  # columns below which the panes are stacked
+NARROW = 110  # columns below which the panes are stacked and the table scrolls sideways
+# As app.tcss lays them out: the steps panel (46 cells, at most 45% of the screen) and the
+# server and clients beside the table (a third of the width, 30 to 52 cells).
+PANEL_WIDTH, PANEL_SHARE = 46, 0.45
+RIGHT_MIN, RIGHT_MAX = 30, 52
 
 SERVER_NOTES = {
     "accepted": "act.accepted",
@@ -147,9 +159,17 @@ class LiveView(ObservatoryBase):
 
     def _show(self, snapshot: Snapshot, transitions: list[Transition], *,
               exact: bool = False) -> None:
-        """Put one moment on every view: the table, the clients' states, the banner."""
+        """Put one moment on every view: the table, the clients' states, the banner.
+
+        ``exact``: a recorded moment stepped to (F7, then [ or ]), or the present caught
+        up after one. A past moment is shown as it was on every view: time in state up to
+        it, each card's state and last line then, the lab's last change then on the
+        banner, and the timeline marks it (what came after is dimmed)."""
         self.snapshot = snapshot
-        self.table.apply(snapshot, transitions, linger=not exact)
+        moment = self._moment()
+        as_of = moment[1] if moment is not None else None
+        since = self._since(snapshot, as_of) if exact else None
+        self.table.apply(snapshot, transitions, linger=not exact, as_of=as_of, since=since)
         self.table.set_earlier(frozenset(self.scene_earlier))
         lab = self._lab_rows(snapshot)
         listener = next((c for c in lab.connections if c.role.kind is RoleKind.LISTENER
@@ -160,13 +180,48 @@ class LiveView(ObservatoryBase):
         # Once the new rows are laid out: a column cut at the edge gives way whole. (Asked
         # here and now, before layout, a quiet table would never be asked again.)
         self.call_after_refresh(self._fit_if_cut)
-        self._update_client_states(lab)
+        self._update_client_states(lab, as_of)
         # The banner tells the lab's story: with every connection shown, a browser's
         # sockets coming and going do not take its place.
         told = [tr for tr in transitions if tr.connection.role.kind is not RoleKind.OTHER]
-        if told:
+        if exact:
+            label = moment[0] if moment is not None else ""
+            self.query_one(Banner).show(self._last_told(as_of), past=label)
+            self.timeline.show_moment(as_of, label)
+        elif told:
             self.query_one(Banner).show(told[-1])
         self._refresh_view(snapshot.time if exact else None)
+
+    def _moment(self) -> tuple[str, float] | None:
+        """The past moment on screen (paused, stepped to with [ or ]): what to call it on
+        screen, and its time; None when the view shows the present."""
+        if not self.paused or self.step_index is None or not self.moments:
+            return None
+        when = self.moments[self.step_index][0].time
+        label = t("app.past_moment", self.lang, i=self.step_index + 1, n=len(self.moments),
+                  time=clock_text(when))
+        return label, when
+
+    def _since(self, snapshot: Snapshot, until: float | None) -> dict[str, float]:
+        """When each row of ``snapshot`` entered the state it has there (up to ``until``),
+        from the history: a row's time in state at a moment stepped to."""
+        state_of = {row_key(c): c.state for c in snapshot.connections}
+        began: dict[str, float] = {}
+        for tr in self.history:
+            if tr.inferred or (until is not None and tr.time > until):
+                continue
+            key = row_key(tr.connection)
+            if state_of.get(key) == tr.to_state and tr.time >= began.get(key, tr.time):
+                began[key] = tr.time
+        return began
+
+    def _last_told(self, until: float | None) -> Transition | None:
+        """The lab's last change at ``until`` (None: now), as the banner tells it."""
+        for tr in reversed(self.history):
+            if tr.connection.role.kind is not RoleKind.OTHER and (
+                    until is None or tr.time <= until):
+                return tr
+        return None
 
     def _fit_if_cut(self) -> None:
         if self.table.overflows() and self.size.width >= NARROW:
@@ -203,9 +258,10 @@ class LiveView(ObservatoryBase):
         cards = self.clients_pane.cards()
         return cards[0].number if cards else None
 
-    def _update_client_states(self, snapshot: Snapshot) -> None:
-        """Each card shows its own socket's state: found by the client's ident (the socket
-        it made), not by its number, which a later scene gives to another client."""
+    def _update_client_states(self, snapshot: Snapshot, when: float | None = None) -> None:
+        """Each card shows its own socket's state in ``snapshot``, the moment ``when``
+        (None: now): found by the client's ident (the socket it made), not by its number,
+        which a later scene gives to another client."""
         registry = self.session.registry
         by_ident: dict[int, str] = {}
         by_number: dict[int, str] = {}  # clients made without an ident (tests' own)
@@ -217,8 +273,9 @@ class LiveView(ObservatoryBase):
                 else:
                     by_number[c.role.client] = c.state
         for card in self.clients_pane.cards():
+            card.at(when)
             state = by_ident.get(card.ident) if card.ident else by_number.get(card.number)
-            card.set_state(state or ("CLOSED" if card.closed else ""))
+            card.set_state(state or ("CLOSED" if card.closed_by(when) else ""))
 
     async def on_session_message(self, message: SessionMessage) -> None:
         if self._stopped:
@@ -310,12 +367,11 @@ class LiveView(ObservatoryBase):
             info = t("server.none", self.lang, port=s.port)
         if s.server is not None and s.server_running and not is_loopback(s.host):
             info += "\n⚠ " + t("warn.exposed", self.lang, addr=s.server.address)
+        moment = self._moment()
         if self.paused:
             sub += "  " + t("app.paused", self.lang)
-            if self.step_index is not None and self.moments:
-                when = self.moments[self.step_index][0].time
-                sub += "  " + t("app.moment", self.lang, i=self.step_index + 1,
-                                n=len(self.moments), time=clock_text(when))
+            if moment is not None:
+                sub += "  " + moment[0]
         self.sub_title = sub
         server_title = t("pane.server", self.lang)
         if s.server is not None and s.server_running:
@@ -328,27 +384,81 @@ class LiveView(ObservatoryBase):
         if observer.effective_interval > observer.interval:  # polls cost too much: say so
             filt += " · " + t("app.paced", self.lang, interval=observer.effective_interval,
                               cost=observer.poll_cost * 1000)
-        self.table.border_title = t("pane.connections", self.lang, filter=filt)
+        title = t("pane.connections", self.lang, filter=filt)
+        if moment is not None:  # said where the rows are read, not only in the header
+            title = f"{moment[0]} · {title}"
+        self.table.border_title = title
 
     def on_resize(self, event: events.Resize) -> None:
         # The event's size: this handler runs before App's own, so self.size is the old one.
-        for main in self.query("#main"):
-            main.set_class(event.size.width < NARROW, "-narrow")
+        self._arrange(event.size.width)
         self.call_after_refresh(self.fit_table)
 
-    def fit_table(self) -> None:
-        """Side by side with the panes, columns that do not fit whole give way, so no header
-        is cut at the edge. Stacked (narrow terminals) the table scrolls sideways instead:
-        there a student scrolls to the Process column rather than lose it."""
+    def _columns(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """The table's columns: all it may show, those the current step reads (with the
+        addresses and the state), and the one its question asks about."""
         wanted = PRESENT_COLUMNS if self.present else COLUMNS
+        step = get_step(self.step_id)
+        reads = tuple(c for c in dict.fromkeys((*ALWAYS, *step.reads)) if c in wanted)
+        return wanted, reads, tuple(c for c in step.asks if c in wanted)
+
+    def _arrange(self, width: int) -> bool:
+        """Lay the window out for the step's columns; True if that changed.
+
+        Where beside the server and the clients the table could not show whole every
+        column the step reads, their column narrows to its least (``RIGHT_MIN``); where it
+        still could not, or below ``NARROW`` columns, the panes stack (the table above
+        them). The steps panel takes its width beside the panes, or, where the table could
+        not then show those columns (80x24), lies over the panes' lower half instead
+        (F1 takes it away)."""
+        mains = list(self.query("#main"))
+        panels = list(self.query(StepsPanel))
+        if not mains or not panels:
+            return False
+        table = self.table
+        _, reads, _ = self._columns()
+        laid_out = table.outer_size.width > 0
+        gutter = (table.outer_size.width - table.scrollable_content_region.width
+                  if laid_out else 2)  # the border, and a scrollbar if one shows
+        need = table.needed(reads) + gutter
+        panel = panels[0]
+        beside = min(PANEL_WIDTH, int(width * PANEL_SHARE))
+        overlay = width < NARROW or width - beside < need
+        room = width - (beside if panel.display and not overlay else 0)
+        right = min(RIGHT_MAX, max(RIGHT_MIN, room // 3))
+        stacked = width < NARROW or room - RIGHT_MIN < need
+        slim = not stacked and room - right < need
+        main = mains[0]
+        changed = (main.has_class("-narrow") != stacked or main.has_class("-slim") != slim
+                   or panel.has_class("-overlay") != overlay)
+        main.set_class(stacked, "-narrow")
+        main.set_class(slim, "-slim")
+        panel.set_class(overlay, "-overlay")
+        return changed
+
+    def fit_table(self) -> None:
+        """Fit the table to the step: every column it reads shown whole where they fit.
+
+        Wide enough (110 columns or more), the panes are arranged for them (``_arrange``)
+        and the columns that still do not fit give way whole, what the step does not read
+        first, so no header is cut at the edge. Narrower, the table scrolls sideways
+        instead (a student scrolls to a column rather than lose it), its columns in the
+        order the step needs them: the addresses, the state, what its question asks
+        about, the rest of what it reads, the others last."""
+        if self._arrange(self.size.width):
+            self.call_after_refresh(self.fit_table)  # once laid out again
+            return
+        wanted, reads, asks = self._columns()
         narrow = self.size.width < NARROW
         for table in self.query(ConnectionsTable):
             width = table.scrollable_content_region.width
             if narrow:
-                if table.shown != wanted:
-                    table.set_shown(wanted)
+                order = wanted if self.present else scroll_order(wanted, reads, asks)
+                if table.shown != order:
+                    table.set_shown(order)
+                    table.scroll_to(x=0, animate=False)
             elif width > 0:
-                table.fit(width, wanted, get_step(self.step_id).reads)
+                table.fit(width, wanted, reads, asks)
 
     def _tick(self) -> None:
         self._update_stamp()

@@ -201,7 +201,8 @@ class Screenshots(ObservatoryBase):
         if self.autopilot is None:  # the demo's screenshots would pile these toasts up
             self.notify(t("shot.saved", self.lang, file=path.name), timeout=4)
         # The picture may be saved while the app is closing: its panes are gone by then.
+        # It says "evidence observed" only when its record says so (Ctrl+S saves one before).
+        key = "steps.met_note" if saved.evidence.met else "steps.shot_note"
         for timeline in self.query(Timeline):
-            timeline.add_note(self.clock(), t("steps.met_note", self.lang, step=step,
-                                              file=path.name))
+            timeline.add_note(self.clock(), t(key, self.lang, step=step, file=path.name))
 

@@ -34,6 +34,8 @@ DIM_STYLE = Style(color="#9e9e9e")
 # A row left by an earlier step: still the kernel's, no longer the step's story.
 EARLIER_STYLE = Style(dim=True, italic=True)
 PEER_TEXT_STYLE = Style(color="#ffffff")
+# Stepping back through moments: what came after the moment shown, greyed.
+LATER_STYLE = Style(color="#585858", bold=False)
 
 
 def state_style(state: str) -> Style:

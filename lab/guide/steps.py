@@ -23,8 +23,12 @@ class Step:
     part: int
     setup: tuple[SetupOp, ...]
     mode: str  # the server mode the step is about
-    # The table's columns the question asks to read: the step's picture shows them whole.
+    # The table's columns the question asks to read: the step's picture shows them whole,
+    # and so does the live table wherever they fit (the columns it does not read give way).
     reads: tuple[str, ...] = ("local", "remote", "state", "role")
+    # Of those, the one its question is about above the others: at 80 columns, where not
+    # every column it reads fits, it comes right after the addresses and the state.
+    asks: tuple[str, ...] = ("role",)
 
     def text(self, what: str, lang: str, *, windows: bool | None = None) -> str:
         """``what`` is title, todo, question or evidence: from the catalogue (``lab.i18n``).
@@ -63,6 +67,7 @@ STEPS: tuple[Step, ...] = (
         ),
         mode=SINGLE,
         reads=("local", "remote", "state", "role", "process"),
+        asks=("process",),  # "Which process holds each end?"
     ),
     Step(
         id="p1-q3",
@@ -100,6 +105,7 @@ STEPS: tuple[Step, ...] = (
         ),
         mode=THREADED,
         reads=("local", "remote", "state", "role", "process", "timer"),
+        asks=("timer",),  # "How long does it stay there?"
     ),
 )
 

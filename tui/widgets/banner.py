@@ -20,9 +20,12 @@ class Banner(Static):
         self.lang = lang
         self.transition: Transition | None = None
         self.caption = ""
+        self.past = ""  # the past moment shown (stepping through moments), said first
 
-    def show(self, tr: Transition | None) -> None:
+    def show(self, tr: Transition | None, past: str = "") -> None:
+        """Show ``tr``; ``past`` names the past moment it is the lab's last change of."""
         self.transition = tr
+        self.past = past
         self.refresh_banner()
 
     def on_resize(self) -> None:
@@ -30,14 +33,17 @@ class Banner(Static):
 
     def refresh_banner(self) -> None:
         tr = self.transition
+        past = Text()
+        if self.past:  # a past moment stepped to: said before anything else
+            past = Text(f"⏸ {self.past}  ", style="bold #000000 on #ffd700")
         if tr is None:
             self.caption = ""
-            self.update("")
+            self.update(past)
             return
         c = tr.connection
         who = describe_role(c.role, self.lang)
         before = tr.from_state or "-"
-        head = Text(f"{clock_text(tr.time)}  ", style="#9e9e9e")
+        head = past + Text(f"{clock_text(tr.time)}  ", style="#9e9e9e")
         head.append(who, style="bold #ffffff")
         head.append(f"   {c.local} → {c.remote_text}", style="#bcbcbc")
         self.caption = f"{who}: {before} -> {tr.to_state}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -12,6 +14,8 @@ from lab.i18n import t
 from lab.net.client import ClientEvent
 from lab.text import printable
 from tui.theme import state_style
+
+MAX_SAID = 200  # status lines a card keeps for stepping back through moments
 
 
 class ClientCard(Vertical):
@@ -32,7 +36,12 @@ class ClientCard(Vertical):
         self.kernel_state = ""
         self.last = t("client.connecting", lang)
         self.closed = False
+        self.closed_at: float | None = None
         self.program = ""  # the student's program in this pane (--exec-client), if any
+        # Its status lines with their times, for a past moment stepped to (F7, [ ]); the
+        # moment shown, None: now.
+        self.said: list[tuple[float, str]] = []
+        self.moment: float | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id=f"client-{self.number}-status", classes="client-status")
@@ -51,7 +60,30 @@ class ClientCard(Vertical):
             title.append(self.kernel_state, style=state_style(self.kernel_state))
         self.border_title = title
         self.border_subtitle = Text(self.local) if self.local else None
-        self.query_one(".client-status", Static).update(Text(self.last))
+        self.query_one(".client-status", Static).update(self._status())
+
+    def _status(self) -> Text:
+        if self.moment is None:
+            return Text(self.last)
+        then = [text for when, text in self.said if when <= self.moment]
+        return Text("⏸ " + (then[-1] if then else t("client.connecting", self.lang)),
+                    style="#9e9e9e")
+
+    def at(self, moment: float | None) -> None:
+        """Show the card as it was at ``moment`` (None: now): its last line then."""
+        if moment != self.moment:
+            self.moment = moment
+            self._render_title()
+
+    def closed_by(self, moment: float | None) -> bool:
+        """Whether its socket was closed at ``moment`` (None: now)."""
+        return self.closed and (moment is None or (
+            self.closed_at is not None and self.closed_at <= moment))
+
+    def _said(self, when: float) -> None:
+        self.said.append((when, self.last))
+        if len(self.said) > MAX_SAID:
+            del self.said[:len(self.said) - MAX_SAID]
 
     def set_state(self, state: str) -> None:
         if state != self.kernel_state:
@@ -78,15 +110,19 @@ class ClientCard(Vertical):
         elif kind in ("fin", "closed", "server-closed"):
             self.last = t(f"client.{kind.replace('-', '_')}", self.lang)
         if kind in ("fin", "closed", "failed"):
+            if not self.closed:
+                self.closed_at = e.time
             self.closed = True
             field = self.query_one(Input)
             field.placeholder = t("client.closed_placeholder", self.lang)
             field.disabled = True
+        self._said(e.time)
         self._render_title()
 
     def program_line(self, text: str) -> None:
         """The latest line the student's client printed (already printable)."""
         self.last = text
+        self._said(time.time())
         self._render_title()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

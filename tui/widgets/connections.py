@@ -9,7 +9,7 @@ before it goes. Every cell is a ``Text``: addresses like ``[::1]`` are never rea
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.style import Style
@@ -24,6 +24,11 @@ from lab.observe.roles import describe_role
 from tui.heap import Heap
 from tui.theme import DIM_STYLE, EARLIER_STYLE, FLASH_STYLE, state_style
 from tui.widgets.fast_table import FastTable
+
+# A row left by an earlier step: dimmed, and this mark before its role (two cells: the
+# Role column must stay narrow enough for the step's columns at 80x24); the table's lower
+# border says what both mean.
+EARLIER_MARK = "↺ "
 
 # Most telling first: a narrow screen scrolls sideways to the rest.
 COLUMNS = ("proto", "local", "remote", "state", "role", "process", "age", "queues", "timer")
@@ -41,6 +46,7 @@ _ROLE_ORDER = {
 # When the table is narrow, columns give way whole (a header cut to "Depu" tells nothing),
 # the least telling first; the addresses and the state always stay.
 GIVE_WAY = ("timer", "queues", "age", "proto", "process", "role")
+ALWAYS = ("local", "remote", "state")  # which connection a row is, and its state
 # The widest a cell of each column usually is, before any row is there to measure.
 TYPICAL = {"proto": 5, "local": 15, "remote": 15, "state": 11, "role": 18, "process": 16,
            "age": 8, "queues": 9, "timer": 14}
@@ -58,6 +64,19 @@ Key = tuple[Endpoint, Endpoint | None]  # a connection's (local, remote)
 
 def row_key(c: Connection) -> str:
     return f"{c.local}|{c.remote_text}"
+
+
+def scroll_order(wanted: Sequence[str], reads: Sequence[str],
+                 asks: Sequence[str]) -> tuple[str, ...]:
+    """The columns of a table too narrow for all that a step reads (80 columns): it scrolls
+    sideways, so what is in view at first is what the step needs most: the addresses and
+    the state, what its question asks about, the rest of what it reads, then the others,
+    Proto last (it always says TCP)."""
+    head = [c for c in (*ALWAYS, *asks) if c in wanted]
+    head = list(dict.fromkeys(head))
+    rest = [c for c in wanted if c in reads and c not in head]
+    others = [c for c in wanted if c not in head and c not in rest and c != "proto"]
+    return (*head, *rest, *others, *(["proto"] if "proto" in wanted else []))
 
 
 _SHARED: dict[tuple[str, str | Style], Text] = {}
@@ -138,6 +157,9 @@ class ConnectionsTable(FastTable):
         # Connections from before the current step: shown (the kernel still holds them),
         # dimmed and said to be earlier, after the step's own rows.
         self.earlier: frozenset[Key] = frozenset()
+        # Stepping through recorded moments: the instant shown (time in state is counted
+        # up to it); None: now.
+        self.as_of: float | None = None
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -157,13 +179,16 @@ class ConnectionsTable(FastTable):
             self._add(key, row, now)
         self.resort()
 
-    def fit(self, width: int, wanted: tuple[str, ...], keep: tuple[str, ...] = ()) -> bool:
+    def fit(self, width: int, wanted: tuple[str, ...], keep: tuple[str, ...] = (),
+            asks: tuple[str, ...] = ()) -> bool:
         """Show those of ``wanted`` that fit whole in ``width`` cells, the ones in ``keep``
-        (what the current step asks to read) giving way last; True if it changed."""
+        (what the current step reads) giving way last, and never the addresses, the state
+        or what the step asks about (``asks``); True if it changed."""
         widths = self._widths(wanted)
         pad = 2 * self.cell_padding
         shown = list(wanted)
-        order = [c for c in GIVE_WAY if c not in keep] + [c for c in GIVE_WAY if c in keep]
+        order = [c for c in GIVE_WAY if c not in keep] + [
+            c for c in GIVE_WAY if c in keep and c not in asks]
         for col in order:
             if sum(widths[c] + pad for c in shown) <= width:
                 break
@@ -173,6 +198,11 @@ class ConnectionsTable(FastTable):
             return False
         self.set_shown(tuple(shown))
         return True
+
+    def needed(self, columns: Sequence[str]) -> int:
+        """The cells these columns take, whole, with the rows shown now."""
+        widths = self._widths(tuple(columns))
+        return sum(widths[c] + 2 * self.cell_padding for c in columns)
 
     def overflows(self) -> bool:
         """Whether a column is cut at the right edge (the rows grew wider than the view)."""
@@ -222,6 +252,8 @@ class ConnectionsTable(FastTable):
 
     # -- rendering -------------------------------------------------------------------------
     def _cells(self, row: _Row, now: float) -> dict[str, Text]:
+        if self.as_of is not None:
+            now = self.as_of  # a past moment: time in state up to then, not up to now
         c = row.conn
         flash = FLASH_STYLE.get(row.flash or "") if row.flash else None
         gone = row.gone_at is not None
@@ -249,7 +281,7 @@ class ConnectionsTable(FastTable):
         role = describe_role(c.role, self.lang)
         earlier = c.key in self.earlier
         if earlier:  # still in the kernel, from an earlier step: said so, and dimmed
-            role += " · " + t("role.earlier", self.lang)
+            role = EARLIER_MARK + role
             cells = {
                 "proto": cell(c.proto, EARLIER_STYLE),
                 "local": Text(str(c.local), style=EARLIER_STYLE),
@@ -294,7 +326,8 @@ class ConnectionsTable(FastTable):
 
     # -- updates ---------------------------------------------------------------------------
     def apply(self, snapshot: Snapshot, transitions: Sequence[Transition] = (), *,
-              linger: bool = True) -> None:
+              linger: bool = True, as_of: float | None = None,
+              since: Mapping[str, float] | None = None) -> None:
         """Bring the table to a snapshot, by the transitions the observer computed.
 
         The observer's differ is the one diff: a row is new, changed or gone because a
@@ -306,8 +339,14 @@ class ConnectionsTable(FastTable):
         The snapshot that follows the one applied last is applied by what changed and what
         went alone (the observer says which): with thousands of rows, a poll where little
         changed costs little.
+
+        ``as_of`` (a recorded moment stepped to) counts time in state up to that moment,
+        not up to now; ``since`` (row key -> when its state began, from the history) gives
+        the rows their time in state at a moment stepped to or back from.
         """
         now = self._clock()
+        ages = as_of != self.as_of  # every "for" cell reads differently
+        self.as_of = as_of
         incremental = (linger and snapshot.seq != 0 and snapshot.seq == self._seq + 1
                        and snapshot.changed is not None and snapshot.gone is not None)
         self._seq = snapshot.seq
@@ -330,6 +369,15 @@ class ConnectionsTable(FastTable):
                 current, gone, transitions = self._defer(current, gone, transitions)
             reorder = self._apply_parts(transitions, current, [k for k, _ in gone], now,
                                         snapshot.time, linger)
+        for key, began in (since or {}).items():
+            row = self.rows_by_key.get(key)
+            if row is not None and row.since != began and row.gone_at is None:
+                row.since = began
+                if not ages:
+                    self._write_row(key, row, now, ("age",))
+        if ages:
+            for key, row in self.rows_by_key.items():
+                self._write_row(key, row, now, ("age",))
         self.tick(now)
         if reorder:
             self._unsorted = True

@@ -9,6 +9,7 @@ Message text comes from the network: it goes through ``printable`` and into ``Te
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,6 +38,12 @@ MAX_TEXT = 500  # characters of a message kept in an entry (the view cuts to its
 _CONNECTED = frozenset(
     {"ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"}
 )
+# States a side reaches only once it has closed its own end.
+_CLOSED_FIRST = frozenset({"FIN_WAIT_1", "FIN_WAIT_2", "CLOSING", "TIME_WAIT", "LAST_ACK"})
+# How much earlier than its cause's record an effect can be stamped: a poll that began
+# just before an action sees its effect and carries the poll's time (a few ms; under load
+# a poll takes longer). Within this, the effect is drawn after its cause.
+SKEW = 1.0
 
 
 @dataclass(frozen=True)
@@ -86,10 +93,18 @@ def ladder_from(
     )
 
     keyed: list[tuple[float, int, int, LadderEntry]] = []
+    # The records of what causes what, for the order (an effect is drawn after its cause
+    # even when its observation carries an earlier time than the cause's record).
+    connects = sorted(a.time for a in actions if a.client == n and a.kind == "client-add")
+    client_closes = sorted(a.time for a in actions
+                           if a.client == n and a.kind in ("fin", "client-remove"))
+    server_closes = sorted([e.time for e in events if e.kind in ("closed", "released")]
+                           + [a.time for a in actions if a.kind == "server-stop"])
 
-    def add(priority: int, entries: list[LadderEntry]) -> None:
+    def add(priority: int, entries: list[LadderEntry], *causes: list[float]) -> None:
         for entry in entries:
-            keyed.append((entry.time, priority, len(keyed), entry))
+            at = max([entry.time, *(_cause(c, entry.time) for c in causes)])
+            keyed.append((at, priority, len(keyed), entry))
 
     closed_by_client = False
     started = None
@@ -117,21 +132,39 @@ def ladder_from(
                     *_segments(a.time, [(SERVER, "FIN"), (CLIENT, "ACK")], lang)])
     for e in events:
         if e.kind == "accepted":
-            add(1, [LadderEntry(e.time, NOTE, SERVER, t("ld.accepted", lang))])
+            add(1, [LadderEntry(e.time, NOTE, SERVER, t("ld.accepted", lang))], connects)
         elif e.kind == "message" and not is_fin(e.text):
             text = t("ld.received", lang, text=printable(e.text, MAX_TEXT))
-            add(1, [LadderEntry(e.time, NOTE, SERVER, text)])
+            add(1, [LadderEntry(e.time, NOTE, SERVER, text)], connects)
         elif e.kind in ("fin", "eof", "reset"):
             key = {"fin": "ld.fin_received", "eof": "ld.eof", "reset": "ld.reset"}[e.kind]
-            add(1, [LadderEntry(e.time, NOTE, SERVER, t(key, lang))])
+            add(1, [LadderEntry(e.time, NOTE, SERVER, t(key, lang))], connects,
+                client_closes if e.kind != "reset" else [])
         elif e.kind in ("closed", "released"):
             label = t("ld.close" if e.kind == "closed" else "ld.released", lang)
             add(1, [LadderEntry(e.time, ARROW, SERVER, label),
-                    *_segments(e.time, [(SERVER, "FIN"), (CLIENT, "ACK")], lang)])
+                    *_segments(e.time, [(SERVER, "FIN"), (CLIENT, "ACK")], lang)], connects)
     for side, trs in ((CLIENT, client_trs), (SERVER, server_trs)):
-        add(2, [LadderEntry(tr.time, STATE, side, tr.to_state, tr.inferred) for tr in trs])
+        own, peer = (client_closes, server_closes) if side == CLIENT else (
+            server_closes, client_closes)
+        for tr in trs:
+            # Every state after the connect; one reached by closing first after that
+            # side's close; CLOSE_WAIT after the peer's.
+            causes = [connects]
+            if tr.to_state in _CLOSED_FIRST:
+                causes.append(own)
+            elif tr.to_state == "CLOSE_WAIT":
+                causes.append(peer)
+            add(2, [LadderEntry(tr.time, STATE, side, tr.to_state, tr.inferred)], *causes)
     keyed.sort(key=lambda k: (k[0], k[1], k[2]))
     return [k[3] for k in keyed]
+
+
+def _cause(times: list[float], effect: float) -> float:
+    """The time of the cause an effect stamped ``effect`` follows: the last of ``times``
+    at most ``SKEW`` after it (records of a cause later than that are another one's)."""
+    at = bisect.bisect_right(times, effect + SKEW)
+    return times[at - 1] if at else effect
 
 
 # -- drawing ------------------------------------------------------------------------------

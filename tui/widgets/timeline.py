@@ -6,14 +6,22 @@ delivered just after it). So entries wait a moment (``HOLD``) and are written so
 when they happened, an action before the state changes of the same instant; one that
 arrives later than that is put at its place, and the view is redrawn. While paused,
 entries wait in a buffer and the view stays still; resuming catches up, in order.
+Stepping through recorded moments, a line marks the moment shown and what came after it
+is dimmed.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
+import math
 
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual.geometry import Size
+from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import RichLog
 
@@ -22,11 +30,12 @@ from lab.observe.model import Transition
 from lab.observe.roles import describe_role
 from lab.text import clock_text
 from tui.heap import Heap
-from tui.theme import ACTION_STYLE, INFERRED_STYLE, SERVER_STYLE, state_style
+from tui.theme import ACTION_STYLE, INFERRED_STYLE, LATER_STYLE, SERVER_STYLE, state_style
 
 HOLD = 0.3  # seconds an entry waits for older ones still on their way
 ACTION, CHANGE = 0, 1  # at the same instant the cause (an action) comes first
 Key = tuple[float, int, int]
+MARK_STYLE = Style(color="#000000", bgcolor="#ffd700", bold=True)
 
 
 def transition_text(tr: Transition, lang: str) -> Text:
@@ -69,6 +78,10 @@ class Timeline(RichLog):
         self._flush_timer: Timer | None = None
         self.heap = Heap()  # thousands of lines: kept out of the collector's full passes
         self.redraws = 0  # times a late entry made the view redraw (for tests and benchmarks)
+        self.moment: float | None = None  # the past moment marked (step-through), if any
+        self.moment_line: int | None = None  # the line that marks it, on screen
+        self._marker: Strip | None = None  # that line
+        self._normal_size: Size | None = None  # the view's size without it
 
     @property
     def lines_text(self) -> list[str]:
@@ -146,6 +159,77 @@ class Timeline(RichLog):
         self._keys.append((when, CHANGE + 1, next(self._seq)))
         self._lines.append(line)
         self.write(line)
+
+    def show_moment(self, when: float | None, label: str = "") -> None:
+        """Step-through: the entries up to the moment ``when`` as written, then a line that
+        says which past moment this is (``label``), then the later entries greyed, scrolled
+        to that line. None: every entry as written again, the newest in view.
+
+        Nothing is written again (at 5,000 lines that took a second a key): the lines
+        already drawn are shown around the moment's line, the later ones greyed as they
+        are drawn (``render_line``)."""
+        if when is None:
+            if self.moment is None:
+                return
+            self.moment = self.moment_line = None
+            self._marker = None
+            normal, self._normal_size = self._normal_size, None
+            width = max(self.virtual_size.width, normal.width if normal else 0)
+            self.virtual_size = Size(width, len(self.lines))
+            self.refresh()
+            self.scroll_end(animate=False, immediate=False, x_axis=False)
+            return
+        if self._normal_size is None:
+            self._normal_size = self.virtual_size
+        self.moment = when
+        # One drawn line per entry: the entries up to the moment are the first lines.
+        split = bisect.bisect_right(self._keys, (when, CHANGE, math.inf))
+        self.moment_line = min(split, len(self.lines))
+        text = "◀ " + t("tl.moment", self.lang, moment=label)
+        self._marker = Strip([Segment(text, MARK_STYLE)], cell_len(text))
+        self.virtual_size = Size(max(self._normal_size.width, self._marker.cell_length),
+                                 len(self.lines) + 1)
+        self.refresh()
+        self.call_after_refresh(self._scroll_to_moment)
+
+    def _scroll_to_moment(self) -> None:
+        if self.moment_line is not None:
+            self.scroll_to(y=max(0, self.moment_line - self.scrollable_content_region.height // 2),
+                           animate=False)
+
+    def _drawn(self, y: int) -> Strip:
+        """Line ``y`` of the view: at a past moment, the moment's line is put at its place
+        and the lines after it are greyed."""
+        mark, marker = self.moment_line, self._marker
+        if mark is None or marker is None:
+            return self.lines[y] if y < len(self.lines) else Strip.blank(0)
+        if y < mark:
+            return self.lines[y]
+        if y == mark:
+            return marker
+        if y - 1 < len(self.lines):
+            return Strip([Segment(seg.text, (seg.style or Style()) + LATER_STYLE)
+                          for seg in self.lines[y - 1]])
+        return Strip.blank(0)
+
+    def render_line(self, y: int) -> Strip:
+        if self.moment_line is None:
+            return super().render_line(y)
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        line = self._drawn(scroll_y + y).crop_extend(scroll_x, scroll_x + width,
+                                                     self.rich_style)
+        return line.apply_style(self.rich_style)
+
+    def drawn(self) -> list[Strip]:
+        """Every line of the view, as drawn (the moment's line included)."""
+        extra = 1 if self.moment_line is not None else 0
+        return [self._drawn(y) for y in range(len(self.lines) + extra)]
+
+    @property
+    def shown_text(self) -> list[str]:
+        """The text of every line of the view (the moment's line included)."""
+        return [strip.text for strip in self.drawn()]
 
     @property
     def waiting(self) -> int:
