@@ -6,17 +6,22 @@ from __future__ import annotations
 import pytest
 from walk import run_walk
 
-# Seeds that found a defect, each replayed as a regression case (a failing seed is
-# printed by the walk: add it here with the defect it found).
-REGRESSIONS: list[int] = []
-SEEDS = [*REGRESSIONS, 1, 2]
 STEPS = 14  # per seed: about a minute in all on a 2-core machine
+# Walks that found a defect, replayed first, as far as the action that showed it (a failing
+# seed is printed by the walk with its actions: add it here with the defect it found).
+REGRESSIONS: list[tuple[int, int]] = [
+    # F7 [ ] F7, F1, Ctrl+R: the restarted server's listener left the table while the
+    # kernel listened (also test_student_path's listener that went and came back)
+    (202, 3),
+]
+WALKS = [*REGRESSIONS, (1, STEPS), (2, STEPS)]
 
 
 @pytest.mark.needs("ss")
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("seed", SEEDS)
-async def test_a_random_walk_keeps_the_table_the_cards_and_the_pictures_true(seed: int) -> None:
-    walk = await run_walk(seed, STEPS)
-    assert len(walk.played) == STEPS
-    assert walk.checks == STEPS + 1
+@pytest.mark.parametrize(("seed", "steps"), WALKS)
+async def test_a_random_walk_keeps_the_table_the_cards_and_the_pictures_true(
+        seed: int, steps: int) -> None:
+    walk = await run_walk(seed, steps)
+    assert len(walk.played) == steps
+    assert walk.checks == steps + 1

@@ -193,3 +193,39 @@ async def test_a_new_server_starts_the_steps_story_again() -> None:
                            and c.remote is not None]
             assert {c.local for c in client_rows} == new_locals
             assert view.left_out >= 1  # the old client's socket, said to be left out
+
+
+async def test_a_listener_that_went_and_came_back_between_two_views_stays_a_row() -> None:
+    """Found by the random walk (seeds 201 and 202, Ctrl+R under load): the server was
+    restarted between two polls, both polls' transitions reached the view with the first
+    snapshot (the listener gone), and the next snapshot, holding the new listener, found
+    its row lingering as gone: the row left the table while the kernel listened."""
+    from textual.app import App, ComposeResult
+
+    from lab.observe.model import Role, Snapshot, Transition
+    from tui.widgets.connections import ConnectionsTable
+
+    clock = [1000.0]
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ConnectionsTable("en", clock=lambda: clock[0], id="t")
+
+    lab = Endpoint("127.0.0.1", 9500)
+    old = Connection(lab, None, "LISTEN", role=Role(RoleKind.LISTENER), inode=1)
+    new = old._replace(inode=2)  # the new server's socket: same address, same state
+    async with Host().run_test(size=(160, 30)) as pilot:
+        table = pilot.app.query_one(ConnectionsTable)
+        table.apply(Snapshot(1000.0, (old,), "t", seq=1, changed=(old,), gone=()),
+                    [Transition(1000.0, old, None, "LISTEN", None)])
+        # Snapshot 2 (listener gone) arrives with snapshot 3's transition too.
+        table.apply(Snapshot(1000.1, (), "t", seq=2, changed=(), gone=(old,)),
+                    [Transition(1000.1, old, "LISTEN", "CLOSED", 0.1),
+                     Transition(1000.15, new, None, "LISTEN", None)])
+        table.apply(Snapshot(1000.15, (new,), "t", seq=3, changed=(new,), gone=()), [])
+        clock[0] = 1010.0  # long past the lingering of a row that went
+        table.tick()
+        await pilot.pause()
+        assert [(r.conn.state, r.gone_at) for r in table.rows_by_key.values()] == [
+            ("LISTEN", None)]
+        assert table.row_count == 1

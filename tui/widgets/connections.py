@@ -464,9 +464,13 @@ class ConnectionsTable(FastTable):
                 self.rows_by_key[key] = row
                 self._add(key, row, now)
                 reorder = True
-            elif row.conn is not conn and row.conn != conn:
-                if row.conn.state != conn.state:  # a moment stepped to, or a missed poll
-                    row.since, row.gone_at = seen_at, None
+            elif row.gone_at is not None or (row.conn is not conn and row.conn != conn):
+                # A row said gone that the kernel holds again (a server restarted between
+                # two polls: its listener went and came back, and the transitions reached
+                # the view with the snapshot before) is the kernel's again: it must not
+                # linger out of the table while the socket is there.
+                if row.gone_at is not None or row.conn.state != conn.state:
+                    row.since, row.gone_at = seen_at, None  # or a moment stepped to
                 row.conn = conn
                 self._write_row(key, row, now)
         out = []
