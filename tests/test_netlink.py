@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -14,7 +16,7 @@ from typing import TypeVar
 
 import psutil
 import pytest
-from support import Sockets, netlink_available, ss_rows
+from support import ROOT, Proc, Sockets, netlink_available, ss_rows
 
 from lab.observe.model import Connection, Endpoint, Snapshot
 from lab.observe.sources import PsutilSource, open_source
@@ -512,3 +514,39 @@ def test_refuses_outside_linux(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "platform", "darwin")
     with pytest.raises(OSError):
         NetlinkSource()
+
+
+def test_the_owner_named_is_the_live_one_after_a_fork() -> None:
+    """A client forks (twice, with setsid) and exits, leaving its socket to the grandchild:
+    the row names the grandchild, not its dead parent (owners are cached by inode, and an
+    unchanged record is not built again)."""
+    listener = socket.socket()
+    listener.bind((LOCALHOST, 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    source = NetlinkSource()
+    proc = Proc([sys.executable, str(ROOT / "tests" / "students" / "fork_client.py"),
+                 str(port)], stdin=True)
+    grandchild = None
+    try:
+        local = Endpoint(LOCALHOST, int(proc.expect_text("Connecte depuis").split()[-1]))
+        server_end = Endpoint(LOCALHOST, port)
+
+        def owner() -> int | None:
+            rows = {(c.local, c.remote): c for c in source.poll(port, lab_port=port).connections}
+            row = rows.get((local, server_end))
+            return row.pid if row is not None else None
+
+        wait_for(lambda: owner() == proc.popen.pid, "the client as the owner")
+        proc.write("go\n")
+        grandchild = int(proc.expect_text("petit-fils").split()[1])
+        assert proc.wait() == 0  # the client itself is gone
+        wait_for(lambda: owner() == grandchild, f"the grandchild {grandchild} as the owner",
+                 timeout=10)
+    finally:
+        if grandchild is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(grandchild, signal.SIGKILL)
+        proc.stop()
+        source.close()
+        listener.close()

@@ -100,6 +100,9 @@ _OWNER_TRIES = 3  # scans that may miss an inode before it is recorded as having
 # A full /proc scan for the owners of sockets off the lab port: at most this often. On a busy
 # machine new sockets come every poll, and a scan reads every descriptor of every process.
 _SCAN_EVERY = 2.0
+# Whether the owner of a lab socket still holds it (it may have forked and exited, leaving
+# it to the child): checked this often. Whether the owner still runs: at every poll.
+_HOLD_CHECK_EVERY = 1.0
 
 
 def _port_filter(port: int, use_eq: bool) -> bytes:
@@ -212,6 +215,8 @@ class NetlinkSource:
         self._cache: dict[bytes, Connection] = {}  # a record as the kernel sent it -> built
         self._owners_wanted = True
         self._lab_pids: set[int] = set()  # other processes seen holding lab-port sockets
+        self._lab_owned: dict[int, int] = {}  # lab-port socket's inode -> its owner's pid
+        self._holds_checked = 0.0
         self._last_scan = -_SCAN_EVERY
         self._hosts: dict[bytes, str] = {}  # raw address -> normalised text
         # Counters for tests and benchmarks: what the kernel sent back in the last poll, and
@@ -435,6 +440,27 @@ class NetlinkSource:
                 self._lab_pids.add(holder)
         return decided
 
+    def _stale_owners(self) -> set[int]:
+        """Lab sockets whose recorded owner no longer holds them: it ended, or (checked once
+        a second) closed its descriptor. This process's own sockets are never handed on."""
+        now = time.monotonic()
+        deep = now - self._holds_checked >= _HOLD_CHECK_EVERY
+        if deep:
+            self._holds_checked = now
+        by_pid: dict[int, set[int]] = {}
+        for inode, pid in self._lab_owned.items():
+            by_pid.setdefault(pid, set()).add(inode)
+        own = os.getpid()
+        stale: set[int] = set()
+        for pid, inodes in by_pid.items():
+            if pid == own:
+                continue
+            if not os.path.exists(f"/proc/{pid}"):
+                stale |= inodes
+            elif deep:
+                stale |= inodes - _scan_fds(f"/proc/{pid}/fd", inodes)
+        return stale
+
     # -- Source ----------------------------------------------------------------------------
 
     def poll(self, port: int | None, *, owners: bool = True,
@@ -480,6 +506,7 @@ class NetlinkSource:
                 if conn.inode and conn.inode not in new_inodes:
                     self._owners.pop(conn.inode, None)
                     self._misses.pop(conn.inode, None)
+                    self._lab_owned.pop(conn.inode, None)
             lab: set[int] = set()
             other: set[int] = set()
             for raw, inode in new_with_inodes:
@@ -489,6 +516,13 @@ class NetlinkSource:
                         lab.add(inode)
                     elif owners:
                         other.add(inode)
+            if self._lab_owned:
+                # An owner gone (a process that forked, then exited): the socket is looked
+                # up again, and its unchanged record rebuilt with whoever holds it now.
+                for inode in self._stale_owners():
+                    self._owners.pop(inode, None)
+                    del self._lab_owned[inode]
+                    lab.add(inode)
             decided = self._resolve(lab, other) if lab or other or self._misses else set()
             if decided - new_inodes:  # an owner found late: its unchanged record is rebuilt
                 for raw, conn in list(fresh.items()):
@@ -500,6 +534,10 @@ class NetlinkSource:
             for raw in new:
                 conn = fresh[raw] = self._connection(raw)
                 changed.append(conn)
+                if (conn.pid is not None and conn.inode and lab_port is not None
+                        and (conn.local.port == lab_port
+                             or (conn.remote is not None and conn.remote.port == lab_port))):
+                    self._lab_owned[conn.inode] = conn.pid
             self._cache = fresh
             connections = tuple(fresh.values())
         return Snapshot(
