@@ -363,6 +363,7 @@ MESSAGES: dict[str, Entry] = {
     "client.received": ("reçu : {text}", "received: {text}"),
     "client.failed": ("échec : {text}", "failed: {text}"),
     "client.error": ("erreur : {text}", "error: {text}"),
+    "client.waiting": ("en attente d'un serveur sur le port {port}…", "waiting for a server on port {port}…"),
     "clients.empty": ("Aucun client. F2 en ajoute un.", "No client. F2 adds one."),
     "act.client-add": ("client {n} : connect()", "client {n}: connect()"),
     "act.client-remove": ("client {n} retiré : close() sans « Fin »", "client {n} removed: close() without \"Fin\""),

@@ -109,6 +109,9 @@ class Session:
         self._program_queue: queue.Queue[tuple[int, str] | None] = queue.Queue()
         self._program_starter: threading.Thread | None = None
         self._closing = False
+        # Something listens on the lab port (the observer saw it): clients wait for it.
+        self._listening = threading.Event()
+        self._listeners: set[object] = set()
         self.with_server = with_server and exec_server is None
         self.max_clients = max_clients
         self.backlog = backlog  # None: the handout's, by mode (1 single, 5 threaded)
@@ -147,6 +150,7 @@ class Session:
         self._emit(SessionError(str(exc), time.time()))
 
     def _on_update(self, snapshot: Snapshot, transitions: list[Transition]) -> None:
+        self._note_listeners(snapshot)
         self._refresh_program_pids()
         self._emit(ObserverUpdate(snapshot, transitions))
         if self.judges_drops:
@@ -167,6 +171,24 @@ class Session:
         for drops in self._drops.news(rows):
             self._emit(ServerEvent("overflow", snapshot.time, text=str(drops.backlog),
                                    mode=self.mode, count=len(drops.stuck), drops=drops))
+
+    def _note_listeners(self, snapshot: Snapshot) -> None:
+        """Whether a socket listens on the lab port, from what changed in this poll."""
+        for c in snapshot.gone or ():
+            self._listeners.discard(c.key)
+        for c in snapshot.changed or ():
+            if c.remote is None and c.local.port == self.port and c.state == "LISTEN":
+                self._listeners.add(c.key)
+            else:
+                self._listeners.discard(c.key)
+        if self._listeners:
+            self._listening.set()
+        else:
+            self._listening.clear()
+
+    def listener_up(self) -> bool:
+        """Whether a server listens on the lab port: ours, or one the observer saw."""
+        return self.server_running or self._listening.is_set()
 
     def _relay(self, event: ServerEvent | ClientEvent) -> None:
         """A socket event: pass it on, and look at the kernel at once for its effect."""
@@ -284,6 +306,7 @@ class Session:
                 self.host if self.host not in ("0.0.0.0", "::", "") else "127.0.0.1",
                 self.port, number=number, on_event=self._relay, registry=self.registry,
                 ident=ident,
+                server_up=self.listener_up,
             )
             self.clients[number] = client
         self._action("client-add", number, ident=ident)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 
 import pytest
-from support import LOCALHOST, wait_for
+from support import LOCALHOST, free_port, ss_agrees, wait_for
 
 from lab.net.client import LabClient
+from lab.observe.model import Endpoint
 
 
 @pytest.mark.needs("syn-dropped-when-full")
@@ -95,3 +97,34 @@ def test_a_reset_from_the_server_is_said_not_taken_for_a_close(lab) -> None:
     assert ("failed", "The server reset the connection (RST)") in events or \
         ("failed", "Le serveur a réinitialisé la connexion (RST)") in events
     client.close()
+
+
+async def test_a_client_started_before_any_server_waits_then_connects(tmp_path: Path) -> None:
+    """--no-server, the client started at launch: refused once, it waits for a listener
+    ("waiting for a server on port P…") and connects when one listens."""
+    from app_support import make_app, wait_until
+
+    from lab.session import Session
+
+    port = free_port()
+    session = Session(host=LOCALHOST, port=port, with_server=False, interval=0.05,
+                      source="psutil", lang="en")
+    app = make_app(session, tmp_path, clients=1)
+    listener = socket.socket()
+    try:
+        async with app.run_test(size=(140, 44)) as pilot:
+            await wait_until(pilot, lambda: app.clients_pane.card(1) is not None, "the card")
+            card = app.clients_pane.card(1)
+            assert card is not None
+            await wait_until(pilot, lambda: card.last == f"waiting for a server on port {port}…",
+                             "the client waiting")
+            listener.bind((LOCALHOST, port))
+            listener.listen(5)
+            await wait_until(pilot, lambda: card.kernel_state == "ESTABLISHED",
+                             "the client connected")
+            client = app.session.clients[1]
+            assert client.local is not None
+            ss_agrees(port, client.local, Endpoint(LOCALHOST, port), "ESTABLISHED")
+            await pilot.press("ctrl+q")
+    finally:
+        listener.close()

@@ -224,14 +224,17 @@ def test_elsewhere_a_refused_second_client_is_a_failed_setup() -> None:
 
 # -- the client's pane ------------------------------------------------------------------------
 async def test_the_clients_pane_says_connection_refused(tmp_path: Path) -> None:
-    """The server stopped (F8), a client added (F2): its card says the connection was
-    refused, and the step counts it among the refused clients."""
+    """A connection refused while a server listens (Windows, its accept queue full): its
+    card says the connection was refused, and the step counts it among the refused
+    clients. Here the server is stopped (F8) and the session made to say a server listens,
+    so the refusal is not taken for "no server yet" (the client would wait for one)."""
     from app_support import make_app, wait_until
 
     from lab.session import Session
 
     session = Session(host=LOCALHOST, port=0, interval=0.05, source="psutil")
     session.bind()
+    session.listener_up = lambda: True  # type: ignore[method-assign]
     app = make_app(session, tmp_path)
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_until(pilot, lambda: app.session.server_running, "the server")

@@ -5,6 +5,11 @@ Each message is sent followed by a newline, so that the server can tell messages
 connecting, the sending and the watching, so ``send`` never blocks its caller: a client
 stuck in SYN_SENT (the server's queue is full) or writing to a server that does not read
 never freezes the app.
+
+Given ``server_up`` (the app's: "does anything listen on the port?"), a client refused while
+nothing listens waits for a server instead of failing, and connects once one listens: a
+client started before the student's server (a JVM takes seconds) or with ``--no-server``.
+A refusal while something listens stays a failure (on Windows: the accept queue is full).
 """
 
 from __future__ import annotations
@@ -28,11 +33,12 @@ from lab.observe.plumbing import close_pair, wake_pair
 from lab.observe.roles import Registry
 
 _FIN = object()  # queue marker: close after what was queued before it
+_AGAIN = object()  # _connect's answer: a server listens now, connect again
 
 
 @dataclass(frozen=True)
 class ClientEvent:
-    kind: str  # connecting connected sent fin closed server-closed received failed error
+    kind: str  # connecting waiting connected sent fin closed server-closed received failed error
     time: float
     number: int
     text: str = ""
@@ -56,6 +62,7 @@ class LabClient:
         connect_timeout: float | None = None,
         windows: bool | None = None,
         ident: int = 0,
+        server_up: Callable[[], bool] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -63,6 +70,7 @@ class LabClient:
         self.ident = ident
         self.registry = registry
         self.connect_timeout = connect_timeout
+        self.server_up = server_up
         self.windows = sys.platform == "win32" if windows is None else windows
         self.refused = False  # the connect was refused (on Windows, also: the queue was full)
         self.state = "new"  # new connecting connected closed failed
@@ -166,7 +174,10 @@ class LabClient:
 
     def _run(self) -> None:
         try:
-            if self._connect():
+            outcome = self._connect()
+            while outcome is _AGAIN:
+                outcome = self._connect()
+            if outcome:
                 self._loop()
         except Exception as exc:  # never a silent dead thread: the card must say why
             self._fail(LabError(t("err.connect", current_language(), host=self.host,
@@ -174,7 +185,8 @@ class LabClient:
         finally:
             self._cleanup()
 
-    def _connect(self) -> bool:
+    def _connect(self) -> object:
+        """True when connected; False when it failed or was closed; _AGAIN after waiting."""
         self._emit("connecting")
         try:
             infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
@@ -188,7 +200,7 @@ class LabClient:
         sock.setblocking(False)
         err = sock.connect_ex(addr)
         if err not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, 10035):
-            return self._refused_or_failed(OSError(err, _strerror(err)))
+            return self._refused_or_wait(OSError(err, _strerror(err)))
         # The local port exists from here on, even while SYN_SENT: label it at once.
         with contextlib.suppress(OSError):
             host, port = sock.getsockname()[:2]
@@ -211,7 +223,7 @@ class LabClient:
                 if any(key.fileobj is sock for key, _ in ready):
                     err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                     if err:
-                        return self._refused_or_failed(OSError(err, _strerror(err)))
+                        return self._refused_or_wait(OSError(err, _strerror(err)))
                     break
                 if deadline is not None and time.monotonic() >= deadline:
                     return self._fail(connect_error(TimeoutError(), self.host, self.port))
@@ -221,6 +233,22 @@ class LabClient:
         self._connected.set()
         self._emit("connected")
         return True
+
+    def _refused_or_wait(self, exc: OSError) -> object:
+        """Refused while nothing listens on the port: wait for a server (if the app tells
+        when one listens), then connect again; else a failure, said as such."""
+        if self.server_up is None or not is_refused(exc) or self.server_up():
+            return self._refused_or_failed(exc)
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
+        self._emit("waiting", str(self.port))
+        while not self.server_up():
+            if self._abort.wait(0.1):
+                self._emit("closed")
+                return False
+        return _AGAIN
 
     def _refused_or_failed(self, exc: OSError) -> bool:
         """A connect that failed: "connection refused" is said as such (on Windows, with

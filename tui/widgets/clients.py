@@ -105,6 +105,8 @@ class ClientCard(Vertical):
             self.last = t("client.connected", self.lang, local=self.local)
         elif kind in ("sent", "received", "failed", "error"):
             self.last = t(f"client.{kind}", self.lang, text=text)
+        elif kind == "waiting":
+            self.last = t("client.waiting", self.lang, port=text)
         elif kind == "closed" and self.closed:
             pass  # keep '"Fin" sent, socket closed'
         elif kind in ("fin", "closed", "server-closed"):
