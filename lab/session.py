@@ -7,6 +7,7 @@ from whatever thread it happened on. The sink must not block: the app posts a me
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -16,14 +17,24 @@ from dataclasses import dataclass
 from lab.net.client import ClientEvent, LabClient
 from lab.net.framing import is_fin
 from lab.net.overflow import DropWatch
-from lab.net.program import Program, ProgramEvent
+from lab.net.program import (
+    Program,
+    ProgramEvent,
+    ProgramExited,
+    ProgramFailed,
+    ProgramStarted,
+    ProgramWaiting,
+    end_marked,
+    short_name,
+)
 from lab.net.server import DEFAULT_MAX_CLIENTS, SINGLE, THREADED, LabServer, ServerEvent
 from lab.observe.model import Connection, Snapshot, Transition
 from lab.observe.observer import Observer
 from lab.observe.roles import Registry
 from lab.observe.sources import Source, open_source
 
-SERVER_WAIT = 5.0  # seconds a student's client waits for the student's server to listen
+SERVER_WAIT = 5.0  # seconds a student's client may take to connect before the next starts
+PIDS_EVERY = 0.5  # seconds between two samples of the student's programs' processes
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,9 @@ class Session:
         self.exec_clients = list(exec_clients)
         self.lang = lang
         self.programs: dict[int, Program] = {}
+        self._every_program: list[Program] = []  # all ever started: all are ended at quit
+        self._queued: dict[int, str] = {}  # client programs waiting for a listener
+        self._strangers: set[int] = set()  # lab sockets' owners known not to be ours
         self._pids_checked = 0.0
         self._program_queue: queue.Queue[tuple[int, str] | None] = queue.Queue()
         self._program_starter: threading.Thread | None = None
@@ -151,7 +165,7 @@ class Session:
 
     def _on_update(self, snapshot: Snapshot, transitions: list[Transition]) -> None:
         self._note_listeners(snapshot)
-        self._refresh_program_pids()
+        self._refresh_program_pids(snapshot)
         self._emit(ObserverUpdate(snapshot, transitions))
         if self.judges_drops:
             self._judge_drops(snapshot)
@@ -252,7 +266,20 @@ class Session:
             self.server.stop()
             self.server = None
         self.observer.stop()
+        self._end_strays()
         self.observer.source.close()
+
+    def _end_strays(self) -> None:
+        """Before the app exits: a lab socket still held by a descendant of the student's
+        programs (one that hid from every other check) ends with its holder."""
+        marks = {p.mark for p in self._every_program}
+        if not marks:
+            return
+        try:
+            snapshot = self.observer.source.poll(self.port, lab_port=self.port)
+        except Exception:  # a source that fails now: the programs were ended already
+            return
+        end_marked({c.pid for c in snapshot.connections if c.pid is not None}, marks)
 
     # -- server ----------------------------------------------------------------------------
     @property
@@ -314,6 +341,11 @@ class Session:
         return number
 
     def remove_client(self, number: int) -> None:
+        with self._lock:
+            queued = self._queued.pop(number, None)
+        if queued is not None:  # a client program still waiting for a server: never started
+            self._action("client-remove", number, ident=self.idents.get(number, 0))
+            return
         program = self.programs.get(number) if number else None
         if program is not None:
             self._action("client-remove", number, ident=self.idents.get(number, 0))
@@ -328,7 +360,7 @@ class Session:
     def reset_clients(self) -> None:
         """Close every client and number the next one 1 again: a new scene for a step."""
         with self._lock:
-            numbers = [*self.clients, *(n for n in self.programs if n)]
+            numbers = [*self.clients, *(n for n in self.programs if n), *self._queued]
         for number in numbers:
             self.remove_client(number)
         with self._lock:
@@ -351,10 +383,12 @@ class Session:
         A student's client program gets the line on its standard input, as typed."""
         program = self.programs.get(number) if number else None
         if program is not None:
+            # Refused when the program does not read what it was given (its pane says so).
+            if not program.send_line(text):
+                return False
             self._action("fin" if is_fin(text) else "send", number, text, by_app=by_app)
-            ok = program.send_line(text)
             self.observer.poll_now()
-            return ok
+            return True
         client = self.clients.get(number)
         if client is None:
             return False
@@ -378,12 +412,17 @@ class Session:
 
         def report(event: ProgramEvent) -> None:
             self._emit(ProgramReport(who, holder[0].name, event, time.time(), ident))
-            self.observer.poll_now()
+            if isinstance(event, (ProgramStarted, ProgramExited, ProgramFailed)):
+                # Its sockets may have come or gone: look now. (Not at every line: a
+                # program printing fast would keep the observer polling without a pause.)
+                self.observer.poll_now()
 
         program = Program(command, self.port, report, self.lang)
         holder.append(program)
         with self._lock:
             self.programs[who] = program
+            self._every_program.append(program)
+            self._strangers.clear()  # a pid seen before may now be this program's
         if program.start():
             self.registry.set_program(who, program.name, program.pids(), ident=ident)
         return program
@@ -406,8 +445,10 @@ class Session:
         ident = self._new_ident(number)
         command = self.exec_clients[min(number - 1, len(self.exec_clients) - 1)]
         self._action("client-add", number, ident=ident)
-        # Started in order, from one thread, once the student's server listens (a client
-        # started before it would only be refused).
+        # Started in order, from one thread, once something listens on the lab port (a
+        # client started before it would only be refused).
+        with self._lock:
+            self._queued[number] = command
         self._program_queue.put((number, command))
         with self._lock:
             if self._program_starter is None:
@@ -421,13 +462,13 @@ class Session:
             if item is None:
                 return
             number, command = item
-            server = self.programs.get(0)
-            deadline = time.monotonic() + SERVER_WAIT
-            while (server is not None and server.running and time.monotonic() < deadline
-                   and self.port not in server.listening_ports()):
-                time.sleep(0.05)
-            if self._closing:
-                return
+            if not self._wait_listener(number, command):
+                if self._closing:
+                    return
+                continue  # removed while it waited
+            with self._lock:
+                if self._queued.pop(number, None) is None:
+                    continue
             program = self._start_program(number, command)
             # The next one starts once this one connected: the step's order is the kernel's.
             deadline = time.monotonic() + SERVER_WAIT
@@ -435,14 +476,48 @@ class Session:
                    and number not in self.registry.copy()[0].values()):
                 time.sleep(0.02)
 
-    def _refresh_program_pids(self) -> None:
-        """Children (a java launcher's JVM, a shell's program) appear after the start."""
-        now = time.monotonic()
-        if not self.programs or now - self._pids_checked < 0.5:
-            return
-        self._pids_checked = now
+    def _wait_listener(self, number: int, command: str) -> bool:
+        """Wait until something listens on the lab port, saying so in the client's pane;
+        False when the app closes or the client was removed meanwhile."""
+        said = False
+        while not self.listener_up():
+            with self._lock:
+                if self._closing or number not in self._queued:
+                    return False
+            if not said:
+                said = True
+                self._emit(ProgramReport(number, short_name(command), ProgramWaiting(self.port),
+                                         time.time(), self.idents.get(number, 0)))
+            self._listening.wait(0.2)
+        return not self._closing
+
+    def _refresh_program_pids(self, snapshot: Snapshot) -> None:
+        """Which processes are the student's programs': children appear after the start (a
+        java launcher's JVM, a shell's program), and a lab socket may pass to a process
+        whose parents are gone (a fork, then the parent exits; a double fork)."""
         with self._lock:
             programs = list(self.programs.items())
+        if not programs:
+            return
+        _names, known = self.registry.programs()
+        own = os.getpid()
+        port = self.port
+        adopted = False
+        for c in snapshot.changed or ():
+            pid = c.pid
+            if (pid is None or pid == own or pid in known or pid in self._strangers
+                    or (c.local.port != port and (c.remote is None or c.remote.port != port))):
+                continue
+            if any(program.adopt(pid) for _who, program in programs):
+                adopted = True
+            else:
+                if len(self._strangers) > 4096:
+                    self._strangers.clear()
+                self._strangers.add(pid)
+        now = time.monotonic()
+        if not adopted and now - self._pids_checked < PIDS_EVERY:
+            return
+        self._pids_checked = now
         for who, program in programs:
             pids = program.pids()
             if pids:
@@ -450,9 +525,10 @@ class Session:
                                           ident=self.idents.get(who, 0) if who else 0)
 
     def stop_programs(self) -> None:
-        """End every program's process group (in parallel: each may take its grace period)."""
+        """End every program and its descendants (in parallel: each may take its grace
+        period), those that have ended too: what they started may still run."""
         with self._lock:
-            programs = list(self.programs.values())
+            programs = list(self._every_program)
         threads = [threading.Thread(target=p.stop, daemon=True) for p in programs]
         for th in threads:
             th.start()

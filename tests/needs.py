@@ -53,6 +53,9 @@ NEEDS: dict[str, Need] = {
     "handout-netstat-layout": Need(
         "needs the handout's netstat layout, which Windows replaces by its own "
         "(tests/test_windows_netstat.py checks that one)", _not_windows),
+    "proc-io": Need("needs Linux's /proc/<pid>/io (the bytes a process wrote)", _linux),
+    "cc": Need("needs a C compiler (cc) and pseudo-terminals (a C program's stdio buffers a "
+               "pipe, as on Windows)", _not_windows),
     "posix-paths": Need("needs POSIX paths (the expected output spells them)", _not_windows),
     "tmux": Need("needs tmux, a POSIX terminal multiplexer", _not_windows),
     "ss": Need("needs Linux's ss (iproute2), the independent witness of the kernel's states",
@@ -60,7 +63,7 @@ NEEDS: dict[str, Need] = {
 }
 
 # Needs met by a program being installed, whatever the system.
-PROGRAMS: dict[str, str] = {"tmux": "tmux", "ss": "ss"}
+PROGRAMS: dict[str, str] = {"tmux": "tmux", "ss": "ss", "cc": "cc"}
 
 
 def unmet(name: str, platform: str | None = None,

@@ -1,29 +1,36 @@
 """The window hosting the student's own server and clients (--exec-server, --exec-client)."""
 from __future__ import annotations
 
+import asyncio
 import atexit
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import psutil
 import pytest
 from app_support import wait_until
-from support import free_port, wait_for
+from support import LOCALHOST, free_port, ss_agrees, wait_for
 
 from lab.net.program import ProgramLine
+from lab.observe.model import Endpoint
 from lab.observe.roles import describe_role
 from lab.session import Action, ProgramReport, Session
 from tui.app import ObservatoryApp
+from tui.widgets.clients import CARD_LINES, ClientCard
+from tui.widgets.pane_log import PaneLog
 
 SIZE = (140, 44)
 STUDENTS = Path(__file__).parent / "students"
 PY = f'"{sys.executable}"'
 
 
-def make_app(server: str | None, clients: list[str], count: int) -> ObservatoryApp:
-    session = Session(host="127.0.0.1", port=free_port(), interval=0.05, source="psutil",
+def make_app(server: str | None, clients: list[str], count: int, *,
+             source: str = "psutil") -> ObservatoryApp:
+    session = Session(host="127.0.0.1", port=free_port(), interval=0.05, source=source,
                       exec_server=server, exec_clients=clients, lang="en")
     session.bind()
     folder = Path(tempfile.mkdtemp(prefix="tcpobs-prog-"))
@@ -35,6 +42,24 @@ def make_app(server: str | None, clients: list[str], count: int) -> ObservatoryA
 def roles(app: ObservatoryApp) -> list[tuple[str, str]]:
     return [(describe_role(r.conn.role, "en"), r.conn.state)
             for r in app.table.rows_by_key.values()]
+
+
+def rows(app: ObservatoryApp) -> list[tuple[str, str, int | None]]:
+    return [(describe_role(r.conn.role, "en"), r.conn.state, r.conn.pid)
+            for r in app.table.rows_by_key.values()]
+
+
+async def card_of(pilot: object, app: ObservatoryApp, number: int) -> ClientCard:
+    await wait_until(pilot, lambda: app.clients_pane.card(number) is not None,
+                     f"client {number}'s card")
+    card = app.clients_pane.card(number)
+    assert card is not None
+    return card
+
+
+def printed(card: ClientCard, start: str) -> str | None:
+    """The first line of the card's log that starts with ``start``."""
+    return next((x for x in card.lines_text if x.startswith(start)), None)
 
 
 def alive(pids: set[int]) -> list[int]:
@@ -86,24 +111,160 @@ async def test_missing_and_crashing_programs_keep_the_window() -> None:
         await wait_until(pilot, lambda: any("Program not found: no-such-serveur-xyz" in x
                                             for x in app.server_pane.lines_text),
                          "the not-found sentence")
-        card = app.clients_pane.card(1)
-        await wait_until(pilot, lambda: card is not None and card.closed, "the crash")
-        assert card is not None and "stopped as soon as it started" in card.last
+        # No server listens: the client is not started to be refused, it waits.
+        card = await card_of(pilot, app, 1)
+        port = app.session.port
+        await wait_until(pilot, lambda: card.last == f"waiting for a server on port {port}…",
+                         "the client waiting for a server")
+        assert 1 not in app.session.programs
         assert app.is_running
         await pilot.press("ctrl+q")
 
 
-async def test_endless_printer_does_not_stall_the_window() -> None:
-    flood = f"{PY} {STUDENTS / 'flood.py'}"
-    app = make_app(flood, [], 0)
+async def test_a_program_that_stops_at_once_leaves_its_error_on_screen() -> None:
+    """The error it printed stays in its card's log, above the sentence about its exit."""
+    app = make_app(None, [f"{PY} {STUDENTS / 'crash.py'}"], 1)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: any("lines dropped" in x
-                                            for x in app.server_pane.lines_text),
-                         "the dropped-lines note", timeout=20)
-        assert all("\x1b" not in x for x in app.server_pane.lines_text)
-        pids = app.session.programs[0].pids()
+        card = await card_of(pilot, app, 1)
+        await wait_until(pilot, lambda: card.closed, "the crash")
+        assert "stopped as soon as it started" in card.last
+        error = printed(card, "Traceback: NameError")
+        assert error is not None
+        assert card.lines_text.index(error) < len(card.lines_text) - 1  # the exit came after
+        assert card.query_one(PaneLog).display
+        await pilot.press("ctrl+q")
+
+
+async def test_a_flood_keeps_the_card_bounded_and_says_what_it_dropped() -> None:
+    flood = f"{PY} {STUDENTS / 'flood.py'}"
+    app = make_app(None, [flood], 1)
+    async with app.run_test(size=SIZE) as pilot:
+        card = await card_of(pilot, app, 1)
+        await wait_until(pilot, lambda: card.dropped > 0, "lines to leave the card's log",
+                         timeout=30)
+        note = card.query_one(".pane-dropped")
+        assert note.display
+        assert str(note.content).startswith(f"… {card.dropped} earlier lines dropped")  # type: ignore[attr-defined]
+        log = card.query_one(PaneLog)
+        assert len(log.lines) <= CARD_LINES
+        assert len(card.lines_text) <= CARD_LINES
+        assert all("\x1b" not in x for x in card.lines_text)
+        # What is kept is every line, in order: the flood was held back, not thinned out.
+        numbers = [int(x.split()[1]) for x in card.lines_text if x.startswith("line ")]
+        assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+        pids = app.session.programs[1].pids()
         await pilot.press("ctrl+q")
     assert alive(pids) == []
+
+
+@pytest.mark.needs("cc", "system-sockets")
+async def test_a_c_clients_printf_shows_while_it_runs(tmp_path: Path) -> None:
+    """Its stdout is a terminal: C's stdio writes each line at once (on a pipe, it kept them
+    until the program exited, under an ESTABLISHED title still saying "connecting…")."""
+    program = tmp_path / "client"
+    subprocess.run(["cc", "-o", str(program), str(STUDENTS / "client.c")], check=True,
+                   timeout=120)
+    app = make_app(None, [f'"{program}" {{port}}'], 1)
+    async with app.run_test(size=SIZE) as pilot:
+        card = await card_of(pilot, app, 1)
+        await wait_until(pilot, lambda: ("client 1 (client)", "ESTABLISHED") in roles(app),
+                         "the C client's connection")
+        # connect() has returned; printf comes next: on screen within a second.
+        await wait_until(pilot, lambda: printed(card, "Connecte depuis"), "its printf",
+                         timeout=1.0)
+        assert card.kernel_state == "ESTABLISHED" and "connecting" not in card.last
+        card.query_one("Input").focus()
+        await pilot.press("B", "o", "n", "j", "o", "u", "r", "enter")
+        await wait_until(pilot, lambda: any(x.endswith("› Bonjour")
+                                            for x in app.server_pane.lines_text),
+                         "the server receiving the C client's line")
+        pids = app.session.programs[1].pids()
+        await pilot.press("ctrl+q")
+    assert alive(pids) == []
+
+
+async def test_a_client_that_never_reads_does_not_freeze_the_window() -> None:
+    """200 KB typed for a client that never reads: the window keeps answering its keys, the
+    card says the program does not read and refuses lines past 64 KiB (the line stays in
+    the field), and the app quits at once."""
+    app = make_app(None, [f"{PY} {STUDENTS / 'sourd.py'} 60"], 1)
+    async with app.run_test(size=SIZE) as pilot:
+        card = await card_of(pilot, app, 1)
+        await wait_until(pilot, lambda: printed(card, "Je ne lis jamais"), "its first line")
+        pids = app.session.programs[1].pids()
+        field = card.query_one("Input")
+        field.focus()
+        chunk = "x" * 10_000
+        loop = asyncio.get_running_loop()
+        typing = loop.time()
+        for _ in range(20):
+            field.value = chunk  # type: ignore[attr-defined]
+            await pilot.press("enter")
+        await pilot.press("f7")  # a key of the app's: pause
+        await wait_until(pilot, lambda: app.paused, "the pause key to act")
+        # A deadline, not a measure: a window blocked in a write stayed blocked until the
+        # program ended (60 s).
+        assert loop.time() - typing < 20, "the window stopped answering while typing"
+        await wait_until(pilot, lambda: any("is not reading its input" in x
+                                            for x in card.lines_text), "the stall said")
+        assert any(x.startswith("Line not sent: sourd.py is not reading its input")
+                   for x in card.lines_text)
+        assert field.value == chunk  # type: ignore[attr-defined]
+        await pilot.press("f7")
+        quitting = time.monotonic()
+        await pilot.press("ctrl+q")
+    assert time.monotonic() - quitting < 15, "the app took too long to quit"
+    wait_for(lambda: alive(pids) == [], timeout=5, message="the program to end")
+
+
+@pytest.mark.needs("netlink")
+async def test_a_descendant_that_left_the_session_is_named_and_ended_at_quit() -> None:
+    """The client forks twice (setsid) and exits; the grandchild holds the connection. Its
+    row names the grandchild (not the dead parent), and quitting ends it."""
+    app = make_app(None, [f"{PY} {STUDENTS / 'fork_client.py'} {{port}}"], 1,
+                   source="netlink")
+    async with app.run_test(size=SIZE) as pilot:
+        card = await card_of(pilot, app, 1)
+        await wait_until(pilot, lambda: printed(card, "Connecte depuis"), "the connection")
+        parent = app.session.programs[1].pid
+        await wait_until(pilot, lambda: ("client 1 (fork_client.py)", "ESTABLISHED", parent)
+                         in rows(app), "the client's row, owned by the program")
+        card.query_one("Input").focus()
+        await pilot.press("g", "o", "enter")
+        await wait_until(pilot, lambda: printed(card, "petit-fils"), "the grandchild's pid")
+        line = printed(card, "petit-fils")
+        assert line is not None
+        grandchild = int(line.split()[1])
+        await wait_until(pilot, lambda: card.closed, "the program's own exit")
+        await wait_until(pilot, lambda: ("client 1 (fork_client.py)", "ESTABLISHED", grandchild)
+                         in rows(app), "the row naming the grandchild")
+        await pilot.press("ctrl+q")
+    wait_for(lambda: alive({grandchild}) == [], timeout=5, message="the grandchild to end")
+
+
+@pytest.mark.needs("system-sockets")
+async def test_a_client_program_starts_once_the_students_server_listens() -> None:
+    """The student's server listens late (a JVM): the client program is not started to be
+    refused; its card says it waits, and it starts and connects once the server listens."""
+    server = f"{PY} {STUDENTS / 'serveur_lent.py'} {{port}}"
+    client = f"{PY} {STUDENTS / 'client.py'} {{port}}"
+    app = make_app(server, [client], 1)
+    port = app.session.port
+    async with app.run_test(size=SIZE) as pilot:
+        card = await card_of(pilot, app, 1)
+        await wait_until(pilot, lambda: card.last == f"waiting for a server on port {port}…",
+                         "the client waiting")
+        assert any(x.startswith(f"Waiting for a server on port {port}: client.py starts")
+                   for x in card.lines_text)
+        assert 1 not in app.session.programs
+        assert app.session.programs[0].send_line("")  # the server now listens
+        await wait_until(pilot, lambda: ("client 1 (client.py)", "ESTABLISHED") in roles(app),
+                         "the client program connected")
+        line = printed(card, "Connecte depuis")
+        assert line is not None
+        ss_agrees(port, Endpoint(LOCALHOST, int(line.split()[-1])), Endpoint(LOCALHOST, port),
+                  "ESTABLISHED")
+        await pilot.press("ctrl+q")
 
 
 async def test_f3_ends_the_students_client() -> None:

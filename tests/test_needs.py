@@ -28,6 +28,8 @@ SKIPPED_ON: dict[str, set[str]] = {
     "posix-paths": {"win32"},
     "tmux": {"win32"},
     "ss": {"darwin", "win32"},
+    "proc-io": {"darwin", "win32"},
+    "cc": {"win32"},
 }
 
 

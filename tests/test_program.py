@@ -6,7 +6,9 @@ threaded one).
 """
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -19,10 +21,10 @@ from support import LOCALHOST, free_port, wait_for
 
 from lab.net.program import (
     Program,
-    ProgramDropped,
     ProgramEvent,
     ProgramExited,
     ProgramFailed,
+    ProgramInput,
     ProgramLine,
     exit_text,
     short_name,
@@ -182,23 +184,28 @@ def test_server_on_another_port_is_reported(run: list[Program]) -> None:
     assert f"not on the lab port {port}" in message
 
 
-def test_endless_binary_printer_is_bounded_and_escaped(run: list[Program]) -> None:
+@pytest.mark.needs("proc-io")
+def test_endless_binary_printer_is_held_back_and_escaped(run: list[Program]) -> None:
+    """A flood is not read and thrown away: past the rate the reader stops reading, the
+    program waits in its write (as on a slow terminal), and no line handed over is lost."""
     pane = Pane()
     prog = Program(f"{PY} flood.py", 9500, pane, lang="en", cwd=str(STUDENTS),
                    max_line=200, max_rate=50)
     run.append(prog)
     assert prog.start()
-    wait_for(lambda: any(isinstance(e, ProgramDropped) for e in pane.events), timeout=15,
-             message="a dropped-lines note")
-    prog.stop(grace=1.0)
+    wait_for(lambda: len(pane.lines()) >= 150, timeout=15, message="150 lines of the flood")
+    written = psutil.Process(prog.pid).io_counters().write_chars  # type: ignore[attr-defined]
     lines = pane.lines()
-    assert lines
+    # Every line, in order: none was dropped to keep up...
+    numbers = [int(x.split()[1]) for x in lines if x.startswith("line ")]
+    assert numbers == list(range(1, len(numbers) + 1))
+    # ...because the program was held back: it wrote about what was shown, plus what the
+    # terminal's buffer and one read hold (reading and discarding, it had written hundreds
+    # of MiB by now).
+    assert written < 1024 * 1024, f"the flood wrote {written} bytes"
     assert all("\x1b" not in x and "\x00" not in x for x in lines)
     assert any("\\e[31m" in x for x in lines)
     assert all(len(x) <= 200 + len("… (+99999 chars)") + 10 for x in lines)
-    # far fewer lines were handed over than were printed
-    dropped = sum(e.count for e in pane.events if isinstance(e, ProgramDropped))
-    assert dropped > len(lines)
 
 
 def test_stdin_gets_the_line_as_typed(run: list[Program]) -> None:
@@ -277,3 +284,58 @@ def test_rows_name_the_students_programs(run: list[Program]) -> None:
                  and roles()[(local, server_end)] != "client 2 (client.py)")
     finally:
         source.close()
+
+
+@pytest.mark.needs("posix-shell")
+def test_a_program_that_never_reads_never_blocks_the_writer(run: list[Program]) -> None:
+    """200 KB typed for a program that never reads: each line is taken at once (none blocks
+    the caller, the window's thread), the program is said not to read, and past
+    ``max_pending`` bytes waiting a line is refused, with what waits."""
+    pane = Pane()
+    prog = start(run, f"{PY} sourd.py 60", 0, pane)
+    wait_for(lambda: pane.has("Je ne lis jamais"), message="the program's first line")
+    line = "x" * 2000
+    outcomes: list[bool] = []
+    typist = threading.Thread(target=lambda: outcomes.extend(
+        prog.send_line(line) for _ in range(100)), daemon=True)
+    typist.start()
+    typist.join(10)
+    assert not typist.is_alive(), "a line typed for the program blocked its caller"
+    assert len(outcomes) == 100
+    refused = [e for e in pane.events if isinstance(e, ProgramInput) and e.state == "refused"]
+    assert not all(outcomes) and refused
+    assert outcomes.count(False) == len(refused)
+    assert prog.pending_input <= prog.max_pending
+    assert refused[-1].pending == prog.pending_input
+    wait_for(lambda: any(isinstance(e, ProgramInput) and e.state == "stalled"
+                         for e in list(pane.events)), message="the stall to be said")
+    assert prog.running
+
+
+def descendant_pid(pane: Pane) -> int:
+    line = wait_for(lambda: next((x for x in pane.lines() if x.startswith("petit-fils")), None),
+                    message="the grandchild's pid")
+    return int(line.split()[1])
+
+
+@pytest.mark.needs("posix-shell")
+def test_stop_ends_a_descendant_that_left_the_session(run: list[Program]) -> None:
+    """A double fork with setsid(): the grandchild is in no group of the program's and its
+    parents are gone; stop() still ends it (it bears the program's mark)."""
+    listener = socket.socket()
+    listener.bind((LOCALHOST, 0))
+    listener.listen(1)
+    try:
+        pane = Pane()
+        prog = start(run, f"{PY} fork_client.py {{port}}", listener.getsockname()[1], pane)
+        client_port(pane)
+        assert prog.send_line("go")
+        grandchild = descendant_pid(pane)
+        assert prog.wait_exited(10)  # the program itself has exited
+        assert not gone(grandchild)
+        assert os.getsid(grandchild) != prog.pid  # not in the session the program led
+        prog.stop(grace=1.0)
+        wait_for(lambda: gone(grandchild), timeout=5, message="the grandchild to end")
+    finally:
+        listener.close()
+

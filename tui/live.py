@@ -483,7 +483,13 @@ class LiveView(ObservatoryBase):
         self.session.remove_client(card.number)
 
     def on_client_card_send(self, message: ClientCard.Send) -> None:
-        self.session.send(message.number, message.text)
+        if self.session.send(message.number, message.text):
+            return
+        card = self.clients_pane.card(message.number)
+        if card is not None and card.program and not card.closed:
+            # Refused: the student's program does not read its input (its log says so).
+            # The line goes back into the field rather than being lost.
+            card.query_one(Input).value = message.text
 
     def action_toggle_server_mode(self) -> None:
         """F4: a new server in the other mode, and a new scene: the old server's clients are

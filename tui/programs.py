@@ -1,6 +1,8 @@
-"""Show what a student's own program (--exec-server / --exec-client) prints, in its pane.
+"""Show what a student's own program (--exec-server / --exec-client) does, in its pane.
 
-The lines arrive already made printable (lab.net.program); they are shown without markup.
+Every line it prints goes to the pane's log (bounded: the pane says how many lines left it),
+so an error printed just before it stopped stays on screen. The lines arrive already made
+printable (lab.net.program); they are shown without markup.
 """
 
 from __future__ import annotations
@@ -9,13 +11,17 @@ from textual.widgets import Input
 
 from lab.i18n import t
 from lab.net.program import (
-    ProgramDropped,
+    MAX_PENDING,
     ProgramExited,
     ProgramFailed,
+    ProgramInput,
     ProgramLine,
+    ProgramStarted,
+    ProgramWaiting,
     exit_text,
 )
 from lab.session import ProgramReport
+from lab.text import printable
 from tui.widgets.clients import ClientsPane
 from tui.widgets.server_pane import ServerPane
 
@@ -23,20 +29,41 @@ ERR_STYLE = "#ff8787"
 NOTE_STYLE = "bold #ffd700"
 
 
+def size_text(count: int, lang: str) -> str:
+    """A number of bytes as a person reads it: "300 bytes", "12 KiB" ("12 Kio")."""
+    if count < 1024:
+        return t("size.bytes", lang, n=count)
+    return t("size.kib", lang, n=round(count / 1024))
+
+
 def report_text(report: ProgramReport, lang: str) -> tuple[str, str]:
     """The line a pane shows for one report, and its style."""
     e = report.event
+    name = report.name
     if isinstance(e, ProgramLine):
         return e.text, ERR_STYLE if e.stream == "err" else ""
-    if isinstance(e, ProgramDropped):
-        return t("prog.dropped", lang, count=e.count), NOTE_STYLE
+    if isinstance(e, ProgramStarted):
+        return t("prog.started", lang, command=printable(e.command, 200), pid=e.pid), NOTE_STYLE
+    if isinstance(e, ProgramWaiting):
+        return t("prog.waiting", lang, name=name, port=e.port), NOTE_STYLE
+    if isinstance(e, ProgramInput):
+        size = size_text(e.pending, lang)
+        if e.state == "stalled":
+            text = t("prog.input.stalled", lang, name=name, size=size,
+                     max=size_text(MAX_PENDING, lang))
+        elif e.state == "refused":
+            text = t("prog.input.refused", lang, name=name, size=size)
+        else:
+            text = t("prog.input.resumed", lang, name=name)
+        return text, NOTE_STYLE
     if isinstance(e, ProgramExited):
-        return exit_text(e, report.name, lang), NOTE_STYLE
+        return exit_text(e, name, lang), NOTE_STYLE
     return e.message, "bold " + ERR_STYLE
 
 
 def show_report(report: ProgramReport, lang: str, server: ServerPane, clients: ClientsPane) -> None:
     text, style = report_text(report, lang)
+    e = report.event
     if report.who == 0:
         server.program_line(text, style)
         return
@@ -44,13 +71,18 @@ def show_report(report: ProgramReport, lang: str, server: ServerPane, clients: C
     if card is None or not card.follows(report.ident):
         return
     card.program = report.name
-    ended = isinstance(report.event, (ProgramExited, ProgramFailed))
-    card.program_line(text)
-    if ended and not card.closed:
-        card.closed = True
-        field = card.query_one(Input)
-        field.placeholder = t("client.closed_placeholder", lang)
-        field.disabled = True
+    card.program_line(text, style)
+    if isinstance(e, ProgramStarted):
+        card.program_status(t("prog.started", lang, command=report.name, pid=e.pid))
+    elif isinstance(e, ProgramWaiting):
+        card.program_status(t("client.waiting", lang, port=e.port))
+    elif isinstance(e, (ProgramExited, ProgramFailed)):
+        card.program_status(text)
+        if not card.closed:
+            card.closed = True
+            field = card.query_one(Input)
+            field.placeholder = t("client.closed_placeholder", lang)
+            field.disabled = True
 
 
-__all__ = ["report_text", "show_report"]
+__all__ = ["report_text", "show_report", "size_text"]

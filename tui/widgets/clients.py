@@ -1,4 +1,5 @@
-"""Client panes: one card per client, with its kernel state and an input line."""
+"""Client panes: one card per client, with its kernel state and an input line; a student's
+client program (--exec-client) also gets the log of what it printed."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ from textual.widgets import Input, Static
 from lab.i18n import t
 from lab.net.client import ClientEvent
 from lab.text import printable
+from tui.bounded import keep
 from tui.theme import state_style
+from tui.widgets.pane_log import PaneLog
+
+CARD_LINES = 500  # rows of a client program's log kept
 
 MAX_SAID = 200  # status lines a card keeps for stepping back through moments
 
@@ -42,9 +47,12 @@ class ClientCard(Vertical):
         # moment shown, None: now.
         self.said: list[tuple[float, str]] = []
         self.moment: float | None = None
+        self.lines_text: list[str] = []  # what the program printed, as its log shows it
 
     def compose(self) -> ComposeResult:
         yield Static(id=f"client-{self.number}-status", classes="client-status")
+        yield Static(id=f"client-{self.number}-dropped", classes="pane-dropped")
+        yield PaneLog(CARD_LINES, id=f"client-{self.number}-log", classes="client-log")
         yield Input(placeholder=t("client.placeholder", self.lang),
                     id=f"client-{self.number}-input", classes="client-input")
 
@@ -121,8 +129,26 @@ class ClientCard(Vertical):
         self._said(e.time)
         self._render_title()
 
-    def program_line(self, text: str) -> None:
-        """The latest line the student's client printed (already printable)."""
+    def program_line(self, text: str, style: str = "") -> None:
+        """A line the student's client printed (already printable), or a line about it:
+        kept in the card's log, which a flood cannot grow without end."""
+        keep(self.lines_text, [text], CARD_LINES)
+        log = self.query_one(PaneLog)
+        log.display = True
+        before = log.dropped
+        log.add(Text(text, style=style))
+        if log.dropped != before:
+            note = self.query_one(".pane-dropped", Static)
+            note.display = True
+            note.update(Text(t("pane.dropped", self.lang, n=log.dropped, max=CARD_LINES)))
+
+    @property
+    def dropped(self) -> int:
+        """Lines of the program's log let go (a flood), as the card says above the log."""
+        return self.query_one(PaneLog).dropped
+
+    def program_status(self, text: str) -> None:
+        """The card's status line for the student's client: started, waiting, ended."""
         self.last = text
         self._said(time.time())
         self._render_title()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import RichLog, Static
+from textual.widgets import Static
 
 from lab.i18n import t
 from lab.net.describe import describe_event
@@ -13,8 +13,9 @@ from lab.net.server import ServerEvent
 from lab.text import clock_text, printable
 from tui.bounded import keep
 from tui.theme import DIM_STYLE, PEER_TEXT_STYLE
+from tui.widgets.pane_log import PaneLog
 
-MAX_LINES = 3000  # lines of the log kept (on screen and as text)
+MAX_LINES = 3000  # rows of the log kept on screen (and lines as text)
 MAX_SHOWN = 2000  # characters of one message shown in the log (the rest is summarised)
 
 
@@ -29,8 +30,8 @@ class ServerPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="server-info")
         yield Static(id="server-queue")
-        yield RichLog(id="server-log", markup=False, highlight=False, wrap=True,
-                      max_lines=MAX_LINES, min_width=20)
+        yield Static(id="server-dropped", classes="pane-dropped")
+        yield PaneLog(MAX_LINES, id="server-log")
 
     def set_info(self, title: str, info: str) -> None:
         self.border_title = title
@@ -51,8 +52,7 @@ class ServerPane(Vertical):
             warn = e.kind in ("overflow", "refused", "idle", "aborted")
             line = Text(f"{clock_text(e.time)[:8]} {text}",
                         style="bold #ffaf00" if warn else "#87afff")
-        keep(self.lines_text, [line.plain], MAX_LINES)
-        self.query_one("#server-log", RichLog).write(line)
+        self._write(line)
 
     def set_queue(self, waiting: int | None, backlog: int | None) -> None:
         """The accept queue, live: clients the kernel has connected that wait for accept()."""
@@ -67,13 +67,31 @@ class ServerPane(Vertical):
     def clear_log(self) -> None:
         """A new scene: the previous step's lines leave the view (the timeline keeps them)."""
         self.lines_text.clear()
-        self.query_one("#server-log", RichLog).clear()
+        self.query_one("#server-log", PaneLog).clear()
+        self._show_dropped(0)
 
     def program_line(self, text: str, style: str = "") -> None:
         """A line from the student's own server, shown literally (it is already printable)."""
-        keep(self.lines_text, [text], MAX_LINES)
-        self.query_one("#server-log", RichLog).write(Text(text, style=style))
+        self._write(Text(text, style=style))
 
     def note(self, text: str) -> None:
-        keep(self.lines_text, [text], MAX_LINES)
-        self.query_one("#server-log", RichLog).write(Text(text, style="bold #ffd700"))
+        self._write(Text(text, style="bold #ffd700"))
+
+    @property
+    def dropped(self) -> int:
+        """Lines the log has let go (a flood): said above the log."""
+        return self.query_one("#server-log", PaneLog).dropped
+
+    def _write(self, line: Text) -> None:
+        keep(self.lines_text, [line.plain], MAX_LINES)
+        log = self.query_one("#server-log", PaneLog)
+        before = log.dropped
+        log.add(line)
+        if log.dropped != before:
+            self._show_dropped(log.dropped)
+
+    def _show_dropped(self, count: int) -> None:
+        note = self.query_one("#server-dropped", Static)
+        note.display = count > 0
+        if count:
+            note.update(Text(t("pane.dropped", self.lang, n=count, max=MAX_LINES)))
