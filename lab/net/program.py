@@ -239,6 +239,7 @@ class Program:
         self._readers: list[threading.Thread] = []
         self._exited = threading.Event()
         self._stop = threading.Event()  # the program is being ended: threads let go
+        self._ended = threading.Event()  # stop() has ended it and every descendant
         self._release_lock = threading.Lock()
         # Input: lines waiting for the writer thread, their size, and whether it is stuck.
         self._input = threading.Condition()
@@ -300,7 +301,7 @@ class Program:
         self._started_at = time.time()
         with contextlib.suppress(psutil.Error):
             self._track(psutil.Process(self._proc.pid))
-        self._sink(ProgramStarted(self._proc.pid, self.command))
+        self._sink(ProgramStarted(self._proc.pid, self.command.replace("{port}", str(self.port))))
         proc = self._proc
         assert proc.stderr is not None
         if self._master is not None:
@@ -544,8 +545,8 @@ class Program:
     def stop(self, grace: float = GRACE) -> None:
         """End the program and every descendant: terminate, then kill after ``grace`` s."""
         proc = self._proc
-        if proc is None:
-            return
+        if proc is None or self._ended.is_set():
+            return  # never started, or ended already (F3, then quit): nothing of it is left
         self._stop.set()
         with self._input:
             self._input.notify_all()
@@ -575,6 +576,7 @@ class Program:
         _wait_gone(left, time.monotonic() + grace)
         self._exited.wait(grace)
         self._release(grace)
+        self._ended.set()
 
     def _release(self, grace: float) -> None:
         """Let the threads go and close this side of the terminal and of the pipes."""
