@@ -20,7 +20,7 @@ from lab.guide.evidence import Evidence, Message
 from lab.guide.progress import load_progress
 from lab.net.server import ServerEvent
 from lab.observe.model import Connection, Endpoint, Snapshot, Transition
-from lab.session import Action, Session
+from lab.session import Action, ProgramReport, Session
 from lab.text import clean_field
 from tui.messages import Notice
 from tui.widgets.clients import ClientCard, ClientsPane
@@ -69,6 +69,10 @@ class ObservatoryBase(App[int]):
         self.history: list[Transition] = []
         self._pending: list[Transition] = []
         self._pending_lock = threading.Lock()
+        # The student's programs' reports waiting to be shown, in batches (tui.live).
+        self._program_batches: list[list[ProgramReport]] = []
+        self._program_batch: list[ProgramReport] | None = None  # the one still growing
+        self._programs_shown = 0.0  # time.monotonic() when they were last shown
         self._held_snapshot: Snapshot | None = None
         self._held_transitions: list[Transition] = []  # what happened while paused
         self._stopped = False

@@ -3,6 +3,8 @@ diagram, the ladder, the timeline, the banner and the panes; the keys that act o
 
 from __future__ import annotations
 
+import time
+
 from textual import events
 from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, Input
@@ -22,8 +24,8 @@ from lab.session import Action, Event, ObserverUpdate, Paced, ProgramReport, Ses
 from lab.text import clock_text, printable
 from tui.base import MAX_EVENTS, VIEWS, ObservatoryBase
 from tui.bounded import keep
-from tui.messages import SessionMessage, SnapshotMessage
-from tui.programs import show_report
+from tui.messages import ProgramMessage, SessionMessage, SnapshotMessage
+from tui.programs import show_reports
 from tui.widgets.banner import Banner
 from tui.widgets.clients import ClientCard
 from tui.widgets.connections import (
@@ -43,6 +45,7 @@ NARROW = 110  # columns below which the panes are stacked and the table scrolls 
 # server and clients beside the table (a third of the width, 30 to 52 cells).
 PANEL_WIDTH, PANEL_SHARE = 46, 0.45
 RIGHT_MIN, RIGHT_MAX = 30, 52
+PROGRAMS_EVERY = 0.1  # seconds between two showings of the student's programs' lines
 
 SERVER_NOTES = {
     "accepted": "act.accepted",
@@ -85,8 +88,47 @@ class LiveView(ObservatoryBase):
                 with self._pending_lock:
                     self._pending.extend(event.transitions)
             self.post_message(SnapshotMessage(event.snapshot))
+        elif isinstance(event, ProgramReport):
+            # Gathered in a batch; its first report posts the message that shows them all.
+            with self._pending_lock:
+                batch = self._program_batch
+                if batch is None:
+                    batch = self._program_batch = []
+                    self._program_batches.append(batch)
+                    self.post_message(ProgramMessage(batch))
+                batch.append(event)
         else:
-            self.post_message(SessionMessage(event))
+            with self._pending_lock:
+                # Reports after this event (a client's card added) are shown after it.
+                self._program_batch = None
+                self.post_message(SessionMessage(event))
+
+    def on_program_message(self, message: ProgramMessage) -> None:
+        wait = self._programs_shown + PROGRAMS_EVERY - time.monotonic()
+        if wait > 0:  # shown a moment ago: the batch grows a little longer
+            self.set_timer(wait, lambda: self._show_programs(message.batch))
+        else:
+            self._show_programs(message.batch)
+
+    def _show_programs(self, last: list[ProgramReport]) -> None:
+        """Show the batches of reports up to ``last``, in order (a flood's lines reach the
+        screen at most ``1 / PROGRAMS_EVERY`` times a second, many at once)."""
+        with self._pending_lock:
+            if not any(batch is last for batch in self._program_batches):
+                return  # shown already, with a later batch
+            upto = next(i for i, batch in enumerate(self._program_batches) if batch is last)
+            batches = self._program_batches[:upto + 1]
+            del self._program_batches[:upto + 1]
+            if any(batch is self._program_batch for batch in batches):
+                self._program_batch = None
+            reports = [report for batch in batches for report in batch]
+        self._programs_shown = time.monotonic()
+        if self._stopped or not reports:
+            return
+        try:
+            show_reports(reports, self.lang, self.server_pane, self.clients_pane)
+        except NoMatches:
+            pass  # reports that arrived while the screen was being torn down
 
     def on_snapshot_message(self, message: SnapshotMessage) -> None:
         with self._pending_lock:
@@ -297,7 +339,7 @@ class LiveView(ObservatoryBase):
         elif isinstance(e, Action):
             await self._on_action(e)
         elif isinstance(e, ProgramReport):
-            show_report(e, self.lang, self.server_pane, self.clients_pane)
+            show_reports([e], self.lang, self.server_pane, self.clients_pane)
         elif isinstance(e, Paced):
             self._refresh_labels()
         elif isinstance(e, SessionError) and e.text != self._last_error:

@@ -13,7 +13,7 @@ from textual.message import Message
 
 from lab.grading.manifest import SavedScreenshot
 from lab.observe.model import Snapshot
-from lab.session import Event
+from lab.session import Event, ProgramReport
 
 
 class SessionMessage(Message):
@@ -22,6 +22,16 @@ class SessionMessage(Message):
     def __init__(self, event: Event) -> None:
         super().__init__()
         self.event = event
+
+
+class ProgramMessage(Message):
+    """Reports of the student's programs wait in ``batch`` (``tui.live``), which grows until
+    another event comes: one message for many lines, so a program printing 200 lines a
+    second costs a few screen updates, not 200."""
+
+    def __init__(self, batch: list[ProgramReport]) -> None:
+        super().__init__()
+        self.batch = batch
 
 
 class SnapshotMessage(Message):

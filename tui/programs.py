@@ -61,17 +61,44 @@ def report_text(report: ProgramReport, lang: str) -> tuple[str, str]:
     return e.message, "bold " + ERR_STYLE
 
 
+def show_reports(reports: list[ProgramReport], lang: str, server: ServerPane,
+                 clients: ClientsPane) -> None:
+    """Show reports in their order; the lines of one pane in a row are written at once."""
+    run: list[tuple[str, str]] = []
+    for i, report in enumerate(reports):
+        if not isinstance(report.event, ProgramLine):
+            show_report(report, lang, server, clients)
+            continue
+        run.append(report_text(report, lang))
+        after = reports[i + 1] if i + 1 < len(reports) else None
+        if (after is None or after.who != report.who
+                or not isinstance(after.event, ProgramLine)):
+            _show_lines(report, run, server, clients)
+            run = []
+
+
+def _show_lines(report: ProgramReport, lines: list[tuple[str, str]], server: ServerPane,
+                clients: ClientsPane) -> None:
+    if report.who == 0:
+        server.program_lines(lines)
+        return
+    card = clients.card(report.who)
+    if card is not None:
+        card.program = report.name
+        card.program_lines(lines)
+
+
 def show_report(report: ProgramReport, lang: str, server: ServerPane, clients: ClientsPane) -> None:
     text, style = report_text(report, lang)
     e = report.event
     if report.who == 0:
-        server.program_line(text, style)
+        server.program_lines([(text, style)])
         return
     card = clients.card(report.who)
     if card is None or not card.follows(report.ident):
         return
     card.program = report.name
-    card.program_line(text, style)
+    card.program_lines([(text, style)])
     if isinstance(e, ProgramStarted):
         card.program_status(t("prog.started", lang, command=report.name, pid=e.pid))
     elif isinstance(e, ProgramWaiting):
@@ -85,4 +112,4 @@ def show_report(report: ProgramReport, lang: str, server: ServerPane, clients: C
             field.disabled = True
 
 
-__all__ = ["report_text", "show_report", "size_text"]
+__all__ = ["report_text", "show_report", "show_reports", "size_text"]

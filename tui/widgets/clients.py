@@ -16,9 +16,10 @@ from lab.net.client import ClientEvent
 from lab.text import printable
 from tui.bounded import keep
 from tui.theme import state_style
-from tui.widgets.pane_log import PaneLog
+from tui.widgets.pane_log import PaneLog, show_dropped
 
 CARD_LINES = 500  # rows of a client program's log kept
+LOG_ROWS = 8  # rows of it on screen at most (.client-log's max-height in app.tcss)
 
 MAX_SAID = 200  # status lines a card keeps for stepping back through moments
 
@@ -129,18 +130,19 @@ class ClientCard(Vertical):
         self._said(e.time)
         self._render_title()
 
-    def program_line(self, text: str, style: str = "") -> None:
-        """A line the student's client printed (already printable), or a line about it:
-        kept in the card's log, which a flood cannot grow without end."""
-        keep(self.lines_text, [text], CARD_LINES)
+    def program_lines(self, lines: list[tuple[str, str]]) -> None:
+        """Lines (text, style) the student's client printed (already printable), or lines
+        about it: kept in the card's log, which a flood cannot grow without end."""
+        keep(self.lines_text, [text for text, _ in lines], CARD_LINES)
         log = self.query_one(PaneLog)
         log.display = True
         before = log.dropped
-        log.add(Text(text, style=style))
+        log.add([Text(text, style=style) for text, style in lines])
+        if not log.has_class("-full") and len(log.lines) >= LOG_ROWS:
+            log.add_class("-full")  # its height is fixed from now: no new layout per line
         if log.dropped != before:
-            note = self.query_one(".pane-dropped", Static)
-            note.display = True
-            note.update(Text(t("pane.dropped", self.lang, n=log.dropped, max=CARD_LINES)))
+            show_dropped(self.query_one(".pane-dropped", Static),
+                         t("pane.dropped", self.lang, n=log.dropped, max=CARD_LINES))
 
     @property
     def dropped(self) -> int:

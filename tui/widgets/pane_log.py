@@ -10,9 +10,17 @@ from __future__ import annotations
 from collections import deque
 
 from rich.text import Text
-from textual.widgets import RichLog
+from textual.widgets import RichLog, Static
 
 FALLBACK_WIDTH = 40  # columns to wrap at before the log has been laid out
+
+
+def show_dropped(note: Static, text: str) -> None:
+    """Show the count of dropped lines above a log. The screen is laid out again only when
+    the sentence's length changes (a count that gains a digit), not at every count."""
+    before = str(note.content) if note.display else ""
+    note.display = True
+    note.update(Text(text), layout=len(text) != len(before))
 
 
 class PaneLog(RichLog):
@@ -27,14 +35,20 @@ class PaneLog(RichLog):
         self._rows: deque[int] = deque()  # rows each line kept takes, oldest first
         self._kept = 0  # rows kept, at most ``limit``
 
-    def add(self, line: Text) -> None:
-        """Write one line (already printable; shown literally), wrapped to the log's width."""
+    def add(self, lines: list[Text]) -> None:
+        """Write lines (already printable; shown literally), each wrapped to the log's
+        width, in one write (a flood's lines come many at a time)."""
+        if not lines:
+            return
         width = max(self.min_width, self.scrollable_content_region.width or FALLBACK_WIDTH)
-        rows = line.wrap(self.app.console, width, overflow="fold") if line.plain else [line]
-        for row in rows:
-            self.write(row)
-        self._rows.append(len(rows))
-        self._kept += len(rows)
+        console = self.app.console
+        rows: list[Text] = []
+        for line in lines:
+            wrapped = list(line.wrap(console, width, overflow="fold")) if line.plain else [line]
+            rows.extend(wrapped)
+            self._rows.append(len(wrapped))
+            self._kept += len(wrapped)
+        self.write(Text("\n").join(rows))
         while self._kept > self.limit:  # the log has let the oldest rows go
             self._kept -= self._rows.popleft()
             self.dropped += 1

@@ -13,7 +13,7 @@ from lab.net.server import ServerEvent
 from lab.text import clock_text, printable
 from tui.bounded import keep
 from tui.theme import DIM_STYLE, PEER_TEXT_STYLE
-from tui.widgets.pane_log import PaneLog
+from tui.widgets.pane_log import PaneLog, show_dropped
 
 MAX_LINES = 3000  # rows of the log kept on screen (and lines as text)
 MAX_SHOWN = 2000  # characters of one message shown in the log (the rest is summarised)
@@ -52,7 +52,7 @@ class ServerPane(Vertical):
             warn = e.kind in ("overflow", "refused", "idle", "aborted")
             line = Text(f"{clock_text(e.time)[:8]} {text}",
                         style="bold #ffaf00" if warn else "#87afff")
-        self._write(line)
+        self._write([line])
 
     def set_queue(self, waiting: int | None, backlog: int | None) -> None:
         """The accept queue, live: clients the kernel has connected that wait for accept()."""
@@ -70,28 +70,30 @@ class ServerPane(Vertical):
         self.query_one("#server-log", PaneLog).clear()
         self._show_dropped(0)
 
-    def program_line(self, text: str, style: str = "") -> None:
-        """A line from the student's own server, shown literally (it is already printable)."""
-        self._write(Text(text, style=style))
+    def program_lines(self, lines: list[tuple[str, str]]) -> None:
+        """Lines (text, style) from the student's own server, or about it, shown literally
+        (they are already printable)."""
+        self._write([Text(text, style=style) for text, style in lines])
 
     def note(self, text: str) -> None:
-        self._write(Text(text, style="bold #ffd700"))
+        self._write([Text(text, style="bold #ffd700")])
 
     @property
     def dropped(self) -> int:
         """Lines the log has let go (a flood): said above the log."""
         return self.query_one("#server-log", PaneLog).dropped
 
-    def _write(self, line: Text) -> None:
-        keep(self.lines_text, [line.plain], MAX_LINES)
+    def _write(self, lines: list[Text]) -> None:
+        keep(self.lines_text, [line.plain for line in lines], MAX_LINES)
         log = self.query_one("#server-log", PaneLog)
         before = log.dropped
-        log.add(line)
+        log.add(lines)
         if log.dropped != before:
             self._show_dropped(log.dropped)
 
     def _show_dropped(self, count: int) -> None:
         note = self.query_one("#server-dropped", Static)
-        note.display = count > 0
         if count:
-            note.update(Text(t("pane.dropped", self.lang, n=count, max=MAX_LINES)))
+            show_dropped(note, t("pane.dropped", self.lang, n=count, max=MAX_LINES))
+        else:
+            note.display = False
