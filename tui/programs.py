@@ -83,7 +83,7 @@ def _show_lines(report: ProgramReport, lines: list[tuple[str, str]], server: Ser
         server.program_lines(lines)
         return
     card = clients.card(report.who)
-    if card is not None:
+    if card is not None and card.follows(report.ident):
         card.program = report.name
         card.program_lines(lines)
 
