@@ -24,6 +24,7 @@ from lab.net.program import (
     ProgramFailed,
     ProgramStarted,
     ProgramWaiting,
+    children_map,
     end_marked,
     short_name,
 )
@@ -518,8 +519,9 @@ class Session:
         if not adopted and now - self._pids_checked < PIDS_EVERY:
             return
         self._pids_checked = now
+        children = children_map()  # one walk of the process table for every program
         for who, program in programs:
-            pids = program.pids()
+            pids = program.pids(children)
             if pids:
                 self.registry.set_program(who, program.name, pids,
                                           ident=self.idents.get(who, 0) if who else 0)

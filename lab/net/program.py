@@ -435,10 +435,11 @@ class Program:
         return True
 
     # --- processes -------------------------------------------------------------------------
-    def pids(self) -> set[int]:
+    def pids(self, children: dict[int, list[int]] | None = None) -> set[int]:
         """The program's pid and its descendants' that still run, as far as the OS tells
-        (those seen once are kept when their parent ends: a double fork's grandchild)."""
-        return {p.pid for p in self._alive()}
+        (those seen once are kept when their parent ends: a double fork's grandchild).
+        ``children``: ``children_map()``, when several programs are sampled at once."""
+        return {p.pid for p in self._alive(children)}
 
     def adopt(self, pid: int) -> bool:
         """Track ``pid`` if it descends from this program (its environment bears the mark):
@@ -456,26 +457,46 @@ class Program:
         with self._track_lock:
             self._tracked.setdefault(proc.pid, proc)
 
-    def _alive(self) -> list[psutil.Process]:
+    def _alive(self, children: dict[int, list[int]] | None = None) -> list[psutil.Process]:
         """Sample the tracked processes: drop the ended ones, add their new descendants."""
         with self._track_lock:
             tracked = list(self._tracked.values())
         alive: dict[int, psutil.Process] = {}
         for proc in tracked:
-            if not _runs(proc):
+            if _runs(proc):
+                alive[proc.pid] = proc
+            else:
                 with self._track_lock:
                     if self._tracked.get(proc.pid) is proc:
                         del self._tracked[proc.pid]
+        if not alive:
+            return []
+        if children is None:
+            children = children_map()
+        under = {pid for pids in children.values() for pid in pids}
+        more: dict[int, list[int]] = {}  # below tracked processes no longer under this one
+        for proc in list(alive.values()):
+            if proc.pid in under:
                 continue
-            alive[proc.pid] = proc
-            try:
-                children = proc.children(recursive=True)
+            try:  # its parents ended (a double fork): its own walk
+                for child in proc.children(recursive=True):
+                    more.setdefault(child.ppid(), []).append(child.pid)
             except psutil.Error:
-                children = []
-            for child in children:
-                if child.pid not in alive and _runs(child):
-                    alive[child.pid] = child
+                continue
+        todo = list(alive)
+        while todo:
+            parent = todo.pop()
+            for pid in (*children.get(parent, ()), *more.get(parent, ())):
+                if pid in alive:
+                    continue
+                try:
+                    child = psutil.Process(pid)
+                except psutil.Error:
+                    continue
+                if _runs(child):
+                    alive[pid] = child
                     self._track(child)
+                    todo.append(pid)
         return list(alive.values())
 
     def _marked(self) -> list[psutil.Process]:
@@ -671,6 +692,23 @@ class Program:
         if not any(th.is_alive() for th in self._readers):
             # All its output read: the terminal and the pipes are of no more use.
             threading.Thread(target=self._release, args=(GRACE,), daemon=True).start()
+
+
+def children_map() -> dict[int, list[int]]:
+    """pid -> its children's pids, for the processes under this one (the programs and
+    theirs): one walk of the process table shared by every program sampled, where
+    ``Process.children`` walks it once per call."""
+    children: dict[int, list[int]] = {}
+    try:
+        below = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return children
+    for proc in below:
+        try:
+            children.setdefault(proc.ppid(), []).append(proc.pid)
+        except psutil.Error:
+            continue
+    return children
 
 
 def _runs(proc: psutil.Process) -> bool:
