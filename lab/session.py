@@ -35,6 +35,7 @@ from lab.observe.roles import Registry
 from lab.observe.sources import Source, open_source
 
 SERVER_WAIT = 5.0  # seconds a student's client may take to connect before the next starts
+PROGRAM_STOP_WAIT = 5.0  # seconds a restart waits for the student's clients to end
 PIDS_EVERY = 0.5  # seconds between two samples of the student's programs' processes
 
 
@@ -107,6 +108,7 @@ class Session:
         exec_server: str | None = None,
         exec_clients: Sequence[str] = (),
         lang: str = "fr",
+        exec_threaded_server: str | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -114,6 +116,9 @@ class Session:
         self.close_after_fin = close_after_fin
         # The student's own programs run instead of the built-in server or clients.
         self.exec_server = exec_server
+        # The student's threaded server (listing 3), for the steps about it: Ctrl+R starts
+        # it there, and --exec-server's program for the single-server steps.
+        self.exec_threaded_server = exec_threaded_server if exec_server is not None else None
         self.exec_clients = list(exec_clients)
         self.lang = lang
         self.programs: dict[int, Program] = {}
@@ -428,11 +433,45 @@ class Session:
             self.registry.set_program(who, program.name, program.pids(), ident=ident)
         return program
 
+    def program_server_command(self, mode: str | None = None) -> str | None:
+        """The student's server for ``mode`` (default: the session's): their threaded one
+        for the threaded steps where they gave it, else --exec-server's."""
+        mode = mode or self.mode
+        if mode == THREADED and self.exec_threaded_server is not None:
+            return self.exec_threaded_server
+        return self.exec_server
+
+    def restart_program_server(self, mode: str) -> Program | None:
+        """A fresh run of the student's server for a step in ``mode`` (Ctrl+R): the old
+        process and every descendant ended (the sockets it held are closed, as a fresh
+        built-in server closes the old one's), then the step's program started."""
+        # The clients go first and the server waits for their FINs: the side that closes
+        # first keeps the port in TIME_WAIT, and a student's server that does not set
+        # SO_REUSEADDR (the handout's does not) could not listen on it again.
+        self.reset_clients()
+        deadline = time.monotonic() + PROGRAM_STOP_WAIT
+        with self._lock:
+            clients = [p for n, p in self.programs.items() if n]
+            old = self.programs.get(0)
+        while any(p.running for p in clients) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if old is not None:
+            while (old.running and _holds_established(old, self.port)
+                   and time.monotonic() < deadline):
+                time.sleep(0.02)
+            old.stop()
+            self._action("server-stop")
+        if self.exec_threaded_server is not None and mode != self.mode:
+            self.mode = mode
+            self._action("mode", text=mode)
+        return self.start_program_server()
+
     def start_program_server(self) -> Program | None:
         """Start the student's server; a thread checks it listens on the lab port."""
-        if self.exec_server is None:
+        command = self.program_server_command()
+        if command is None:
             return None
-        program = self._start_program(0, self.exec_server)
+        program = self._start_program(0, command)
         self._action("program-server", text=program.name)
         if program.running:
             threading.Thread(target=program.check_listens, daemon=True).start()
@@ -540,3 +579,18 @@ class Session:
 
 def _on_port(c: Connection, port: int) -> bool:
     return c.local.port == port or (c.remote is not None and c.remote.port == port)
+
+
+def _holds_established(program: Program, port: int) -> bool:
+    """Whether the program still has a connection on ``port`` its peer has not closed."""
+    import psutil
+
+    for pid in program.pids():
+        try:
+            conns = psutil.Process(pid).net_connections(kind="tcp")
+        except psutil.Error:
+            continue
+        if any(c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port
+               for c in conns):
+            return True
+    return False

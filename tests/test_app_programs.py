@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 from app_support import wait_until
-from support import LOCALHOST, free_port, ss_agrees, wait_for
+from support import LOCALHOST, free_port, ss_agrees, ss_rows, wait_for
 
 from lab.i18n import t
 from lab.net.program import ProgramLine
@@ -317,3 +317,62 @@ def test_step_setup_starts_the_students_programs_and_sends_nothing() -> None:
     finally:
         session.shutdown()
     assert alive(pids) == []
+
+
+@pytest.mark.needs("system-sockets")
+async def test_ctrl_r_starts_the_students_server_afresh_in_the_steps_mode() -> None:
+    """Ctrl+R with the student's programs: the step says "a fresh server", so their server
+    runs afresh (a new pid; the CLOSE_WAIT the old run never closed goes with it), and for
+    a threaded step their threaded server (--exec-threaded-server) runs; the new client 1
+    starts with a blank card, never the old one's exit."""
+    single = f"{PY} {STUDENTS / 'serveur_single.py'} {{port}}"
+    threaded = f"{PY} {STUDENTS / 'serveur_thread.py'} {{port}}"
+    session = Session(host="127.0.0.1", port=free_port(), interval=0.05, source="psutil",
+                      exec_server=single, exec_threaded_server=threaded,
+                      exec_clients=[f"{PY} {STUDENTS / 'client.py'} {{port}}"], lang="en")
+    session.bind()
+    folder = Path(tempfile.mkdtemp(prefix="tcpobs-prog-"))
+    atexit.register(shutil.rmtree, folder, True)
+    app = ObservatoryApp(session, lang="en", clients=1, student="Test Student", folder=folder,
+                         auto_capture=False)
+    port = session.port
+
+    def server_pid() -> int | None:
+        program = session.programs.get(0)
+        return program.pid if program is not None and program.running else None
+
+    def lab_states() -> list[tuple[str, str]]:
+        return sorted((describe_role(r.conn.role, "en"), r.conn.state)
+                      for r in app.table.rows_by_key.values()
+                      if r.gone_at is None and r.conn.local.port == port
+                      and r.conn.remote is not None)
+
+    async with app.run_test(size=SIZE) as pilot:
+        app.select_step("p1-q2")
+        card = await card_of(pilot, app, 1)
+        await wait_until(pilot, lambda: card.kernel_state == "ESTABLISHED", "client 1 up")
+        first = server_pid()
+        assert first is not None
+        app.session.send(1, "Fin")
+        await wait_until(pilot, lambda: ("server ↔ client 1 (serveur_single.py)", "CLOSE_WAIT")
+                         in lab_states(), "the old run's CLOSE_WAIT")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: server_pid() not in (None, first), "a fresh server")
+        # the old run's CLOSE_WAIT is gone with it (the kernel holds none on the port)
+        wait_for(lambda: not [r for r in (ss_rows(port) or set()) if r[2] == "CLOSE_WAIT"],
+                 10, message="no CLOSE_WAIT left in ss")
+        new_card = await card_of(pilot, app, 1)
+        await wait_until(pilot, lambda: new_card.kernel_state == "ESTABLISHED"
+                         and new_card is not card, "the step's new client 1")
+        assert "ended" not in new_card.last and not new_card.closed
+        # a threaded step: their threaded server
+        app.select_step("p2-q1")
+        before = server_pid()
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: server_pid() not in (None, before)
+                         and session.mode == "threaded", "the threaded server")
+        # it listens: the port was left free for a server without SO_REUSEADDR
+        await wait_until(pilot, lambda: ("server (listening) (serveur_thread.py)", "LISTEN")
+                         in roles(app), "the threaded server listening")
+        program = session.programs[0]
+        assert "serveur_thread.py" in program.command

@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exec-server", default=None, metavar="CMD",
                    help="run your own server instead of the built-in one "
                         "(\"python3 Serveur.py\"; {port} is replaced by the lab port)")
+    p.add_argument("--exec-threaded-server", default=None, metavar="CMD",
+                   help="your threaded server, for part 2's steps (Ctrl+R starts it there, "
+                        "and --exec-server's for part 1)")
     p.add_argument("--exec-client", action="append", default=[], metavar="CMD",
                    help="run your own client in a client pane (repeatable; F2 starts one more)")
     p.add_argument("--close-after-fin", action="store_true",

@@ -368,7 +368,7 @@ class LiveView(ObservatoryBase):
 
     async def _on_action(self, a: Action) -> None:
         keep(self.actions, [a], MAX_EVENTS)
-        if a.kind == "server-start":
+        if a.kind in ("server-start", "program-server"):
             self.server_scene(a.time)
         if a.kind == "client-add" and a.client is not None:
             card = await self.clients_pane.add_card(a.client, a.ident)

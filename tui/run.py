@@ -18,6 +18,7 @@ def build_session(args: argparse.Namespace) -> Session:
             source=args.source, max_clients=args.max_clients, backlog=args.backlog,
             idle_timeout=args.idle_timeout,
             exec_server=getattr(args, "exec_server", None),
+            exec_threaded_server=getattr(args, "exec_threaded_server", None),
             exec_clients=getattr(args, "exec_client", None) or (), lang=args.lang,
         )
     except (ImportError, OSError) as exc:

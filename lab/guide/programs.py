@@ -33,6 +33,9 @@ def program_hint(step: Step | str, session: Session, lang: str) -> str | None:
     step = get_step(step) if isinstance(step, str) else step
     threaded = step.mode == THREADED
     if session.exec_server is not None:
+        if session.exec_threaded_server is not None:
+            command = session.program_server_command(step.mode) or ""
+            return t("prog.step.restart", lang, command=command[:120])
         return t("prog.step.threaded" if threaded else "prog.step.single", lang)
     return t("prog.step.clients", lang)
 
@@ -57,9 +60,9 @@ def run_program_setup(
         kind = op[0]
         if kind == "mode":
             if session.exec_server is not None:
-                server = session.programs.get(0)
-                if server is None or not server.running:
-                    server = session.start_program_server()
+                # A fresh run, as a fresh built-in server: the old one's sockets (a
+                # CLOSE_WAIT it never closed) go with it.
+                server = session.restart_program_server(op[1])
                 if server is None or not server.running:
                     raise LabError(t("prog.setup.no_server", lang))
                 need(lambda s=server: session.port in s.listening_ports(),  # type: ignore[misc]

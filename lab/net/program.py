@@ -531,11 +531,8 @@ class Program:
         for proc in self._alive():
             try:
                 conns = proc.net_connections(kind="tcp")
-            except (psutil.Error, AttributeError):
-                try:
-                    conns = proc.connections(kind="tcp")
-                except psutil.Error:
-                    continue
+            except psutil.Error:
+                continue
             for c in conns:
                 if c.status == psutil.CONN_LISTEN and c.laddr:
                     ports.add(c.laddr.port)
