@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from app_support import wait_until
 
+from lab import __version__
+from lab.grading.stamp import stamp_text
 from lab.observe.model import Connection, RoleKind
 from lab.session import Session
 from tui.app import ObservatoryApp
@@ -254,28 +256,41 @@ async def test_any_terminal_size_works(size: tuple[int, int]) -> None:
 async def test_the_stamp_ticks_without_laying_the_screen_out_again() -> None:
     """The stamp's clock changes every second; a text as long as the last wraps as it did,
     so the whole screen is not laid out again for it (with thousands of rows that cost
-    ~15 ms a second). A text that did not change is not written at all."""
+    ~15 ms a second). A text that did not change is not written at all.
+
+    The app's own clock is held still, so that its half-second tick writes only what the
+    test makes change (a tick reading the real clock would write between the test's calls).
+    """
     from textual.widgets import Static
 
-    app = make_app(clients=0)
+    now = [1_790_000_000.0]
+    session = Session(host="127.0.0.1", port=0, mode="single", interval=0.05, source="psutil")
+    session.bind()
+    folder = Path(tempfile.mkdtemp(prefix="tcpobs-app-"))
+    atexit.register(shutil.rmtree, folder, True)
+    app = ObservatoryApp(session, lang="en", clients=0, student="Test Student",
+                         folder=folder, clock=lambda: now[0])
     async with app.run_test(size=SIZE) as pilot:
         bar = app.query_one("#stamp", Static)
-        calls: list[bool] = []
+        calls: list[tuple[bool, str]] = []
         real = bar.update
 
         def update(content: object = "", *, layout: bool = True) -> None:
-            calls.append(layout)
+            calls.append((layout, str(content)))
             real(content, layout=layout)  # type: ignore[arg-type]
 
         bar.update = update  # type: ignore[method-assign]
-        when = 1_790_000_000.0
-        before = str(bar.render())
-        app._update_stamp(when, seal="5eal0f1d")  # longer than the stamp on screen
-        app._update_stamp(when, seal="5eal0f1d")  # the same: nothing to write
-        app._update_stamp(when + 1, seal="5eal0f1d")  # the next second: as long
-        await pilot.pause()
-        assert calls == [True, False]
-        assert str(bar.render()) != before and "5eal0f1d" in str(bar.render())
+        app.student = "Test Student Longer"  # a longer line: laid out again
+        app._update_stamp()
+        assert [layout for layout, _ in calls] == [True]
+        app._update_stamp()  # the same text (as each tick writes while the clock stands)
+        assert len(calls) == 1
+        now[0] += 1  # the next second: as long; the app's own tick writes it
+        await wait_until(pilot, lambda: len(calls) == 2, "the tick to write the next second")
+        assert calls[1] == (False, stamp_text("Test Student Longer", app.host, now[0],
+                                              app.step_id, __version__, "en"))
+        assert stamp_text("Test Student Longer", app.host, now[0], app.step_id,
+                          __version__, "en") in str(bar.render())
     app.shutdown()
 
 
