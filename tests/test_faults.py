@@ -115,8 +115,12 @@ def test_stopping_the_server_tells_every_connected_client(lab, mode: str) -> Non
             lab.server_events.wait("accepted", peer=c.local)
     # single: clients 2 and 3 wait in the accept queue; the listener's close resets them,
     # and a reset is told as one (not as an orderly close).
+    address = server.address
     server.stop()
     assert lab.server_events.events[-1].kind == "stopped"
+    # Still said where it listened: the app's labels read it while a step's setup, on
+    # another thread, stops the server (the closed listener once raised EBADF there).
+    assert server.address == address and address.port == port
     for c in clients:
         wait_for(lambda n=c.number: lab.client_events.of("server-closed", number=n) or [
             e for e in lab.client_events.of("failed", number=n) if "(RST)" in e.text],

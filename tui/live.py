@@ -275,10 +275,12 @@ class LiveView(ObservatoryBase):
     def _refresh_labels(self) -> None:
         s = self.session
         mode = t(f"mode.{s.mode}", self.lang)
-        if s.server is not None and s.server_running:
-            sub = t("app.server_at", self.lang, addr=s.server.address, mode=mode)
+        # Read once: a step's setup stops and replaces the server on another thread.
+        server = s.server if s.server_running else None
+        if server is not None:
+            sub = t("app.server_at", self.lang, addr=server.address, mode=mode)
             key = "server.info" if s.mode == SINGLE else "server.info.threaded"
-            info = t(key, self.lang, mode=mode, backlog=s.server.backlog,
+            info = t(key, self.lang, mode=mode, backlog=server.backlog,
                      caf=t("yes" if s.close_after_fin else "no", self.lang))
         elif s.with_server:
             sub = t("app.server_stopped", self.lang, port=s.port)
@@ -289,8 +291,8 @@ class LiveView(ObservatoryBase):
         else:
             sub = t("app.no_server", self.lang, port=s.port)
             info = t("server.none", self.lang, port=s.port)
-        if s.server is not None and s.server_running and not is_loopback(s.host):
-            info += "\n⚠ " + t("warn.exposed", self.lang, addr=s.server.address)
+        if server is not None and not is_loopback(s.host):
+            info += "\n⚠ " + t("warn.exposed", self.lang, addr=server.address)
         if self.paused:
             sub += "  " + t("app.paused", self.lang)
             if self.step_index is not None and self.moments:
@@ -299,8 +301,8 @@ class LiveView(ObservatoryBase):
                                 n=len(self.moments), time=clock_text(when))
         self.sub_title = sub
         server_title = t("pane.server", self.lang)
-        if s.server is not None and s.server_running:
-            server_title += f" {s.server.address}"
+        if server is not None:
+            server_title += f" {server.address}"
         self.server_pane.set_info(server_title, info)
         self.server_pane.close_after_fin = s.close_after_fin
         filt = (t("app.filter_all", self.lang) if s.all_ports
