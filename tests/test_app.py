@@ -162,7 +162,7 @@ async def test_close_after_fin_toggle() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"], "accepted")
         await pilot.press("f5")
-        assert app.session.close_after_fin
+        await wait_until(pilot, lambda: app.session.close_after_fin, "close() after Fin on")
         app.session.send(1, "Fin")
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["TIME_WAIT"],
                          "client TIME_WAIT when the server closes after Fin")
@@ -203,7 +203,7 @@ async def test_pause_freezes_the_view_and_resume_catches_up() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"], "connected")
         await pilot.press("f7")
-        assert app.paused and "PAUSED" in app.sub_title
+        await wait_until(pilot, lambda: app.paused and "PAUSED" in app.sub_title, "paused")
         app.session.send(1, "Fin")
         # Held back until the kernel's FIN_WAIT_2 is among them (a poll may also catch the
         # microseconds of FIN_WAIT_1 on the way).
@@ -213,7 +213,7 @@ async def test_pause_freezes_the_view_and_resume_catches_up() -> None:
         # The table still shows the moment of the pause.
         assert states(app, client_side(1)) == ["ESTABLISHED"]
         await pilot.press("f7")
-        assert not app.paused
+        await wait_until(pilot, lambda: not app.paused, "resumed")
         assert states(app, client_side(1)) == ["FIN_WAIT_2"]
         assert any("caught up" in x for x in app.timeline.lines_text)
 
@@ -223,14 +223,14 @@ async def test_server_stop_and_start_key() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"], "accepted")
         await pilot.press("f8")
-        assert not app.session.server_running
+        await wait_until(pilot, lambda: not app.session.server_running, "the server stopped")
         # The server closed its side first: the client sees it, the server side is orphaned.
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["CLOSE_WAIT"],
                          "client CLOSE_WAIT after the server stopped")
         card = app.clients_pane.card(1)
         assert card is not None and "CLOSE_WAIT" in card.last
         await pilot.press("f8")
-        assert app.session.server_running
+        await wait_until(pilot, lambda: app.session.server_running, "the server started")
 
 
 async def test_french_labels() -> None:
@@ -249,7 +249,8 @@ async def test_any_terminal_size_works(size: tuple[int, int]) -> None:
     async with app.run_test(size=size) as pilot:
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"], "connected")
         await pilot.resize_terminal(40, 12)
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: app.size == (40, 12)
+                         and app.query_one("#main").has_class("-narrow"), "laid out at 40x12")
         assert app.is_running
 
 

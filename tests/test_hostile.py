@@ -255,19 +255,21 @@ async def test_app_shows_hostile_text_literally_and_keeps_running(tmp_path: Path
             left = sorted({f"U+{ord(ch):04X}" for x in pane.lines_text for ch in x
                            if forbidden(ch)})
             assert not left, f"raw control characters in the server pane: {left}"
-            await pilot.pause()
             log = pane.query_one("#server-log")
+            await wait_until(pilot, lambda: "[@click=app.quit]x[/]" in rendered_text(log),
+                             "the hostile lines drawn")
             drawn = rendered_text(log)
-            assert "[red]red[/red]" in drawn and "[@click=app.quit]x[/]" in drawn
+            assert "[red]red[/red]" in drawn
             assert "\x1b" not in drawn and "\u202e" not in drawn
             assert no_actions_or_links(log), "peer text became a clickable action or link"
             svg = app.export_screenshot()
             assert "\x1b" not in svg and "\x9b" not in svg and "\u202e" not in svg
             # Still running, still answering keys.
             await pilot.press("f7")
-            assert app.paused
+            await wait_until(pilot, lambda: app.paused, "paused")
             await pilot.press("f7")
-            assert not app.paused and app.is_running
+            await wait_until(pilot, lambda: not app.paused, "live again")
+            assert app.is_running
             # The silent peer is simply still connected.
             quiet = peer_of(silent)
             assert app.table.state_of(lambda c: c.local == quiet) == ["ESTABLISHED"]
