@@ -334,3 +334,47 @@ async def test_connections_found_open_at_start_are_one_timeline_line() -> None:
         for s in (*held, *later, other):
             s.close()
         app.shutdown()
+
+
+async def test_the_first_look_is_one_note_even_when_paused_from_the_start(
+        tmp_path: Path) -> None:
+    """The note counts what the observer's first look found, whichever snapshot the view
+    applies it with: paused from the start (a busy machine's first look can take seconds,
+    and F7 comes first), a connection that opens later is its own line, not a second note
+    saying it was open at start."""
+    from lab.observe.model import Endpoint, Role, Snapshot, Transition
+    from lab.session import ObserverUpdate
+
+    session = Session(host="127.0.0.1", port=0, mode="single", interval=0.05, source="psutil")
+    session.bind()
+    app = ObservatoryApp(session, lang="en", clients=0, student="Test Student",
+                         folder=tmp_path, start_session=False)
+
+    def other(port: int) -> Connection:
+        return Connection(Endpoint("127.0.0.1", port), Endpoint("127.0.0.1", 443),
+                          "ESTABLISHED", role=Role(RoleKind.OTHER))
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: app.paused, "paused")
+        t0 = 1_790_000_000.0
+        found = tuple(other(40000 + i) for i in range(3))
+        first = Snapshot(t0, found, "fixed", changed=found, gone=(), seq=1)
+        app._from_session(ObserverUpdate(first, [Transition(t0, c, None, c.state, None)
+                                                 for c in found]))
+        await wait_until(pilot, lambda: app._held_snapshot is not None, "the first look held")
+        later = other(41000)
+        second = Snapshot(t0 + 1, (*found, later), "fixed", changed=(later,), gone=(), seq=2)
+        app._from_session(ObserverUpdate(second, [Transition(t0 + 1, later, None,
+                                                             "ESTABLISHED", None)]))
+        await wait_until(pilot, lambda: app._held_snapshot is not None
+                         and app._held_snapshot.time == t0 + 1, "the second look held")
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: not app.paused, "live again")
+        app.timeline.flush()
+        lines = app.timeline.lines_text
+        notes = [x for x in lines if "already open" in x]
+        assert notes == [x for x in notes if "3 other connections were already open" in x]
+        assert len(notes) == 1, lines
+        assert any("127.0.0.1:41000" in x and "ESTABLISHED" in x for x in lines), lines
+

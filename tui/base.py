@@ -69,6 +69,7 @@ class ObservatoryBase(App[int]):
         self.history: list[Transition] = []
         self._pending: list[Transition] = []
         self._pending_lock = threading.Lock()
+        self._first_look: float | None = None  # the time of the observer's first poll
         self._held_snapshot: Snapshot | None = None
         self._held_transitions: list[Transition] = []  # what happened while paused
         self._stopped = False

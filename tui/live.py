@@ -69,9 +69,10 @@ class LiveView(ObservatoryBase):
     def _from_session(self, event: Event) -> None:
         """Called on any thread: hand over to the UI without blocking."""
         if isinstance(event, ObserverUpdate):
-            if event.transitions:
-                with self._pending_lock:
-                    self._pending.extend(event.transitions)
+            with self._pending_lock:
+                if self._first_look is None:  # the observer's first poll the app hears of
+                    self._first_look = event.snapshot.time
+                self._pending.extend(event.transitions)
             self.post_message(SnapshotMessage(event.snapshot))
         else:
             self.post_message(SessionMessage(event))
@@ -94,7 +95,7 @@ class LiveView(ObservatoryBase):
             self._warned_source = True
             self.notify(t("ns.own_only", self.lang), severity="warning", timeout=15)
         keep(self.history, transitions, MAX_EVENTS)
-        self._to_timeline(transitions, first=self.snapshot is None)
+        self._to_timeline(transitions)
         if (not transitions and snapshot.changed == () and snapshot.gone == ()
                 and not self.paused and self.snapshot is not None
                 and self.snapshot.seq == snapshot.seq - 1):
@@ -115,13 +116,19 @@ class LiveView(ObservatoryBase):
         self._show(snapshot, transitions)
         self._check_evidence(self._lab_rows(snapshot))
 
-    def _to_timeline(self, transitions: list[Transition], *, first: bool) -> None:
+    def _to_timeline(self, transitions: list[Transition]) -> None:
         """Write the transitions on the timeline. At the first look, the other programs'
         connections found open did not open then: they are one line, not thousands (a
-        busy machine's 10,000 had filled the timeline)."""
-        if first:
+        busy machine's 10,000 had filled the timeline).
+
+        The first look is the observer's first poll, known by its time, not the first
+        snapshot the view applies: paused from the start, every snapshot applied is held
+        and none is shown, and those opened later had each been told as found at start."""
+        first_look = self._first_look
+        if first_look is not None:
             found = [tr for tr in transitions
-                     if tr.from_state is None and tr.connection.role.kind is RoleKind.OTHER]
+                     if tr.time == first_look and tr.from_state is None
+                     and tr.connection.role.kind is RoleKind.OTHER]
             if found:
                 self.timeline.add_note(found[0].time,
                                        t("tl.already_open", self.lang, n=len(found)))
