@@ -378,3 +378,44 @@ async def test_the_first_look_is_one_note_even_when_paused_from_the_start(
         assert len(notes) == 1, lines
         assert any("127.0.0.1:41000" in x and "ESTABLISHED" in x for x in lines), lines
 
+
+@pytest.mark.needs("system-sockets")
+async def test_keys_typed_after_a_screenshot_reach_the_client_input(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a picture is taken the panes are hidden, and Textual tells the focused input
+    so (a Hide message) and blurs it when it handles that. On a loaded machine the input
+    handles it late, after the picture gave the focus back: the focus must still come
+    back, or the "Fin" typed next goes nowhere (seen in the tmux test under load)."""
+    import asyncio
+
+    from textual.widgets import Input
+
+    gate = asyncio.Event()
+
+    async def late_hide(self: Input, event: object) -> None:
+        if self.id == "client-1-input":
+            await gate.wait()  # the input is slow: Widget._on_hide comes after this
+
+    session = Session(host="127.0.0.1", port=0, mode="single", interval=0.05, source="psutil")
+    session.bind()
+    app = ObservatoryApp(session, lang="en", clients=1, student="Test Student",
+                         folder=tmp_path, auto_capture=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"],
+                         "client 1 accepted")
+        field = app.query_one("#client-1-input", Input)
+        await wait_until(pilot, lambda: app.focused is field, "the client's input focused")
+        monkeypatch.setattr(Input, "_on_hide", late_hide, raising=False)
+        app.take_screenshot()
+        # Pilot waits for every widget to be idle, and the input is not: wait by hand.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        while not (len(app.saved) == 1 and not app._capturing
+                   and app.query_one("#main").region.area > 0):
+            assert loop.time() < deadline, "the picture saved and the panes back"
+            await asyncio.sleep(0.05)
+        gate.set()  # the input handles its Hide now, focused again
+        await pilot.press(*"Fin", "enter")
+        await wait_until(pilot, lambda: any("› Fin" in x for x in app.server_pane.lines_text),
+                         "the server received the Fin typed after the picture")
+
