@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import sys
 from collections.abc import Iterator
@@ -24,6 +25,13 @@ from lab.observe.sources import Source, open_source
 # start) instead of showing as itself.
 os.environ["TCP_OBSERVATORY_STRICT_I18N"] = "1"
 i18n.STRICT = True
+
+# The Ctrl+C tests send SIGINT to the programs they start. A shell without job control
+# starts a background job (`pytest &`) with SIGINT ignored, and every child inherits that:
+# Python then leaves SIGINT ignored and the Ctrl+C under test never arrives. A handler here
+# is reset to the default in each child, which then installs Python's own.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 def _netlink_missing() -> str | None:
     if (reason := unmet("netlink")) is not None:

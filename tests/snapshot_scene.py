@@ -13,6 +13,8 @@ import tempfile
 import time
 from typing import Any
 
+from app_support import wait_until
+
 from lab.net.client import ClientEvent
 from lab.net.server import ServerEvent
 from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot, Transition
@@ -132,7 +134,9 @@ async def play_scene(pilot: Any) -> None:
     ]
     for event in feed:
         app._from_session(event)
-    await pilot.pause()
+    # Handled in the order posted: once the last one is among the server's events, all are.
+    await wait_until(pilot, lambda: app.server_events and app.server_events[-1] is feed[-1],
+                     "the scene's events handled")
     second = Snapshot(T0 + 10, _second(), "fixed")
     before = {c.key: c for c in first.connections}
     transitions = []

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from app_support import wait_until
 
+from lab import __version__
+from lab.grading.stamp import stamp_text
 from lab.observe.model import Connection, RoleKind
 from lab.session import Session
 from tui.app import ObservatoryApp
@@ -160,7 +162,7 @@ async def test_close_after_fin_toggle() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"], "accepted")
         await pilot.press("f5")
-        assert app.session.close_after_fin
+        await wait_until(pilot, lambda: app.session.close_after_fin, "close() after Fin on")
         app.session.send(1, "Fin")
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["TIME_WAIT"],
                          "client TIME_WAIT when the server closes after Fin")
@@ -201,7 +203,7 @@ async def test_pause_freezes_the_view_and_resume_catches_up() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"], "connected")
         await pilot.press("f7")
-        assert app.paused and "PAUSED" in app.sub_title
+        await wait_until(pilot, lambda: app.paused and "PAUSED" in app.sub_title, "paused")
         app.session.send(1, "Fin")
         # Held back until the kernel's FIN_WAIT_2 is among them (a poll may also catch the
         # microseconds of FIN_WAIT_1 on the way).
@@ -211,7 +213,7 @@ async def test_pause_freezes_the_view_and_resume_catches_up() -> None:
         # The table still shows the moment of the pause.
         assert states(app, client_side(1)) == ["ESTABLISHED"]
         await pilot.press("f7")
-        assert not app.paused
+        await wait_until(pilot, lambda: not app.paused, "resumed")
         assert states(app, client_side(1)) == ["FIN_WAIT_2"]
         assert any("caught up" in x for x in app.timeline.lines_text)
 
@@ -221,14 +223,14 @@ async def test_server_stop_and_start_key() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"], "accepted")
         await pilot.press("f8")
-        assert not app.session.server_running
+        await wait_until(pilot, lambda: not app.session.server_running, "the server stopped")
         # The server closed its side first: the client sees it, the server side is orphaned.
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["CLOSE_WAIT"],
                          "client CLOSE_WAIT after the server stopped")
         card = app.clients_pane.card(1)
         assert card is not None and "CLOSE_WAIT" in card.last
         await pilot.press("f8")
-        assert app.session.server_running
+        await wait_until(pilot, lambda: app.session.server_running, "the server started")
 
 
 async def test_french_labels() -> None:
@@ -247,35 +249,49 @@ async def test_any_terminal_size_works(size: tuple[int, int]) -> None:
     async with app.run_test(size=size) as pilot:
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"], "connected")
         await pilot.resize_terminal(40, 12)
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: app.size == (40, 12)
+                         and app.query_one("#main").has_class("-narrow"), "laid out at 40x12")
         assert app.is_running
 
 
 async def test_the_stamp_ticks_without_laying_the_screen_out_again() -> None:
     """The stamp's clock changes every second; a text as long as the last wraps as it did,
     so the whole screen is not laid out again for it (with thousands of rows that cost
-    ~15 ms a second). A text that did not change is not written at all."""
+    ~15 ms a second). A text that did not change is not written at all.
+
+    The app's own clock is held still, so that its half-second tick writes only what the
+    test makes change (a tick reading the real clock would write between the test's calls).
+    """
     from textual.widgets import Static
 
-    app = make_app(clients=0)
+    now = [1_790_000_000.0]
+    session = Session(host="127.0.0.1", port=0, mode="single", interval=0.05, source="psutil")
+    session.bind()
+    folder = Path(tempfile.mkdtemp(prefix="tcpobs-app-"))
+    atexit.register(shutil.rmtree, folder, True)
+    app = ObservatoryApp(session, lang="en", clients=0, student="Test Student",
+                         folder=folder, clock=lambda: now[0])
     async with app.run_test(size=SIZE) as pilot:
         bar = app.query_one("#stamp", Static)
-        calls: list[bool] = []
+        calls: list[tuple[bool, str]] = []
         real = bar.update
 
         def update(content: object = "", *, layout: bool = True) -> None:
-            calls.append(layout)
+            calls.append((layout, str(content)))
             real(content, layout=layout)  # type: ignore[arg-type]
 
         bar.update = update  # type: ignore[method-assign]
-        when = 1_790_000_000.0
-        before = str(bar.render())
-        app._update_stamp(when, seal="5eal0f1d")  # longer than the stamp on screen
-        app._update_stamp(when, seal="5eal0f1d")  # the same: nothing to write
-        app._update_stamp(when + 1, seal="5eal0f1d")  # the next second: as long
-        await pilot.pause()
-        assert calls == [True, False]
-        assert str(bar.render()) != before and "5eal0f1d" in str(bar.render())
+        app.student = "Test Student Longer"  # a longer line: laid out again
+        app._update_stamp()
+        assert [layout for layout, _ in calls] == [True]
+        app._update_stamp()  # the same text (as each tick writes while the clock stands)
+        assert len(calls) == 1
+        now[0] += 1  # the next second: as long; the app's own tick writes it
+        await wait_until(pilot, lambda: len(calls) == 2, "the tick to write the next second")
+        assert calls[1] == (False, stamp_text("Test Student Longer", app.host, now[0],
+                                              app.step_id, __version__, "en"))
+        assert stamp_text("Test Student Longer", app.host, now[0], app.step_id,
+                          __version__, "en") in str(bar.render())
     app.shutdown()
 
 
@@ -318,3 +334,88 @@ async def test_connections_found_open_at_start_are_one_timeline_line() -> None:
         for s in (*held, *later, other):
             s.close()
         app.shutdown()
+
+
+async def test_the_first_look_is_one_note_even_when_paused_from_the_start(
+        tmp_path: Path) -> None:
+    """The note counts what the observer's first look found, whichever snapshot the view
+    applies it with: paused from the start (a busy machine's first look can take seconds,
+    and F7 comes first), a connection that opens later is its own line, not a second note
+    saying it was open at start."""
+    from lab.observe.model import Endpoint, Role, Snapshot, Transition
+    from lab.session import ObserverUpdate
+
+    session = Session(host="127.0.0.1", port=0, mode="single", interval=0.05, source="psutil")
+    session.bind()
+    app = ObservatoryApp(session, lang="en", clients=0, student="Test Student",
+                         folder=tmp_path, start_session=False)
+
+    def other(port: int) -> Connection:
+        return Connection(Endpoint("127.0.0.1", port), Endpoint("127.0.0.1", 443),
+                          "ESTABLISHED", role=Role(RoleKind.OTHER))
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: app.paused, "paused")
+        t0 = 1_790_000_000.0
+        found = tuple(other(40000 + i) for i in range(3))
+        first = Snapshot(t0, found, "fixed", changed=found, gone=(), seq=1)
+        app._from_session(ObserverUpdate(first, [Transition(t0, c, None, c.state, None)
+                                                 for c in found]))
+        await wait_until(pilot, lambda: app._held_snapshot is not None, "the first look held")
+        later = other(41000)
+        second = Snapshot(t0 + 1, (*found, later), "fixed", changed=(later,), gone=(), seq=2)
+        app._from_session(ObserverUpdate(second, [Transition(t0 + 1, later, None,
+                                                             "ESTABLISHED", None)]))
+        await wait_until(pilot, lambda: app._held_snapshot is not None
+                         and app._held_snapshot.time == t0 + 1, "the second look held")
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: not app.paused, "live again")
+        app.timeline.flush()
+        lines = app.timeline.lines_text
+        notes = [x for x in lines if "already open" in x]
+        assert notes == [x for x in notes if "3 other connections were already open" in x]
+        assert len(notes) == 1, lines
+        assert any("127.0.0.1:41000" in x and "ESTABLISHED" in x for x in lines), lines
+
+
+@pytest.mark.needs("system-sockets")
+async def test_keys_typed_after_a_screenshot_reach_the_client_input(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a picture is taken the panes are hidden, and Textual tells the focused input
+    so (a Hide message) and blurs it when it handles that. On a loaded machine the input
+    handles it late, after the picture gave the focus back: the focus must still come
+    back, or the "Fin" typed next goes nowhere (seen in the tmux test under load)."""
+    import asyncio
+
+    from textual.widgets import Input
+
+    gate = asyncio.Event()
+
+    async def late_hide(self: Input, event: object) -> None:
+        if self.id == "client-1-input":
+            await gate.wait()  # the input is slow: Widget._on_hide comes after this
+
+    session = Session(host="127.0.0.1", port=0, mode="single", interval=0.05, source="psutil")
+    session.bind()
+    app = ObservatoryApp(session, lang="en", clients=1, student="Test Student",
+                         folder=tmp_path, auto_capture=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"],
+                         "client 1 accepted")
+        field = app.query_one("#client-1-input", Input)
+        await wait_until(pilot, lambda: app.focused is field, "the client's input focused")
+        monkeypatch.setattr(Input, "_on_hide", late_hide, raising=False)
+        app.take_screenshot()
+        # Pilot waits for every widget to be idle, and the input is not: wait by hand.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        while not (len(app.saved) == 1 and not app._capturing
+                   and app.query_one("#main").region.area > 0):
+            assert loop.time() < deadline, "the picture saved and the panes back"
+            await asyncio.sleep(0.05)
+        gate.set()  # the input handles its Hide now, focused again
+        await pilot.press(*"Fin", "enter")
+        await wait_until(pilot, lambda: any("› Fin" in x for x in app.server_pane.lines_text),
+                         "the server received the Fin typed after the picture")
+

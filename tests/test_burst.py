@@ -70,11 +70,22 @@ def test_a_silent_client_is_closed_after_the_idle_timeout(lab) -> None:
 
 
 def test_without_idle_timeout_a_silent_client_keeps_its_slot(lab) -> None:
-    server = lab.server("threaded")
-    lab.raw(server.port)
-    lab.server_events.wait("accepted")
-    with pytest.raises(AssertionError):
-        lab.server_events.wait("idle", timeout=0.8)
+    """Beside a server with --idle-timeout 0.3: once that one has closed its silent client
+    (silent for less time than ours), ours, without the option, still holds its own."""
+    plain = lab.server("threaded")
+    timed = lab.server("threaded", idle_timeout=0.3)
+    silent = lab.raw(plain.port)
+    silent_peer = Endpoint.of(*silent.getsockname()[:2])
+    lab.server_events.wait("accepted", peer=silent_peer)
+    other = lab.raw(timed.port)
+    lab.server_events.wait("idle", peer=Endpoint.of(*other.getsockname()[:2]), timeout=10)
+    assert not lab.server_events.of("idle", peer=silent_peer)
+    silent.setblocking(False)
+    with pytest.raises(BlockingIOError):  # not closed by the server: nothing to read
+        silent.recv(10)
+    silent.setblocking(True)
+    silent.sendall(b"still here\n")
+    lab.server_events.wait_message("still here", peer=silent_peer)
 
 
 @pytest.mark.needs("netlink")

@@ -64,10 +64,8 @@ def test_close_does_not_hang_on_a_peer_that_never_reads() -> None:
         conn, _ = listener.accept()  # accepted, never read: the buffers fill up
         for _ in range(8):
             client.send("x" * (4 << 20))
-        started = time.monotonic()
         client.close(timeout=5)
         assert client.wait_closed(5), "the client thread is stuck in sendall()"
-        assert time.monotonic() - started < 5
         conn.close()
     finally:
         listener.close()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from app_support import wait_until
 from support import free_port
 from test_steps_bundle import STUDENT, student_bundle
 
@@ -79,7 +80,7 @@ async def test_progress_resumes_after_a_restart(tmp_path: Path) -> None:
         stamp = str(app.query_one("#stamp").render())
         assert "Bea Resume" in stamp and "p1-q3" in stamp
         await pilot.press("ctrl+n")
-        assert app.step_id == "p2-q1"
+        await wait_until(pilot, lambda: app.step_id == "p2-q1", "the next step")
     # The move to the next step was saved too.
     from lab.guide.progress import load_progress
 
@@ -108,10 +109,7 @@ async def test_unwritable_screenshots_folder_is_one_clear_message(tmp_path: Path
                          auto_capture=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+s")
-        for _ in range(100):
-            if app._notifications:
-                break
-            await pilot.pause(0.05)
+        await wait_until(pilot, lambda: app._notifications, "a notification")
         messages = [n.message for n in app._notifications]
         assert any("not-a-folder" in m for m in messages), messages
         assert app.is_running and not app.saved

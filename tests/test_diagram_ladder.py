@@ -436,15 +436,17 @@ async def test_ladder_styles_inferred_rows_dim() -> None:
 async def test_ladder_narrow_and_empty() -> None:
     app = LadderHost("fr", client=7)
     async with app.run_test(size=(40, 12)) as pilot:
-        await pilot.pause()
-        assert "Rien encore pour le client 7." in "\n".join(screen_lines(app))
+        await wait_until(pilot, lambda: "Rien encore pour le client 7." in "\n".join(
+            screen_lines(app)), "the empty ladder's sentence")
         view = app.query_one(LadderView)
         actions, events, trs = ladder_inputs()
         view.show(ladder_from(1, actions, events, trs, "fr"), client=1)
         for w, h in ((40, 12), (20, 5), (100, 30)):
             await pilot.resize_terminal(w, h)
-            await pilot.pause()
-        assert any("TIME_WAIT" in r for r in view.lines_text)
+            await wait_until(pilot, lambda w=w, h=h: app.size == (w, h) and view.size.width
+                             == w, f"laid out at {w}x{h}")
+        await wait_until(pilot, lambda: any("TIME_WAIT" in r for r in view.lines_text)
+                         and "TIME_WAIT" in "\n".join(screen_lines(app)), "the ladder drawn")
 
 
 async def test_ladder_follows_the_newest_row_unless_scrolled_back() -> None:
@@ -460,6 +462,12 @@ async def test_ladder_follows_the_newest_row_unless_scrolled_back() -> None:
                          "the first row in view", 10)
         view = app.query_one(LadderView)
         view.show(view.entries)
+        # The view's callbacks run in order after the next refresh: once this one has run,
+        # a scroll to the end that the show asked for would have run too.
+        refreshed: list[bool] = []
+        view.call_after_refresh(refreshed.append, True)
+        await wait_until(pilot, lambda: refreshed, "a refresh after the show")
+        assert scroll.scroll_y == 0
         await pilot.pause()
         text = "\n".join(screen_lines(app))
         assert "connect()" in text and "TIME_WAIT" not in text

@@ -83,7 +83,7 @@ async def test_app_restarting_its_server_on_a_port_taken_meanwhile(tmp_path: Pat
             port = app.session.port
             await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
             await pilot.press("f8")
-            assert not app.session.server_running
+            await wait_until(pilot, lambda: not app.session.server_running, "the server stopped")
             intruder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             intruder.bind((LOCALHOST, port))
             intruder.listen(1)
@@ -115,8 +115,12 @@ def test_stopping_the_server_tells_every_connected_client(lab, mode: str) -> Non
             lab.server_events.wait("accepted", peer=c.local)
     # single: clients 2 and 3 wait in the accept queue; the listener's close resets them,
     # and a reset is told as one (not as an orderly close).
+    address = server.address
     server.stop()
     assert lab.server_events.events[-1].kind == "stopped"
+    # Still said where it listened: the app's labels read it while a step's setup, on
+    # another thread, stops the server (the closed listener once raised EBADF there).
+    assert server.address == address and address.port == port
     for c in clients:
         wait_for(lambda n=c.number: lab.client_events.of("server-closed", number=n) or [
             e for e in lab.client_events.of("failed", number=n) if "(RST)" in e.text],
@@ -138,7 +142,7 @@ async def test_app_f8_with_three_threaded_clients_leaves_them_in_close_wait(
         await wait_until(pilot, lambda: all(client_states(app, n) == ["ESTABLISHED"]
                                             for n in (1, 2, 3)), "three clients connected")
         await pilot.press("f8")
-        assert not app.session.server_running
+        await wait_until(pilot, lambda: not app.session.server_running, "the server stopped")
         await wait_until(pilot, lambda: all(client_states(app, n) == ["CLOSE_WAIT"]
                                             for n in (1, 2, 3)), "three clients in CLOSE_WAIT")
         for n in (1, 2, 3):
@@ -146,7 +150,7 @@ async def test_app_f8_with_three_threaded_clients_leaves_them_in_close_wait(
             assert card is not None and card.kernel_state == "CLOSE_WAIT"
         # Started again, it serves a new client.
         await pilot.press("f8")
-        assert app.session.server_running
+        await wait_until(pilot, lambda: app.session.server_running, "the server started")
         await pilot.press("f2")
         await wait_until(pilot, lambda: client_states(app, 4) == ["ESTABLISHED"], "client 4")
         app.session.send(4, "after the restart")
@@ -226,8 +230,9 @@ async def test_terminal_shrunk_to_almost_nothing(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: client_states(app, 2) == ["ESTABLISHED"], "connected")
         for n, size in enumerate([(80, 24), (40, 10), (20, 5), (1, 1)], start=1):
             await pilot.resize_terminal(*size)
-            await pilot.pause()
-            assert app.size == size
+            await wait_until(pilot, lambda s=size: app.size == s
+                             and app.query_one("#main").has_class("-narrow"),
+                             f"laid out at {size}")
             # Still alive and working: a message, pause and resume, every view, presentation.
             app.session.send(1, f"at {size[0]}x{size[1]}")
             await wait_until(pilot, lambda s=size: any(f"at {s[0]}x{s[1]}" in x
@@ -236,13 +241,16 @@ async def test_terminal_shrunk_to_almost_nothing(tmp_path: Path) -> None:
             keys = ("f7", "f7", "f9", "f9", "f9", "f10", "f10") if size == (20, 5) \
                 else ("f7", "f7")
             await pilot.press(*keys)
-            await pilot.pause()
-            assert app.is_running and not app.paused, size
+            # Back where the keys began: live (F7 twice), the connections view, no
+            # presentation; the panes still stacked.
+            await wait_until(pilot, lambda: not app.paused and app.view == "connections"
+                             and not app.present, f"every key handled at {size}")
+            assert app.is_running
             assert app.query_one("#main").has_class("-narrow"), size  # stacked panes
             assert len(app.table.rows_by_key) >= n
         await pilot.resize_terminal(140, 44)
-        await pilot.pause()
-        assert not app.query_one("#main").has_class("-narrow")
+        await wait_until(pilot, lambda: app.size == (140, 44)
+                         and not app.query_one("#main").has_class("-narrow"), "side by side")
         await pilot.press("ctrl+q")
 
 

@@ -13,7 +13,6 @@ import contextlib
 import random
 import re
 import socket
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -66,7 +65,6 @@ def test_threaded_server_holds_100_lab_clients_sending_50_messages_each(lab) -> 
         accepted(lab, client.local)
         return client
 
-    started = time.monotonic()
     with ThreadPoolExecutor(IN_FLIGHT) as pool:
         connected = list(pool.map(connect, range(CLIENTS)))
     # All 100 are held at once, each by its own server thread.
@@ -84,13 +82,11 @@ def test_threaded_server_holds_100_lab_clients_sending_50_messages_each(lab) -> 
         list(pool.map(send_all, connected))
     wait_for(lambda: len(lab.server_events.of("closed")) == CLIENTS, 30,
              message=lambda: f"every client closed; {len(lab.server_events.of('closed'))} so far")
-    elapsed = time.monotonic() - started
     check_every_message_once_in_order(lab, peers)
     assert len(lab.server_events.of("fin")) == CLIENTS
     assert not lab.server_events.of("reset") and not lab.server_events.of("eof")
     assert not lab.client_events.of("error")
     wait_for(lambda: server._active == 0, 10, message="every client thread to end")
-    print(f"\n{CLIENTS} LabClients x {MESSAGES} messages: {elapsed:.2f} s")
 
 
 def test_threaded_server_100_raw_sockets_lines_grouped_any_way(lab) -> None:
@@ -105,7 +101,6 @@ def test_threaded_server_100_raw_sockets_lines_grouped_any_way(lab) -> None:
         accepted(lab, Endpoint.of(*sock.getsockname()[:2]))
         return sock
 
-    started = time.monotonic()
     with ThreadPoolExecutor(IN_FLIGHT) as pool:
         list(pool.map(connect, range(CLIENTS)))
     peers = {i: Endpoint.of(*s.getsockname()[:2]) for i, s in socks.items()}
@@ -124,9 +119,7 @@ def test_threaded_server_100_raw_sockets_lines_grouped_any_way(lab) -> None:
         list(pool.map(send_all, range(CLIENTS)))
     wait_for(lambda: len(lab.server_events.of("closed")) == CLIENTS, 30,
              message=lambda: f"every client closed; {len(lab.server_events.of('closed'))} so far")
-    elapsed = time.monotonic() - started
     check_every_message_once_in_order(lab, peers)
-    print(f"\n{CLIENTS} raw sockets x {MESSAGES} messages: {elapsed:.2f} s")
 
 
 # -- the cap on client threads ---------------------------------------------------------------
@@ -223,22 +216,11 @@ async def test_app_stays_responsive_with_a_hundred_connections(tmp_path: Path) -
             await wait_until(pilot, lambda: len(app.table.state_of(lambda c: True)) >= rows,
                              f"{rows} rows in the table")
             assert app.table.row_count >= rows
-            # Keys are still handled promptly while the table holds them all and keeps polling.
-            handled: list[float] = []
-            toggle = app.action_toggle_pause
-
-            def timed_toggle() -> None:
-                handled.append(time.monotonic())
-                toggle()
-
-            app.action_toggle_pause = timed_toggle  # type: ignore[method-assign]
+            # Keys are still handled while the table holds them all and keeps polling (how
+            # fast, with thousands of rows, is bench/bench_scale.py's measure).
             for expect_paused in (True, False):
-                started = time.monotonic()
-                await asyncio.wait_for(pilot.press("f7"), timeout=10)
-                await wait_until(pilot, lambda p=expect_paused: app.paused is p, "F7 handled", 5)
-                assert handled and handled[-1] - started < 5
-                print(f"\nF7 with {len(app.table.rows_by_key)} rows handled after "
-                      f"{(handled[-1] - started) * 1000:.0f} ms")
+                await pilot.press("f7")
+                await wait_until(pilot, lambda p=expect_paused: app.paused is p, "F7 handled")
             # And the table keeps following the kernel: a few connections end.
             for sock in socks[:5]:
                 sock.close()

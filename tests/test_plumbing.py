@@ -42,12 +42,42 @@ def test_a_registered_pair_is_not_in_the_table(lab, source_kind: str) -> None:
     assert not plumbing.is_plumbing(*ends)
 
 
-def test_wake_pairs_here_are_unix_sockets_and_register_nothing() -> None:
+def test_a_wake_pair_wakes_and_is_registered_only_if_it_is_tcp() -> None:
+    """Unix sockets (Linux, macOS) register nothing; a TCP pair (Windows) is registered by
+    both address pairs."""
+    before = plumbing.version()
     r, w = plumbing.wake_pair()
     try:
         w.send(b"x")
         assert r.recv(1) == b"x"
-        assert r.family != socket.AF_INET or plumbing.is_plumbing(
-            Endpoint.of(*r.getsockname()[:2]), Endpoint.of(*r.getpeername()[:2]))
+        if r.family == getattr(socket, "AF_UNIX", None):
+            assert plumbing.version() == before
+        else:
+            assert plumbing.version() == before + 2
+            for sock in (r, w):
+                assert plumbing.is_plumbing(Endpoint.of(*sock.getsockname()[:2]),
+                                            Endpoint.of(*sock.getpeername()[:2]))
     finally:
         plumbing.close_pair(r, w)
+
+
+def test_a_tcp_wake_pair_is_registered_and_released(monkeypatch) -> None:
+    """Windows' pair (a TCP connection on loopback), made here too: both ends are
+    plumbing while the pair lives, and nothing is once it is closed."""
+
+    def tcp_socketpair() -> tuple[socket.socket, socket.socket]:
+        listener, a, b = tcp_pair()
+        listener.close()
+        return a, b
+
+    monkeypatch.setattr(plumbing.socket, "socketpair", tcp_socketpair)
+    r, w = plumbing.wake_pair()
+    ends = [(Endpoint.of(*s.getsockname()[:2]), Endpoint.of(*s.getpeername()[:2]))
+            for s in (r, w)]
+    try:
+        w.send(b"x")
+        assert r.recv(1) == b"x"
+        assert all(plumbing.is_plumbing(*e) for e in ends)
+    finally:
+        plumbing.close_pair(r, w)
+    assert not any(plumbing.is_plumbing(*e) for e in ends)

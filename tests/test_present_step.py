@@ -27,10 +27,10 @@ async def test_presentation_mode_writes_the_latest_change_large() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await play_scene(pilot)
         await pilot.press("f10")
-        await pilot.pause()
         banner = app.query_one(Banner)
+        await wait_until(pilot, lambda: app.present and banner.display, "presentation mode")
         lab_caption = "orphaned (client 1): FIN_WAIT_1 -> FIN_WAIT_2"
-        assert banner.display and banner.caption == lab_caption
+        assert banner.caption == lab_caption
         assert tuple(str(k.value) for k in app.table.columns) == PRESENT_COLUMNS
         assert not app.query_one("#server").display
         browser = Connection(Endpoint("127.0.0.1", 40000), Endpoint("127.0.0.1", 443),
@@ -44,8 +44,8 @@ async def test_presentation_mode_writes_the_latest_change_large() -> None:
                                                      "ESTABLISHED", 0.0)])
         assert banner.caption == "client 2: SYN_SENT -> ESTABLISHED"
         await pilot.press("f10")
-        await pilot.pause()
-        assert not app.query_one(Banner).display
+        await wait_until(pilot, lambda: not app.present and not banner.display,
+                         "presentation mode left")
         assert len(app.table.columns) > len(PRESENT_COLUMNS)
 
 
@@ -55,22 +55,33 @@ async def test_step_back_and_forth_then_return_to_live() -> None:
         await play_scene(pilot)
         assert len(app.moments) == 2
         assert client1_state(app) == ["FIN_WAIT_2"]
-        # [ does nothing until the view is paused.
-        await pilot.press("left_square_bracket")
+        # [ does nothing until the view is paused (keys are handled in order: once F7 has
+        # paused the view, the [ before it was handled).
+        await pilot.press("left_square_bracket", "f7")
+        await wait_until(pilot, lambda: app.paused, "paused")
         assert app.step_index is None
-        await pilot.press("f7")
         await pilot.press("left_square_bracket")
-        assert app.step_index == 0 and "moment 1/2" in app.sub_title
+        await wait_until(pilot, lambda: app.step_index == 0, "moment 1")
+        assert "moment 1/2" in app.sub_title
         assert client1_state(app) == ["ESTABLISHED"]
         queued = [r for r in app.table.rows_by_key.values() if r.conn.role.kind is RoleKind.QUEUED]
         assert len(queued) == 1
+        moments: list[int | None] = []  # where each step key left the view
+        step = app.action_step
+
+        def recorded_step(delta: int) -> None:
+            step(delta)
+            moments.append(app.step_index)
+
+        app.action_step = recorded_step  # type: ignore[method-assign]
         await pilot.press("left_square_bracket")  # already at the first moment
-        assert app.step_index == 0
         await pilot.press("right_square_bracket")
-        assert app.step_index == 1 and client1_state(app) == ["FIN_WAIT_2"]
+        await wait_until(pilot, lambda: len(moments) == 2, "both keys handled")
+        assert moments == [0, 1] and client1_state(app) == ["FIN_WAIT_2"]
         await pilot.press("left_square_bracket")
         await pilot.press("f7")  # back to live
-        assert app.step_index is None and not app.paused
+        await wait_until(pilot, lambda: not app.paused, "live again")
+        assert app.step_index is None
         assert client1_state(app) == ["FIN_WAIT_2"]
         assert "moment" not in app.sub_title
 
@@ -155,7 +166,7 @@ async def test_views_cycle_and_follow_the_step_through() -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         await play_scene(pilot)
         await pilot.press("f9")
-        assert app.view == "diagram"
+        await wait_until(pilot, lambda: app.view == "diagram", "the diagram")
         diagram = app.query_one(StateDiagram)
         by_state = {m.state: m.label for m in diagram.markers}
         assert by_state["FIN_WAIT_2"] == "orphaned (client 1)"
@@ -163,17 +174,19 @@ async def test_views_cycle_and_follow_the_step_through() -> None:
         # Step back: the diagram shows the moment before "Fin".
         await pilot.press("f7")
         await pilot.press("left_square_bracket")
+        await wait_until(pilot, lambda: app.step_index == 0, "moment 1")
         states = {m.label: m.state for m in diagram.markers}
         assert states["client 1"] == "ESTABLISHED"
         await pilot.press("f7")
         await pilot.press("f9")
-        assert app.view == "ladder"
+        await wait_until(pilot, lambda: app.view == "ladder", "the ladder")
+        assert not app.paused
         ladder = app.query_one(LadderView)
         text = "\n".join(ladder.lines_text)
         assert '"Fin" then close()' in text and "FIN_WAIT_2" in text and "(inferred)" in text
         assert "client 1" in str(ladder.border_title)
         await pilot.press("f9")
-        assert app.view == "connections"
+        await wait_until(pilot, lambda: app.view == "connections", "the connections")
 
 
 async def test_keyboard_sort_by_state_and_back_to_the_lab_order() -> None:
@@ -188,14 +201,17 @@ async def test_keyboard_sort_by_state_and_back_to_the_lab_order() -> None:
 
         lab_order = column("role")
         assert lab_order[0] == "server (listening)"
+        await wait_until(pilot, lambda: app.table.has_focus, "the table focused")
         for _ in range(app.table.shown.index("state") + 1):
             await pilot.press("s")
-        assert column("state") == sorted(column("state"))
+        await wait_until(pilot, lambda: column("state") == sorted(column("state"))
+                         and column("role") != lab_order, "sorted by state")
         await pilot.press("S")
-        assert column("state") == sorted(column("state"), reverse=True)
+        await wait_until(pilot, lambda: column("state") == sorted(column("state"), reverse=True)
+                         and column("state") != sorted(column("state")), "reversed")
         for _ in range(len(app.table.shown) - app.table.shown.index("state")):
             await pilot.press("s")
-        assert column("role") == lab_order
+        await wait_until(pilot, lambda: column("role") == lab_order, "the lab's order again")
 
 
 def test_recorded_moments_stay_within_their_row_budget() -> None:

@@ -19,7 +19,8 @@ import time
 from typing import Any
 
 import pytest
-from support import Sockets, console_script, netlink_available
+from app_support import wait_until
+from support import Sockets, console_script, netlink_available, wait_for
 
 from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
 from lab.observe.observer import Observer
@@ -90,16 +91,25 @@ def test_a_timer_changes_a_record_once_a_second(socks: Sockets) -> None:
     client.close()  # the client's end goes to TIME_WAIT once the server closes too
     server.close()
     with NetlinkSource() as source:
-        deadline = time.monotonic() + 5
-        row = None
-        while row is None or row.state != "TIME_WAIT":
-            assert time.monotonic() < deadline, "no TIME_WAIT"
+        def in_time_wait() -> Connection | None:
             row = source.poll(port).by_key().get(key)
-        seen = {id(source.poll(port).by_key()[key]) for _ in range(3)}
-        # Three polls within a few milliseconds: one second at most, so at most two objects.
-        assert len(seen) <= 2
+            return row if row is not None and row.state == "TIME_WAIT" else None
+
+        row = wait_for(in_time_wait, 5, message="the client's end in TIME_WAIT")
         assert row.timer == "timewait" and row.timer_left is not None
         assert row.timer_left == int(row.timer_left)  # whole seconds
+        # Poll after poll, the record is the same object exactly while its second is the
+        # same (however long a poll takes on a loaded machine), until two polls fell in
+        # the same second.
+        polls = [row]
+
+        def same_second_seen() -> bool:
+            polls.append(source.poll(port).by_key()[key])
+            before, now = polls[-2], polls[-1]
+            assert (now is before) == (now.timer_left == before.timer_left), polls[-2:]
+            return now is before
+
+        wait_for(same_second_seen, 10, interval=0, message="two polls in the same second")
 
 
 # -- the observer --------------------------------------------------------------------------
@@ -179,15 +189,22 @@ def test_polling_slows_down_when_a_poll_costs_too_much_and_comes_back() -> None:
 
 # -- the table -----------------------------------------------------------------------------
 
+T0 = 1_790_000_000.0  # the table tests' time: their table's clock stands still there
+
+
 def table_app() -> Any:
-    """A headless app holding one ConnectionsTable (imported here: Textual is heavy)."""
+    """A headless app holding one ConnectionsTable (imported here: Textual is heavy).
+
+    The table's clock stands at ``T0``: the tests move time with ``tick(when)``. A table
+    reading the real clock in ``apply`` did its once-a-second work at whatever moment a
+    loaded machine reached it, not at the moments the test gives."""
     from textual.app import App, ComposeResult
 
     from tui.widgets.connections import ConnectionsTable
 
     class Host(App[None]):
         def compose(self) -> ComposeResult:
-            yield ConnectionsTable("en", id="t")
+            yield ConnectionsTable("en", id="t", clock=lambda: T0)
 
     return Host()
 
@@ -204,15 +221,15 @@ async def test_a_big_table_removes_many_rows_at_once_and_keeps_the_rest_in_order
     app = table_app()
     async with app.run_test(size=(120, 30)) as pilot:
         table = app.query_one(ConnectionsTable)
-        table.apply(Snapshot(time.time(), tuple(rows), "test", seq=1, changed=tuple(rows),
+        table.apply(Snapshot(T0, tuple(rows), "test", seq=1, changed=tuple(rows),
                              gone=()))
         await pilot.pause()
         assert table.row_count == 1500
         dropped = rows[::3]  # 500 rows leave together
         kept = tuple(r for r in rows if r not in dropped)
-        table.apply(Snapshot(time.time(), kept, "test", seq=2, changed=(),
+        table.apply(Snapshot(T0, kept, "test", seq=2, changed=(),
                              gone=tuple(dropped)))
-        table.tick(time.time() + 2)  # changes off the lab port are applied once a second
+        table.tick(T0 + 2)  # changes off the lab port are applied once a second
         await pilot.pause()
         assert table.row_count == 1000
         shown = [table.get_row_at(i)[table.shown.index("local")].plain for i in range(1000)]
@@ -224,15 +241,14 @@ async def test_a_big_table_removes_many_rows_at_once_and_keeps_the_rest_in_order
         table.set_shown(tuple(c for c in table.shown if c != "age"))
         before = table.draws
         again = kept[0]._replace(uid=12345)  # a new record, the same text in every cell
-        table.apply(Snapshot(time.time(), (again, *kept[1:]), "test", seq=3,
+        table.apply(Snapshot(T0, (again, *kept[1:]), "test", seq=3,
                              changed=(again,), gone=(kept[0],)))
-        table.tick(time.time() + 4)
+        table.tick(T0 + 4)
         assert table.draws == before
         table.focus()
-        await pilot.pause()
+        await wait_until(pilot, lambda: table.has_focus, "the table focused")
         await pilot.press("ctrl+end")
-        await pilot.pause()
-        assert table.cursor_row == 999
+        await wait_until(pilot, lambda: table.cursor_row == 999, "the cursor on the last row")
 
 
 async def test_rows_that_linger_leave_a_big_table_together_once_a_second() -> None:
@@ -246,7 +262,7 @@ async def test_rows_that_linger_leave_a_big_table_together_once_a_second() -> No
     rows = crowd(1500)
     async with app.run_test(size=(120, 30)) as pilot:
         table = app.query_one(ConnectionsTable)
-        t0 = time.time()
+        t0 = T0
         table.apply(Snapshot(t0, tuple(rows), "test", seq=1, changed=tuple(rows), gone=()))
         closed = rows[1::5]  # 300 rows close
         kept = tuple(r for r in rows if r not in closed)
@@ -273,7 +289,7 @@ async def test_many_timers_ticking_are_drawn_once() -> None:
     rows = crowd(1200, "TIME_WAIT", timer="timewait", timer_left=50.0)
     async with app.run_test(size=(160, 30)) as pilot:
         table = app.query_one(ConnectionsTable)
-        t0 = time.time()
+        t0 = T0
         table.apply(Snapshot(t0, tuple(rows), "test", seq=1, changed=tuple(rows), gone=()))
         table.tick(t0 + 1.1)
         assert "timer" in table.shown
@@ -306,7 +322,7 @@ async def test_the_default_order_is_the_same_by_records_as_by_cells() -> None:
     app = table_app()
     async with app.run_test(size=(160, 30)) as pilot:
         table = app.query_one(ConnectionsTable)
-        table.apply(Snapshot(time.time(), tuple(mixed), "test", seq=1, changed=tuple(mixed),
+        table.apply(Snapshot(T0, tuple(mixed), "test", seq=1, changed=tuple(mixed),
                              gone=()))
         local, remote = table.shown.index("local"), table.shown.index("remote")
 
@@ -342,11 +358,11 @@ async def test_a_big_table_keeps_its_rows_out_of_full_collections() -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         table = app.query_one(ConnectionsTable)
         few = crowd(40)
-        table.apply(Snapshot(time.time(), tuple(few), "test", seq=1, changed=tuple(few),
+        table.apply(Snapshot(T0, tuple(few), "test", seq=1, changed=tuple(few),
                              gone=()))
         assert table.heap.freezes == 0 and gc.get_freeze_count() == 0
         many = crowd(1500)
-        table.apply(Snapshot(time.time(), tuple(many), "test", seq=2,
+        table.apply(Snapshot(T0, tuple(many), "test", seq=2,
                              changed=tuple(many[40:]), gone=()))
         await pilot.pause()
         assert table.heap.freezes == 1 and gc.get_freeze_count() > 1500 * 5

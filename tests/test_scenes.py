@@ -22,6 +22,7 @@ from tui.app import ObservatoryApp
 from tui.widgets.connections import COLUMNS
 from tui.widgets.prompt import NamePrompt
 from tui.widgets.prose import wrap_text
+from tui.widgets.steps_panel import StepsPanel
 
 SIZE = (140, 44)
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,9 +54,13 @@ async def test_a_watcher_is_never_asked_for_a_name(tmp_path: Path, options: dict
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
         app.session.send(1, "Bonjour")
-        await pilot.pause(0.3)
+        # The moment a student's picture would be taken: the step's evidence is met, and
+        # the panel says that Ctrl+S saves it.
+        panel = app.query_one(StepsPanel)
+        await wait_until(pilot, lambda: app.evidence is not None and app.evidence.met
+                         and panel.hint == t("steps.shoot_hint", "en"), "the evidence met")
         assert not isinstance(app.screen, NamePrompt)
-        assert app.saved == []  # nothing was taken on a watcher's behalf
+        assert app.saved == [] and not app._capturing  # nothing taken on a watcher's behalf
 
 
 async def test_the_name_is_asked_at_the_first_screenshot_and_kept_for_the_folder(
@@ -102,7 +107,9 @@ async def test_setting_a_step_up_leaves_the_messages_to_the_student(tmp_path: Pa
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"]
                          and client_states(app, 2) == ["ESTABLISHED"], "two clients")
-        await pilot.pause(0.5)
+        # The setup is over once it says the step is ready (whatever it did is told by then).
+        await wait_until(pilot, lambda: any(  # Textual keeps the toasts shown there
+            "Step p2-q1 is ready" in n.message for n in app._notifications), "step ready")
         assert app.session.mode == "threaded"
         # The app set the scene, said so, and sent nothing.
         assert not any(a.kind in ("send", "fin") for a in app.actions)
@@ -134,9 +141,11 @@ async def test_a_new_scene_numbers_clients_from_one_and_clears_the_past(tmp_path
         await wait_until(pilot, lambda: app.session.mode == "threaded"
                          and sorted(app.session.clients) == [1]
                          and client_states(app, 1) == ["ESTABLISHED"], "new scene")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: any(
+            "Step p2-fin is ready" in n.message for n in app._notifications), "step ready")
         # Clients numbered from 1 again, one card, the old server's log gone from view.
-        assert [c.number for c in app.clients_pane.cards()] == [1]
+        await wait_until(pilot, lambda: [c.number for c in app.clients_pane.cards()] == [1],
+                         "one card, numbered 1")
         assert not any("earlier step" in x for x in app.server_pane.lines_text)
         # The old clients' rows (now TIME_WAIT or closing) are still shown, as the kernel
         # holds them, marked as earlier: out of the step's scene.
@@ -146,12 +155,14 @@ async def test_a_new_scene_numbers_clients_from_one_and_clears_the_past(tmp_path
                     if c.local.port in old_ports]
         # ... but the timeline keeps the whole history.
         assert any("earlier step" in x for x in app.timeline.lines_text)
-        # The student's "Fin" ends the step with the new client's TIME_WAIT only.
+        # The student's "Fin" ends the step with the new client's TIME_WAIT only: the old
+        # clients' rows stayed out of the scene while they went on closing.
         app.session.send(1, "Fin")
         await wait_until(pilot, lambda: client_states(app, 1) == ["TIME_WAIT"], "TIME_WAIT")
         waits = [c for c in lab_rows(app) if c.state == "TIME_WAIT"
                  and c.key not in app.scene_earlier]
         assert len(waits) == 1
+        assert not [c for c in lab_rows(app) if c.local.port in old_ports]
 
 
 async def test_switching_mode_closes_the_old_servers_clients(tmp_path: Path) -> None:
@@ -192,9 +203,12 @@ async def test_headers_are_whole_at_160x48(panel: bool) -> None:
         await play_scene(pilot)
         if panel:
             await pilot.press("f1")
-        await pilot.pause(0.3)
+        steps = app.query_one(StepsPanel)
+        # Once the panel is laid out (or stays closed), the columns are fitted to what is
+        # left: none cut at the edge.
+        await wait_until(pilot, lambda: (steps.region.width > 0) == panel
+                         and not app.table.overflows(), "the table fitted beside the panel")
         shown = [str(k.value) for k in app.table.columns]
-        assert not app.table.overflows()
         labels = [app.table.columns[k].label.plain for k in app.table.columns]
         assert labels == [t(f"col.{c}", "fr") for c in shown]
         assert {"local", "remote", "state"} <= set(shown) <= set(COLUMNS)
@@ -218,7 +232,8 @@ async def test_the_timeline_is_in_time_order_with_causes_first(tmp_path: Path) -
                             role=Role(RoleKind.CLIENT, client=1))
         app._from_session(ServerEvent("accepted", t0 + 0.016, peer, serial=1))
         app._from_session(Action("send", t0 + 0.020, 1, "hello"))
-        await pilot.pause()
+        await wait_until(pilot, lambda: len(app.actions) == 1 and len(app.server_events) == 1,
+                         "the accept and the send handled")
         app.apply(Snapshot(t0 + 0.020, (listen, client), "fixed"),
                   [Transition(t0 + 0.011, listen, None, "LISTEN", None),
                    Transition(t0 + 0.020, client, None, "ESTABLISHED", None)])
@@ -280,10 +295,19 @@ async def test_a_screenshot_being_saved_is_not_taken_twice(
         # picture by itself and Ctrl+S a second one, which is not the case under test.
         await pilot.press("ctrl+s")
         app.auto_capture = True
-        await pilot.pause()  # the picture is taken; writing it waits at the gate
+
+        def writing() -> bool:  # the picture is taken; writing it waits at the gate
+            return not app._capturing and any(
+                w.group == "screenshot" and not w.is_finished for w in app.workers)
+
+        await wait_until(pilot, writing, "the picture taken, its file being written")
         assert app.snapshot is not None
         app._check_evidence(app.snapshot)  # the next poll sees the evidence again
         gate.set()
         await wait_until(pilot, lambda: "p1-q1" in app.progress.met, "step met")
-        await pilot.pause(0.3)
-        assert len(list(tmp_path.glob("p1-q1-*.svg"))) == 1
+        # Every picture begun is written by now (a second one would have begun before the
+        # gate opened): nothing is being taken or written any more.
+        await wait_until(pilot, lambda: not app._capturing and not any(
+            w.group == "screenshot" and not w.is_finished for w in app.workers),
+            "every picture written")
+        assert len(list(tmp_path.glob("p1-q1-*.svg"))) == 1 and len(app.saved) == 1

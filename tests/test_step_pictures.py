@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from app_support import wait_until
 from snapshot_scene import LOCAL, PID, PORT, T0, make_scene_app
 
 from lab.grading.stamp import squash, svg_text_content
@@ -82,6 +83,8 @@ def picture_of(step_id: str) -> Any:
         app.prepare_scene()
         for action in ACTIONS[step_id]:
             app._from_session(action)
+        await wait_until(pilot, lambda: app.actions[-len(ACTIONS[step_id]):]
+                         == ACTIONS[step_id], "the step's actions handled")
         rows = SCENES[step_id]
         snap = Snapshot(T0 + 6, (*rows, LEFTOVER), "fixed")
         clock[0] = T0 + 6
@@ -90,7 +93,7 @@ def picture_of(step_id: str) -> Any:
         app._capturing = True  # as while a screenshot is taken: the stamp holds its time
         app._update_stamp(T0 + 6, "0123456789ab")
         app.enter_capture(step_id, app.snapshot)
-        await pilot.pause()
+        await wait_until(pilot, app._laid_out_for_capture, "the picture's layout")
 
     return run_before
 

@@ -73,6 +73,7 @@ class ObservatoryBase(App[int]):
         self._program_batches: list[list[ProgramReport]] = []
         self._program_batch: list[ProgramReport] | None = None  # the one still growing
         self._programs_shown = 0.0  # time.monotonic() when they were last shown
+        self._first_look: float | None = None  # the time of the observer's first poll
         self._held_snapshot: Snapshot | None = None
         self._held_transitions: list[Transition] = []  # what happened while paused
         self._stopped = False

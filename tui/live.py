@@ -84,9 +84,10 @@ class LiveView(ObservatoryBase):
     def _from_session(self, event: Event) -> None:
         """Called on any thread: hand over to the UI without blocking."""
         if isinstance(event, ObserverUpdate):
-            if event.transitions:
-                with self._pending_lock:
-                    self._pending.extend(event.transitions)
+            with self._pending_lock:
+                if self._first_look is None:  # the observer's first poll the app hears of
+                    self._first_look = event.snapshot.time
+                self._pending.extend(event.transitions)
             self.post_message(SnapshotMessage(event.snapshot))
         elif isinstance(event, ProgramReport):
             # Gathered in a batch; its first report posts the message that shows them all.
@@ -148,7 +149,7 @@ class LiveView(ObservatoryBase):
             self._warned_source = True
             self.notify(t("ns.own_only", self.lang), severity="warning", timeout=15)
         keep(self.history, transitions, MAX_EVENTS)
-        self._to_timeline(transitions, first=self.snapshot is None)
+        self._to_timeline(transitions)
         if (not transitions and snapshot.changed == () and snapshot.gone == ()
                 and not self.paused and self.snapshot is not None
                 and self.snapshot.seq == snapshot.seq - 1):
@@ -169,13 +170,19 @@ class LiveView(ObservatoryBase):
         self._show(snapshot, transitions)
         self._check_evidence(self.scene_only(self._lab_rows(snapshot)))
 
-    def _to_timeline(self, transitions: list[Transition], *, first: bool) -> None:
+    def _to_timeline(self, transitions: list[Transition]) -> None:
         """Write the transitions on the timeline. At the first look, the other programs'
         connections found open did not open then: they are one line, not thousands (a
-        busy machine's 10,000 had filled the timeline)."""
-        if first:
+        busy machine's 10,000 had filled the timeline).
+
+        The first look is the observer's first poll, known by its time, not the first
+        snapshot the view applies: paused from the start, every snapshot applied is held
+        and none is shown, and those opened later had each been told as found at start."""
+        first_look = self._first_look
+        if first_look is not None:
             found = [tr for tr in transitions
-                     if tr.from_state is None and tr.connection.role.kind is RoleKind.OTHER]
+                     if tr.time == first_look and tr.from_state is None
+                     and tr.connection.role.kind is RoleKind.OTHER]
             if found:
                 self.timeline.add_note(found[0].time,
                                        t("tl.already_open", self.lang, n=len(found)))
@@ -393,10 +400,12 @@ class LiveView(ObservatoryBase):
     def _refresh_labels(self) -> None:
         s = self.session
         mode = t(f"mode.{s.mode}", self.lang)
-        if s.server is not None and s.server_running:
-            sub = t("app.server_at", self.lang, addr=s.server.address, mode=mode)
+        # Read once: a step's setup stops and replaces the server on another thread.
+        server = s.server if s.server_running else None
+        if server is not None:
+            sub = t("app.server_at", self.lang, addr=server.address, mode=mode)
             key = "server.info" if s.mode == SINGLE else "server.info.threaded"
-            info = t(key, self.lang, mode=mode, backlog=s.server.backlog,
+            info = t(key, self.lang, mode=mode, backlog=server.backlog,
                      caf=t("yes" if s.close_after_fin else "no", self.lang))
         elif s.with_server:
             sub = t("app.server_stopped", self.lang, port=s.port)
@@ -407,8 +416,8 @@ class LiveView(ObservatoryBase):
         else:
             sub = t("app.no_server", self.lang, port=s.port)
             info = t("server.none", self.lang, port=s.port)
-        if s.server is not None and s.server_running and not is_loopback(s.host):
-            info += "\n⚠ " + t("warn.exposed", self.lang, addr=s.server.address)
+        if server is not None and not is_loopback(s.host):
+            info += "\n⚠ " + t("warn.exposed", self.lang, addr=server.address)
         moment = self._moment()
         if self.paused:
             sub += "  " + t("app.paused", self.lang)
@@ -416,8 +425,8 @@ class LiveView(ObservatoryBase):
                 sub += "  " + moment[0]
         self.sub_title = sub
         server_title = t("pane.server", self.lang)
-        if s.server is not None and s.server_running:
-            server_title += f" {s.server.address}"
+        if server is not None:
+            server_title += f" {server.address}"
         self.server_pane.set_info(server_title, info)
         self.server_pane.close_after_fin = s.close_after_fin
         filt = (t("app.filter_all", self.lang) if s.all_ports

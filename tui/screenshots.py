@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual.widget import Widget
 from textual.widgets import Static
 
 from lab import __version__
@@ -123,7 +124,15 @@ class Screenshots(ObservatoryBase):
             # again once the panes are laid out (hiding them may still blur it).
             self.screen.set_focus(before, scroll_visible=False)
             self.call_after_refresh(before.focus)
+            # Hiding the panes sent the input a Hide message, whose handler blurs it. On a
+            # loaded machine the input handles it only now, after the focus came back: a
+            # call queued behind it, in the input's own queue, gives the focus back again.
+            before.call_later(self._refocus, before)
         self._focus_before = None
+
+    def _refocus(self, widget: Widget) -> None:
+        if widget.is_attached and not self._capturing and self.focused is not widget:
+            self.screen.set_focus(widget, scroll_visible=False)
 
     def _story(self, snapshot: Snapshot) -> list[StoryLine]:
         """The step's events since its scene began, in time order, causes first."""

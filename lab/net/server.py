@@ -148,6 +148,7 @@ class LabServer:
         self.watch_drops = watch_drops
         self._sink = on_event
         self._listener: socket.socket | None = None
+        self._bound: Endpoint | None = None  # the listener's address, once bound
         self._wake = _Wake()
         self._stopping = threading.Event()
         self._threads: set[threading.Thread] = set()
@@ -166,10 +167,12 @@ class LabServer:
     # -- life ------------------------------------------------------------------------------
     @property
     def address(self) -> Endpoint:
-        if self._listener is None:
+        """Where the server listens, or listened: the address is kept when it binds, so
+        that it can be read on any thread while another stops the server (the closed
+        listener has no name to give)."""
+        if self._bound is None:
             return Endpoint.of(self.host, self.port)
-        host, port = self._listener.getsockname()[:2]
-        return Endpoint.of(host, port)
+        return self._bound
 
     @property
     def running(self) -> bool:
@@ -180,7 +183,9 @@ class LabServer:
         """Listen now (so that a taken port fails before anything else starts)."""
         if self._listener is None:
             self._listener = make_listener(self.host, self.port, self.backlog)
-            self.port = self.address.port
+            host, port = self._listener.getsockname()[:2]
+            self._bound = Endpoint.of(host, port)
+            self.port = self._bound.port
         return self.address
 
     def start(self) -> Endpoint:
