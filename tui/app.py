@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Footer, Header, Static
 
 from lab.i18n import t
+from tui.focus import Focus
 from tui.guided import Guided
 from tui.live import LiveView
 from tui.screenshots import Screenshots
@@ -31,6 +32,7 @@ from tui.widgets.timeline import Timeline
 # key, action, description key
 KEYS: tuple[tuple[str, str, str], ...] = (
     ("f1", "toggle_steps", "key.steps"),
+    ("f12", "answer", "key.answer"),
     ("f2", "add_client", "key.add"),
     ("f3", "remove_client", "key.remove"),
     ("f4", "toggle_server_mode", "key.mode"),
@@ -47,17 +49,23 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("ctrl+n", "change_step(1)", "key.next_step"),
     ("ctrl+b", "change_step(-1)", "key.prev_step"),
 )
+# Keys an input would type: the focused input has them first.
+TYPED_KEYS = frozenset({"left_square_bracket", "right_square_bracket"})
 
 
-class ObservatoryApp(Screenshots, Guided, StepThrough, LiveView):
+class ObservatoryApp(Screenshots, Guided, Focus, StepThrough, LiveView):
     TITLE = "TCP Observatory"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, show=False)]
 
     def on_load(self) -> None:
         # The keys' descriptions follow --lang, so they are bound per app, not per class.
+        # The function and Ctrl keys come first, before the focused widget: a key that
+        # reached the app by bubbling up would act after the keys typed behind it (F12
+        # then "oui" at once: "oui" went to the client's input).
         for key, action, desc in KEYS:
-            self.bind(key, action, description=t(desc, self.lang))
+            self._bindings.bind(key, action, t(desc, self.lang),
+                                priority=key not in TYPED_KEYS)
         self.bind("ctrl+q", "quit", description=t("key.quit", self.lang), show=False)
 
     def compose(self) -> ComposeResult:

@@ -93,6 +93,11 @@ class ObservatoryBase(App[int]):
         # The guided lab: progress resumes from the screenshots folder.
         self.folder = Path(folder)
         self.progress = load_progress(self.folder)
+        # Where the keys go (tui.focus): a client's input, the last used, else the first.
+        self._last_client: int | None = None  # the client whose input last had the focus
+        # No client's input could take it yet: the next card's does (at start, the first's).
+        self._client_focus_pending = True
+        self._focus_new_client: int | None = None  # F2's client: its card takes the focus
         # The name is given (--student), or the folder's own, or asked at the first
         # screenshot: nobody who only watches is asked anything.
         self.student = (clean_field(student) if student else
@@ -180,6 +185,15 @@ class ObservatoryBase(App[int]):
 
     def _save_progress(self) -> None:
         raise NotImplementedError  # tui.guided
+
+    def focus_client(self) -> bool:
+        raise NotImplementedError  # tui.focus
+
+    def card_added(self, card: ClientCard) -> None:
+        raise NotImplementedError  # tui.focus
+
+    def card_removed(self, had_focus: bool) -> None:
+        raise NotImplementedError  # tui.focus
 
     def _update_stamp(self, when: float | None = None, seal: str | None = None) -> None:
         raise NotImplementedError  # tui.screenshots

@@ -109,20 +109,21 @@ class Guided(ObservatoryBase):
     def action_toggle_steps(self) -> None:
         panel = self.query_one(StepsPanel)
         panel.display = not panel.display
-        if panel.display:
-            panel.query_one("#step-answer").focus()
+        self.focus_client()  # the answer box has its own key (F12)
         self.call_after_refresh(self.fit_table)
 
     def action_change_step(self, delta: int) -> None:
         i = STEP_IDS.index(self.step_id) + delta
         if 0 <= i < len(STEP_IDS):
             self.select_step(STEP_IDS[i])
+        self.focus_client()
 
     def action_setup_step(self) -> None:
         """Set the current step's scene (in a thread: it waits): a fresh server in the
         step's mode, the previous clients gone, the step's clients numbered from 1. The
         messages are left to the student; what the app did is said on screen and kept
         with the screenshot."""
+        self.focus_client()  # the step's new clients' inputs take it when they appear
         step = self.step_id
         todo = self.prepare_scene()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
@@ -14,6 +15,27 @@ from lab.guide.evidence import Evidence
 from lab.guide.steps import STEPS, get_step
 from lab.i18n import t
 from tui.widgets.prose import Prose
+
+
+class AnswerInput(Input):
+    """The answer box. It is out of the Tab order and out of Textual's own moves of the
+    focus (when a focused client's input is removed, the focus must not fall here and take
+    the keystrokes meant for a client): it takes the focus when clicked, or by its key."""
+
+    def __init__(self, *, placeholder: str, id: str | None = None) -> None:
+        super().__init__(placeholder=placeholder, id=id)
+        self.chosen = False  # the student asked for it (a click, or its key)
+
+    def allow_focus(self) -> bool:
+        return self.chosen
+
+    def choose(self) -> None:
+        self.chosen = True
+        self.screen.set_focus(self)  # at once: the keys already queued come here
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if not self.has_focus:
+            self.choose()
 
 
 class StepsPanel(VerticalScroll, can_focus=False):
@@ -51,7 +73,7 @@ class StepsPanel(VerticalScroll, can_focus=False):
         yield Prose(id="step-body")
         yield Prose(id="step-evidence")
         yield Static(Text(t("steps.answer", self.lang), style="bold"), id="step-answer-label")
-        yield Input(placeholder=t("steps.answer_placeholder", self.lang), id="step-answer")
+        yield AnswerInput(placeholder=t("steps.answer_placeholder", self.lang), id="step-answer")
         yield Static(Text(t("steps.keys", self.lang), style="#9e9e9e"), id="step-keys")
 
     def on_mount(self) -> None:
