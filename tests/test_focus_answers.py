@@ -1,6 +1,7 @@
-"""Nothing the student types is lost (issue 26, point 5): after the keys that change the
-scene or the panel, "Bonjour" reaches a client (the server logs it), never the answer box;
-the focused input is seen at 80x24. Real sockets on 127.0.0.1, the app driven with Pilot."""
+"""Nothing the student types is lost (issue 26, points 5 and 8): after the keys that change
+the scene or the panel, "Bonjour" reaches a client (the server logs it), never the answer
+box; the focused input is seen at 80x24; an answer is on disk without Enter, through a
+change of step and Ctrl+Q. Real sockets on 127.0.0.1, the app driven with Pilot."""
 
 from __future__ import annotations
 
@@ -210,3 +211,42 @@ async def test_the_focused_input_is_seen_at_80x24(tmp_path: Path) -> None:
         await pilot.press("f12")  # the answer box's key (at 80x24 it is below the panel's fold)
         await wait_until(pilot, lambda: corner() == "╭", "client 1's card drawn round")
         assert style_at(app, field.region.x, field.region.y).bgcolor != focused_bg
+
+
+# -- 8. nothing the student types is lost ---------------------------------------------------
+async def test_an_answer_is_saved_as_typed_without_enter(tmp_path: Path) -> None:
+    app = new_app(tmp_path, clients=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose_answer_box(pilot, app)
+        await pilot.press(*keys(ANSWER))
+        await wait_until(pilot, lambda: on_disk(tmp_path, "p1-q1", ANSWER),
+                         "the answer on disk without Enter")
+        assert answer_box(app).has_focus  # saving took nothing from the student
+
+
+async def test_an_answer_survives_a_change_of_step(tmp_path: Path) -> None:
+    """Typed, then at once Ctrl+N and Ctrl+B: the answer is back in the box and on disk, and
+    the next step did not catch the keystrokes still on their way."""
+    app = new_app(tmp_path, clients=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose_answer_box(pilot, app)
+        await pilot.press(*keys(ANSWER), "ctrl+n")
+        assert app.step_id == "p1-q2"
+        await pilot.pause(0.2)
+        assert answer_box(app).value == ""
+        await pilot.press("ctrl+b")
+        assert app.step_id == "p1-q1"
+        assert answer_box(app).value == ANSWER
+        await wait_until(pilot, lambda: on_disk(tmp_path, "p1-q1", ANSWER), "on disk")
+    answers = load_progress(tmp_path).answers
+    assert answers["p1-q1"] == ANSWER and answers.get("p1-q2", "") == ""
+
+
+async def test_ctrl_q_writes_what_was_typed(tmp_path: Path) -> None:
+    app = new_app(tmp_path, clients=0)
+    async with app.run_test(size=SIZE) as pilot:
+        app.autosave.delay = 3600.0  # only quitting can write it within this test
+        await choose_answer_box(pilot, app)
+        await pilot.press(*keys(ANSWER), "ctrl+q")
+    assert app.return_value == 0
+    assert on_disk(tmp_path, "p1-q1", ANSWER)

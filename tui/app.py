@@ -109,12 +109,16 @@ class ObservatoryApp(Screenshots, Guided, Focus, StepThrough, LiveView):
                             exit_on_error=False)
 
     async def action_quit(self) -> None:
+        self.take_typed_answer()
         self.shutdown()
         self.exit(0)
 
     def shutdown(self) -> None:
+        """Quit's work, once, whatever ends the app: what the student typed is written
+        first, then every socket and thread of the session closed."""
         if not self._stopped:
             self._stopped = True
+            self.autosave.close()
             self.session.shutdown()
 
     def on_unmount(self) -> None:

@@ -16,6 +16,7 @@ from textual.app import App
 from textual.widget import Widget
 
 from lab.grading.manifest import DEFAULT_FOLDER, folder_student
+from lab.guide.autosave import AutoSave
 from lab.guide.evidence import Evidence, Message
 from lab.guide.progress import load_progress
 from lab.net.server import ServerEvent
@@ -93,6 +94,9 @@ class ObservatoryBase(App[int]):
         # The guided lab: progress resumes from the screenshots folder.
         self.folder = Path(folder)
         self.progress = load_progress(self.folder)
+        # What the student types is written as it is typed, off the UI thread (tui.guided).
+        self.autosave = AutoSave(self.folder, lang, on_error=self._autosave_failed,
+                                 on_saved=self._autosave_told)
         # Where the keys go (tui.focus): a client's input, the last used, else the first.
         self._last_client: int | None = None  # the client whose input last had the focus
         # No client's input could take it yet: the next card's does (at start, the first's).
@@ -184,6 +188,12 @@ class ObservatoryBase(App[int]):
         raise NotImplementedError  # tui.guided
 
     def _save_progress(self) -> None:
+        raise NotImplementedError  # tui.guided
+
+    def _autosave_failed(self, error: str) -> None:
+        raise NotImplementedError  # tui.guided
+
+    def _autosave_told(self, steps: list[str]) -> None:
         raise NotImplementedError  # tui.guided
 
     def focus_client(self) -> bool:

@@ -40,10 +40,13 @@ class AnswerInput(Input):
 
 class StepsPanel(VerticalScroll, can_focus=False):
     class AnswerChanged(Message):
-        def __init__(self, step_id: str, answer: str) -> None:
+        """The answer box changed: as typed (saved soon), or with Enter (saved now)."""
+
+        def __init__(self, step_id: str, answer: str, *, submitted: bool = False) -> None:
             super().__init__()
             self.step_id = step_id
             self.answer = answer
+            self.submitted = submitted
 
     def __init__(self, lang: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -87,8 +90,14 @@ class StepsPanel(VerticalScroll, can_focus=False):
         self.met = list(met)
         self.evidence = None
         field = self.query_one("#step-answer", Input)
-        field.value = answer
+        if field.value != answer:
+            with field.prevent(Input.Changed):  # the stored answer, not a student's typing
+                field.value = answer
         self.refresh_panel()
+
+    def typed_answer(self) -> str:
+        """What the answer box holds now (its Changed message may still be on its way)."""
+        return self.query_one("#step-answer", Input).value
 
     def set_evidence(self, evidence: Evidence, met: list[str]) -> None:
         if evidence == self.evidence and met == self.met:
@@ -142,7 +151,14 @@ class StepsPanel(VerticalScroll, can_focus=False):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.post_message(self.AnswerChanged(self.step_id, event.value))
+        if event.value != event.input.value:
+            return  # Enter before a change of step, which took the text (tui.guided)
+        self.post_message(self.AnswerChanged(self.step_id, event.value, submitted=True))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.value != event.input.value:
+            # Typed before a change of step that has since put another answer in the box:
+            # the app took the typed text for its own step then (tui.guided).
+            return
+        self.post_message(self.AnswerChanged(self.step_id, event.value))
