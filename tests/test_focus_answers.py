@@ -1,11 +1,13 @@
 """Nothing the student types is lost (issue 26, points 5 and 8): after the keys that change
 the scene or the panel, "Bonjour" reaches a client (the server logs it), never the answer
 box; the focused input is seen at 80x24; an answer is on disk without Enter, through a
-change of step and Ctrl+Q. Real sockets on 127.0.0.1, the app driven with Pilot."""
+change of step, Ctrl+Q and SIGTERM. Real sockets on 127.0.0.1, the app driven with Pilot."""
 
 from __future__ import annotations
 
 import json
+import signal
+import socket
 from pathlib import Path
 
 import pytest
@@ -58,8 +60,11 @@ async def say_bonjour(pilot, app: ObservatoryApp, client: int) -> None:
 
 
 async def click(pilot, selector: str) -> None:
-    """Click a widget, as a student does (not through a toast that happens to cover it)."""
+    """Click a widget once it is laid out on screen, as a student does (not through a
+    toast that happens to cover it)."""
     pilot.app.clear_notifications()
+    widget = pilot.app.query_one(selector)
+    await wait_until(pilot, lambda: widget.region.area > 0, f"{selector} on screen")
     await pilot.pause()
     await pilot.click(selector)
 
@@ -250,3 +255,22 @@ async def test_ctrl_q_writes_what_was_typed(tmp_path: Path) -> None:
         await pilot.press(*keys(ANSWER), "ctrl+q")
     assert app.return_value == 0
     assert on_disk(tmp_path, "p1-q1", ANSWER)
+
+
+async def test_sigterm_writes_what_was_typed_and_closes_every_socket(tmp_path: Path) -> None:
+    """The signal's handler (a real process receives it in test_e2e_tmux): the answer typed
+    is written, the session closed (the port is free), the exit status 128 + 15."""
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
+        port = app.session.port
+        app.autosave.delay = 3600.0
+        await choose_answer_box(pilot, app)
+        await pilot.press(*keys(ANSWER))
+        app.stop_by_signal(signal.SIGTERM)
+    assert app.return_value == 128 + signal.SIGTERM
+    assert on_disk(tmp_path, "p1-q1", ANSWER)
+    assert app.session.clients == {} and not app.session.server_running
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))

@@ -57,6 +57,7 @@ class ObservatoryBase(App[int]):
         autopilot: Callable[[Any], None] | None = None,  # given the app, in a worker thread
         auto_capture: bool = True,
         demo: bool = False,
+        signals: bool = False,  # SIGHUP and SIGTERM end the app as Ctrl+Q does (tui.run)
     ) -> None:
         super().__init__()
         self.session = session
@@ -97,6 +98,7 @@ class ObservatoryBase(App[int]):
         # What the student types is written as it is typed, off the UI thread (tui.guided).
         self.autosave = AutoSave(self.folder, lang, on_error=self._autosave_failed,
                                  on_saved=self._autosave_told)
+        self.signals = signals
         # Where the keys go (tui.focus): a client's input, the last used, else the first.
         self._last_client: int | None = None  # the client whose input last had the focus
         # No client's input could take it yet: the next card's does (at start, the first's).
