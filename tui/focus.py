@@ -24,7 +24,7 @@ class Focus(ObservatoryBase):
         if card is None:
             self._client_focus_pending = True
             for box in self.query(AnswerInput):
-                if box.has_focus:
+                if box.screen.focused is box:
                     box.screen.set_focus(None)
             return False
         self._client_focus_pending = False
@@ -46,7 +46,8 @@ class Focus(ObservatoryBase):
             self._last_client = card.number
             self._client_focus_pending = False
             for box in self.query(AnswerInput):
-                box.chosen = False
+                if box.screen.focused is not box:  # (chosen again since this was sent)
+                    box.chosen = False
 
     def card_added(self, card: ClientCard) -> None:
         """A client's card appeared: F2's own takes the focus; any other takes it when the
@@ -68,7 +69,7 @@ class Focus(ObservatoryBase):
         """F12: the answer box takes the focus (the steps panel opens if hidden); pressed
         in the answer box, back to the client's input."""
         box = self.query_one(AnswerInput)
-        if box.has_focus:
+        if self.focused is box:  # (has_focus follows a message later)
             self.focus_client()
             return
         panel = self.query_one(StepsPanel)

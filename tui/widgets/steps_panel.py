@@ -34,7 +34,7 @@ class AnswerInput(Input):
         self.screen.set_focus(self)  # at once: the keys already queued come here
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
-        if not self.has_focus:
+        if self.screen.focused is not self:
             self.choose()
 
 
