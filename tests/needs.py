@@ -47,6 +47,9 @@ NEEDS: dict[str, Need] = {
         "needs POSIX signals: SIGINT sent to a child process (Windows has only console "
         "control events)", _not_windows),
     "posix-shell": Need("needs a POSIX shell (sh, sleep) and process groups", _not_windows),
+    "stop-signals": Need(
+        "needs POSIX signals: SIGHUP (the terminal closed) and SIGTERM sent to the app, "
+        "which Windows does not deliver", _not_windows),
     "rlimit": Need(
         "needs POSIX's RLIMIT_NOFILE (the resource module) to hold over 1024 sockets",
         _not_windows),

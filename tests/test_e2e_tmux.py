@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import psutil
 import pytest
 from support import free_port
+
+from lab.guide.progress import load_progress
 
 pytestmark = pytest.mark.needs("tmux")
 
@@ -54,16 +59,31 @@ def tmux() -> Iterator[Tmux]:
         t.run("kill-server")
 
 
-def test_message_and_fin_show_close_wait_and_fin_wait_2(tmux: Tmux, tmp_path) -> None:
-    port = free_port()
+def start_app(tmux: Tmux, folder: Path, port: int) -> None:
+    """The app in a 160x48 terminal; the shell says how it exited (EXITED=status)."""
     app = shlex.join([sys.executable, "-m", "tui", "--port", str(port), "--lang", "en",
-                      "--student", "E2E Student", "--screenshots", str(tmp_path)])
+                      "--student", "E2E Student", "--screenshots", str(folder)])
     env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
     subprocess.run(
         ["tmux", "-L", tmux.sock, "new-session", "-d", "-s", "app", "-x", "160", "-y", "48",
          f"{app}; echo EXITED=$?; sleep 30"],
         check=True, timeout=10, env=env,
     )
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:  # the port is free once the app has exited
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_message_and_fin_show_close_wait_and_fin_wait_2(tmux: Tmux, tmp_path) -> None:
+    port = free_port()
+    start_app(tmux, tmp_path, port)
     tmux.wait_for(lambda s: s.count("ESTABLISHED") >= 2 and "client 1" in s,
                   "both sides ESTABLISHED")
     tmux.keys("hello observatory", "Enter")
@@ -87,6 +107,58 @@ def test_message_and_fin_show_close_wait_and_fin_wait_2(tmux: Tmux, tmp_path) ->
     tmux.wait_for(told, "CLOSE_WAIT (server ↔ client 1) and FIN_WAIT_2 (orphaned) on screen")
     tmux.keys("C-q")
     tmux.wait_for(lambda s: "EXITED=0" in s, "a clean exit")
-    with socket.socket() as s:  # the port is free once the app has exited
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", port))
+    assert port_is_free(port)
+
+
+ANSWER = "typed then the window closed"
+
+
+def type_an_answer(tmux: Tmux, port: int) -> psutil.Process:
+    """The app up, an answer typed in its box (no Enter); returns the app's process."""
+    tmux.wait_for(lambda s: s.count("ESTABLISHED") >= 2 and "Client 1" in s, "connected")
+    tmux.keys("F12")
+    tmux.keys("-l", ANSWER)
+    tmux.wait_for(lambda s: ANSWER in s, "the answer typed in its box")
+    shell = psutil.Process(int(tmux.run("display", "-p", "-t", "app", "#{pane_pid}")))
+    (app,) = shell.children()
+    assert any(c.laddr and c.laddr.port == port for c in app.net_connections("tcp"))
+    return app
+
+
+@pytest.mark.needs("stop-signals")
+@pytest.mark.parametrize("name", ["SIGHUP", "SIGTERM"])
+def test_a_signal_ends_the_app_as_ctrl_q_does(tmux: Tmux, tmp_path: Path, name: str) -> None:
+    """SIGHUP (the terminal closing) or SIGTERM: the answer typed without Enter is written,
+    the terminal given back as it was, every socket closed, the status 128 + the signal."""
+    number = int(getattr(signal, name))
+    port = free_port()
+    start_app(tmux, tmp_path, port)
+    app = type_an_answer(tmux, port)
+    os.kill(app.pid, number)
+    screen = tmux.wait_for(lambda s: "EXITED=" in s, "the app's exit")
+    assert f"EXITED={128 + number}" in screen
+    assert "Traceback" not in screen
+    # The terminal is given back: the main screen again, no mouse reporting left on.
+    flags = tmux.run("display", "-p", "-t", "app", "#{alternate_on} #{mouse_any_flag}")
+    assert flags.split() == ["0", "0"]
+    assert load_progress(tmp_path).answers.get("p1-q1") == ANSWER
+    assert not app.is_running() and port_is_free(port)
+
+
+@pytest.mark.needs("stop-signals")
+def test_closing_the_terminal_keeps_the_answer(tmux: Tmux, tmp_path: Path) -> None:
+    """The terminal itself goes (the window closed): the app is told by SIGHUP, with no
+    terminal left to restore; it writes the answer and ends, its port free (if Textual's
+    last writes to the dead terminal hang its exit, the process ends after STOP_GRACE)."""
+    port = free_port()
+    start_app(tmux, tmp_path, port)
+    app = type_an_answer(tmux, port)
+    tmux.run("kill-session", "-t", "app")
+    try:
+        app.wait(20)
+    except psutil.TimeoutExpired:
+        app.kill()
+        raise AssertionError("the app was still running 20 s after its terminal closed") \
+            from None
+    assert load_progress(tmp_path).answers.get("p1-q1") == ANSWER
+    assert port_is_free(port)

@@ -23,6 +23,7 @@ SKIPPED_ON: dict[str, set[str]] = {
     "system-sockets": {"darwin"},
     "sigint": {"win32"},
     "posix-shell": {"win32"},
+    "stop-signals": {"win32"},
     "rlimit": {"win32"},
     "handout-netstat-layout": {"win32"},
     "posix-paths": {"win32"},

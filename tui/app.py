@@ -8,12 +8,20 @@ screenshots (``tui.screenshots``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import signal
+import threading
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, Footer, Header, Static
 
 from lab.i18n import t
+from tui.focus import Focus
 from tui.guided import Guided
 from tui.live import LiveView
 from tui.screenshots import Screenshots
@@ -31,6 +39,7 @@ from tui.widgets.timeline import Timeline
 # key, action, description key
 KEYS: tuple[tuple[str, str, str], ...] = (
     ("f1", "toggle_steps", "key.steps"),
+    ("f12", "answer", "key.answer"),
     ("f2", "add_client", "key.add"),
     ("f3", "remove_client", "key.remove"),
     ("f4", "toggle_server_mode", "key.mode"),
@@ -47,17 +56,29 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("ctrl+n", "change_step(1)", "key.next_step"),
     ("ctrl+b", "change_step(-1)", "key.prev_step"),
 )
+# Keys an input would type: the focused input has them first.
+TYPED_KEYS = frozenset({"left_square_bracket", "right_square_bracket"})
 
 
-class ObservatoryApp(Screenshots, Guided, StepThrough, LiveView):
+# The terminal closed, or the app was told to stop: each ends it as Ctrl+Q does.
+STOP_SIGNALS = ("SIGHUP", "SIGTERM")
+STOP_GRACE = 5.0  # seconds the window has to close after a signal before the process ends
+
+
+class ObservatoryApp(Screenshots, Guided, Focus, StepThrough, LiveView):
     TITLE = "TCP Observatory"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, show=False)]
+    _last_resort: threading.Timer | None = None  # ends the process if a signal's exit hangs
 
     def on_load(self) -> None:
         # The keys' descriptions follow --lang, so they are bound per app, not per class.
+        # The function and Ctrl keys come first, before the focused widget: a key that
+        # reached the app by bubbling up would act after the keys typed behind it (F12
+        # then "oui" at once: "oui" went to the client's input).
         for key, action, desc in KEYS:
-            self.bind(key, action, description=t(desc, self.lang))
+            self._bindings.bind(key, action, t(desc, self.lang),
+                                priority=key not in TYPED_KEYS)
         self.bind("ctrl+q", "quit", description=t("key.quit", self.lang), show=False)
 
     def compose(self) -> ComposeResult:
@@ -90,6 +111,8 @@ class ObservatoryApp(Screenshots, Guided, StepThrough, LiveView):
         self._update_stamp()
         self.session.set_sink(self._from_session)
         self.set_interval(0.5, self._tick)
+        if self.signals:
+            self._catch_stop_signals()
         if self.start_session:
             self.session.start(clients=0)
             for _ in range(self.initial_clients):
@@ -101,12 +124,46 @@ class ObservatoryApp(Screenshots, Guided, StepThrough, LiveView):
                             exit_on_error=False)
 
     async def action_quit(self) -> None:
+        self.take_typed_answer()
         self.shutdown()
         self.exit(0)
 
+    def _catch_stop_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for name in STOP_SIGNALS:
+            number = getattr(signal, name, None)
+            if number is not None:  # Windows has no SIGHUP, and no loop signal handlers
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(number, self.stop_by_signal, number)
+
+    def stop_by_signal(self, number: int) -> None:
+        """SIGHUP (the terminal closed) or SIGTERM: what was typed is written, every socket
+        closed and the terminal restored, as with Ctrl+Q; the exit status is 128 + the
+        signal's number, as a shell reports a program a signal ended."""
+        with contextlib.suppress(NoMatches):  # the window may be closing already
+            self.take_typed_answer()
+        self.shutdown()
+        code = 128 + number
+        if self.signals and self._last_resort is None:
+            # A closed window's terminal may never take Textual's last writes, and its exit
+            # then waits for ever (seen under tmux). The answers are written and the
+            # sockets closed by now: the process ends anyway once the grace time is out.
+            self._last_resort = threading.Timer(STOP_GRACE, os._exit, args=(code,))
+            self._last_resort.daemon = True
+            self._last_resort.start()
+        self.exit(code)
+
+    def stopped(self) -> None:
+        """The window has closed (``tui.run``): the last resort is not needed."""
+        if self._last_resort is not None:
+            self._last_resort.cancel()
+
     def shutdown(self) -> None:
+        """Quit's work, once, whatever ends the app: what the student typed is written
+        first, then every socket and thread of the session closed."""
         if not self._stopped:
             self._stopped = True
+            self.autosave.close()
             self.session.shutdown()
 
     def on_unmount(self) -> None:

@@ -16,6 +16,7 @@ from textual.app import App
 from textual.widget import Widget
 
 from lab.grading.manifest import DEFAULT_FOLDER, folder_student
+from lab.guide.autosave import AutoSave
 from lab.guide.evidence import Evidence, Message
 from lab.guide.progress import load_progress
 from lab.net.server import ServerEvent
@@ -56,6 +57,7 @@ class ObservatoryBase(App[int]):
         autopilot: Callable[[Any], None] | None = None,  # given the app, in a worker thread
         auto_capture: bool = True,
         demo: bool = False,
+        signals: bool = False,  # SIGHUP and SIGTERM end the app as Ctrl+Q does (tui.run)
     ) -> None:
         super().__init__()
         self.session = session
@@ -98,6 +100,15 @@ class ObservatoryBase(App[int]):
         # The guided lab: progress resumes from the screenshots folder.
         self.folder = Path(folder)
         self.progress = load_progress(self.folder)
+        # What the student types is written as it is typed, off the UI thread (tui.guided).
+        self.autosave = AutoSave(self.folder, lang, on_error=self._autosave_failed,
+                                 on_saved=self._autosave_told)
+        self.signals = signals
+        # Where the keys go (tui.focus): a client's input, the last used, else the first.
+        self._last_client: int | None = None  # the client whose input last had the focus
+        # No client's input could take it yet: the next card's does (at start, the first's).
+        self._client_focus_pending = True
+        self._focus_new_client: int | None = None  # F2's client: its card takes the focus
         # The name is given (--student), or the folder's own, or asked at the first
         # screenshot: nobody who only watches is asked anything.
         self.student = (clean_field(student) if student else
@@ -198,6 +209,21 @@ class ObservatoryBase(App[int]):
 
     def _save_progress(self) -> None:
         raise NotImplementedError  # tui.guided
+
+    def _autosave_failed(self, error: str) -> None:
+        raise NotImplementedError  # tui.guided
+
+    def _autosave_told(self, steps: list[str]) -> None:
+        raise NotImplementedError  # tui.guided
+
+    def focus_client(self) -> bool:
+        raise NotImplementedError  # tui.focus
+
+    def card_added(self, card: ClientCard) -> None:
+        raise NotImplementedError  # tui.focus
+
+    def card_removed(self, had_focus: bool) -> None:
+        raise NotImplementedError  # tui.focus
 
     def _update_stamp(self, when: float | None = None, seal: str | None = None) -> None:
         raise NotImplementedError  # tui.screenshots

@@ -4,11 +4,8 @@ looked for in every snapshot (met evidence takes the step's screenshot)."""
 from __future__ import annotations
 
 from lab.errors import LabError
-from lab.grading.manifest import save_answer
-from lab.grading.report import write_report
 from lab.guide.evidence import check_evidence
 from lab.guide.programs import program_hint
-from lab.guide.progress import save_progress
 from lab.guide.setup import describe_op, run_setup, scene_of, student_part
 from lab.guide.steps import STEP_IDS
 from lab.i18n import t
@@ -26,10 +23,26 @@ FINISHED = frozenset({"TIME_WAIT", "FIN_WAIT_2", "CLOSED", "LAST_ACK", "CLOSING"
 
 class Guided(ObservatoryBase):
     def _save_progress(self) -> None:
-        try:
-            save_progress(self.folder, self.progress, self.lang)
-        except LabError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+        """The step, the name, the steps met: on disk at once, off the UI thread."""
+        self.autosave.keep(self.progress, now=True)
+
+    def _autosave_failed(self, error: str) -> None:  # on the saving thread
+        self.post_message(Notice(error, error=True, timeout=10))
+
+    def _autosave_told(self, steps: list[str]) -> None:  # on the saving thread
+        for step in steps:
+            self.post_message(Notice(t("steps.answer_saved", self.lang, step=step)))
+
+    def take_typed_answer(self) -> None:
+        """What the answer box holds is the answer of the step on screen, now: before the
+        step changes or the app ends (its last keystrokes' messages may still be on their
+        way, and would arrive when the box holds another step's answer)."""
+        for panel in self.query(StepsPanel):
+            typed = panel.typed_answer()
+            if panel.step_id == self.step_id and typed != self.progress.answers.get(
+                    self.step_id, ""):
+                self.progress.answers[self.step_id] = typed
+                self.autosave.keep(self.progress, answer_of=self.step_id, now=True)
 
     def _show_step(self) -> None:
         for panel in self.query(StepsPanel):
@@ -132,20 +145,22 @@ class Guided(ObservatoryBase):
     def action_toggle_steps(self) -> None:
         panel = self.query_one(StepsPanel)
         panel.display = not panel.display
-        if panel.display:
-            panel.query_one("#step-answer").focus()
+        self.focus_client()  # the answer box has its own key (F12)
         self.call_after_refresh(self.fit_table)
 
     def action_change_step(self, delta: int) -> None:
         i = STEP_IDS.index(self.step_id) + delta
         if 0 <= i < len(STEP_IDS):
+            self.take_typed_answer()
             self.select_step(STEP_IDS[i])
+        self.focus_client()
 
     def action_setup_step(self) -> None:
         """Set the current step's scene (in a thread: it waits): a fresh server in the
         step's mode, the previous clients gone, the step's clients numbered from 1. The
         messages are left to the student; what the app did is said on screen and kept
         with the screenshot."""
+        self.focus_client()  # the step's new clients' inputs take it when they appear
         step = self.step_id
         todo = self.prepare_scene()
 
@@ -178,7 +193,12 @@ class Guided(ObservatoryBase):
         return todo
 
     def on_steps_panel_answer_changed(self, message: StepsPanel.AnswerChanged) -> None:
-        self.set_answer(message.step_id, message.answer)
+        if message.submitted:
+            self.set_answer(message.step_id, message.answer)
+        elif message.answer != self.progress.answers.get(message.step_id, ""):
+            # As typed: on disk within DELAY (lab.guide.autosave), without Enter.
+            self.progress.answers[message.step_id] = message.answer
+            self.autosave.keep(self.progress, answer_of=message.step_id)
 
     def remember_answer(self, step_id: str, answer: str) -> None:
         """Set an answer before the step's screenshot (the demo does): kept with it."""
@@ -188,20 +208,10 @@ class Guided(ObservatoryBase):
             self._show_step()
 
     def set_answer(self, step_id: str, answer: str) -> None:
-        """Keep the answer with the progress and with the step's screenshots."""
+        """Keep the answer with the progress and with the step's screenshots, now (Enter),
+        and say so once it is written."""
         self.progress.answers[step_id] = answer
-        self._save_progress()
-
-        def work() -> None:  # rewriting the manifest and the report reads every picture
-            try:
-                save_answer(self.folder, step_id, answer, lang=self.lang)
-                write_report(self.folder, self.lang)
-            except LabError as exc:
-                self.post_message(Notice(str(exc), error=True, timeout=10))
-                return
-            self.post_message(Notice(t("steps.answer_saved", self.lang, step=step_id)))
-
-        self.run_worker(work, thread=True, group="answer", exit_on_error=False)
+        self.autosave.keep(self.progress, answer_of=step_id, now=True, announce=True)
 
     def _check_evidence(self, snapshot: Snapshot) -> None:
         """Look for the step's evidence in the scene; when met, the step's screenshot is

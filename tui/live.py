@@ -379,16 +379,15 @@ class LiveView(ObservatoryBase):
             self.server_scene(a.time)
         if a.kind == "client-add" and a.client is not None:
             card = await self.clients_pane.add_card(a.client, a.ident)
-            # At start the first client's input has the focus; later the newest one's.
-            first_ones = a.client <= self.initial_clients
-            if self.autopilot is None and not self._steps_have_focus() and (
-                    not first_ones or a.client == 1):
-                card.query_one(Input).focus()
+            if self.autopilot is None:
+                self.card_added(card)  # tui.focus: the keys go to a client's input
         elif a.kind == "client-remove" and a.client is not None:
+            focused = self._focused_card()
+            had_focus = (focused is not None and focused.number == a.client
+                         and focused.follows(a.ident))
             await self.clients_pane.remove_card(a.client, a.ident)
-            rest = self.clients_pane.cards()
-            if rest and self.focused is None:
-                rest[-1].query_one(Input).focus()
+            if self.autopilot is None:
+                self.card_removed(had_focus)
         note = action_note(a, self.lang)
         if a.by_app:
             if a.kind in ("send", "fin"):
@@ -520,8 +519,8 @@ class LiveView(ObservatoryBase):
     # -- actions ---------------------------------------------------------------------------
     def action_add_client(self) -> None:
         # The card appears when the session reports the client (a step's setup adds
-        # clients from a thread the same way).
-        self.session.add_client()
+        # clients from a thread the same way); its input takes the focus then.
+        self._focus_new_client = self.session.add_client()
 
     async def action_remove_client(self) -> None:
         card = self._focused_card()
@@ -545,6 +544,7 @@ class LiveView(ObservatoryBase):
     def action_toggle_server_mode(self) -> None:
         """F4: a new server in the other mode, and a new scene: the old server's clients are
         closed rather than left on screen talking to a server that is gone."""
+        self.focus_client()  # the next client's input takes it (these are closed)
         try:
             self.session.reset_clients()
             self.session.switch_mode()

@@ -49,9 +49,11 @@ def run_app(args: argparse.Namespace) -> int:
     clients = max(args.clients, len(getattr(args, "exec_client", None) or ()))
 
     app = ObservatoryApp(session, lang=args.lang, clients=clients, present=args.present,
-                         view=args.view, student=args.student, folder=args.screenshots)
+                         view=args.view, student=args.student, folder=args.screenshots,
+                         signals=True)
     try:
         result = app.run()
     finally:
+        app.stopped()
         app.shutdown()
     return result or 0

@@ -9,7 +9,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -178,14 +178,32 @@ def save_answer(
     lang: str = "fr",
 ) -> None:
     """Keep the student's answer to a step in the manifest, beside its screenshots."""
-    step = get_step(step_id)
+    save_answers(folder, {step_id: answer}, now=now, lang=lang)
+
+
+def save_answers(
+    folder: str | os.PathLike[str],
+    answers: Mapping[str, str],
+    *,
+    now: datetime | float | None = None,
+    lang: str = "fr",
+) -> bool:
+    """Keep the student's answers (step -> answer) in the manifest in one rewrite.
+
+    Returns whether the manifest changed: an answer already stored as it is is not written
+    again (the app saves as the student types, and the report need not follow a no-op)."""
+    steps = {get_step(step_id).id: str(answer)[:MAX_ANSWER] for step_id, answer in answers.items()}
     when = local_time(now)
     with lock:
         path = ensure_folder(folder, lang)
+        exists = (path / MANIFEST).exists()
         manifest = _manifest_for_update(path, when, lang)
-        manifest["answers"][step.id] = str(answer)[:MAX_ANSWER]
+        if exists and all(manifest["answers"].get(k) == v for k, v in steps.items()):
+            return False
+        manifest["answers"].update(steps)
         manifest["updated"] = _iso(when)
         save_manifest(path, manifest, lang)
+    return True
 
 
 def folder_student(folder: str | os.PathLike[str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
@@ -16,12 +17,36 @@ from lab.i18n import t
 from tui.widgets.prose import Prose
 
 
+class AnswerInput(Input):
+    """The answer box. It is out of the Tab order and out of Textual's own moves of the
+    focus (when a focused client's input is removed, the focus must not fall here and take
+    the keystrokes meant for a client): it takes the focus when clicked, or by its key."""
+
+    def __init__(self, *, placeholder: str, id: str | None = None) -> None:
+        super().__init__(placeholder=placeholder, id=id)
+        self.chosen = False  # the student asked for it (a click, or its key)
+
+    def allow_focus(self) -> bool:
+        return self.chosen
+
+    def choose(self) -> None:
+        self.chosen = True
+        self.screen.set_focus(self)  # at once: the keys already queued come here
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if self.screen.focused is not self:
+            self.choose()
+
+
 class StepsPanel(VerticalScroll, can_focus=False):
     class AnswerChanged(Message):
-        def __init__(self, step_id: str, answer: str) -> None:
+        """The answer box changed: as typed (saved soon), or with Enter (saved now)."""
+
+        def __init__(self, step_id: str, answer: str, *, submitted: bool = False) -> None:
             super().__init__()
             self.step_id = step_id
             self.answer = answer
+            self.submitted = submitted
 
     def __init__(self, lang: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -51,7 +76,7 @@ class StepsPanel(VerticalScroll, can_focus=False):
         yield Prose(id="step-body")
         yield Prose(id="step-evidence")
         yield Static(Text(t("steps.answer", self.lang), style="bold"), id="step-answer-label")
-        yield Input(placeholder=t("steps.answer_placeholder", self.lang), id="step-answer")
+        yield AnswerInput(placeholder=t("steps.answer_placeholder", self.lang), id="step-answer")
         yield Static(Text(t("steps.keys", self.lang), style="#9e9e9e"), id="step-keys")
 
     def on_mount(self) -> None:
@@ -65,8 +90,14 @@ class StepsPanel(VerticalScroll, can_focus=False):
         self.met = list(met)
         self.evidence = None
         field = self.query_one("#step-answer", Input)
-        field.value = answer
+        if field.value != answer:
+            with field.prevent(Input.Changed):  # the stored answer, not a student's typing
+                field.value = answer
         self.refresh_panel()
+
+    def typed_answer(self) -> str:
+        """What the answer box holds now (its Changed message may still be on its way)."""
+        return self.query_one("#step-answer", Input).value
 
     def set_evidence(self, evidence: Evidence, met: list[str]) -> None:
         if evidence == self.evidence and met == self.met:
@@ -120,7 +151,14 @@ class StepsPanel(VerticalScroll, can_focus=False):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.post_message(self.AnswerChanged(self.step_id, event.value))
+        if event.value != event.input.value:
+            return  # Enter before a change of step, which took the text (tui.guided)
+        self.post_message(self.AnswerChanged(self.step_id, event.value, submitted=True))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.value != event.input.value:
+            # Typed before a change of step that has since put another answer in the box:
+            # the app took the typed text for its own step then (tui.guided).
+            return
+        self.post_message(self.AnswerChanged(self.step_id, event.value))

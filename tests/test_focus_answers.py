@@ -1,0 +1,276 @@
+"""Nothing the student types is lost (issue 26, points 5 and 8): after the keys that change
+the scene or the panel, "Bonjour" reaches a client (the server logs it), never the answer
+box; the focused input is seen at 80x24; an answer is on disk without Enter, through a
+change of step, Ctrl+Q and SIGTERM. Real sockets on 127.0.0.1, the app driven with Pilot."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+from pathlib import Path
+
+import pytest
+from app_support import make_app, wait_until
+from textual.widgets import Input
+
+from lab.grading.manifest import MANIFEST, REPORT
+from lab.guide.progress import load_progress
+from lab.session import Session
+from tui.app import ObservatoryApp
+from tui.widgets.steps_panel import StepsPanel
+
+SIZE = (140, 44)
+ANSWER = "CLOSE_WAIT chez le serveur"
+
+
+def new_app(folder: Path, *, mode: str = "threaded", clients: int = 1) -> ObservatoryApp:
+    session = Session(host="127.0.0.1", port=0, mode=mode, interval=0.05, source="psutil")
+    session.bind()
+    return make_app(session, folder, clients=clients)
+
+
+def keys(text: str) -> list[str]:
+    return ["space" if ch == " " else ch for ch in text]
+
+
+def focused_client(app: ObservatoryApp) -> int | None:
+    """The client whose input has the focus (None: no client's input has it)."""
+    card = app._focused_card()
+    return card.number if card is not None and isinstance(app.focused, Input) else None
+
+
+def answer_box(app: ObservatoryApp) -> Input:
+    return app.query_one("#step-answer", Input)
+
+
+def connected(app: ObservatoryApp, n: int) -> bool:
+    card = app.clients_pane.card(n)
+    return card is not None and card.kernel_state == "ESTABLISHED"
+
+
+async def say_bonjour(pilot, app: ObservatoryApp, client: int) -> None:
+    """Type "Bonjour" and Enter, as the student does: the server must log it."""
+    await pilot.press(*keys("Bonjour"), "enter")
+    await wait_until(pilot, lambda: any(a.kind == "send" and a.client == client
+                                        and a.text == "Bonjour" for a in app.actions),
+                     f"client {client} to send Bonjour")
+    await wait_until(pilot, lambda: any("Bonjour" in x for x in app.server_pane.lines_text),
+                     "the server's log to show Bonjour")
+
+
+async def click(pilot, selector: str) -> None:
+    """Click a widget once it is laid out on screen, as a student does (not through a
+    toast that happens to cover it)."""
+    pilot.app.clear_notifications()
+    widget = pilot.app.query_one(selector)
+    await wait_until(pilot, lambda: widget.region.area > 0, f"{selector} on screen")
+    await pilot.pause()
+    await pilot.click(selector)
+
+
+async def choose_answer_box(pilot, app: ObservatoryApp) -> None:
+    """Open the steps panel and click in the answer box, as a student does."""
+    app.query_one(StepsPanel).display = True
+    await click(pilot, "#step-answer")
+    await wait_until(pilot, lambda: answer_box(app).has_focus, "the answer box focused")
+
+
+def on_disk(folder: Path, step: str, answer: str) -> bool:
+    """The answer in progress.json, in the manifest and in the report."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        report = (folder / REPORT).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return False
+    return (load_progress(folder).answers.get(step) == answer
+            and manifest["answers"].get(step) == answer and answer in report)
+
+
+# -- 5. focus stays where the student types -------------------------------------------------
+@pytest.mark.parametrize("key", ["f1", "ctrl+n", "ctrl+b"])
+async def test_after_a_panel_key_the_keys_go_to_the_client(tmp_path: Path, key: str) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
+        if key == "ctrl+b":
+            app.select_step("p1-q2")
+        await choose_answer_box(pilot, app)
+        await pilot.press(key)
+        await wait_until(pilot, lambda: focused_client(app) == 1, "client 1's input focused")
+        await say_bonjour(pilot, app, 1)
+        assert answer_box(app).value == "" and app.progress.answers.get(app.step_id, "") == ""
+
+
+async def test_after_setting_the_step_up_the_keys_go_to_its_client(tmp_path: Path) -> None:
+    """Ctrl+R closes the clients and connects the step's: the new client 1 takes the keys
+    (they had fallen into the answer box when the focused input went away)."""
+    app = new_app(tmp_path, mode="single")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
+        old = app.clients_pane.card(1)
+        await pilot.press("f1")  # the steps panel open, as a student doing the lab has it
+        await pilot.press("ctrl+r")
+
+        def new_client() -> bool:
+            card = app.clients_pane.card(1)
+            return card is not None and card is not old and connected(app, 1)
+
+        await wait_until(pilot, new_client, "the step's own client 1")
+        await wait_until(pilot, lambda: focused_client(app) == 1, "client 1's input focused")
+        await say_bonjour(pilot, app, 1)
+        assert answer_box(app).value == ""
+
+
+async def test_a_new_client_takes_the_keys_from_the_answer_box(tmp_path: Path) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
+        await choose_answer_box(pilot, app)
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: focused_client(app) == 2 and connected(app, 2),
+                         "client 2's input focused")
+        await say_bonjour(pilot, app, 2)
+        assert answer_box(app).value == ""
+
+
+async def test_after_switching_mode_the_next_client_takes_the_keys(tmp_path: Path) -> None:
+    """F4 closes every client: nothing typed lands in the answer box meanwhile, and the next
+    client's input takes the keys."""
+    app = new_app(tmp_path, mode="single")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
+        await choose_answer_box(pilot, app)
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: app.session.mode == "threaded"
+                         and not app.clients_pane.cards(), "the old clients closed")
+        assert not answer_box(app).has_focus
+        await pilot.press(*keys("Bonjour"))
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: focused_client(app) == 1 and connected(app, 1),
+                         "the new client 1's input focused")
+        await say_bonjour(pilot, app, 1)
+        assert answer_box(app).value == ""
+
+
+async def test_the_last_used_client_gets_the_keys_back(tmp_path: Path) -> None:
+    app = new_app(tmp_path, clients=2)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: connected(app, 1) and connected(app, 2), "2 clients")
+        assert focused_client(app) == 1  # at start, the first
+        await click(pilot, "#client-2-input")
+        await wait_until(pilot, lambda: focused_client(app) == 2, "client 2 clicked")
+        await choose_answer_box(pilot, app)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: focused_client(app) == 2, "back to client 2")
+        await say_bonjour(pilot, app, 2)
+
+
+async def test_the_answer_box_takes_the_keys_by_its_key_or_a_click_only(tmp_path: Path) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: focused_client(app) == 1, "client 1's input focused")
+        # Its key is in the footer, in the app's language.
+        assert any(b.key == "f12" and b.description == "Answer"
+                   for b in app.active_bindings.values() for b in [b.binding])
+        # Out of the Tab order: Tab goes round without landing in it.
+        await pilot.press("f1")
+        for _ in range(len(app.screen.focus_chain) + 2):
+            await pilot.press("tab")
+            assert not answer_box(app).has_focus
+        # Its key opens the panel if hidden and gives it the keys; again, back to the client.
+        await pilot.press("f1")
+        assert not app.query_one(StepsPanel).display
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: answer_box(app).has_focus, "the answer box focused")
+        assert app.query_one(StepsPanel).display
+        await pilot.press(*keys("oui"))
+        assert answer_box(app).value == "oui"
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: focused_client(app) == 1, "back to client 1")
+        # A click gives it the keys too.
+        await choose_answer_box(pilot, app)
+
+
+async def test_the_focused_input_is_seen_at_80x24(tmp_path: Path) -> None:
+    """F1 opens the panel and the keys stay with client 1, whose card is drawn heavy (seen
+    without colours) and its input on another background; unfocused, it is round."""
+    from test_diagram_ladder import screen_lines, style_at
+
+    app = new_app(tmp_path, clients=2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: connected(app, 1) and connected(app, 2), "2 clients")
+        await pilot.press("f1")
+        await pilot.pause(0.2)
+        assert focused_client(app) == 1
+        card = app.clients_pane.card(1)
+        assert card is not None
+        field = card.query_one(Input)
+
+        def corner() -> str:
+            x, y = card.region.x, card.region.y
+            return screen_lines(app)[y][x]
+
+        await wait_until(pilot, lambda: corner() == "┏", "client 1's card drawn heavy")
+        focused_bg = style_at(app, field.region.x, field.region.y).bgcolor
+        await pilot.press("f12")  # the answer box's key (at 80x24 it is below the panel's fold)
+        await wait_until(pilot, lambda: corner() == "╭", "client 1's card drawn round")
+        assert style_at(app, field.region.x, field.region.y).bgcolor != focused_bg
+
+
+# -- 8. nothing the student types is lost ---------------------------------------------------
+async def test_an_answer_is_saved_as_typed_without_enter(tmp_path: Path) -> None:
+    app = new_app(tmp_path, clients=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose_answer_box(pilot, app)
+        await pilot.press(*keys(ANSWER))
+        await wait_until(pilot, lambda: on_disk(tmp_path, "p1-q1", ANSWER),
+                         "the answer on disk without Enter")
+        assert answer_box(app).has_focus  # saving took nothing from the student
+
+
+async def test_an_answer_survives_a_change_of_step(tmp_path: Path) -> None:
+    """Typed, then at once Ctrl+N and Ctrl+B: the answer is back in the box and on disk, and
+    the next step did not catch the keystrokes still on their way."""
+    app = new_app(tmp_path, clients=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose_answer_box(pilot, app)
+        await pilot.press(*keys(ANSWER), "ctrl+n")
+        assert app.step_id == "p1-q2"
+        await pilot.pause(0.2)
+        assert answer_box(app).value == ""
+        await pilot.press("ctrl+b")
+        assert app.step_id == "p1-q1"
+        assert answer_box(app).value == ANSWER
+        await wait_until(pilot, lambda: on_disk(tmp_path, "p1-q1", ANSWER), "on disk")
+    answers = load_progress(tmp_path).answers
+    assert answers["p1-q1"] == ANSWER and answers.get("p1-q2", "") == ""
+
+
+async def test_ctrl_q_writes_what_was_typed(tmp_path: Path) -> None:
+    app = new_app(tmp_path, clients=0)
+    async with app.run_test(size=SIZE) as pilot:
+        app.autosave.delay = 3600.0  # only quitting can write it within this test
+        await choose_answer_box(pilot, app)
+        await pilot.press(*keys(ANSWER), "ctrl+q")
+    assert app.return_value == 0
+    assert on_disk(tmp_path, "p1-q1", ANSWER)
+
+
+async def test_sigterm_writes_what_was_typed_and_closes_every_socket(tmp_path: Path) -> None:
+    """The signal's handler (a real process receives it in test_e2e_tmux): the answer typed
+    is written, the session closed (the port is free), the exit status 128 + 15."""
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
+        port = app.session.port
+        app.autosave.delay = 3600.0
+        await choose_answer_box(pilot, app)
+        await pilot.press(*keys(ANSWER))
+        app.stop_by_signal(signal.SIGTERM)
+    assert app.return_value == 128 + signal.SIGTERM
+    assert on_disk(tmp_path, "p1-q1", ANSWER)
+    assert app.session.clients == {} and not app.session.server_running
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
