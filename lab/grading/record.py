@@ -119,6 +119,8 @@ def connection_from_json(d: dict[str, Any]) -> Connection:
             retransmits=_opt_int(d.get("retransmits")),
             inode=_opt_int(d.get("inode")),
             uid=_opt_int(d.get("uid")),
+            bytes_received=_opt_int(d.get("bytes_received")),
+            bytes_acked=_opt_int(d.get("bytes_acked")),
         )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"not a stored connection: {exc}") from None
