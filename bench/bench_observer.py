@@ -3,7 +3,8 @@
 
 Part 1 compares three ways of listing the lab port's sockets:
 
-- ``NetlinkSource``: sock_diag, port filter run by the kernel (Linux);
+- ``NetlinkSource``: sock_diag, port filter run by the kernel (Linux); once as a one-shot
+  ``netstat`` asks it, once as the app does (each socket's byte counts too: its TCP info);
 - ``PsutilSource``: ``psutil.net_connections()`` filtered in Python (what runs elsewhere);
 - ``ss -tanH '( sport = :P or dport = :P )'`` as a subprocess.
 
@@ -255,9 +256,12 @@ def main(argv: list[str] | None = None) -> int:
         from lab.observe.netlink import NetlinkSource
 
         netlink: NetlinkSource | None = NetlinkSource()
+        counting: NetlinkSource | None = NetlinkSource()
+        assert counting is not None
+        counting.byte_counts = True  # as the app asks
     except (ImportError, OSError) as exc:
         print(f"netlink source unavailable: {exc}", file=sys.stderr)
-        netlink = None
+        netlink = counting = None
     psutil_source = PsutilSource()
     has_ss = shutil.which("ss") is not None
     watch = None if args.no_watch else watch_command()
@@ -278,8 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         f"(1 listener + 1 pair); median of {args.repeat} polls after one warm-up"
     )
     print()
-    head = "| N pairs | TCP sockets | netlink | psutil | ss |"
-    rule = "|---:|---:|---:|---:|---:|"
+    head = "| N pairs | TCP sockets | netlink | netlink, byte counts (the app) | psutil | ss |"
+    rule = "|---:|---:|---:|---:|---:|---:|"
     if watch:
         head += " watch CPU | connect → ESTABLISHED line |"
         rule += "---:|---:|"
@@ -304,6 +308,13 @@ def main(argv: list[str] | None = None) -> int:
                 else "—"
             )
             cells.append(
+                ms(median_seconds(
+                    lambda: len(counting.poll(port, lab_port=port).connections),  # type: ignore[union-attr]
+                    args.repeat, 3))
+                if counting
+                else "—"
+            )
+            cells.append(
                 ms(
                     median_seconds(
                         lambda: len(psutil_source.poll(port).connections), args.repeat, 3
@@ -324,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         crowd.close()
         if netlink is not None:
             netlink.close()
+        if counting is not None:
+            counting.close()
     return 0
 
 

@@ -92,8 +92,8 @@ MESSAGES: dict[str, Entry] = {
         "Which rows concern the server's port, and what state is the connection between the client and the server in?",
     ),
     "step.p1-q1.evidence": (
-        'Le serveur en LISTEN, la connexion ESTABLISHED vue de ses deux extrémités (serveur et client), et au moins un message reçu par le serveur.',
-        'The server in LISTEN, the connection ESTABLISHED seen from both ends (server and client), and at least one message received by the server.',
+        "Le serveur en LISTEN, la connexion ESTABLISHED vue de ses deux extrémités (serveur et client), et au moins un message reçu par le serveur : le noyau montre ses octets arrivés à la socket du serveur (Linux), ou le serveur le signale (le serveur intégré, ou le vôtre en l'affichant sur une ligne, seul ou à la fin).",
+        "The server in LISTEN, the connection ESTABLISHED seen from both ends (server and client), and at least one message received by the server: the kernel shows its bytes reaching the server's socket (Linux), or the server reports it (the built-in server, or yours printing it on a line, alone or at its end).",
     ),
     "step.p1-q2.title": (
         'Qui possède quoi ; fermer avec « Fin »',
@@ -108,8 +108,8 @@ MESSAGES: dict[str, Entry] = {
         'Which process holds each end? After "Fin", what state is the client\'s end in, and the server\'s? Why does the client\'s end no longer have a process?',
     ),
     "step.p1-q2.evidence": (
-        'Pour une même connexion, après un « Fin » reçu : le côté serveur en CLOSE_WAIT, toujours détenu par le serveur, et le côté client en FIN_WAIT_2.',
-        'For one connection, after a "Fin" was received: the server\'s end in CLOSE_WAIT, still held by the server, and the client\'s end in FIN_WAIT_2.',
+        "Pour une même connexion, après un « Fin » reçu : le côté serveur en CLOSE_WAIT, toujours détenu par le serveur, et le côté client en FIN_WAIT_2. « Fin » compte reçu quand le serveur le signale, ou quand le noyau montre qu'il est arrivé à la socket du serveur (ses octets comptés, ou le FIN du client acquitté après lui).",
+        'For one connection, after a "Fin" was received: the server\'s end in CLOSE_WAIT, still held by the server, and the client\'s end in FIN_WAIT_2. "Fin" counts as received when the server reports it, or when the kernel shows it reached the server\'s socket (its bytes counted, or the client\'s FIN acknowledged after it).',
     ),
     "step.p1-q3.title": (
         'Deux clients, serveur simple',
@@ -148,8 +148,8 @@ MESSAGES: dict[str, Entry] = {
         "Are both clients served at the same time? What do the lab port's rows show, compared with question 3 of part 1?",
     ),
     "step.p2-q1.evidence": (
-        'Deux connexions côté serveur en ESTABLISHED, chacune servie par le serveur, et des messages reçus de deux clients différents.',
-        'Two server-side connections ESTABLISHED, each served by the server, and messages received from two different clients.',
+        "Deux connexions côté serveur en ESTABLISHED en même temps, chacune servie (détenue par le processus du serveur, aucune dans la file d'accept()) : c'est ainsi qu'un serveur multi-thread se reconnaît, quel qu'en soit l'auteur ; et des messages reçus de deux clients différents (signalés par le serveur, ou leurs octets comptés par le noyau sous Linux).",
+        "Two server-side connections ESTABLISHED at the same time, each served (held by the server's process, none waiting in the accept() queue): that is how a threaded server is recognised, whoever wrote it; and messages received from two different clients (reported by the server, or their bytes counted by the kernel on Linux).",
     ),
     "step.p2-fin.title": (
         '« Fin » avec le serveur multi-thread',
@@ -164,8 +164,8 @@ MESSAGES: dict[str, Entry] = {
         'Which end finishes in TIME_WAIT, and why that one rather than the other? How long does it stay there?',
     ),
     "step.p2-fin.evidence": (
-        'Le côté client en TIME_WAIT sur le port du TP, après un « Fin » reçu par le serveur multi-thread.',
-        'The client\'s end in TIME_WAIT on the lab port, after the threaded server received a "Fin".',
+        "Le côté client en TIME_WAIT sur le port du TP, après un « Fin » reçu par le serveur multi-thread (signalé par le serveur, ou montré par le noyau : le FIN du client acquitté après lui).",
+        'The client\'s end in TIME_WAIT on the lab port, after the threaded server received a "Fin" (reported by the server, or shown by the kernel: the client\'s FIN acknowledged after it).',
     ),
     # --- server --------------------------------------------------------------------------
     "srv.listening": (
@@ -474,6 +474,19 @@ MESSAGES: dict[str, Entry] = {
         "Aucun message reçu par le serveur pendant l'étape",
         "No message received by the server during the step",
     ),
+    "ev.message.missing.nobytes": (
+        "Aucun message reçu par le serveur pendant l'étape (ce système ne compte pas les octets de chaque socket : un message compte quand le serveur intégré le reçoit, ou quand votre serveur l'affiche sur une ligne, seul ou à la fin)",
+        "No message received by the server during the step (this system gives no byte counts per socket: a message counts when the built-in server receives it, or when your server prints it on a line, alone or at its end)",
+    ),
+    "ev.kernel_bytes": plural(("Vu par le noyau : {n} octet reçu par le côté serveur de la connexion du client {client} ({peer})", "Vu par le noyau : {n} octets reçus par le côté serveur de la connexion du client {client} ({peer})"), ("Seen by the kernel: {n} byte received by the server's end of client {client}'s connection ({peer})", "Seen by the kernel: {n} bytes received by the server's end of client {client}'s connection ({peer})")),
+    "ev.kernel_fin": (
+        "Vu par le noyau : après « Fin », le FIN du client {client} ({peer}) a été acquitté, donc tout ce qu'il a envoyé est arrivé à la socket du serveur",
+        "Seen by the kernel: after \"Fin\", client {client}'s FIN ({peer}) was acknowledged, so everything it sent reached the server's socket",
+    ),
+    "ev.mode.behaviour": (
+        "Serveur lancé hors de l'application : son mode se juge à son comportement dans les lignes de l'étape (multi-thread : deux clients servis en même temps)",
+        "A server the app did not start: its mode is judged by its behaviour in the step's rows (threaded: two clients served at the same time)",
+    ),
     "ev.close_wait": (
         "Côté serveur {server} en CLOSE_WAIT, côté client {client} en FIN_WAIT_2 (client {n})",
         "Server end {server} in CLOSE_WAIT, client end {client} in FIN_WAIT_2 (client {n})",
@@ -556,6 +569,10 @@ MESSAGES: dict[str, Entry] = {
     "ev.two_senders.missing": (
         "Il faut des messages de deux clients différents (vu : {n})",
         "Messages from two different clients are needed (seen: {n})",
+    ),
+    "ev.two_senders.missing.nobytes": (
+        "Il faut des messages de deux clients différents (vu : {n} ; ce système ne compte pas les octets de chaque socket : un message compte quand le serveur intégré le reçoit, ou quand votre serveur l'affiche sur une ligne, seul ou à la fin)",
+        "Messages from two different clients are needed (seen: {n}; this system gives no byte counts per socket: a message counts when the built-in server receives it, or when your server prints it on a line, alone or at its end)",
     ),
     "ev.time_wait": (
         "Côté client {client} en TIME_WAIT vers {server} (client {n})",

@@ -146,6 +146,10 @@ class Session:
         self._next_ident = 1
         self.idents: dict[int, int] = {}  # client number -> its ident, for the live ones
         src = open_source(source) if isinstance(source, str) else source
+        if hasattr(src, "byte_counts"):
+            # The lab port's sockets with their byte counts (Linux's netlink): a message
+            # reaching any server's socket is seen, whoever wrote the server.
+            src.byte_counts = True
         # Handshakes dropped at the lab's full accept queue are judged from the kernel's
         # rows of the lab port, whoever's server listens there; only a source that tells
         # each listener's queue and each handshake's retransmissions can (netlink).

@@ -186,6 +186,8 @@ class FakeSession:
     clients: dict[int, Any] = field(default_factory=dict)
     registry: FakeRegistry = field(default_factory=lambda: FakeRegistry({C1: "main"}))
     sent: list[tuple[int, str]] = field(default_factory=list)
+    with_server: bool = True  # the built-in server, running
+    server_running: bool = True
 
     def restart_server(self, mode: str) -> None:
         self.mode = mode

@@ -19,6 +19,7 @@ from lab.grading.manifest import DEFAULT_FOLDER, folder_student
 from lab.guide.autosave import AutoSave
 from lab.guide.evidence import Evidence, Message
 from lab.guide.progress import load_progress
+from lab.guide.witness import StepWitness
 from lab.net.server import ServerEvent
 from lab.observe.model import Connection, Endpoint, Snapshot, Transition
 from lab.session import Action, ProgramReport, Session
@@ -126,6 +127,9 @@ class ObservatoryBase(App[int]):
         self.scene_past: set[Key] = set()  # connections of earlier scenes, out of its story
         self.scene_by_app: list[str] = []  # the step's setup, as the app performed it
         self.sent_by_app: list[Message] = []  # messages of the step the app sent
+        # The kernel's witness of the scene's messages (bytes reaching the server's socket,
+        # whoever wrote the server); begun again with each scene (``current_witness``).
+        self.witness = StepWitness()
         self.autopilot = autopilot
         self.auto_capture = auto_capture
         self.demo = demo  # the app's own demo: watermarked, and marked so in the manifest
@@ -168,6 +172,17 @@ class ObservatoryBase(App[int]):
     def on_notice(self, message: Notice) -> None:
         self.notify(message.text, severity="error" if message.error else "information",
                     timeout=message.timeout)
+
+    def current_witness(self) -> StepWitness:
+        """The kernel's witness of the current scene. A new scene (a step, a setup, a new
+        server) begins it again, its baseline the bytes each lab socket had received by
+        the last poll: bytes of an earlier step never count for this one."""
+        witness = self.witness
+        if witness.scene != self.scene_start:
+            shown = self.snapshot
+            witness.begin(self.scene_start,
+                          self._lab_rows(shown).connections if shown is not None else ())
+        return witness
 
     # -- hooks, each defined by one part ---------------------------------------------------
     def _refresh_labels(self) -> None:

@@ -8,6 +8,7 @@ from lab.guide.evidence import check_evidence
 from lab.guide.programs import program_hint
 from lab.guide.setup import describe_op, run_setup, scene_of, student_part
 from lab.guide.steps import STEP_IDS
+from lab.guide.witness import server_mode
 from lab.i18n import t
 from lab.observe.model import Snapshot
 from tui.base import ObservatoryBase
@@ -216,11 +217,17 @@ class Guided(ObservatoryBase):
     def _check_evidence(self, snapshot: Snapshot) -> None:
         """Look for the step's evidence in the scene; when met, the step's screenshot is
         taken (by then the step's last awaited event is on screen). Without a name yet the
-        app asks nothing by itself: the panel says Ctrl+S saves it."""
+        app asks nothing by itself: the panel says Ctrl+S saves it.
+
+        A message counts when the server reports it or when the kernel shows its bytes
+        reaching the server's socket (the scene's witness), whoever wrote the server; a
+        server the app did not start is judged by its behaviour."""
         step = self.step_id
-        evidence = check_evidence(step, snapshot, self.step_messages, self.session.mode,
+        witness = self.current_witness()
+        witness.feed(snapshot.connections)
+        evidence = check_evidence(step, snapshot, self.step_messages, server_mode(self.session),
                                   port=self.session.port, lang=self.lang,
-                                  refused=self.step_refused)
+                                  refused=self.step_refused, receipts=witness.receipts())
         self.evidence = evidence
         waiting = evidence.met and not self.student and step not in self.progress.met
         for panel in self.query(StepsPanel):

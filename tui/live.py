@@ -17,7 +17,7 @@ from lab.i18n import t
 from lab.net.client import ClientEvent
 from lab.net.describe import describe_event
 from lab.net.modes import SINGLE
-from lab.net.program import short_name
+from lab.net.program import ProgramLine, short_name
 from lab.net.server import ServerEvent
 from lab.observe.model import RoleKind, Snapshot, Transition
 from lab.session import Action, Event, ObserverUpdate, Paced, ProgramReport, SessionError
@@ -126,6 +126,8 @@ class LiveView(ObservatoryBase):
         self._programs_shown = time.monotonic()
         if self._stopped or not reports:
             return
+        for report in reports:
+            self._heard_from_program(report)
         try:
             show_reports(reports, self.lang, self.server_pane, self.clients_pane)
         except NoMatches:
@@ -346,6 +348,7 @@ class LiveView(ObservatoryBase):
         elif isinstance(e, Action):
             await self._on_action(e)
         elif isinstance(e, ProgramReport):
+            self._heard_from_program(e)
             show_reports([e], self.lang, self.server_pane, self.clients_pane)
         elif isinstance(e, Paced):
             self._refresh_labels()
@@ -365,6 +368,15 @@ class LiveView(ObservatoryBase):
             self.timeline.add_note(e.time, note, server=True)
         if e.kind in ("listening", "stopped"):
             self._refresh_labels()
+
+    def _heard_from_program(self, e: ProgramReport) -> None:
+        """The student's server printed a line equal to one a client sent in this step:
+        the server received that message, whatever the kernel could tell."""
+        if e.who != 0 or not isinstance(e.event, ProgramLine):
+            return
+        said = self.current_witness().printed(e.event.text)
+        if said is not None:
+            keep(self.step_messages, [said], MAX_EVENTS)
 
     def _from_earlier(self, e: ServerEvent) -> bool:
         """Whether the server event came over a connection of an earlier step (its
@@ -388,6 +400,8 @@ class LiveView(ObservatoryBase):
             await self.clients_pane.remove_card(a.client, a.ident)
             if self.autopilot is None:
                 self.card_removed(had_focus)
+        if a.kind in ("send", "fin") and a.client is not None:
+            self.current_witness().typed(a.client, a.text)  # what its bytes are checked against
         note = action_note(a, self.lang)
         if a.by_app:
             if a.kind in ("send", "fin"):

@@ -15,6 +15,7 @@ from lab.grading.manifest import save_screenshot
 from lab.grading.record import origin_of, seal_for
 from lab.grading.report import write_report
 from lab.grading.stamp import stamp_text, watermark_text
+from lab.guide.witness import server_mode
 from lab.i18n import t
 from lab.observe.model import RoleKind, Snapshot
 from lab.observe.roles import describe_role
@@ -68,18 +69,19 @@ class Screenshots(ObservatoryBase):
         shown = self.snapshot or Snapshot(now, (), "none")
         snapshot = self.scene_only(shown)  # the step's rows: what its record holds
         messages = list(self.step_messages)
-        mode, port = self.session.mode, self.session.port
+        mode, port = server_mode(self.session), self.session.port
+        receipts = self.current_witness().receipts()
         origin = origin_of(demo=self.demo, sent_by_app=self.sent_by_app,
                            scene_by_app=self.scene_by_app)
         refused = list(self.step_refused)
-        seal = seal_for(step, snapshot, messages, mode, port, origin, refused)
+        seal = seal_for(step, snapshot, messages, mode, port, origin, refused, receipts)
         self._update_stamp(now, seal)
         self.enter_capture(step, shown)
         args = dict(snapshot=snapshot, messages=messages, mode=mode, port=port,
                     transitions=[tr for tr in self.history if tr.time >= now - 120][-200:],
                     answer=self.progress.answers.get(step, ""), student=self.student,
                     host=self.host, version=__version__, now=now, lang=self.lang, origin=origin,
-                    refused=refused)
+                    refused=refused, receipts=receipts)
         self.call_after_refresh(self._capture, step, args)
 
     def _got_name(self, name: str | None) -> None:

@@ -19,7 +19,7 @@ from lab.errors import LabError
 from lab.files import ensure_folder, reason_of, write_atomic, write_new
 from lab.grading.record import evidence_record, seal_of
 from lab.grading.stamp import local_time
-from lab.guide.evidence import Evidence, Message, check_evidence
+from lab.guide.evidence import Evidence, Message, Receipt, check_evidence
 from lab.guide.steps import get_step
 from lab.i18n import t
 from lab.observe.model import RoleKind, Snapshot, Transition
@@ -105,6 +105,7 @@ def save_screenshot(
     lang: str = "fr",
     origin: dict[str, Any] | None = None,
     refused: Iterable[int] = (),
+    receipts: Iterable[Receipt] = (),
 ) -> SavedScreenshot:
     """Store one stamped screenshot and its record; LabError when it cannot be written.
 
@@ -114,6 +115,7 @@ def save_screenshot(
     app did rather than the student: it is stored, sealed, and reported by ``verify``.
     ``refused``: the clients whose connect was refused during the step (Windows refuses
     one at a full accept queue, and no row shows it); stored and sealed with the rest.
+    ``receipts``: what the kernel showed of the step's bytes; stored and sealed likewise.
     """
     step = get_step(step_id)
     student, host = clean_field(student), clean_field(host)
@@ -121,12 +123,14 @@ def save_screenshot(
         raise LabError(t("bundle.no_student", lang))
     when = local_time(now)
     conns, msgs, record = evidence_record(step.id, snapshot, messages, mode, port, origin,
-                                          refused)
+                                          refused, receipts)
     mode, port = record["mode"], record["port"]
     transitions = [tr for tr in transitions if tr.connection.role.kind is not RoleKind.OTHER]
     stored_refused = record.get("refused", [])
+    stored_receipts = [Receipt.from_json(r) for r in record.get("kernel", [])]
     evidence = check_evidence(step.id, conns, msgs, mode, port=port, lang=lang,
-                              refused=stored_refused, windows=bool(stored_refused))
+                              refused=stored_refused, windows=bool(stored_refused),
+                              receipts=stored_receipts)
     data = svg_text.encode("utf-8")
     with lock:
         path = ensure_folder(folder, lang)
@@ -151,6 +155,7 @@ def save_screenshot(
             "messages": record["messages"],
             **({"origin": record["origin"]} if "origin" in record else {}),
             **({"refused": record["refused"]} if "refused" in record else {}),
+            **({"kernel": record["kernel"]} if "kernel" in record else {}),
             "seal": seal_of(record),
             "answer": answer,
             "evidence": evidence.to_json(),

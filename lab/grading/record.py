@@ -1,8 +1,9 @@
 """The evidence record stored beside each screenshot, its seal, and how it is read back.
 
 The record is what the step's evidence is checked on: the lab's rows of the snapshot, the
-messages, the mode and the port. Its seal (a short digest) is shown in the picture's stamp,
-so a record edited after the picture was taken no longer matches the picture.
+messages, the mode and the port, and what the kernel showed of the step's bytes (receipts).
+Its seal (a short digest) is shown in the picture's stamp, so a record edited after the
+picture was taken no longer matches the picture.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from lab.guide.evidence import Evidence, Message, check_evidence, lab_port
+from lab.guide.evidence import Evidence, Message, Receipt, check_evidence, lab_port
 from lab.guide.steps import get_step
 from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
 
@@ -22,13 +23,16 @@ MAX_MESSAGE_CHARS = 500  # of each (a 1 MiB paste is not evidence of anything mo
 
 def _record(step: str, mode: str, port: int | None, snapshot: list[Any],
             messages: list[Any], origin: dict[str, Any] | None = None,
-            refused: list[Any] | None = None) -> dict[str, Any]:
+            refused: list[Any] | None = None,
+            kernel: list[Any] | None = None) -> dict[str, Any]:
     record: dict[str, Any] = {"step": step, "mode": mode, "port": port,
                               "snapshot": snapshot, "messages": messages}
     if origin:  # sealed with the rest: removing "demo" breaks the seal
         record["origin"] = origin
     if refused:  # Windows: clients whose connect a full accept queue refused (no row shows it)
         record["refused"] = refused
+    if kernel:  # what the kernel showed of the step's bytes (receipts), where it did
+        record["kernel"] = kernel
     return record
 
 
@@ -51,8 +55,10 @@ def origin_of(*, demo: bool = False, sent_by_app: Iterable[Message] = (),
 def evidence_record(
     step_id: str, snapshot: Snapshot, messages: Iterable[Message], mode: str | None = None,
     port: int | None = None, origin: dict[str, Any] | None = None, refused: Iterable[int] = (),
+    receipts: Iterable[Receipt] = (),
 ) -> tuple[list[Connection], list[Message], dict[str, Any]]:
-    """What a screenshot's evidence is checked on, as stored: lab rows, capped messages."""
+    """What a screenshot's evidence is checked on, as stored: lab rows, capped messages,
+    the kernel's receipts."""
     step = get_step(step_id)
     # Only the lab's rows: with the "all connections" filter on, the rest of the machine's
     # traffic (browsers, mail...) is the student's business, not the grader's.
@@ -60,7 +66,8 @@ def evidence_record(
     port = port if port is not None else lab_port(conns)
     msgs = [(n, str(text)[:MAX_MESSAGE_CHARS]) for n, text in messages][-MAX_STORED_MESSAGES:]
     record = _record(step.id, mode or step.mode, port, [c.to_json() for c in conns],
-                     [[n, text] for n, text in msgs], origin, sorted(set(refused)))
+                     [[n, text] for n, text in msgs], origin, sorted(set(refused)),
+                     [r.to_json() for r in receipts][-MAX_STORED_MESSAGES:])
     return conns, msgs, record
 
 
@@ -76,8 +83,10 @@ def seal_of(record: dict[str, Any]) -> str:
 
 def seal_for(step_id: str, snapshot: Snapshot, messages: Iterable[Message],
              mode: str | None = None, port: int | None = None,
-             origin: dict[str, Any] | None = None, refused: Iterable[int] = ()) -> str:
-    return seal_of(evidence_record(step_id, snapshot, messages, mode, port, origin, refused)[2])
+             origin: dict[str, Any] | None = None, refused: Iterable[int] = (),
+             receipts: Iterable[Receipt] = ()) -> str:
+    return seal_of(evidence_record(step_id, snapshot, messages, mode, port, origin, refused,
+                                   receipts)[2])
 
 
 def seal_of_entry(entry: dict[str, Any]) -> str:
@@ -86,7 +95,7 @@ def seal_of_entry(entry: dict[str, Any]) -> str:
                            _opt_int(entry.get("port")), entry.get("snapshot") or [],
                            entry.get("messages") or [],
                            origin if isinstance(origin, dict) else None,
-                           entry.get("refused") or None))
+                           entry.get("refused") or None, entry.get("kernel") or None))
 
 
 def connection_from_json(d: dict[str, Any]) -> Connection:
@@ -119,6 +128,8 @@ def connection_from_json(d: dict[str, Any]) -> Connection:
             retransmits=_opt_int(d.get("retransmits")),
             inode=_opt_int(d.get("inode")),
             uid=_opt_int(d.get("uid")),
+            bytes_received=_opt_int(d.get("bytes_received")),
+            bytes_acked=_opt_int(d.get("bytes_acked")),
         )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"not a stored connection: {exc}") from None
@@ -181,7 +192,15 @@ def evidence_of_entry(entry: dict[str, Any], lang: str) -> Evidence:
     refused = refused_from_entry(entry)
     # Refusals are stored only where a full queue refuses (Windows): judged as there.
     return check_evidence(step, snapshot_from_entry(entry), messages_from_entry(entry), mode,
-                          port=port, lang=lang, refused=refused, windows=bool(refused))
+                          port=port, lang=lang, refused=refused, windows=bool(refused),
+                          receipts=receipts_from_entry(entry))
+
+
+def receipts_from_entry(entry: dict[str, Any]) -> list[Receipt]:
+    kernel = entry.get("kernel") or []
+    if not isinstance(kernel, list):
+        raise ValueError("kernel must be a list of receipts")
+    return [Receipt.from_json(r) for r in kernel]
 
 
 def refused_from_entry(entry: dict[str, Any]) -> list[int]:

@@ -2,6 +2,12 @@
 
 The checks are pure functions over connection records, so the app, the tests and a grader's
 ``verify`` (on a snapshot rebuilt from JSON) all reach the same verdict.
+
+A message counts as received when the server says so (the built-in server's events, or a
+line the student's server printed equal to what a client sent), or when the kernel shows
+its bytes reaching the server's socket (``Receipt``): whoever wrote the server. A server
+the app did not start has no mode the app knows (``UNKNOWN_MODE``): it is judged by its
+behaviour, as each step's rows show it (threaded: two clients served at the same time).
 """
 
 from __future__ import annotations
@@ -24,6 +30,95 @@ if TYPE_CHECKING:
 
 # (client number or None when the sender is unknown, text) as the server received it
 Message = tuple[int | None, str]
+
+# The mode of a server the app did not start (--exec-server, --no-server): judged by behaviour.
+UNKNOWN_MODE = "unknown"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the kernel showed of one client's connection during a step.
+
+    ``received``: bytes the server's end received since the step began, its FIN left out
+    (None: never counted; this system gives no byte counts). ``fin_acked``: after "Fin"
+    was typed in the client, its end reached FIN_WAIT_2 or TIME_WAIT, so its FIN was
+    acknowledged, and with it every byte it sent before. ``typed``: the lines typed in the
+    client during the step, in order (empty for a client outside the app). ``peer``: the
+    client's end, as the sentences name it.
+    """
+
+    client: int | None
+    peer: str
+    received: int | None = None
+    fin_acked: bool = False
+    typed: tuple[str, ...] = ()
+
+    def messages(self) -> list[Message]:
+        """The lines the kernel shows to have reached the server: those typed before an
+        acknowledged FIN, or as many (in order) as the bytes received hold, each line
+        taking at least one byte per character. Bytes where nothing was typed (a client
+        outside the app) are one message whose text is unknown ("")."""
+        lines = [text for text in self.typed if text]
+        if self.fin_acked:
+            last = max((i for i, text in enumerate(lines) if is_fin(text)), default=-1)
+            return [(self.client, text) for text in lines[:last + 1]]
+        if not self.received:
+            return []
+        if not lines:
+            return [(self.client, "")]
+        out: list[Message] = []
+        left = self.received
+        for text in lines:
+            if len(text) > left:
+                break
+            left -= len(text)
+            out.append((self.client, text))
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {"client": self.client, "peer": self.peer, "received": self.received,
+                "fin_acked": self.fin_acked, "typed": list(self.typed)}
+
+    @classmethod
+    def from_json(cls, d: object) -> Receipt:
+        """The inverse of ``to_json``; ValueError when ``d`` is not one."""
+        if not isinstance(d, dict):
+            raise ValueError("a kernel receipt must be a JSON object")
+        client, peer, received = d.get("client"), d.get("peer"), d.get("received")
+        typed = d.get("typed") or []
+        if not ((client is None or type(client) is int) and isinstance(peer, str)
+                and (received is None or type(received) is int)
+                and isinstance(d.get("fin_acked", False), bool) and isinstance(typed, list)
+                and all(isinstance(x, str) for x in typed)):
+            raise ValueError(f"not a kernel receipt: {d!r}")
+        return cls(client, peer, received, bool(d.get("fin_acked", False)), tuple(typed))
+
+
+def _merged(messages: Sequence[Message], receipts: Sequence[Receipt],
+            facts: _Facts) -> list[Message]:
+    """The server's messages, and those the kernel shows it received that the server did
+    not report (one the server reported is not counted twice). Each receipt that adds one
+    says so, with what the kernel showed."""
+    out = list(messages)
+    left = list(messages)
+    for r in receipts:
+        added = 0
+        for n, text in r.messages():
+            same = next((i for i, (m, said) in enumerate(left)
+                         if (m is None or n is None or m == n)
+                         and (said == text or (not text and not is_fin(said)))), None)
+            if same is None:
+                out.append((n, text))
+                added += 1
+            else:
+                del left[same]
+        if added:
+            who = r.client if r.client is not None else "?"
+            if r.fin_acked:
+                facts.note("ev.kernel_fin", client=who, peer=r.peer)
+            else:
+                facts.note("ev.kernel_bytes", n=r.received, client=who, peer=r.peer)
+    return out
 
 
 def message_of(event: ServerEvent, registry: Registry) -> Message | None:
@@ -55,6 +150,11 @@ class _Facts:
         self.missing: list[str] = []
         self.refused: list[int] = []  # clients whose connect was refused during the step
         self.windows = False
+        self.counted = False  # some row carries the kernel's byte counts
+
+    def missing_key(self, key: str) -> str:
+        """A missing message's sentence: where bytes are not counted, with what counts."""
+        return key if self.counted else key + ".nobytes"
 
     def check(self, ok: object, found_key: str, missing_key: str, **values: object) -> bool:
         if ok:
@@ -77,6 +177,7 @@ def check_evidence(
     lang: str = "fr",
     refused: Sequence[int] = (),
     windows: bool | None = None,
+    receipts: Sequence[Receipt] = (),
 ) -> Evidence:
     """Whether ``snapshot`` (roles set) and the messages received during the step show it.
 
@@ -87,6 +188,10 @@ def check_evidence(
     ``refused``: the clients whose connect was refused during the step. On Windows
     (``windows``, default: this system) a full accept queue refuses a connection instead
     of leaving it in SYN_SENT, so there a refused second client is p1-q3's other outcome.
+
+    ``receipts``: what the kernel showed of the step's bytes (``Receipt``); the messages
+    they prove count with the server's. ``mode`` ``UNKNOWN_MODE``: a server the app did
+    not start, judged by its behaviour in the step's rows.
     """
     conns = list(snapshot.connections if isinstance(snapshot, Snapshot) else snapshot)
     port = port if port is not None else lab_port(conns)
@@ -96,6 +201,10 @@ def check_evidence(
         raise LabError(t("err.unknown_step", lang, step=repr(step_id), steps=", ".join(STEP_IDS)))
     facts.refused = list(refused)
     facts.windows = sys.platform == "win32" if windows is None else windows
+    # Where no row carries byte counts (psutil, macOS, Windows), a missing message says
+    # what counts instead: the server's own report of it.
+    facts.counted = any(c.bytes_received is not None for c in conns)
+    messages = _merged(messages, receipts, facts)
     met = check(_View(conns, port), messages, mode, facts)
     return Evidence(met, facts.found, facts.missing)
 
@@ -159,6 +268,9 @@ def _pair(server: Connection, client: Connection) -> dict[str, object]:
 
 
 def _mode_ok(mode: str, want: str, facts: _Facts) -> bool:
+    if mode == UNKNOWN_MODE:  # not the app's server: the step's rows judge its behaviour
+        facts.note("ev.mode.behaviour")
+        return True
     return facts.check(mode == want, "ev.mode", "ev.mode.missing", mode=t(f"mode.{want}",
                                                                          facts.lang))
 
@@ -183,7 +295,7 @@ def _check_p1_q1(view: _View, messages: Sequence[Message], mode: str, facts: _Fa
     said = [m for s, c in pairs for m in _said(messages, _number(s, c), fin=False)]
     if not pairs:
         said = _said(messages, None, fin=False)
-    ok &= facts.check(said, "ev.message", "ev.message.missing", n=len(said))
+    ok &= facts.check(said, "ev.message", facts.missing_key("ev.message.missing"), n=len(said))
     return bool(ok)
 
 
@@ -227,7 +339,7 @@ def _check_p1_q3(view: _View, messages: Sequence[Message], mode: str, facts: _Fa
                       "ev.queued_or_refused.missing" if facts.windows else "ev.queued.missing",
                       n=", ".join(str(n) for n in sorted(queued_ns)) or "?")
     said = _said(messages, served_n, fin=False) if served else []
-    ok &= facts.check(said, "ev.message", "ev.message.missing", n=len(said))
+    ok &= facts.check(said, "ev.message", facts.missing_key("ev.message.missing"), n=len(said))
     leaked = [text for n, text in messages if n is not None and n in queued_ns]
     ok &= facts.check(not leaked, "ev.queued_silent", "ev.queued_silent.missing",
                       n=", ".join(str(n) for n in sorted(queued_ns)) or "?")
@@ -260,7 +372,7 @@ def _check_p1_q3_refused(view: _View, messages: Sequence[Message], mode: str,
     served_n = _number(*served[0]) if served else None
     ok &= facts.check(served, "ev.served", "ev.served.missing", n=served_n or "?")
     said = _said(messages, served_n, fin=False) if served else []
-    ok &= facts.check(said, "ev.message", "ev.message.missing", n=len(said))
+    ok &= facts.check(said, "ev.message", facts.missing_key("ev.message.missing"), n=len(said))
     others = sorted({n for n in facts.refused if n != served_n})
     ok &= facts.check(others, "ev.refused", "ev.queued_or_refused.missing",
                       n=", ".join(str(n) for n in others) or "?")
@@ -277,7 +389,7 @@ def _check_p2_q1(view: _View, messages: Sequence[Message], mode: str, facts: _Fa
     served_ns = {_number(s, view.opposite(s)) for s in served} - {None}
     # Known senders must be clients the server serves; unknown ones may fill the gap.
     distinct = len(senders & served_ns if served_ns else senders) + unknown
-    ok &= facts.check(distinct >= 2, "ev.two_senders", "ev.two_senders.missing",
+    ok &= facts.check(distinct >= 2, "ev.two_senders", facts.missing_key("ev.two_senders.missing"),
                       n=min(distinct, 99))
     return bool(ok)
 

@@ -67,11 +67,12 @@ def run_program_setup(
                     raise LabError(t("prog.setup.no_server", lang))
                 need(lambda s=server: session.port in s.listening_ports(),  # type: ignore[misc]
                      t("prog.setup.listen", lang, port=session.port))
-            else:
+            elif session.with_server or session.server is not None:
                 if session.mode != op[1]:
                     session.switch_mode(op[1])
                 if not session.server_running:
                     session.start_server()
+            # --no-server: the student's server runs outside the app; theirs to start
         elif kind == "clients":
             session.reset_clients()  # the previous scene's clients go; numbering starts at 1
             numbers = []

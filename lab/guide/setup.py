@@ -75,7 +75,9 @@ def run_setup(
     for op in step.setup:
         kind = op[0]
         if kind == "mode":
-            session.restart_server(op[1])
+            if session.with_server or session.server is not None:
+                session.restart_server(op[1])
+            # --no-server: the server on the lab port is not the app's to restart
         elif kind == "close_after_fin":
             if session.close_after_fin != bool(op[1]):
                 session.set_close_after_fin(bool(op[1]))
@@ -94,7 +96,8 @@ def run_setup(
                 if client.state != "connected":
                     raise client.error or LabError(t("setup.connect_failed", lang, n=number))
                 # The single server accepts only the first; the others wait in its queue.
-                if session.mode == THREADED or index == 0:
+                # (A server outside the app tells nobody what it accepted: not waited for.)
+                if session.server_running and (session.mode == THREADED or index == 0):
                     need(_accepted(session, client),
                          t("setup.accept", lang, n=number))
         elif kind in ("send", "fin"):

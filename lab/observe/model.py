@@ -143,6 +143,11 @@ class Connection(NamedTuple):
     retransmits: int | None = None
     inode: int | None = None
     uid: int | None = None
+    # The kernel's TCP info (Linux's sock_diag, where asked): bytes this end received in
+    # order from its peer, and bytes it sent that the peer acknowledged. None where unknown
+    # (psutil, macOS, Windows; TIME_WAIT and request sockets, which keep no such counts).
+    bytes_received: int | None = None
+    bytes_acked: int | None = None
 
     @property
     def key(self) -> tuple[Endpoint, Endpoint | None]:
@@ -184,6 +189,8 @@ class Connection(NamedTuple):
             "retransmits": self.retransmits,
             "inode": self.inode,
             "uid": self.uid,
+            "bytes_received": self.bytes_received,
+            "bytes_acked": self.bytes_acked,
         }
 
 

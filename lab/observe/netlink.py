@@ -41,6 +41,9 @@ NLM_F_DUMP = 0x300  # NLM_F_ROOT | NLM_F_MATCH
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
 INET_DIAG_REQ_BYTECODE = 1
+# The TCP info attribute (struct tcp_info), asked by its bit in the request's ``ext``.
+INET_DIAG_INFO = 2
+_EXT_INFO = 1 << (INET_DIAG_INFO - 1)
 
 # Bytecode opcodes. A port comparison is two ops: the test, then one whose ``no`` is the port.
 BC_JMP = 1
@@ -93,6 +96,14 @@ _INODE_AT = 68
 _NO_OWNER: tuple[int | None, str | None] = (None, None)
 _WILDCARDS = (bytes(16),)  # the all-zero address, either family (the buffer is 16 bytes)
 _new = tuple.__new__  # Connection(...) with keywords costs a Python call per record
+# struct tcp_info (<linux/tcp.h>): tcpi_bytes_acked and tcpi_bytes_received, two u64 at 120
+# (Linux >= 4.1; an older kernel's shorter tcp_info leaves them unknown). A record asked
+# with its TCP info is the inet_diag_msg followed by these 16 bytes alone: the rest of
+# tcp_info (RTT, windows, times since the last packet) changes at every poll, and the
+# record must stay the same bytes while the socket does not change.
+_COUNTS = struct.Struct("=QQ")
+_COUNTS_AT = 120
+_COUNTS_END = _COUNTS_AT + _COUNTS.size
 
 _RECV_BUFFER = 1 << 16  # the kernel fills at most ~32 KiB per dump datagram
 _TIMEOUT = 5.0  # a dump never takes this long; without it a lost reply would hang the poller
@@ -133,6 +144,13 @@ def _port_filter(port: int, use_eq: bool) -> bytes:
     return first + jump + second
 
 
+def _not_port_filter(port: int, use_eq: bool) -> bytes:
+    """Bytecode accepting the sockets ``_port_filter`` rejects, as ss builds ``not``: the
+    filter, then a JMP whose ``no`` (always taken) jumps past the end. A socket the filter
+    accepts lands on the JMP and is rejected; one it rejects lands at the end: accepted."""
+    return _port_filter(port, use_eq) + _BC_OP.pack(BC_JMP, 4, 8)
+
+
 _SHAPES: dict[int, struct.Struct] = {}  # message length -> its layout, for _uniform
 
 
@@ -171,17 +189,36 @@ def _per_second(raw: bytes) -> bytes:
     return raw[:_EXPIRES_AT] + _EXPIRES.pack(expires - expires % 1000) + raw[_EXPIRES_AT + 4:]
 
 
-def _request(family: int, seq: int, bytecode: bytes | None) -> bytes:
-    """A dump request of ``family``'s TCP sockets; AF_UNSPEC: both families at once."""
+def _request(family: int, seq: int, bytecode: bytes | None, ext: int = 0) -> bytes:
+    """A dump request of ``family``'s TCP sockets; AF_UNSPEC: both families at once.
+    ``ext``: the attributes asked besides each socket's record (``_EXT_INFO``)."""
     if family == socket.AF_UNSPEC:
-        kind, body = TCPDIAG_GETSOCK, _COMPAT_REQ.pack(0, 0, 0, 0, _ALL_STATES_MASK, 0)
+        kind, body = TCPDIAG_GETSOCK, _COMPAT_REQ.pack(0, 0, 0, ext, _ALL_STATES_MASK, 0)
     else:
         kind = SOCK_DIAG_BY_FAMILY
-        body = _REQ.pack(family, socket.IPPROTO_TCP, 0, 0, _ALL_STATES_MASK)
+        body = _REQ.pack(family, socket.IPPROTO_TCP, ext, 0, _ALL_STATES_MASK)
     if bytecode is not None:
         body += _RTATTR.pack(_RTATTR.size + len(bytecode), INET_DIAG_REQ_BYTECODE) + bytecode
     header = _NLMSGHDR.pack(_NLMSGHDR.size + len(body), kind, NLM_F_REQUEST | NLM_F_DUMP, seq, 0)
     return header + body
+
+
+def _counts_of(data: bytes, start: int, end: int) -> bytes:
+    """The byte counts in the TCP info attribute among a record's attributes (``data``
+    from ``start`` to ``end``), as 16 raw bytes; empty where there is none (TIME_WAIT and
+    request sockets carry no TCP info) or it is too short (Linux < 4.1)."""
+    at = start
+    while at + _RTATTR.size <= end:
+        length, kind = _RTATTR.unpack_from(data, at)
+        if length < _RTATTR.size:
+            break
+        if kind == INET_DIAG_INFO:
+            info = at + _RTATTR.size
+            if length - _RTATTR.size >= _COUNTS_END:
+                return data[info + _COUNTS_AT:info + _COUNTS_END]
+            break
+        at += (length + 3) & ~3
+    return b""
 
 
 class NetlinkSource:
@@ -223,6 +260,10 @@ class NetlinkSource:
         # how many full /proc scans were made since the source was opened.
         self.last_records = 0
         self.proc_scans = 0
+        # Ask the kernel each lab-port socket's byte counts (bytes received, bytes
+        # acknowledged): the app does, to see a message reach any server's socket. A
+        # one-shot netstat or watch does not pay for them.
+        self.byte_counts = False
         self._probed = probe
         with self._lock:
             self._open()
@@ -257,12 +298,14 @@ class NetlinkSource:
             self._sock.close()
             self._sock = None
 
-    def _dump_all(self, port: int | None) -> list[bytes]:
+    def _dump_all(self, port: int | None, *, negate: bool = False,
+                  counts: bool = False) -> list[bytes]:
         """Both families: in one walk where the kernel takes the older request, else one
-        dump per family."""
+        dump per family. ``negate``: every socket but ``port``'s; ``counts``: each record
+        with its byte counts (``_replies``)."""
         if self._one_walk is not False and len(self._families) == 2:
             try:
-                records = self._dump(socket.AF_UNSPEC, port)
+                records = self._dump(socket.AF_UNSPEC, port, negate, counts)
             except OSError:
                 if self._one_walk:
                     raise
@@ -270,56 +313,62 @@ class NetlinkSource:
             else:
                 self._one_walk = True
                 return records
-        records = self._dump(self._families[0], port)
+        records = self._dump(self._families[0], port, negate, counts)
         for family in self._families[1:]:
             try:
-                records += self._dump(family, port)
+                records += self._dump(family, port, negate, counts)
             except OSError:
                 if self._probed:
                     raise
                 self._families.remove(family)  # a kernel without IPv6 diag
         return records
 
-    def _dump(self, family: int, port: int | None) -> list[bytes]:
+    def _dump(self, family: int, port: int | None, negate: bool = False,
+              counts: bool = False) -> list[bytes]:
         """One dump of ``family``; on a kernel without S_EQ/D_EQ, retry with GE/LE pairs."""
         try:
-            return self._dump_once(family, port)
+            return self._dump_once(family, port, negate, counts)
         except OSError as exc:
             if not (port is not None and self._use_eq and exc.errno == errno.EINVAL):
                 raise
             self._use_eq = False
-            return self._dump_once(family, port)
+            return self._dump_once(family, port, negate, counts)
 
-    def _dump_once(self, family: int, port: int | None) -> list[bytes]:
+    def _dump_once(self, family: int, port: int | None, negate: bool = False,
+                   counts: bool = False) -> list[bytes]:
         if self._sock is None:
             self._open()
         sock = self._sock
         assert sock is not None
         self._seq = (self._seq + 1) & 0xFFFFFFFF
         seq = self._seq
-        bytecode = None if port is None else _port_filter(port, self._use_eq)
+        bytecode = None
+        if port is not None:
+            bytecode = (_not_port_filter if negate else _port_filter)(port, self._use_eq)
         try:
-            sock.send(_request(family, seq, bytecode))
+            sock.send(_request(family, seq, bytecode, _EXT_INFO if counts else 0))
             kind = TCPDIAG_GETSOCK if family == socket.AF_UNSPEC else SOCK_DIAG_BY_FAMILY
-            return self._replies(sock, seq, kind)
+            return self._replies(sock, seq, kind, counts)
         except BaseException:
             # A dump left half-read would answer the next request: start afresh.
             self._close_socket()
             raise
 
     def _replies(self, sock: socket.socket, seq: int,
-                 kind_wanted: int = SOCK_DIAG_BY_FAMILY) -> list[bytes]:
+                 kind_wanted: int = SOCK_DIAG_BY_FAMILY, counts: bool = False) -> list[bytes]:
         """Each raw inet_diag_msg until NLMSG_DONE; raise OSError on NLMSG_ERROR.
 
         A record is returned as its bytes: between two polls, the bytes of a socket that did
-        not change are equal, which is how ``poll`` skips rebuilding it.
+        not change are equal, which is how ``poll`` skips rebuilding it. ``counts``: the
+        request asked the TCP info; a full socket's record ends with its two byte counts
+        (``_counts_of``). Such a dump is the lab port's few sockets: no fast path.
         """
         header, size_msg = _NLMSGHDR.size, _MSG.size
         unpack = _NLMSGHDR.unpack_from
         out: list[bytes] = []
         while True:
             data = sock.recv(_RECV_BUFFER)
-            fast = _uniform(data, seq, kind_wanted)
+            fast = None if counts else _uniform(data, seq, kind_wanted)
             if fast is not None:  # a datagram of same-sized records, all ours: one C loop
                 out += fast
                 continue
@@ -334,7 +383,10 @@ class NetlinkSource:
                 if msg_seq != seq:
                     continue  # left over from an earlier request
                 if kind == kind_wanted and length - header >= size_msg:
-                    out.append(data[body:body + size_msg])
+                    record = data[body:body + size_msg]
+                    if counts:
+                        record += _counts_of(data, body + size_msg, body + length - header)
+                    out.append(record)
                 elif kind == NLMSG_DONE:
                     return out
                 elif kind == NLMSG_ERROR:
@@ -358,7 +410,7 @@ class NetlinkSource:
     def _connection(self, raw: bytes) -> Connection:
         """Build one record. The hot loop of a first poll: tuples are made directly."""
         (family, state, timer, retrans, src, dst, expires, rqueue, wqueue, uid,
-         inode) = _MSG.unpack(raw)  # fmt: skip
+         inode) = _MSG.unpack_from(raw)  # fmt: skip
         sport, dport = _PORTS.unpack_from(raw, 4)
         # Inode 0: TIME_WAIT, orphans, connections still in the accept queue: nobody owns them.
         pid, process = self._owners.get(inode, _NO_OWNER) if inode else _NO_OWNER
@@ -375,6 +427,8 @@ class NetlinkSource:
             pid, process, OTHER_ROLE, rqueue, wqueue,
             _TIMERS.get(timer) if timer else None, expires / 1000.0 if timer else None,
             retrans, inode, None if mini else uid,
+            *(_COUNTS.unpack_from(raw, _MSG.size)[::-1] if len(raw) > _MSG.size
+              else (None, None)),
         ))
 
     # -- owners ----------------------------------------------------------------------------
@@ -483,7 +537,16 @@ class NetlinkSource:
             if owners != self._owners_wanted:  # the Process column came or went: build anew
                 self._owners_wanted = owners
                 retired, old = list(old.values()), {}
-            records = self._dump_all(port)
+            counts = self.byte_counts and lab_port is not None
+            if counts and port == lab_port:
+                records = self._dump_all(port, counts=True)
+            elif counts and port is None:
+                # Every socket: the lab port's with their counts, the others' without (the
+                # fast path), in two walks rather than thousands of records made longer.
+                records = (self._dump_all(lab_port, negate=True)
+                           + self._dump_all(lab_port, counts=True))
+            else:
+                records = self._dump_all(port)
             self._probed = True
             self.last_records = len(records)
             fresh: dict[bytes, Connection] = {}
