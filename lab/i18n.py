@@ -12,6 +12,8 @@ the singular; English: only 1).
 French typography is applied to each French text once, when it is first used (not to the
 whole catalogue at import, which cost every one-shot command ~2 ms): a no-break space before
 ``: ; ? !`` and ``»``, and after ``«``, so that a line never starts with one of them.
+Numbers are French too: a decimal value given to a French sentence is written with a
+decimal comma ("4,62 s"), its thousands apart by a narrow no-break space.
 """
 
 from __future__ import annotations
@@ -23,6 +25,18 @@ from lab.records import NamedTuple
 
 LANGS = ("fr", "en")
 NBSP = "\u00a0"
+NNBSP = "\u202f"  # narrow no-break space: French thousands (12 345)
+_FRENCH_DIGITS = str.maketrans({".": ",", ",": NNBSP})
+
+
+class FrenchNumber(float):
+    """A decimal value as French writes it: ``f"{FrenchNumber(4.62):.2f}"`` is "4,62"."""
+
+    def __format__(self, spec: str) -> str:
+        return float.__format__(self, spec).translate(_FRENCH_DIGITS)
+
+    def __str__(self) -> str:
+        return format(self, "")
 
 
 class Plural(NamedTuple):
@@ -253,6 +267,8 @@ MESSAGES: dict[str, Entry] = {
         "Watching port {port} (source {source}, every {interval} s). Ctrl+C to stop.",
     ),
     "ns.inferred": ("déduit", "inferred"),
+    "unit.seconds": ("{s:.2f}\u00a0s", "{s:.2f} s"),
+    "unit.seconds3": ("{s:.3f}\u00a0s", "{s:.3f} s"),
     "ns.orphaned": ("orphelin", "orphaned"),
     "ns.unknown_owner": ("propriétaire illisible", "owner not readable"),
     # --- the app -------------------------------------------------------------------------
@@ -795,4 +811,5 @@ def t(key: str, lang: str, /, **values: object) -> str:
         text = entry[0] if lang == "fr" else entry[1]
     if lang == "fr":
         text = _fr(text)
+        values = {k: FrenchNumber(v) if type(v) is float else v for k, v in values.items()}
     return text.format(**values) if values else text

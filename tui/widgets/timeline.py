@@ -41,7 +41,8 @@ def transition_text(tr: Transition, lang: str) -> Text:
     if tr.inferred:
         line.append(f" {'≈ ' + t('pic.inferred', lang):<10}", style=INFERRED_STYLE)
     else:
-        lasted = f"{tr.duration:.2f} s" if tr.duration is not None and tr.from_state else ""
+        lasted = (t("unit.seconds", lang, s=tr.duration)
+                  if tr.duration is not None and tr.from_state else "")
         line.append(f" {lasted:>10}", style="#9e9e9e")
     line.append(f"  {c.local} → {c.remote_text}", style="#bcbcbc")
     if tr.inferred:
