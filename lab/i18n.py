@@ -33,10 +33,12 @@ class FrenchNumber(float):
     """A decimal value as French writes it: ``f"{FrenchNumber(4.62):.2f}"`` is "4,62"."""
 
     def __format__(self, spec: str) -> str:
-        return float.__format__(self, spec).translate(_FRENCH_DIGITS)
+        # An empty spec makes float's __format__ call str(): the plain float's is asked.
+        text = float.__format__(self, spec) if spec else float.__repr__(self)
+        return text.translate(_FRENCH_DIGITS)
 
     def __str__(self) -> str:
-        return format(self, "")
+        return self.__format__("")
 
 
 class Plural(NamedTuple):
