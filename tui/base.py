@@ -56,6 +56,7 @@ class ObservatoryBase(App[int]):
         autopilot: Callable[[Any], None] | None = None,  # given the app, in a worker thread
         auto_capture: bool = True,
         demo: bool = False,
+        colours: str = "dark",
     ) -> None:
         super().__init__()
         self.session = session
@@ -82,6 +83,7 @@ class ObservatoryBase(App[int]):
         self._shooting: set[str] = set()  # steps whose evidence screenshot is being saved
         self._last_error = ""
         self.present = present
+        self.colours = colours if colours in ("dark", "light") else "dark"  # tui.theme
         self.view = view if view in VIEWS else "connections"
         # What the ladder draws from: the app's actions and the server's events.
         self.actions: list[Action] = []

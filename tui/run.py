@@ -48,7 +48,8 @@ def run_app(args: argparse.Namespace) -> int:
     clients = max(args.clients, len(getattr(args, "exec_client", None) or ()))
 
     app = ObservatoryApp(session, lang=args.lang, clients=clients, present=args.present,
-                         view=args.view, student=args.student, folder=args.screenshots)
+                         view=args.view, student=args.student, folder=args.screenshots,
+                         colours=getattr(args, "theme", "dark"))
     try:
         result = app.run()
     finally:
