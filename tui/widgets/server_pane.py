@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import RichLog, Static
@@ -18,6 +21,42 @@ MAX_LINES = 3000  # lines of the log kept (on screen and as text)
 MAX_SHOWN = 2000  # characters of one message shown in the log (the rest is summarised)
 
 
+class ServerLog(RichLog):
+    """The server's log, wrapped again whenever its width changes.
+
+    A RichLog wraps a line once, at the width it has when the line is written; the pane
+    is laid out again after the first lines come (the window found narrow, presentation
+    on or off), and its first line stayed wrapped for the old width, cut at the new edge
+    ("Connexion de la machine 12"). The lines are kept, and written again at the new width.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, markup=False, highlight=False, wrap=True,
+                         max_lines=MAX_LINES, min_width=20)
+        self.kept: deque[Text] = deque(maxlen=MAX_LINES)
+        self._width = 0
+
+    def add(self, line: Text) -> None:
+        self.kept.append(line)
+        self.write(line)
+
+    def forget(self) -> None:
+        self.kept.clear()
+        self.clear()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._rewrap)  # once the new width is laid out
+
+    def _rewrap(self) -> None:
+        width = self.scrollable_content_region.width
+        if self._width and width != self._width and self.kept:
+            self.clear()
+            for line in self.kept:
+                self.write(line, scroll_end=False)
+            self.scroll_end(animate=False)
+        self._width = width
+
+
 class ServerPane(Vertical):
     def __init__(self, lang: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -29,8 +68,7 @@ class ServerPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="server-info")
         yield Static(id="server-queue")
-        yield RichLog(id="server-log", markup=False, highlight=False, wrap=True,
-                      max_lines=MAX_LINES, min_width=20)
+        yield ServerLog(id="server-log")
 
     def set_info(self, title: str, info: str) -> None:
         self.border_title = title
@@ -52,7 +90,7 @@ class ServerPane(Vertical):
             line = Text(f"{clock_text(e.time)[:8]} {text}",
                         style="bold #ffaf00" if warn else "#87afff")
         keep(self.lines_text, [line.plain], MAX_LINES)
-        self.query_one("#server-log", RichLog).write(line)
+        self.query_one("#server-log", ServerLog).add(line)
 
     def set_queue(self, waiting: int | None, backlog: int | None) -> None:
         """The accept queue, live: clients the kernel has connected that wait for accept()."""
@@ -67,13 +105,13 @@ class ServerPane(Vertical):
     def clear_log(self) -> None:
         """A new scene: the previous step's lines leave the view (the timeline keeps them)."""
         self.lines_text.clear()
-        self.query_one("#server-log", RichLog).clear()
+        self.query_one("#server-log", ServerLog).forget()
 
     def program_line(self, text: str, style: str = "") -> None:
         """A line from the student's own server, shown literally (it is already printable)."""
         keep(self.lines_text, [text], MAX_LINES)
-        self.query_one("#server-log", RichLog).write(Text(text, style=style))
+        self.query_one("#server-log", ServerLog).add(Text(text, style=style))
 
     def note(self, text: str) -> None:
         keep(self.lines_text, [text], MAX_LINES)
-        self.query_one("#server-log", RichLog).write(Text(text, style="bold #ffd700"))
+        self.query_one("#server-log", ServerLog).add(Text(text, style="bold #ffd700"))
