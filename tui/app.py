@@ -33,6 +33,7 @@ from tui.widgets.ladder import LadderView
 from tui.widgets.server_pane import ServerPane
 from tui.widgets.steps_panel import StepsPanel
 from tui.widgets.timeline import Timeline
+from tui.widgets.why import WhyLine
 
 # key, action, description key
 KEYS: tuple[tuple[str, str, str], ...] = (
@@ -98,6 +99,7 @@ class ObservatoryApp(Screenshots, Guided, StepThrough, LiveView):
                     yield ConnectionsTable(self.lang, clock=self.clock, id="connections")
                     yield StateDiagram(self.lang, id="diagram")
                     yield LadderView(self.lang, id="ladder")
+                yield WhyLine(id="why")
                 yield Timeline(self.lang, id="timeline")
             with Vertical(id="right"):
                 yield ServerPane(self.lang, id="server")

@@ -86,17 +86,16 @@ def explain(
         key = "why.close_wait.server" if c.role.server_side else "why.close_wait"
         return t(key, lang, who=who, s=float(held), program=program)
     if state == "FIN_WAIT_2" and (c.role.kind is RoleKind.ORPHANED or held_by_nobody(c)):
-        return t("why.fin_wait_2", lang, who=who, limit=_left(c, lang))
+        limit = _left(c, lang) or t("why.fin_timeout", lang)
+        return t("why.fin_wait_2", lang, who=who, limit=limit)
     if state == "TIME_WAIT":
         return t("why.time_wait", lang, who=who, limit=_left(c, lang))
     return None
 
 
 def _left(c: Connection, lang: str) -> str:
-    """What is left of the kernel's timer, where the source tells it."""
-    if c.timer_left is not None:
-        return t("why.left", lang, s=float(c.timer_left))
-    return t("why.system_limit", lang)
+    """What is left of the kernel's timer, where the source tells it (else nothing)."""
+    return "" if c.timer_left is None else t("why.left", lang, s=float(c.timer_left))
 
 
 def most_telling(
