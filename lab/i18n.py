@@ -12,6 +12,8 @@ the singular; English: only 1).
 French typography is applied to each French text once, when it is first used (not to the
 whole catalogue at import, which cost every one-shot command ~2 ms): a no-break space before
 ``: ; ? !`` and ``»``, and after ``«``, so that a line never starts with one of them.
+Numbers are French too: a decimal value given to a French sentence is written with a
+decimal comma ("4,62 s"), its thousands apart by a narrow no-break space.
 """
 
 from __future__ import annotations
@@ -23,6 +25,20 @@ from lab.records import NamedTuple
 
 LANGS = ("fr", "en")
 NBSP = "\u00a0"
+NNBSP = "\u202f"  # narrow no-break space: French thousands (12 345)
+_FRENCH_DIGITS = str.maketrans({".": ",", ",": NNBSP})
+
+
+class FrenchNumber(float):
+    """A decimal value as French writes it: ``f"{FrenchNumber(4.62):.2f}"`` is "4,62"."""
+
+    def __format__(self, spec: str) -> str:
+        # An empty spec makes float's __format__ call str(): the plain float's is asked.
+        text = float.__format__(self, spec) if spec else float.__repr__(self)
+        return text.translate(_FRENCH_DIGITS)
+
+    def __str__(self) -> str:
+        return self.__format__("")
 
 
 class Plural(NamedTuple):
@@ -253,6 +269,23 @@ MESSAGES: dict[str, Entry] = {
         "Watching port {port} (source {source}, every {interval} s). Ctrl+C to stop.",
     ),
     "ns.inferred": ("déduit", "inferred"),
+    # --- why a state lingers (lab/observe/explain.py): one sentence, naming who holds it ----
+    "why.program_pid": ("le processus {pid}", "process {pid}"),
+    "why.the_server": ("le serveur {program}", "the server {program}"),
+    "why.a_server": ("le serveur", "the server"),
+    "why.its_program": ("son programme", "its program"),
+    "why.left": (" (encore {s:.0f}\u00a0s)", " ({s:.0f} s left)"),
+    "why.fin_timeout": (" (au plus tcp_fin_timeout)", " (up to tcp_fin_timeout)"),
+    "why.close_wait.server": ("{who} : CLOSE_WAIT depuis {s:.0f}\u00a0s, car {program} a reçu le FIN sans appeler close() (le serveur du listing 2 ne l'appelle jamais).", "{who}: CLOSE_WAIT for {s:.0f} s because {program} received FIN and has not called close() (listing 2's server never calls it)."),
+    "why.close_wait": ("{who} : CLOSE_WAIT depuis {s:.0f}\u00a0s, car {program} a reçu le FIN de l'autre côté sans appeler close().", "{who}: CLOSE_WAIT for {s:.0f} s because {program} received the other end's FIN and has not called close()."),
+    "why.fin_wait_2": ("{who} : FIN_WAIT_2, car son programme l'a fermé et aucun ne le détient ; le noyau attend le FIN de l'autre côté{limit}.", "{who}: FIN_WAIT_2 because its program closed it and no program holds it; the kernel waits for the other end's FIN{limit}."),
+    "why.time_wait": ("{who} a fermé le premier : sans programme, ce côté reste en TIME_WAIT 2 MSL{limit} pour renvoyer un ACK perdu et écarter les vieux segments.", "{who} closed first: held by no program, this end stays in TIME_WAIT for 2 MSL{limit} to resend a lost ACK and let old segments die."),
+    "why.queued": ("{who} : le noyau a fait la poignée de main (ESTABLISHED) mais {server} n'a pas appelé accept() ; ses octets restent dans Recv-Q.", "{who}: the kernel completed the handshake (ESTABLISHED) but {server} has not called accept(); its bytes wait in Recv-Q."),
+    "why.syn_sent.full": plural(("{who} : SYN_SENT, {program} attend dans connect() ; son SYN renvoyé {n} fois, car la file d'accept() du serveur est pleine ({queue}/{backlog}).", "{who} : SYN_SENT, {program} attend dans connect() ; son SYN renvoyé {n} fois, car la file d'accept() du serveur est pleine ({queue}/{backlog})."), ("{who}: SYN_SENT, {program} waits in connect(); its SYN sent again {n} time because the server's accept() queue is full ({queue}/{backlog}).", "{who}: SYN_SENT, {program} waits in connect(); its SYN sent again {n} times because the server's accept() queue is full ({queue}/{backlog}).")),
+    "why.syn_sent": plural(("{who} : SYN_SENT, {program} attend dans connect() ; son SYN renvoyé {n} fois sans réponse : la file d'accept() du serveur est sans doute pleine.", "{who} : SYN_SENT, {program} attend dans connect() ; son SYN renvoyé {n} fois sans réponse : la file d'accept() du serveur est sans doute pleine."), ("{who}: SYN_SENT, {program} waits in connect(); its SYN sent again {n} time with no answer: the server's accept() queue is probably full.", "{who}: SYN_SENT, {program} waits in connect(); its SYN sent again {n} times with no answer: the server's accept() queue is probably full.")),
+    "banner.cause": ("{cause} :", "{cause}:"),
+    "unit.seconds": ("{s:.2f}\u00a0s", "{s:.2f} s"),
+    "unit.seconds3": ("{s:.3f}\u00a0s", "{s:.3f} s"),
     "ns.orphaned": ("orphelin", "orphaned"),
     "ns.unknown_owner": ("propriétaire illisible", "owner not readable"),
     # --- the app -------------------------------------------------------------------------
@@ -269,19 +302,20 @@ MESSAGES: dict[str, Entry] = {
     "key.add": ("+Client", "+Client"),
     "key.remove": ("−Client", "−Client"),
     "key.mode": ("Mode", "Mode"),
-    "key.close_after_fin": ("close/Fin", "close/Fin"),
+    "key.close_after_fin": ("close()", "close()"),
     "key.filter": ("Filtre", "Filter"),
     "key.pause": ("Pause", "Pause"),
     "key.server": ("Serveur", "Server"),
     "key.quit": ("Quitter", "Quit"),
-    "key.present": ("Projection", "Present"),
+    "key.theme": ("Thème", "Theme"),
+    "key.present": ("Projeter", "Present"),
     "key.view": ("Vue", "View"),
     "key.steps": ("Étapes", "Steps"),
     "key.answer": ("Réponse", "Answer"),
-    "key.shot": ("Capture", "Screenshot"),
-    "key.setup": ("Préparer l'étape", "Set step up"),
-    "key.next_step": ("Étape suivante", "Next step"),
-    "key.prev_step": ("Étape précédente", "Previous step"),
+    "key.shot": ("Capture", "Shot"),
+    "key.setup": ("Scène", "Scene"),
+    "key.next_step": ("Suiv.", "Next"),
+    "key.prev_step": ("Préc.", "Prev"),
     "steps.title": ("Le TP pas à pas (F1)", "The lab step by step (F1)"),
     "steps.todo": ("À faire :", "To do:"),
     "steps.question": ("Question :", "Question:"),
@@ -319,8 +353,9 @@ MESSAGES: dict[str, Entry] = {
     "pane.diagram": ("Diagramme d'états TCP (RFC 793) — port {port}", "TCP state diagram (RFC 793) — port {port}"),
     "pane.ladder": ("Échelle de la connexion du client {n} (le client sélectionné)", "Ladder of client {n}'s connection (the selected client)"),
     "pane.ladder_none": ("Échelle : aucun client", "Ladder: no client"),
-    "key.step_back": ("Moment précédent", "Step back"),
-    "key.step_forward": ("Moment suivant", "Step forward"),
+    "key.step_back": ("Moment −", "Moment −"),
+    "key.step_forward": ("Moment +", "Moment +"),
+    "app.moment": ("moment {i}/{n} ({time})", "moment {i}/{n} ({time})"),
     "app.past_moment": ("moment passé {i}/{n} ({time})", "past moment {i}/{n} ({time})"),
     "pane.connections": ("Connexions TCP (noyau) — {filter}", "TCP connections (kernel) — {filter}"),
     "pane.timeline": ("Chronologie : actions et changements d'état", "Timeline: actions and state changes"),
@@ -825,4 +860,5 @@ def t(key: str, lang: str, /, **values: object) -> str:
         text = entry[0] if lang == "fr" else entry[1]
     if lang == "fr":
         text = _fr(text)
+        values = {k: FrenchNumber(v) if type(v) is float else v for k, v in values.items()}
     return text.format(**values) if values else text

@@ -91,3 +91,36 @@ def test_every_key_the_code_names_is_in_the_catalogue() -> None:
     keys = _literal_keys()
     assert len(keys) > 150
     assert sorted(keys - set(MESSAGES)) == []
+
+
+def test_french_writes_decimal_commas() -> None:
+    """French sentences write a decimal value with a comma ("4,62 s"), English with a
+    point; whole numbers, ports and addresses are left alone."""
+    assert t("unit.seconds", "fr", s=4.6231) == f"4,62{NBSP}s"
+    assert t("unit.seconds", "en", s=4.6231) == "4.62 s"
+    paced = t("app.paced", "fr", interval=0.35, cost=70.0)
+    assert "0,35" in paced and "0.35" not in paced and "70 ms" in paced
+    assert "0.35" in t("app.paced", "en", interval=0.35, cost=70.0)
+    assert t("ev.listen", "fr", addr="127.0.0.1:9500").count("127.0.0.1:9500") == 1
+    assert f"{i18n.FrenchNumber(12345.5):,.1f}" == f"12{i18n.NNBSP}345,5"
+
+
+def test_every_french_number_placeholder_takes_a_comma() -> None:
+    """Any sentence that formats a decimal (``{x:.2f}``) writes it the French way."""
+    import re
+    import string
+
+    decimal = re.compile(r"\d\.\d")
+    checked = 0
+    for key in MESSAGES:
+        for fr in texts(key, "fr"):
+            specs = {name: spec for _, name, spec, _ in string.Formatter().parse(fr)
+                     if name and spec and spec.endswith("f")}
+            if not specs:
+                continue
+            values: dict[str, object] = {
+                name: 1.25 for name in placeholders(fr)}
+            values["n"] = 2
+            checked += 1
+            assert not decimal.search(t(key, "fr", **values)), key
+    assert checked >= 3

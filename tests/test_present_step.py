@@ -20,16 +20,18 @@ def client1_state(app) -> list[str]:
 
 
 async def test_presentation_mode_writes_the_latest_change_large() -> None:
-    """The banner writes the lab's latest change large. With every connection shown, a
-    browser's sockets change all the time: the banner (what the room reads) keeps the
-    lab's last change."""
+    """The banner writes the lab's latest change large: its cause and every socket it
+    moved. With every connection shown, a browser's sockets change all the time: the
+    banner (what the room reads) keeps the lab's last change."""
     app = make_scene_app("en")
     async with app.run_test(size=(100, 30)) as pilot:
         await play_scene(pilot)
         await pilot.press("f10")
         banner = app.query_one(Banner)
         await wait_until(pilot, lambda: app.present and banner.display, "presentation mode")
-        lab_caption = "orphaned (client 1): FIN_WAIT_1 -> FIN_WAIT_2"
+        lab_caption = ('client 1 sends "Fin" then close(): '
+                       "orphaned (client 1): ESTABLISHED -> FIN_WAIT_2 · "
+                       "server ↔ client 1: ESTABLISHED -> CLOSE_WAIT")
         assert banner.caption == lab_caption
         assert tuple(str(k.value) for k in app.table.columns) == PRESENT_COLUMNS
         assert not app.query_one("#server").display

@@ -43,3 +43,23 @@ def test_views(snap_compare, lang: str, view: str, presses: int) -> None:
     """The state diagram and the ladder, in the window, at 160x48."""
     assert snap_compare(make_scene_app(lang), terminal_size=(160, 48),
                         run_before=_on_view(presses))
+
+
+def _projected(theme: str):
+    async def run_before(pilot) -> None:
+        if theme == "light":
+            await pilot.press("ctrl+t")
+        await play_scene(pilot)
+        await pilot.press("f9", "f10")  # --view diagram --present, as an instructor projects
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.svg_snapshot
+@pytest.mark.parametrize("theme", ["dark", "light"])
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=["80x24", "100x30"])
+def test_projector_diagram(snap_compare, size: tuple[int, int], lang: str, theme: str) -> None:
+    """The state diagram in presentation mode at a projector's sizes, in both themes."""
+    assert snap_compare(make_scene_app(lang), terminal_size=size, run_before=_projected(theme))

@@ -13,12 +13,15 @@ import contextlib
 import os
 import signal
 import threading
+from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
-from textual.widgets import ContentSwitcher, Footer, Header, Static
+from textual.filter import LineFilter
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Header, Static
 
 from lab.i18n import t
 from tui.focus import Focus
@@ -26,15 +29,18 @@ from tui.guided import Guided
 from tui.live import LiveView
 from tui.screenshots import Screenshots
 from tui.stepthrough import StepThrough
+from tui.theme import LightFilter
 from tui.widgets.banner import Banner
 from tui.widgets.clients import ClientsPane
 from tui.widgets.connections import ConnectionsTable
 from tui.widgets.diagram import StateDiagram
 from tui.widgets.evidence_view import EvidenceView
+from tui.widgets.footer import KeysFooter
 from tui.widgets.ladder import LadderView
 from tui.widgets.server_pane import ServerPane
 from tui.widgets.steps_panel import StepsPanel
 from tui.widgets.timeline import Timeline
+from tui.widgets.why import WhyLine
 
 # key, action, description key
 KEYS: tuple[tuple[str, str, str], ...] = (
@@ -55,6 +61,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("ctrl+r", "setup_step", "key.setup"),
     ("ctrl+n", "change_step(1)", "key.next_step"),
     ("ctrl+b", "change_step(-1)", "key.prev_step"),
+    ("ctrl+t", "toggle_theme", "key.theme"),
 )
 # Keys an input would type: the focused input has them first.
 TYPED_KEYS = frozenset({"left_square_bracket", "right_square_bracket"})
@@ -68,7 +75,9 @@ STOP_GRACE = 5.0  # seconds the window has to close after a signal before the pr
 class ObservatoryApp(Screenshots, Guided, Focus, StepThrough, LiveView):
     TITLE = "TCP Observatory"
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, show=False)]
+    # Before any input that has the focus; shown in the footer in the app's language.
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    LIGHT = LightFilter()
     _last_resort: threading.Timer | None = None  # ends the process if a signal's exit hangs
 
     def on_load(self) -> None:
@@ -79,7 +88,25 @@ class ObservatoryApp(Screenshots, Guided, Focus, StepThrough, LiveView):
         for key, action, desc in KEYS:
             self._bindings.bind(key, action, t(desc, self.lang),
                                 priority=key not in TYPED_KEYS)
-        self.bind("ctrl+q", "quit", description=t("key.quit", self.lang), show=False)
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """The light theme is the dark one's every line, turned light as it is drawn."""
+        filters = super().get_line_filters()
+        return [*filters, self.LIGHT] if self.colours == "light" else filters
+
+    def action_toggle_theme(self) -> None:
+        self.colours = "dark" if self.colours == "light" else "light"
+        self.redraw_all()
+
+    def redraw_all(self) -> None:
+        """Every widget drawn again (the lines each keeps were drawn in the other theme)."""
+        for screen in self.screen_stack:
+            for widget in screen.walk_children(Widget, with_self=True):
+                widget.refresh()
+                if widget.show_vertical_scrollbar:
+                    widget.vertical_scrollbar.refresh()
+                if widget.show_horizontal_scrollbar:
+                    widget.horizontal_scrollbar.refresh()
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=self.show_clock, icon="⇄")
@@ -92,12 +119,13 @@ class ObservatoryApp(Screenshots, Guided, Focus, StepThrough, LiveView):
                     yield ConnectionsTable(self.lang, clock=self.clock, id="connections")
                     yield StateDiagram(self.lang, id="diagram")
                     yield LadderView(self.lang, id="ladder")
+                yield WhyLine(id="why")
                 yield Timeline(self.lang, id="timeline")
             with Vertical(id="right"):
                 yield ServerPane(self.lang, id="server")
                 yield ClientsPane(self.lang, id="clients")
         yield StepsPanel(self.lang, id="steps")
-        yield Footer(compact=True)
+        yield KeysFooter(id="keys", descriptions={"quit": t("key.quit", self.lang)})
 
     async def on_mount(self) -> None:
         self.title = t("app.title", self.lang)

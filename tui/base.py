@@ -59,6 +59,7 @@ class ObservatoryBase(App[int]):
         auto_capture: bool = True,
         demo: bool = False,
         signals: bool = False,  # SIGHUP and SIGTERM end the app as Ctrl+Q does (tui.run)
+        colours: str = "dark",
     ) -> None:
         super().__init__()
         self.session = session
@@ -90,6 +91,10 @@ class ObservatoryBase(App[int]):
         self._shooting: set[str] = set()  # steps whose evidence screenshot is being saved
         self._last_error = ""
         self.present = present
+        # The banner's event: its cause (an action or a server event) and what it moved.
+        self._event_cause: object = None
+        self._event: list[Transition] = []
+        self.colours = colours if colours in ("dark", "light") else "dark"  # tui.theme
         self.view = view if view in VIEWS else "connections"
         # What the ladder draws from: the app's actions and the server's events.
         self.actions: list[Action] = []

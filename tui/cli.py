@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where screenshots, answers and progress go (./screenshots)")
     p.add_argument("--present", action="store_true",
                    help="open in presentation mode (for a projector; F10 toggles it)")
+    p.add_argument("--theme", choices=("dark", "light"), default="dark",
+                   help="colours: dark, or light and high-contrast for a projector that "
+                        "washes dark backgrounds out (Ctrl+T switches)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     # Options a command shares with the app default to the app's value (SUPPRESS), so

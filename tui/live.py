@@ -8,6 +8,7 @@ import time
 from textual import events
 from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, Input
+from textual.widgets.data_table import CellDoesNotExist
 
 from lab.cmdline import is_loopback
 from lab.errors import LabError
@@ -19,7 +20,8 @@ from lab.net.describe import describe_event
 from lab.net.modes import SINGLE
 from lab.net.program import ProgramLine, short_name
 from lab.net.server import ServerEvent
-from lab.observe.model import RoleKind, Snapshot, Transition
+from lab.observe.explain import explain, most_telling
+from lab.observe.model import Connection, RoleKind, Snapshot, Transition
 from lab.session import Action, Event, ObserverUpdate, Paced, ProgramReport, SessionError
 from lab.text import clock_text, printable
 from tui.base import MAX_EVENTS, VIEWS, ObservatoryBase
@@ -39,6 +41,7 @@ from tui.widgets.connections import (
 from tui.widgets.diagram import StateDiagram, markers_from
 from tui.widgets.ladder import LadderView, ladder_from
 from tui.widgets.steps_panel import StepsPanel
+from tui.widgets.why import WhyLine
 
 NARROW = 110  # columns below which the panes are stacked and the table scrolls sideways
 # As app.tcss lays them out: the steps panel (46 cells, at most 45% of the screen) and the
@@ -46,6 +49,10 @@ NARROW = 110  # columns below which the panes are stacked and the table scrolls 
 PANEL_WIDTH, PANEL_SHARE = 46, 0.45
 RIGHT_MIN, RIGHT_MAX = 30, 52
 PROGRAMS_EVERY = 0.1  # seconds between two showings of the student's programs' lines
+SHORT = 32  # rows below which the window is a projector's small one (80x24, 100x30)
+CAUSE_WINDOW = 2.0  # seconds an action may precede the state changes it caused
+# What the server does, as opposed to what it receives: the causes of a change.
+SERVER_DOINGS = frozenset({"accepted", "released", "closed", "refused", "idle", "aborted"})
 
 SERVER_NOTES = {
     "accepted": "act.accepted",
@@ -240,8 +247,87 @@ class LiveView(ObservatoryBase):
             self.query_one(Banner).show(self._last_told(as_of), past=label)
             self.timeline.show_moment(as_of, label)
         elif told:
-            self.query_one(Banner).show(told[-1])
+            self._tell(told)
         self._refresh_view(snapshot.time if exact else None)
+        self._explain()
+
+    def _tell(self, told: list[Transition]) -> None:
+        """One event on the banner: what caused it, and every socket it moved. Changes a
+        later poll reports for the same cause (the server's end moved a poll after the
+        client's) join the same event."""
+        when = told[-1].time
+        cause = self._cause_of(when)
+        if cause is not None and cause is self._event_cause:
+            told = [*self._event, *told]
+        self._event_cause, self._event = cause, told
+        note = "" if cause is None else (
+            action_note(cause, self.lang) if isinstance(cause, Action)
+            else server_note(cause, self.lang) or "")
+        self.query_one(Banner).show_event(told, note)
+
+    def _cause_of(self, when: float) -> Action | ServerEvent | None:
+        """What made the lab's sockets move at ``when``: the latest thing done, just before,
+        by the app (a message, "Fin", a client added...) or by the server (it accepted,
+        released, closed); not what it only received (a "Fin" read is a consequence)."""
+        best: Action | ServerEvent | None = None
+        for a in reversed(self.actions):
+            if a.time <= when + 0.05:
+                best = a
+                break
+        for e in reversed(self.server_events):
+            if e.time <= when + 0.05 and e.kind in SERVER_DOINGS:
+                if best is None or e.time > best.time:
+                    best = e
+                break
+        return best if best is not None and best.time >= when - CAUSE_WINDOW else None
+
+    def _explain(self) -> None:
+        """The why line: the selected row's sentence, else the one the room needs first."""
+        # (Called at every snapshot, twice a second, and when the table's cursor moves.)
+        try:
+            why = self.query_one(WhyLine)
+        except NoMatches:
+            return
+        if self.snapshot is None:
+            why.say(None)
+            return
+        table = self.table
+        now = self.snapshot.time if self.paused else self.clock()
+
+        def held(c: Connection) -> float | None:
+            row = table.rows_by_key.get(row_key(c))
+            return None if row is None else max(0.0, now - row.since)
+
+        rows = list(self._lab_rows(self.snapshot).connections)
+        selected = self._selected_row()
+        if selected is not None and selected.role.kind is not RoleKind.OTHER:
+            sentence = explain(selected, self.lang, held=held(selected), rows=rows)
+            if sentence:
+                why.say(sentence, selected.state)
+                return
+        if self.view == "connections" and self.size.height < SHORT:
+            # A small window's table and timeline need every row: the sentence comes for
+            # the row one selects (the drawing views have the rows the timeline gave up).
+            why.say(None)
+            return
+        earlier = self.scene_earlier
+        found = most_telling([c for c in rows if c.key not in earlier], self.lang, held)
+        why.say(found[1] if found else None, found[0].state if found else "")
+
+    def _selected_row(self) -> Connection | None:
+        """The connection under the table's cursor, if the table has the focus or was used."""
+        table = self.table
+        if table.row_count == 0 or self.focused is not table:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except CellDoesNotExist:  # a cursor past the rows just removed
+            return None
+        row = table.rows_by_key.get(str(key))
+        return None if row is None or row.gone_at is not None else row.conn
+
+    def on_data_table_row_highlighted(self) -> None:
+        self._explain()
 
     def _moment(self) -> tuple[str, float] | None:
         """The past moment on screen (paused, stepped to with [ or ]): what to call it on
@@ -456,6 +542,13 @@ class LiveView(ObservatoryBase):
     def on_resize(self, event: events.Resize) -> None:
         # The event's size: this handler runs before App's own, so self.size is the old one.
         self._arrange(event.size.width)
+        short = event.size.height < SHORT
+        self.screen.set_class(short, "-short")
+        for banner in self.query(Banner):
+            banner.set_compact(short)
+        for why in self.query(WhyLine):
+            why.set_max_lines(2 if short else 3)
+        self.call_after_refresh(self._explain)
         self.call_after_refresh(self.fit_table)
 
     def _columns(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -529,6 +622,7 @@ class LiveView(ObservatoryBase):
         if not self.paused and not self._stopped:
             for table in self.query(ConnectionsTable):
                 table.tick()
+            self._explain()  # a CLOSE_WAIT held open is told once it has lingered
 
     # -- actions ---------------------------------------------------------------------------
     def action_add_client(self) -> None:
@@ -586,6 +680,7 @@ class LiveView(ObservatoryBase):
             until = self.moments[self.step_index][0].time
         self._refresh_view(until)
         self.timeline.scroll_end(animate=False)
+        self._explain()
 
     def action_toggle_present(self) -> None:
         self.present = not self.present
@@ -597,8 +692,9 @@ class LiveView(ObservatoryBase):
         self.table.cell_padding = 2 if self.present else 1
         self.table.set_shown(PRESENT_COLUMNS if self.present else COLUMNS)
         self.call_after_refresh(self.fit_table)
-        if self.present and self.history:
-            self.query_one(Banner).show(self.history[-1])
+        told = [tr for tr in self.history if tr.connection.role.kind is not RoleKind.OTHER]
+        if self.present and told and not self.query_one(Banner).moved:
+            self._tell([tr for tr in told if tr.time == told[-1].time])
 
     def action_toggle_server(self) -> None:
         try:

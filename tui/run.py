@@ -50,7 +50,7 @@ def run_app(args: argparse.Namespace) -> int:
 
     app = ObservatoryApp(session, lang=args.lang, clients=clients, present=args.present,
                          view=args.view, student=args.student, folder=args.screenshots,
-                         signals=True)
+                         signals=True, colours=getattr(args, "theme", "dark"))
     try:
         result = app.run()
     finally:

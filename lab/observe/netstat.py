@@ -128,7 +128,7 @@ def format_transition(tr: Transition, lang: str) -> str:
     c = tr.connection
     clock = clock_text(tr.time)
     before = tr.from_state or "—"
-    lasted = f"  ({tr.duration:.3f} s)" if tr.duration is not None else ""
+    lasted = f"  ({t('unit.seconds3', lang, s=tr.duration)})" if tr.duration is not None else ""
     mark = f"  [{t('ns.inferred', lang)}]" if tr.inferred else ""
     who = describe_role(c.role, lang)
     proc = _process_text(c, lang, sys.platform == "win32")

@@ -2,9 +2,12 @@
 
 For the projector: the room sees where every connection is, and which arrow it just took.
 The active (client) path runs down the left, the passive (server) path down the right,
-ESTABLISHED sits in the middle. The drawing is a grid of styled cells rebuilt at the
-widget's size; below what it needs it becomes a plain list, so any size renders.
-Inferred passages (states crossed between two polls) are dotted and say so in the legend.
+ESTABLISHED sits in the middle, as in RFC 793's figure. The drawing is a grid of styled
+cells rebuilt at the widget's size, in three sizes: boxes and arrows from 72x25; below
+that, down to 56x9 (what a projector's 80x24 leaves it), the same figure with each state a
+label (its glyph and name, lit when a connection is on it) and the connections written
+beside it; smaller still, a plain list, so any size renders. Inferred passages (states
+crossed between two polls) are dotted and say so in the legend.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from textual.widget import Widget
 from lab.i18n import t
 from lab.observe.model import ALL_STATES, Connection, RoleKind, Snapshot, Transition
 from lab.observe.roles import describe_role
-from tui.theme import INFERRED_STYLE, state_style
+from tui.theme import INFERRED_STYLE, state_glyph, state_style
 
 # (from_state, to_state, inferred)
 Step = tuple[str, str, bool]
@@ -283,6 +286,11 @@ class _Edge:
     points: tuple[tuple[int, int], ...]  # polyline; the last point carries the arrowhead
     label: str
     label_at: tuple[int, int]
+    # The compact figure's arrows start under or beside a label, not on a frame: the way
+    # the line comes into its first cell (None: a tee on the source's frame), and where the
+    # head points when that is not the way the line runs (down, at the end of a turn).
+    enter: tuple[int, int] | None = None
+    head: tuple[int, int] | None = None
 
 
 @dataclass
@@ -293,9 +301,11 @@ class _Layout:
     legend_y: int = 0
 
 
-FULL_MIN_WIDTH = 70
+FULL_MIN_WIDTH = 72
 FULL_MIN_HEIGHT = 25  # the drawing without its legend; a taller window gets more room
-_SIZES = ((24, 31), (22, 28), (22, 26), (20, 24), (18, 22), (16, 20), (14, 18))
+COMPACT_MIN_WIDTH = 56
+COMPACT_MIN_HEIGHT = 9
+_SIZES = ((24, 31), (22, 28), (22, 26), (20, 24), (18, 22), (16, 20))
 
 
 def layout(width: int, height: int, lang: str) -> _Layout:
@@ -403,12 +413,12 @@ def _draw_edge(c: Canvas, e: _Edge, kind: str, style: Style, label_style: Style)
     heads = _HOLLOW_HEADS if kind == "dotted" else _HEADS
     for i, (x, y) in enumerate(cells):
         d = dirs[i]
+        came = dirs[i - 1] if i else e.enter
         if i == len(cells) - 1:
-            ch = heads[d]
-        elif i == 0:
+            ch = heads[e.head or d]
+        elif came is None:
             ch = _TEES[d][heavy]  # where the arrow leaves its source's frame
-        elif dirs[i - 1] != d:
-            came = dirs[i - 1]
+        elif came != d:
             ch = _CORNERS[frozenset({(-came[0], -came[1]), d})][heavy]
         else:
             ch = h if d[1] == 0 else v
@@ -419,6 +429,18 @@ def _draw_edge(c: Canvas, e: _Edge, kind: str, style: Style, label_style: Style)
 
 def _box_name_style(state: str) -> Style:
     return Style(color=state_style(state).color, bold=True)
+
+
+def state_label(state: str) -> str:
+    """A state as the diagram names it: its family's glyph, then its name."""
+    return f"{state_glyph(state)} {state}"
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` whole if it fits in ``width``, else cut with "…" (never silently)."""
+    if len(text) <= width:
+        return text
+    return text[: width - 1] + "…" if width >= 1 else ""
 
 
 def _draw_box(c: Canvas, b: _Box, labels: Sequence[str]) -> None:
@@ -437,11 +459,13 @@ def _draw_box(c: Canvas, b: _Box, labels: Sequence[str]) -> None:
         c.put(b.x, y, vt, frame)
         c.put(b.right, y, vt, frame)
         c.text(b.x + 1, y, " " * inner)
-    name = b.state
     name_style = Style(color="#000000", bgcolor=colour, bold=True) if busy else _box_name_style(
         b.state)
-    shown = f" {name} " if busy else name
-    c.text(b.x + 1 + max(0, (inner - len(shown)) // 2), b.y + 1, shown[:inner], name_style)
+    shown = state_label(b.state)
+    if busy and len(shown) + 2 <= inner:
+        shown = f" {shown} "
+    shown = fit(shown, inner)
+    c.text(b.x + 1 + max(0, (inner - len(shown)) // 2), b.y + 1, shown, name_style)
     if busy:
         for i, line in enumerate(marker_lines(labels, inner - 1, b.h - 3)):
             c.text(b.x + 1 + max(0, (inner - len(line)) // 2), b.y + 2 + i, line, MARKER_TEXT)
@@ -501,8 +525,8 @@ def _draw_legend(c: Canvas, y: int, markers: Sequence[Marker], lang: str) -> Non
         x += len(s)
 
 
-def draw_compact(width: int, height: int, markers: Sequence[Marker], lang: str) -> Canvas:
-    """A list, one state a line, for a window too small for the drawing."""
+def draw_list(width: int, height: int, markers: Sequence[Marker], lang: str) -> Canvas:
+    """A list, one state a line, for a window too small even for the compact figure."""
     c = Canvas(width, height)
     by_state: dict[str, list[Marker]] = {}
     for m in markers:
@@ -516,9 +540,9 @@ def draw_compact(width: int, height: int, markers: Sequence[Marker], lang: str) 
         ms = by_state.get(state)
         if not ms or y >= height:
             continue
-        c.text(0, y, f"{state:<13}", _box_name_style(state))
-        summary = marker_lines([m.label for m in ms], width - 13, 1)
-        c.text(13, y, summary[0] if summary else "", MARKER_TEXT)
+        c.text(0, y, f"{state_label(state):<15}", _box_name_style(state))
+        summary = marker_lines([m.label for m in ms], width - 15, 1)
+        c.text(15, y, summary[0] if summary else "", MARKER_TEXT)
         y += 1
         for m in ms:
             if m.last_transition is None or y >= height:
@@ -530,10 +554,230 @@ def draw_compact(width: int, height: int, markers: Sequence[Marker], lang: str) 
             line = f"  ↳ {src} → {dst}"
             if inferred:
                 line += f" ({t('dg.legend.inferred', lang)})"
-            c.text(0, y, line[:width], style)
+            c.text(0, y, fit(line, width), style)
             c.text(len(line), y, f"  {m.label}"[: max(0, width - len(line))], LABEL)
             y += 1
     return c
+
+
+# -- the compact figure: labels placed as in RFC 793's, for a projector's small window ------
+
+LABEL_WIDTH = 14  # "◇ SYN_RECEIVED"
+_CENTRE_WIDTH = 13  # "● ESTABLISHED"
+
+
+@dataclass
+class _Compact:
+    """Where the compact figure puts each state's label, its connections, and its arrows."""
+
+    at: dict[str, tuple[int, int]] = field(default_factory=dict)  # state -> label's x, y
+    end_closed: tuple[int, int] = (0, 0)  # CLOSED again, where connections end
+    # state -> (x, first row, width, rows): where its connections are written
+    slots: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    edges: list[_Edge] = field(default_factory=list)
+    height: int = 0
+
+
+def compact_rows(height: int) -> int:
+    """Rows of connections under each label that ``height`` leaves (0: beside it)."""
+    return max(0, min(3, (height - COMPACT_MIN_HEIGHT) // 5))
+
+
+def _run_label(label: str, x0: int, x1: int, y: int) -> tuple[str, tuple[int, int]]:
+    """An arrow's label written on its horizontal run from x0 to x1 (either way), centred,
+    when it fits with a stroke on each side; else none."""
+    lo, hi = min(x0, x1), max(x0, x1)
+    room = hi - lo - 1  # the head's cell is not room
+    if len(label) + 1 > room:
+        return "", (lo, y)
+    return label, (lo + 1 + (room - len(label)) // 2, y)
+
+
+def compact_layout(width: int, height: int, lang: str, inline: dict[str, int],
+                   busy: frozenset[str] = frozenset(), fin_wait_2: int = 0) -> _Compact:
+    """Place the labels and route the arrows of the compact figure.
+
+    Five rows of labels as in the RFC's figure (SYN_SENT · CLOSED · LISTEN; ESTABLISHED ·
+    SYN_RECEIVED; FIN_WAIT_1 · CLOSE_WAIT; FIN_WAIT_2 · CLOSING · LAST_ACK; TIME_WAIT ·
+    CLOSED), a row of arrows between two. ``compact_rows`` rows under each label hold its
+    connections; with none, they are written beside the label (``inline``: state -> the
+    columns they take there, which the arrows leaving that side make way for).
+    ESTABLISHED's go above it, where nothing else is (``busy``: the states that have
+    connections; ESTABLISHED's take SYN_SENT's columns when it has none; ``fin_wait_2``:
+    the columns FIN_WAIT_2's take under it, CLOSING making way for them).
+    """
+    k = compact_rows(height)
+    rows = 5 * (k + 1) + 4
+    top = max(0, (height - rows) // 2)
+    # The right column as far right as its longest label and a server's name beside it
+    # need, the centre column far enough left for ESTABLISHED's arrow to reach it; both
+    # centred when the width allows.
+    x0 = 0
+    centred = (width - _CENTRE_WIDTH) // 2
+    x2 = min(centred + _CENTRE_WIDTH + max(6, (width - centred - _CENTRE_WIDTH
+                                                - LABEL_WIDTH) // 3), width - 31)
+    x1 = max(20, min(centred, x2 - _CENTRE_WIDTH - 6))
+    x2 = max(x2, x1 + _CENTRE_WIDTH + 6)
+    L = [top + r * (k + 2) for r in range(5)]  # label rows
+    C = [y + k + 1 for y in L[:4]]  # arrow rows, under each label row
+    lay = _Compact(height=rows)
+    at = lay.at
+
+    def end(state: str) -> int:
+        """The first free column right of a label (and of what is written beside it)."""
+        x, _y = lay.end_closed if state == "END" else at[state]
+        name = "CLOSED" if state == "END" else state
+        extra = inline.get(state, 0)
+        return x + len(state_label(name)) + (extra + 1 if extra else 0) + 1
+
+    for state, x, y in (("SYN_SENT", x0, L[0]), ("CLOSED", x1, L[0]), ("LISTEN", x2, L[0]),
+                        ("ESTABLISHED", x1, L[1]), ("SYN_RECEIVED", x2, L[1]),
+                        ("FIN_WAIT_1", x0, L[2]), ("CLOSE_WAIT", x2, L[2]),
+                        ("FIN_WAIT_2", x0, L[3]), ("LAST_ACK", x2, L[3]),
+                        ("TIME_WAIT", x0, L[4])):
+        at[state] = (x, y)
+    # CLOSING makes way for FIN_WAIT_2's connections, written beside it or under it.
+    wanted = end("FIN_WAIT_2") if k == 0 else x0 + 2 + fin_wait_2 + 1
+    at["CLOSING"] = (max(x1, min(wanted, x2 - 12)), L[3])
+    xc = at["CLOSING"][0]
+    lay.end_closed = (x2, L[4])
+
+    # Where each state's connections go: under its label, or beside it.
+    right_of = {"SYN_SENT": x1 - 5, "FIN_WAIT_1": xc - 4, "FIN_WAIT_2": x2 - 13,
+                "TIME_WAIT": x2 - 6, "CLOSING": x2 - 1}
+    for state, (x, y) in [*at.items(), ("END", lay.end_closed)]:
+        name = "CLOSED" if state == "END" else state
+        if name == "CLOSED" and state != "END":
+            continue  # connections end on the CLOSED at the bottom, never at the start
+        if state == "ESTABLISHED":  # above it, centred, where nothing else is
+            # With rows, SYN_SENT's connections are under it, in the same rows.
+            left = x0 + 2 if k == 0 or "SYN_SENT" not in busy else x1 - 4
+            lay.slots[state] = (left, y - k - 1, x2 - 2 - left, k + 1)
+            continue
+        if k:
+            limit = {"SYN_SENT": x1 - 6, "FIN_WAIT_1": xc - 1, "FIN_WAIT_2": xc - 1,
+                     "TIME_WAIT": x2 - 1, "CLOSING": x2 - 1}.get(state, width)
+            lay.slots[state] = (x + 2, y + 1, limit - (x + 2), k)
+        else:
+            start = x + len(state_label(name)) + 1
+            limit = right_of.get(state, width)
+            lay.slots[state] = (start, y, max(0, limit - start), 1)
+
+    def run(src: str, dst: str, points: tuple[tuple[int, int], ...], label: str,
+            label_run: tuple[int, int, int] | None = None, label_at: tuple[int, int] = (0, 0),
+            *, enter: tuple[int, int] | None = _RIGHT, head: tuple[int, int] | None = None
+            ) -> None:
+        if label_run is not None:
+            label, label_at = _run_label(label, *label_run)
+        lay.edges.append(_Edge(src, dst, points, label, label_at, enter, head))
+
+    left_end = end("SYN_SENT")
+    run("CLOSED", "SYN_SENT", ((x1 - 2, L[0]), (left_end, L[0])), t("dg.connect", lang),
+        (x1 - 2, left_end, L[0]), enter=_LEFT)
+    closed_end = end("CLOSED")
+    run("CLOSED", "LISTEN", ((closed_end, L[0]), (x2 - 2, L[0])), t("dg.listen", lang),
+        (closed_end, x2 - 2, L[0]))
+    run("LISTEN", "SYN_RECEIVED", ((x2, L[0] + 1), (x2, C[0])), "SYN",
+        label_at=(x2 + 2, C[0]), enter=_DOWN)
+    run("SYN_SENT", "ESTABLISHED", ((x0, L[0] + 1), (x0, L[1]), (x1 - 2, L[1])), "SYN+ACK",
+        (x0, x1 - 2, L[1]), enter=_DOWN)
+    est_end = end("ESTABLISHED")
+    run("SYN_RECEIVED", "ESTABLISHED", ((x2 - 2, L[1]), (est_end, L[1])), "ACK",
+        (x2 - 2, est_end, L[1]), enter=_LEFT)
+    run("ESTABLISHED", "FIN_WAIT_1", ((x1, L[1] + 1), (x1, C[1]), (x0, C[1])),
+        t("dg.close", lang), (x1, x0, C[1]), enter=_DOWN, head=_DOWN)
+    right_exit = x1 + _CENTRE_WIDTH - 1
+    run("ESTABLISHED", "CLOSE_WAIT", ((right_exit, L[1] + 1), (right_exit, C[1]), (x2, C[1])),
+        "FIN", (right_exit, x2, C[1]), enter=_DOWN, head=_DOWN)
+    run("FIN_WAIT_1", "FIN_WAIT_2", ((x0, L[2] + 1), (x0, C[2])), "ACK",
+        label_at=(x0 + 2, C[2]), enter=_DOWN)
+    fw1_end = end("FIN_WAIT_1")
+    run("FIN_WAIT_1", "CLOSING", ((fw1_end, L[2]), (xc, L[2]), (xc, C[2])), "FIN",
+        (fw1_end, xc, L[2]))
+    close_label = t("dg.close", lang)
+    run("CLOSE_WAIT", "LAST_ACK", ((x2, L[2] + 1), (x2, C[2])), close_label,
+        label_at=(x2 + 2, C[2]), enter=_DOWN)
+    run("FIN_WAIT_2", "TIME_WAIT", ((x0, L[3] + 1), (x0, C[3])), "FIN",
+        label_at=(x0 + 2, C[3]), enter=_DOWN)
+    run("CLOSING", "TIME_WAIT", ((xc, L[3] + 1), (xc, C[3]), (x0 + 7, C[3])), "ACK",
+        (xc, x0 + 7, C[3]), enter=_DOWN, head=_DOWN)
+    run("LAST_ACK", "CLOSED", ((x2, L[3] + 1), (x2, C[3])), "ACK",
+        label_at=(x2 + 2, C[3]), enter=_DOWN)
+    tw_end = end("TIME_WAIT")
+    run("TIME_WAIT", "CLOSED", ((tw_end, L[4]), (x2 - 2, L[4])), t("dg.timeout", lang),
+        (tw_end, x2 - 2, L[4]))
+    return lay
+
+
+def _slot_lines(labels: Sequence[str], width: int, rows: int) -> list[str]:
+    """The connections of one state on ``rows`` lines of ``width`` (as many as fit, "+n"
+    for the rest, a name cut only with "…")."""
+    if not labels or width <= 0 or rows <= 0:
+        return []
+    return [fit(line, width) for line in marker_lines(labels, width, rows)]
+
+
+def draw_compact(width: int, height: int, markers: Sequence[Marker], lang: str) -> Canvas:
+    """RFC 793's figure with labels for boxes: for a projector's 80x24 or 100x30."""
+    c = Canvas(width, height)
+    by_state: dict[str, list[str]] = {}
+    for m in markers:
+        by_state.setdefault("END" if m.state == "CLOSED" else m.state, []).append(m.label)
+    # Beside its label (no row under it), a state's connections take the columns they need,
+    # and the arrows leaving that side make way for them.
+    inline: dict[str, int] = {}
+    if compact_rows(height) == 0:
+        probe = compact_layout(width, height, lang, {})
+        for state, labels in by_state.items():
+            slot = probe.slots.get(state)
+            if slot is not None and state != "ESTABLISHED":
+                lines = _slot_lines(labels, slot[2], 1)
+                inline[state] = len(lines[0]) if lines else 0
+    widest = 0
+    k = compact_rows(height)
+    if k and by_state.get("FIN_WAIT_2"):
+        lines = _slot_lines(by_state["FIN_WAIT_2"], width, k)
+        widest = max(len(line) for line in lines)
+    lay = compact_layout(width, height, lang, inline, frozenset(by_state), widest)
+    lit = _highlights(markers)
+    for e in lay.edges:
+        inferred = lit.get((e.src, e.dst))
+        if inferred is None:
+            _draw_edge(c, e, "light", LINE, LABEL)
+            continue
+        colour = state_style(e.dst).color
+        if inferred:
+            _draw_edge(c, e, "dotted", Style(color=colour), Style(color=colour, italic=True))
+        else:
+            bold = Style(color=colour, bold=True)
+            _draw_edge(c, e, "heavy", bold, bold)
+    for state, (x, y) in [*lay.at.items(), ("END", lay.end_closed)]:
+        name = "CLOSED" if state == "END" else state
+        labels = by_state.get(state, []) if not (name == "CLOSED" and state != "END") else []
+        colour = state_style(name).color
+        style = (Style(color="#000000", bgcolor=colour, bold=True) if labels
+                 else _box_name_style(name))
+        c.text(x, y, state_label(name), style)
+        slot = lay.slots.get(state)
+        if slot is None or not labels:
+            continue
+        sx, sy, sw, rows = slot
+        lines = _slot_lines(labels, sw, rows)
+        if state == "ESTABLISHED":  # above its label, the last line nearest it, centred
+            sy += rows - len(lines)
+            for i, line in enumerate(lines):
+                cx = x + _CENTRE_WIDTH // 2 - len(line) // 2
+                c.text(max(sx, min(cx, sx + sw - len(line))), sy + i, line, MARKER_TEXT)
+            continue
+        for i, line in enumerate(lines):
+            c.text(sx, sy + i, line, MARKER_TEXT)
+    return c
+
+
+def legend_text(markers: Sequence[Marker], lang: str) -> str:
+    """The legend in one line (the compact figure has it on its frame)."""
+    text = f"━▶ {t('dg.legend.last', lang)}  ┄▷ {t('dg.legend.inferred', lang)}"
+    return text if markers else f"{text}  · {t('dg.empty', lang)}"
 
 
 class StateDiagram(Widget):
@@ -558,15 +802,27 @@ class StateDiagram(Widget):
 
     @property
     def compact(self) -> bool:
-        """True when the window is too small for the drawing and a list is shown instead."""
+        """True when the window is too small for the boxes: labels, or a list, instead."""
         w, h = self.size.width, self.size.height
         return w < FULL_MIN_WIDTH or h < FULL_MIN_HEIGHT
 
+    @property
+    def listed(self) -> bool:
+        """True when the window is too small even for the compact figure: a list."""
+        w, h = self.size.width, self.size.height
+        return w < COMPACT_MIN_WIDTH or h < COMPACT_MIN_HEIGHT
+
     def canvas(self) -> Canvas:
         w, h = self.size.width, self.size.height
+        if self.listed:
+            return draw_list(w, h, self.markers, self.lang)
         if self.compact:
             return draw_compact(w, h, self.markers, self.lang)
         return draw_full(w, h, self.markers, self.lang)
 
     def render(self) -> Text:
+        # The compact figure has no row to spare for its legend: it goes on the frame.
+        legend = legend_text(self.markers, self.lang) if self.compact else ""
+        if self.border_subtitle != legend:
+            self.border_subtitle = legend
         return self.canvas().to_text()

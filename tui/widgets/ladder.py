@@ -26,7 +26,7 @@ from lab.net.server import ServerEvent
 from lab.observe.model import Endpoint, Transition
 from lab.session import Action
 from lab.text import clock_text, printable
-from tui.theme import ACTION_STYLE, INFERRED_STYLE, state_style
+from tui.theme import ACTION_STYLE, INFERRED_STYLE, state_glyph, state_style
 
 CLIENT = "client"
 SERVER = "server"
@@ -177,7 +177,7 @@ LABEL = Style(color="#ffffff", bold=True)
 NOTE_STYLE = Style(color="#87afff")
 HEAD_STYLE = Style(color="#ffffff", bold=True)
 TIME_WIDTH = 13  # "14:13:20.000 "
-STATE_WIDTH = 13  # "SYN_RECEIVED "
+STATE_WIDTH = 15  # "◇ SYN_RECEIVED "
 
 
 @dataclass
@@ -244,7 +244,7 @@ def _rows(entries: Sequence[LadderEntry], g: _Geometry, lang: str) -> list[_Row]
             continue
         if e.kind == STATE:
             style = INFERRED_STYLE if e.inferred else state_style(e.text)
-            cell = Text(e.text, style=style)
+            cell = Text(f"{state_glyph(e.text)} {e.text}", style=style)  # not by colour alone
         else:
             cell = Text(e.text, style=NOTE_STYLE)
         note = Text(" " + t("ld.state_inferred", lang), style=INFERRED_STYLE) if (

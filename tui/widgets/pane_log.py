@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 
 from rich.text import Text
+from textual import events
 from textual.widgets import RichLog, Static
 
 FALLBACK_WIDTH = 40  # columns to wrap at before the log has been laid out
@@ -34,6 +35,11 @@ class PaneLog(RichLog):
         self.dropped = 0  # lines no longer (whole) in the log
         self._rows: deque[int] = deque()  # rows each line kept takes, oldest first
         self._kept = 0  # rows kept, at most ``limit``
+        # The lines themselves, to wrap them again at a new width: the pane is laid out
+        # again after its first lines come (the window found narrow, presentation on or
+        # off), and a line wrapped for the old width was cut at the new edge.
+        self._lines: deque[Text] = deque()
+        self._width = 0
 
     def add(self, lines: list[Text]) -> None:
         """Write lines (already printable; shown literally), each wrapped to the log's
@@ -41,8 +47,10 @@ class PaneLog(RichLog):
         if not lines:
             return
         width = max(self.min_width, self.scrollable_content_region.width or FALLBACK_WIDTH)
+        self._width = width
         console = self.app.console
         rows: list[Text] = []
+        self._lines.extend(lines)
         for line in lines:
             wrapped = list(line.wrap(console, width, overflow="fold")) if line.plain else [line]
             rows.extend(wrapped)
@@ -51,10 +59,24 @@ class PaneLog(RichLog):
         self.write(Text("\n").join(rows))
         while self._kept > self.limit:  # the log has let the oldest rows go
             self._kept -= self._rows.popleft()
+            self._lines.popleft()
             self.dropped += 1
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._rewrap)  # once the new width is laid out
+
+    def _rewrap(self) -> None:
+        width = max(self.min_width, self.scrollable_content_region.width or FALLBACK_WIDTH)
+        if not self._width or width == self._width or not self._lines:
+            return
+        lines, dropped = list(self._lines), self.dropped
+        self.clear()
+        self.add(lines)
+        self.dropped = dropped + self.dropped
 
     def clear(self) -> PaneLog:
         self._rows.clear()
+        self._lines.clear()
         self._kept = 0
         self.dropped = 0
         super().clear()

@@ -20,6 +20,7 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.geometry import Size
 from textual.strip import Strip
 from textual.timer import Timer
@@ -50,18 +51,27 @@ def transition_text(tr: Transition, lang: str) -> Text:
     if tr.inferred:
         line.append(f" {'≈ ' + t('pic.inferred', lang):<10}", style=INFERRED_STYLE)
     else:
-        lasted = f"{tr.duration:.2f} s" if tr.duration is not None and tr.from_state else ""
+        lasted = (t("unit.seconds", lang, s=tr.duration)
+                  if tr.duration is not None and tr.from_state else "")
         line.append(f" {lasted:>10}", style="#9e9e9e")
     line.append(f"  {c.local} → {c.remote_text}", style="#bcbcbc")
     if tr.inferred:
         line.stylize(INFERRED_STYLE, len(clock_text(tr.time)) + 2)
+    return _whole_or_marked(line)
+
+
+def _whole_or_marked(line: Text) -> Text:
+    """A line cut at the timeline's edge ends with "…", never in the middle of an address
+    without a word."""
+    line.no_wrap = True
+    line.overflow = "ellipsis"
     return line
 
 
 def note_text(ts: float, text: str, *, server: bool = False) -> Text:
     line = Text(clock_text(ts) + "  ", style="#9e9e9e")
     line.append("▶ " + text, style=SERVER_STYLE if server else ACTION_STYLE)
-    return line
+    return _whole_or_marked(line)
 
 
 class Timeline(RichLog):
@@ -82,6 +92,7 @@ class Timeline(RichLog):
         self.moment_line: int | None = None  # the line that marks it, on screen
         self._marker: Strip | None = None  # that line
         self._normal_size: Size | None = None  # the view's size without it
+        self._width = 0
 
     @property
     def lines_text(self) -> list[str]:
@@ -125,14 +136,36 @@ class Timeline(RichLog):
     def _write_all(self, lines: list[Text]) -> None:
         """Write lines, scrolling to the end once: a scroll per line queued one message per
         line (10,000 at the first look at a busy machine), each kept until the next refresh."""
+        # Cut at the width the view has (a line's "…" where it is cut); before the first
+        # layout the log waits for it.
+        width = self._line_width() or None
         for line in lines[:-1]:
-            self.write(line, scroll_end=False)
+            self.write(line, width=width, scroll_end=False)
         if lines:
-            self.write(lines[-1])
+            self.write(lines[-1], width=width)
         self.heap.grew(len(lines), len(self.lines))
 
     def on_unmount(self) -> None:
         self.heap.release()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Lines are cut to the width (with "…"): at another width, they are cut again,
+        once the new width is laid out."""
+        self.call_after_refresh(self._recut)
+
+    def _line_width(self) -> int:
+        """The columns a line may take: the view's, less the scrollbar it will have."""
+        width = self.scrollable_content_region.width
+        if not self.show_vertical_scrollbar:
+            width -= self.styles.scrollbar_size_vertical
+        return max(0, width)
+
+    def _recut(self) -> None:
+        width = self._line_width()
+        if self._width and width != self._width and self._lines:
+            self.clear()
+            self._write_all(self._lines)
+        self._width = width
 
     def add_transition(self, tr: Transition) -> None:
         self.add(transition_text(tr, self.lang), tr.time, CHANGE)
