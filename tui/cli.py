@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help="lab port (9500)")
     p.add_argument("--clients", type=non_negative_int, default=1,
                    help="clients to connect at start (1)")
-    p.add_argument("--lang", choices=LANGS, default=default_lang(), help="fr or en")
+    p.add_argument("--lang", choices=LANGS, default=default_lang(), action=ChosenLang,
+                   help="fr or en")
     p.add_argument("--interval", type=interval, default=0.1, help="seconds between polls (0.1)")
     p.add_argument("--all", action="store_true",
                    help="show every connection, not only the lab port")

@@ -27,7 +27,8 @@ def safe_cell(value: object) -> str:
 
 def feedback(result: VerifyResult, lang: str) -> str:
     """What is wrong, in sentences: the verdict, then each missing step, each piece of
-    evidence not shown, each problem, and the notes."""
+    evidence not shown, each problem, and the answers edited outside the app (a scene
+    the app set up, Ctrl+R, is the lab's way: not said here)."""
     items = [verdict(result, lang, "listed")]
     for row in result.rows:
         if not row.present:
@@ -38,7 +39,7 @@ def feedback(result: VerifyResult, lang: str) -> str:
             if shot.intact and not shot.stamped:
                 items.append(f"{shot.file}: {t('verify.no_stamp', lang)}")
     items.extend(result.problems)
-    items.extend(t("grade.note", lang, note=n) for n in result.notes)
+    items.extend(t("grade.note", lang, note=n) for n in result.answer_notes)
     return " | ".join(items)
 
 

@@ -1,8 +1,10 @@
-"""``tcp-observatory verify``: a submission checked from its own files. Every step present,
-every file matching its hash, the stamp visible in each picture, the evidence re-checked
-from the stored record, and the record matching the seal in its picture.
+"""``tcp-observatory verify``'s check of one submission, from its own files. Every step
+present, every file matching its hash, the stamp visible in each picture, the evidence
+re-checked from the stored record, the record matching the seal in its picture, and the
+picture showing that record (its table read back, cell by cell; its stamp's time).
 
-This catches accidents, edits and mix-ups, not a determined forger: nothing is signed."""
+This catches accidents, edits and mix-ups, not a determined forger: nothing is signed.
+Copies show only across a class (``copies``); the command itself is ``grade``."""
 
 from __future__ import annotations
 
@@ -109,6 +111,7 @@ class VerifyResult:
     manifest: dict[str, Any]
     demo: bool = False  # the app's demo: never a student's submission, intact or not
     copies: list[str] = field(default_factory=list)  # folders sharing its kernel evidence
+    answer_notes: list[str] = field(default_factory=list)  # answers edited by hand (in notes)
 
     @property
     def ok(self) -> bool:
@@ -273,7 +276,8 @@ def verify(folder: str | os.PathLike[str], lang: str = "fr") -> VerifyResult:
                                            other=seen_digests[digest]))
         elif isinstance(digest, str):
             seen_digests[digest] = str(name)
-    notes.extend(_answer_notes(manifest, lang))
+    result.answer_notes = _answer_notes(manifest, lang)
+    notes.extend(result.answer_notes)
     known = {MANIFEST, REPORT, PROGRESS} | referenced
     with contextlib.suppress(OSError):
         result.extra_files = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir()
