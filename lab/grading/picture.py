@@ -139,35 +139,42 @@ class PictureTable:
     rows: list[dict[str, str]]  # column -> the cell's text, its lines joined by spaces
 
 
-def _find_header(lines: list[str], cols: list[str], lang: str) -> tuple[int, list[int]] | None:
-    """The header's last line and where each column starts. A label of two lines (the
-    stacked addresses) has its lines one above the other; the one-line labels sit on
-    either of its lines."""
-    labels = [header_label(c, lang).split("\n") for c in cols]
-    depth = max(len(x) for x in labels)
-    for i in range(depth - 1, len(lines)):
-        for pick in range(depth):  # the line of the header the one-line labels are on
-            starts = _starts(lines[i - depth + 1 + pick], [
-                x[pick] if len(x) == depth else x[0] for x in labels])
-            if starts is None:
-                continue
-            if all(lines[i - depth + 1 + k][s:s + len(part)] == part
-                   for s, label in zip(starts, labels, strict=True) if len(label) == depth
-                   for k, part in enumerate(label)):
-                return i, starts
-    return None
-
-
-def _starts(line: str, labels: list[str]) -> list[int] | None:
-    starts: list[int] = []
-    at = 0
-    for label in labels:
-        found = line.find(label, at)
-        if found < 0 or (found > 0 and line[found - 1] != " "):
+def _columns_at(block: list[str], labels: list[str]) -> list[int] | None:
+    """Where each column starts, when the header ``block`` (its lines, top to bottom)
+    spells ``labels`` in order: a label may take several lines (stacked addresses, or a
+    word folded on a narrow screen), read down its column."""
+    width = max((len(x) for x in block), default=0)
+    starts = sorted({p for line in block for p in range(len(line))
+                     if line[p] != " " and (p == 0 or line[p - 1] == " ")})
+    if not starts:
+        return None
+    found = [starts[0]]
+    for n, label in enumerate(labels):
+        last = n == len(labels) - 1
+        ends = [width] if last else [p for p in starts if p > found[-1]]
+        for end in ends:
+            text = "".join(line[found[-1]:end] for line in block)
+            if squash(text) == squash(label):
+                break
+        else:
             return None
-        starts.append(found)
-        at = found + len(label)
-    return starts
+        if not last:
+            found.append(end)
+    return found
+
+
+def _find_header(lines: list[str], cols: list[str],
+                 lang: str) -> tuple[int, list[int]] | None:
+    """The table's rule (the line under its header) and where each column starts."""
+    labels = [header_label(c, lang) for c in cols]
+    for rule, line in enumerate(lines):
+        if not line.strip() or set(line.strip()) != {"─"}:
+            continue
+        for depth in range(1, min(8, rule) + 1):
+            starts = _columns_at(lines[rule - depth:rule], labels)
+            if starts is not None:
+                return rule, starts
+    return None
 
 
 def read_table(svg: str, reads: Sequence[str], lang: str) -> PictureTable | None:
@@ -178,14 +185,9 @@ def read_table(svg: str, reads: Sequence[str], lang: str) -> PictureTable | None
         if stacked and "addresses" not in cols:
             continue
         found = _find_header(lines, cols, lang)
-        if found is None:
-            continue
-        head, starts = found
-        rule = next((i for i in range(head + 1, min(head + 4, len(lines)))
-                     if lines[i].strip() and set(lines[i].strip()) == {"─"}), None)
-        if rule is None:
-            continue
-        return PictureTable(cols, _rows(lines[rule + 1:], cols, starts, lang))
+        if found is not None:
+            rule, starts = found
+            return PictureTable(cols, _rows(lines[rule + 1:], cols, starts, lang))
     return None
 
 
