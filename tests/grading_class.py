@@ -1,11 +1,12 @@
 """A class of submissions made by the app itself, for the graders' tests.
 
-One app runs the lab for one student after another, each in their own folder: the step's
-scene set as Ctrl+R sets it, then the student's part typed as a client's input sends it
-(``Session.send``, as ``ClientCard.Send`` does), the answer kept as the panel keeps it, and
-the picture taken by the app when the evidence shows. Every run has its own connections,
-so its own kernel evidence (ephemeral ports, sockets, instants); all share what a class
-shares: the host, the lab port, and here the app's pid (one process makes the class).
+The app runs the lab for one student after another, each in an app of their own and a
+folder of their own: the step's scene set as Ctrl+R sets it, then the student's part typed
+as a client's input sends it (``Session.send``, as ``ClientCard.Send`` does), the answer
+kept as the panel keeps it, and the picture taken by the app when the evidence shows.
+Every run has its own connections, so its own kernel evidence (ephemeral ports, sockets,
+instants); all share what a class shares: the host, the lab port, and here the pid (one
+test process makes the class).
 The copies are what a copier does to such folders (``copy_as``).
 """
 
@@ -20,7 +21,6 @@ from pathlib import Path
 
 from lab.errors import LabError
 from lab.grading.record import seal_of_entry
-from lab.guide.progress import Progress
 from lab.guide.setup import poll_wait, run_setup, student_part
 from lab.guide.steps import get_step
 from lab.session import Session
@@ -40,23 +40,12 @@ def answer_of(student: Student, step_id: str) -> str:
     return f"{student.name} : réponse à {step_id} <b>&</b>"
 
 
-def _drive(students: Sequence[Student], root: Path, lang: str,
+def _drive(student: Student, folder: Path, lang: str,
            errors: list[str]) -> Callable[[ObservatoryApp], None]:
     def run(app: ObservatoryApp) -> None:
         try:
-            for student in students:
-                folder = root / student.folder
-
-                def switch(folder: Path = folder, name: str = student.name) -> None:
-                    # The last student's rows leave the scene first: else their evidence,
-                    # still on screen, would be the new folder's first picture.
-                    app.prepare_scene()
-                    app.folder, app.student = folder, name
-                    app.progress = Progress(student=name)
-
-                app.call_from_thread(switch)
-                for step_id in student.steps:
-                    _one_step(app, student, step_id, folder, lang)
+            for step_id in student.steps:
+                _one_step(app, student, step_id, folder, lang)
         except (LabError, AssertionError) as exc:
             errors.append(str(exc))
         finally:
@@ -98,19 +87,20 @@ def _one_step(app: ObservatoryApp, student: Student, step_id: str, folder: Path,
 
 def make_class(root: Path, students: Sequence[Student], *, lang: str, port: int,
                size: tuple[int, int]) -> None:
-    """Run the lab in one app for each student in turn, each in ``root / student.folder``."""
-    session = Session(port=port, mode="single", interval=0.05, source="auto")
-    session.bind()
-    errors: list[str] = []
-    first = students[0]
-    app = ObservatoryApp(session, lang=lang, clients=0, student=first.name,
-                         folder=root / first.folder,
-                         autopilot=_drive(students, root, lang, errors))
-    try:
-        app.run(headless=True, size=size)
-    finally:
-        app.shutdown()
-    assert not errors, errors
+    """Run the lab for each student in turn, each in an app of their own, in
+    ``root / student.folder``; all on the same lab port, as a class on 9500."""
+    for student in students:
+        session = Session(port=port, mode="single", interval=0.05, source="auto")
+        session.bind()
+        errors: list[str] = []
+        folder = root / student.folder
+        app = ObservatoryApp(session, lang=lang, clients=0, student=student.name,
+                             folder=folder, autopilot=_drive(student, folder, lang, errors))
+        try:
+            app.run(headless=True, size=size)
+        finally:
+            app.shutdown()
+        assert not errors, errors
 
 
 def rename_in(folder: Path, entry: dict, old: str, new: str) -> None:
