@@ -13,6 +13,7 @@ import pytest
 from app_support import wait_until
 from snapshot_scene import LOCAL, PID, PORT, T0, make_scene_app
 
+from lab.grading.picture import first_difference, read_table
 from lab.grading.stamp import squash, svg_text_content
 from lab.guide.steps import STEP_IDS, get_step
 from lab.i18n import t
@@ -135,3 +136,38 @@ async def test_picture_shows_every_column_and_row_whole(step_id: str, size: tupl
     if size == (160, 48):
         for action in ACTIONS[step_id]:
             assert squash(action.text) in text
+
+
+@pytest.mark.parametrize(("size", "lang"), [((70, 20), "en"), ((200, 50), "fr")],
+                         ids=["70x20-en", "200x50-fr"])
+@pytest.mark.parametrize("step_id", STEP_IDS)
+async def test_verify_reads_the_picture_back_as_its_rows(step_id: str, size: tuple[int, int],
+                                                          lang: str) -> None:
+    """What ``verify`` compares with the sealed record: the table read back from the SVG,
+    cell by cell, at a small terminal (labels and cells folded) as at a large one."""
+    app = make_scene_app(lang)
+    async with app.run_test(size=size) as pilot:
+        await picture_of(step_id)(pilot)
+        svg = app.export_screenshot()
+        app.leave_capture()
+    reads = get_step(step_id).reads
+    assert first_difference(svg, SCENES[step_id], reads, lang) is None
+    table = read_table(svg, reads, lang)
+    assert table is not None and len(table.rows) == len(SCENES[step_id])
+    # Another state in the record than in the picture: found, row and column named.
+    changed = [SCENES[step_id][0]._replace(state="CLOSED"), *SCENES[step_id][1:]]
+    diff = first_difference(svg, changed, reads, lang)
+    assert diff is not None and (diff.row, diff.column) == (1, "state")
+    assert (diff.shown, diff.expected) == ("LISTEN", "CLOSED")
+
+
+async def test_a_picture_too_narrow_for_its_columns_is_not_read_as_complete() -> None:
+    """At 50 columns the table drops the columns that do not fit: the picture does not
+    show its evidence, and the reader says so instead of finding a table."""
+    app = make_scene_app("fr")
+    async with app.run_test(size=(50, 20)) as pilot:
+        await picture_of("p1-q3")(pilot)
+        svg = app.export_screenshot()
+        app.leave_capture()
+    diff = first_difference(svg, SCENES["p1-q3"], get_step("p1-q3").reads, "fr")
+    assert diff is not None and diff.row == 0

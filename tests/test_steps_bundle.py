@@ -154,12 +154,17 @@ def rich_svg(*lines: str | Text, width: int = 160) -> str:
 
 
 def screen_svg(step_id: str, *, student: str = STUDENT, lang: str = "fr",
-               seal: str | None = None) -> str:
-    stamp = stamp_text(student, HOST, WHEN, step_id, __version__, lang, seal)
+               seal: str | None = None, when: datetime = WHEN) -> str:
+    """A step's picture: the stamp, then the step's table as the app draws it (its rows
+    from ``DONE``), which ``verify`` reads back and compares with the record."""
+    from tui.widgets.evidence_view import scene_table
+
+    stamp = stamp_text(student, HOST, when, step_id, __version__, lang, seal)
     # Styled in pieces, as a footer would be: Rich leaves out the runs that are only spaces.
     head, _, rest = stamp.partition(" · ")
     return rich_svg("TCP Observatory — <étapes> & \"connexions\"",
-                    Text.assemble((head, "bold reverse"), " ", ("· ", "dim"), (rest, "italic")))
+                    Text.assemble((head, "bold reverse"), " ", ("· ", "dim"), (rest, "italic")),
+                    scene_table(DONE[step_id][0], get_step(step_id).reads, lang, 160))
 
 
 def test_stamp_found_in_a_rich_svg_either_language() -> None:
@@ -215,7 +220,7 @@ def save(folder: Path, step_id: str, *, answer: str = "", when: datetime = WHEN,
     _rows, messages, mode = DONE[step_id]
     seal = seal_for(step_id, snapshot_of(step_id), messages, mode)
     saved = save_screenshot(
-        folder, step_id, svg if svg is not None else screen_svg(step_id, seal=seal),
+        folder, step_id, svg if svg is not None else screen_svg(step_id, seal=seal, when=when),
         snapshot=snapshot_of(step_id), transitions=transitions_of(step_id), answer=answer,
         student=STUDENT, host=HOST, version=__version__, now=when, messages=messages,
         mode=mode,
@@ -366,7 +371,11 @@ def test_report_is_one_page_with_answers_escaped(bundle: Path) -> None:
         assert html.escape(step.text("question", "fr")) in page  # French
         assert html.escape(step.text("question", "en")) in page  # English
     assert page.count("data:image/svg+xml;base64,") == len(STEPS)
-    assert STUDENT in page and HOST in page and "ACCEPTED" in page
+    # Written as the app writes it: it vouches for nothing; verify's own says the verdict.
+    assert STUDENT in page and HOST in page and "NOT VERIFIED" in page
+    assert "ACCEPTED" not in page
+    checked = write_report(bundle, "en", verify(bundle, "en")).read_text(encoding="utf-8")
+    assert "ACCEPTED" in checked and "NOT VERIFIED" not in checked
     assert "http://" not in page.replace("http://www.w3.org", "")  # offline: nothing fetched
     # The answer stays with the screenshots: the manifest keeps it.
     assert load_manifest(bundle)["answers"]["p1-q2"] == hostile

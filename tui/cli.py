@@ -27,6 +27,14 @@ SOURCES = ("auto", "psutil", "netlink", "netstat")
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
+    class ChosenLang(argparse.Action):
+        """``--lang`` given on the command line, not taken from the system's locale."""
+
+        def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                     values: Any, option_string: str | None = None) -> None:
+            namespace.lang = values
+            namespace.lang_chosen = True
+
     from lab import __version__
     from lab.cmdline import (
         ClearParser,
@@ -47,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help="lab port (9500)")
     p.add_argument("--clients", type=non_negative_int, default=1,
                    help="clients to connect at start (1)")
-    p.add_argument("--lang", choices=LANGS, default=default_lang(), help="fr or en")
+    p.add_argument("--lang", choices=LANGS, default=default_lang(), action=ChosenLang,
+                   help="fr or en")
     p.add_argument("--interval", type=interval, default=0.1, help="seconds between polls (0.1)")
     p.add_argument("--all", action="store_true",
                    help="show every connection, not only the lab port")
@@ -103,8 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "untouched, stamped and showing its evidence")
     v.add_argument("folder", metavar="DIR", nargs="+",
                    help="a screenshots folder (with manifest.json); several: one line each")
-    v.add_argument("--lang", choices=LANGS, default=same)
+    v.add_argument("--lang", choices=LANGS, default=same, action=ChosenLang,
+                   help="fr or en; the files written (--csv, --report, each report.html) "
+                   "are in the lab's language, French, unless it is given")
     v.add_argument("--json", action="store_true", help="the result as one JSON object")
+    v.add_argument("--csv", default=None, metavar="FILE",
+                   help="write a gradebook: one row per folder, one column per step")
+    v.add_argument("--report", default=None, metavar="FILE.html",
+                   help="write one page by question: every student's picture side by side")
 
     d = sub.add_parser("demo", help="run every step unattended and write a verified bundle")
     d.add_argument("--out", required=True, metavar="DIR", help="an empty or new folder")
@@ -169,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_watch(args)
         if args.command == "verify":
-            from lab.grading.verify import run_verify
+            from lab.grading.grade import run_verify
 
             return run_verify(args)
         from tui.run import run_app

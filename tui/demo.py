@@ -123,8 +123,8 @@ def run_demo(args: argparse.Namespace) -> int:
     if app.demo_error:
         print(app.demo_error, file=sys.stderr, flush=True)
         return 1
-    write_report(out, args.lang)
     result = verify(out, args.lang)
+    write_report(out, args.lang, result)  # the page says the verdict: the app's demo
     print(format_verify(result, args.lang), flush=True)
     print(t("demo.done", args.lang, n=len(app.saved), folder=out), flush=True)
     return (code or 0) if result.intact_demo else 1

@@ -37,6 +37,13 @@ MAX_ANSWER = 20_000  # characters
 lock = threading.Lock()  # one read-modify-write of the folder's files at a time
 
 
+def answer_digest(step_id: str, answer: str) -> str:
+    """What the app stores beside an answer it saves: an answer edited in the manifest by
+    hand no longer matches it (``verify`` notes it). No key: a note, not a proof."""
+    data = f"{step_id}\x00{answer}".encode("utf-8", errors="surrogatepass")
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
 def _iso(when: datetime) -> str:
     return when.isoformat(timespec="seconds")
 
@@ -66,6 +73,8 @@ def load_manifest(folder: str | os.PathLike[str], lang: str = "fr") -> dict[str,
             or not isinstance(data.get("answers", {}), dict)):
         raise LabError(t("bundle.bad_manifest", lang, file=file))
     data.setdefault("answers", {})
+    if not isinstance(data.get("answer_digests", {}), dict):
+        data["answer_digests"] = {}  # each answer is then noted as kept without its digest
     return data
 
 
@@ -162,6 +171,7 @@ def save_screenshot(
         })
         if answer:
             manifest["answers"][step.id] = answer
+            manifest.setdefault("answer_digests", {})[step.id] = answer_digest(step.id, answer)
         manifest.update(student=student, host=host, version=version, updated=_iso(when))
         if origin and origin.get("demo"):
             manifest["demo"] = True
@@ -206,6 +216,8 @@ def save_answers(
         if exists and all(manifest["answers"].get(k) == v for k, v in steps.items()):
             return False
         manifest["answers"].update(steps)
+        digests = manifest.setdefault("answer_digests", {})
+        digests.update({k: answer_digest(k, v) for k, v in steps.items()})
         manifest["updated"] = _iso(when)
         save_manifest(path, manifest, lang)
     return True

@@ -1,20 +1,25 @@
-"""``report.html``: one offline page with every step, its screenshot, answer and checks."""
+"""``report.html``: one offline page with every step, its screenshot, answer and checks.
+
+Written by the app, it says it is not verified; ``verify`` writes it again with its verdict.
+A page that vouched for itself would still say "accepted" after the folder was edited."""
 
 from __future__ import annotations
 
 import base64
-import contextlib
+import hashlib
 import html
 import os
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from lab.files import write_atomic
-from lab.grading.manifest import APP_NAME, REPORT, lock
-from lab.grading.verify import ShotCheck, safe_name, verdict, verify
+from lab.grading.manifest import APP_NAME, MANIFEST, REPORT, load_manifest, lock
+from lab.grading.verify import ShotCheck, VerifyResult, safe_name, verdict
 from lab.guide.steps import STEPS
 from lab.i18n import t
 
-_CSS = """
+CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:75rem;
 padding:1rem 2rem;color:#1b1b1b;background:#fafafa;line-height:1.45}
 header{border-bottom:3px solid #1b1b1b;margin-bottom:1rem}
@@ -25,6 +30,7 @@ text-align:left}th{background:#e8e8e8}
 .yes{color:#0a6b2d;font-weight:600}.no{color:#b00020;font-weight:600}
 .verdict{font-size:1.15rem;font-weight:700;padding:.5rem .8rem;border-radius:.3rem}
 .verdict.ok{background:#d9f2e1}.verdict.bad{background:#fbdde2}
+.verdict.none{background:#fff3c4}
 section{background:#fff;border:1px solid #ccc;border-radius:.4rem;padding:.5rem 1.2rem;
 margin:1.2rem 0}
 .q p{margin:.3rem 0}.q .en{color:#555;font-style:italic}
@@ -36,74 +42,102 @@ li.missing::marker{content:"✗ "}li.missing{color:#b00020}
 """
 
 
-def _e(text: object) -> str:
+def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
 def _yes_no(value: bool, lang: str) -> str:
     word = "yes" if value else "no"
-    return f'<span class="{word}">{_e(t(word, lang))}</span>'
+    return f'<span class="{word}">{esc(t(word, lang))}</span>'
 
 
-def write_report(folder: str | os.PathLike[str], lang: str = "fr") -> Path:
-    """Write ``report.html``: one offline page with every step, screenshot, answer and check."""
-    path = Path(folder)
-    result = verify(path, lang)
-    m = result.manifest
-    answers = m.get("answers") or {}
-    out: list[str] = [
+def head_html(title: str, lang: str, css: str = CSS) -> list[str]:
+    """The page's head: nothing loaded from anywhere, no script; pictures as data: URIs."""
+    return [
         "<!DOCTYPE html>",
-        f'<html lang="{_e(lang)}"><head><meta charset="utf-8">',
+        f'<html lang="{esc(lang)}"><head><meta charset="utf-8">',
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         'img-src data:; style-src \'unsafe-inline\'">',
-        f"<title>{_e(APP_NAME)} — {_e(m.get('student') or '')}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<header><h1>{_e(t('report.title', lang))}</h1><dl>",
+        f"<title>{esc(title)}</title>",
+        f"<style>{css}</style></head><body>",
     ]
+
+
+def picture_uri(folder: Path, name: object) -> str | None:
+    """A picture of the folder as a data: URI (None when it cannot be read)."""
+    if not safe_name(name):
+        return None
+    try:
+        data = (folder / str(name)).read_bytes()
+    except OSError:
+        return None
+    return "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
+
+
+def manifest_digest(folder: Path) -> str:
+    try:
+        return hashlib.sha256((folder / MANIFEST).read_bytes()).hexdigest()
+    except OSError:
+        return "?"
+
+
+def write_report(folder: str | os.PathLike[str], lang: str = "fr",
+                 result: VerifyResult | None = None) -> Path:
+    """Write ``report.html``: one offline page with every step, screenshot and answer.
+
+    The app writes it as the pictures are taken, ``result`` None: the page then says it is
+    not verified and gives the manifest's digest; it vouches for nothing. ``verify`` writes
+    it again with ``result``, its verdict and checks (an edited folder's page then says so).
+    """
+    path = Path(folder)
+    m = result.manifest if result is not None else load_manifest(path, lang)
+    stored = m.get("answers")
+    answers: dict[str, Any] = stored if isinstance(stored, dict) else {}
+    out = head_html(f"{APP_NAME} — {m.get('student') or ''}", lang)
+    out.append(f"<header><h1>{esc(t('report.title', lang))}</h1><dl>")
     for key, value in (("report.student", m.get("student")), ("report.host", m.get("host")),
                        ("report.version", f"{APP_NAME} {m.get('version') or '?'}"),
-                       ("report.created", m.get("created")), ("report.updated", m.get("updated"))):
-        out.append(f"<dt>{_e(t(key, lang))}</dt><dd>{_e(value or '?')}</dd>")
+                       ("report.created", m.get("created")), ("report.updated", m.get("updated")),
+                       ("report.digest", manifest_digest(path))):
+        out.append(f"<dt>{esc(t(key, lang))}</dt><dd>{esc(value or '?')}</dd>")
     out.append("</dl>")
-    out.append(f'<p class="verdict {"ok" if result.ok else "bad"}">{_e(verdict(result, lang))}</p>')
+    if result is None:
+        out.append(f'<p class="verdict none">{esc(t("report.not_verified", lang))}</p>')
+    else:
+        when = datetime.now().astimezone().isoformat(timespec="seconds")
+        out.append(f'<p class="verdict {"ok" if result.ok else "bad"}">'
+                   f"{esc(verdict(result, lang, 'listed'))}</p>")
+        out.append(f"<p>{esc(t('report.verified', lang, time=when))}</p>")
     out.append("</header>")
-    # Summary table
-    out.append(f"<h2>{_e(t('report.summary', lang))}</h2><table><tr>")
-    for key in ("verify.col.step", "report.col.title", "verify.col.present", "verify.col.intact",
-                "verify.col.evidence", "verify.col.stamp"):
-        out.append(f"<th>{_e(t(key, lang))}</th>")
-    out.append("</tr>")
-    for step, row in zip(STEPS, result.rows, strict=True):
-        out.append(f'<tr><td><a href="#{_e(step.id)}">{_e(step.id)}</a></td>'
-                   f"<td>{_e(step.text('title', lang))}</td>"
-                   + "".join(f"<td>{_yes_no(v, lang)}</td>"
-                             for v in (row.present, row.intact, row.evidence, row.stamped))
-                   + "</tr>")
-    out.append("</table>")
-    if result.problems or result.notes or result.extra_files:
-        out.append("<ul>")
-        out.extend(f'<li class="missing">{_e(p)}</li>' for p in result.problems)
-        out.extend(f"<li>{_e(n)}</li>" for n in result.notes)
-        if result.extra_files:
-            files = ", ".join(result.extra_files)
-            out.append(f"<li>{_e(t('verify.extra', lang, files=files))}</li>")
-        out.append("</ul>")
-    # One section per step
-    for step, row in zip(STEPS, result.rows, strict=True):
-        out.append(f'<section id="{_e(step.id)}"><h2>{_e(step.id)} — '
-                   f"{_e(step.text('title', lang))}</h2>")
-        out.append(f'<div class="q"><p class="fr" lang="fr">{_e(step.text("question", "fr"))}'
-                   f'</p><p class="en" lang="en">{_e(step.text("question", "en"))}</p></div>')
-        out.append(f"<h3>{_e(t('report.answer', lang))}</h3>")
+    if result is not None:
+        out.extend(_checks_html(result, lang))
+    for step in STEPS:
+        out.append(f'<section id="{esc(step.id)}"><h2>{esc(step.id)} — '
+                   f"{esc(step.text('title', lang))}</h2>")
+        out.append(f'<div class="q"><p class="fr" lang="fr">{esc(step.text("question", "fr"))}'
+                   f'</p><p class="en" lang="en">{esc(step.text("question", "en"))}</p></div>')
+        out.append(f"<h3>{esc(t('report.answer', lang))}</h3>")
         answer = answers.get(step.id) if isinstance(answers.get(step.id), str) else ""
         if answer:
-            out.append(f'<div class="answer">{_e(answer)}</div>')
+            out.append(f'<div class="answer">{esc(answer)}</div>')
         else:
-            out.append(f"<p><em>{_e(t('report.no_answer', lang))}</em></p>")
-        if not row.shots:
-            out.append(f'<p class="no">{_e(t("report.no_screenshot", lang))}</p>')
-        for shot in row.shots:
-            out.append(_shot_html(path, shot, lang))
+            out.append(f"<p><em>{esc(t('report.no_answer', lang))}</em></p>")
+        if result is not None:
+            row = next(r for r in result.rows if r.step == step.id)
+            shots = [(s.file, s.time, _shot_checks(s, lang)) for s in row.shots]
+        else:
+            shots = [(str(e.get("file")), str(e.get("time", "")), _recorded(e, lang))
+                     for e in m.get("screenshots", [])
+                     if isinstance(e, dict) and e.get("step") == step.id]
+        if not shots:
+            out.append(f'<p class="no">{esc(t("report.no_screenshot", lang))}</p>')
+        for name, time, checks in shots:
+            out.extend(checks)
+            uri = picture_uri(path, name)
+            if uri is not None:
+                caption = t("report.caption", lang, file=name, time=time)
+                out.append(f'<figure><img src="{uri}" alt="{esc(name)}">'
+                           f"<figcaption>{esc(caption)}</figcaption></figure>")
         out.append("</section>")
     out.append("</body></html>")
     data = "\n".join(out).encode("utf-8")
@@ -113,22 +147,52 @@ def write_report(folder: str | os.PathLike[str], lang: str = "fr") -> Path:
     return target
 
 
-def _shot_html(folder: Path, shot: ShotCheck, lang: str) -> str:
-    parts = [f"<h3>{_e(t('report.evidence', lang))}</h3>"]
+def _checks_html(result: VerifyResult, lang: str) -> list[str]:
+    out = [f"<h2>{esc(t('report.summary', lang))}</h2><table><tr>"]
+    for key in ("verify.col.step", "report.col.title", "verify.col.present", "verify.col.intact",
+                "verify.col.evidence", "verify.col.stamp", "verify.col.shows"):
+        out.append(f"<th>{esc(t(key, lang))}</th>")
+    out.append("</tr>")
+    for step, row in zip(STEPS, result.rows, strict=True):
+        out.append(f'<tr><td><a href="#{esc(step.id)}">{esc(step.id)}</a></td>'
+                   f"<td>{esc(step.text('title', lang))}</td>"
+                   + "".join(f"<td>{_yes_no(v, lang)}</td>" for v in (
+                       row.present, row.intact, row.evidence, row.stamped, row.shows))
+                   + "</tr>")
+    out.append("</table>")
+    if result.problems or result.notes or result.extra_files:
+        out.append("<ul>")
+        out.extend(f'<li class="missing">{esc(p)}</li>' for p in result.problems)
+        out.extend(f"<li>{esc(n)}</li>" for n in result.notes)
+        if result.extra_files:
+            files = ", ".join(result.extra_files)
+            out.append(f"<li>{esc(t('verify.extra', lang, files=files))}</li>")
+        out.append("</ul>")
+    return out
+
+
+def _shot_checks(shot: ShotCheck, lang: str) -> list[str]:
+    """What ``verify`` found of one screenshot."""
+    parts = [f"<h3>{esc(t('report.evidence', lang))}</h3>"]
     if shot.evidence is not None:
         parts.append("<ul>")
-        parts.extend(f'<li class="found">{_e(f)}</li>' for f in shot.evidence.found)
-        parts.extend(f'<li class="missing">{_e(f)}</li>' for f in shot.evidence.missing)
+        parts.extend(f'<li class="found">{esc(f)}</li>' for f in shot.evidence.found)
+        parts.extend(f'<li class="missing">{esc(f)}</li>' for f in shot.evidence.missing)
         parts.append("</ul>")
     if shot.problem:
-        parts.append(f'<p class="no">{_e(shot.problem)}</p>')
-    if shot.present and safe_name(shot.file):
-        with contextlib.suppress(OSError):
-            data = (folder / shot.file).read_bytes()
-            uri = "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
-            caption = t("report.caption", lang, file=shot.file, time=shot.time,
-                        intact=t("yes" if shot.intact else "no", lang),
-                        stamp=t("yes" if shot.stamped else "no", lang))
-            parts.append(f'<figure><img src="{uri}" alt="{_e(shot.file)}">'
-                         f"<figcaption>{_e(caption)}</figcaption></figure>")
-    return "\n".join(parts)
+        parts.append(f'<p class="no">{esc(shot.problem)}</p>')
+    return parts
+
+
+def _recorded(entry: dict[str, Any], lang: str) -> list[str]:
+    """What the app recorded when the picture was taken: a claim until verified."""
+    parts = [f"<h3>{esc(t('report.recorded', lang))}</h3>"]
+    evidence = entry.get("evidence")
+    if isinstance(evidence, dict):
+        parts.append("<ul>")
+        for key, css in (("found", "found"), ("missing", "missing")):
+            items = evidence.get(key)
+            if isinstance(items, list):
+                parts.extend(f'<li class="{css}">{esc(x)}</li>' for x in items)
+        parts.append("</ul>")
+    return parts

@@ -61,15 +61,34 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def stamp_found(svg: str, student: str, host: str, step_id: str, version: str) -> bool:
-    """Whether the SVG shows the stamp for these values (any time, French or English)."""
+def stamp_times(svg: str, student: str, host: str, step_id: str, version: str) -> list[str]:
+    """The times (``YYYY-MM-DD HH:MM:SS``) of the stamps the SVG shows for these values
+    (French or English): empty when it shows none."""
     visible = svg_text_content(svg)
+    times: list[str] = []
     for lang in ("fr", "en"):
         line = squash(_stamp(student, host, _TIME_MARK, step_id, version, lang))
         before, _, after = line.partition(_TIME_MARK)
-        if re.search(re.escape(before) + _TIME_RE + re.escape(after), visible):
-            return True
-    return False
+        for found in re.finditer(re.escape(before) + f"({_TIME_RE})" + re.escape(after),
+                                 visible):
+            shown = found.group(1)
+            times.append(f"{shown[:10]} {shown[10:]}")
+    return times
+
+
+def stamp_found(svg: str, student: str, host: str, step_id: str, version: str) -> bool:
+    """Whether the SVG shows the stamp for these values (any time, French or English)."""
+    return bool(stamp_times(svg, student, host, step_id, version))
+
+
+def stamp_clock(iso: object) -> str | None:
+    """A manifest's time (ISO 8601) as the stamp writes it; None when it is not one."""
+    if not isinstance(iso, str):
+        return None
+    try:
+        return f"{datetime.fromisoformat(iso):%Y-%m-%d %H:%M:%S}"
+    except ValueError:
+        return None
 
 
 def watermark_text(lang: str) -> str:

@@ -1,17 +1,16 @@
-"""``tcp-observatory verify``: a submission checked from its own files. Every step present,
-every file matching its hash, the stamp visible in each picture, the evidence re-checked
-from the stored record, and the record matching the seal in its picture.
+"""``tcp-observatory verify``'s check of one submission, from its own files. Every step
+present, every file matching its hash, the stamp visible in each picture, the evidence
+re-checked from the stored record, the record matching the seal in its picture, and the
+picture showing that record (its table read back, cell by cell; its stamp's time).
 
-This catches accidents, edits and mix-ups, not a determined forger: nothing is signed."""
+This catches accidents, edits and mix-ups, not a determined forger: nothing is signed.
+Copies show only across a class (``copies``); the command itself is ``grade``."""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
-import json
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +18,16 @@ from typing import Any
 
 from lab.errors import LabError
 from lab.files import reason_of
-from lab.grading.manifest import MANIFEST, PROGRESS, REPORT, load_manifest
-from lab.grading.record import evidence_of_entry, seal_of_entry
-from lab.grading.stamp import squash, stamp_found, svg_text_content, watermark_found
+from lab.grading.manifest import MANIFEST, PROGRESS, REPORT, answer_digest, load_manifest
+from lab.grading.picture import Difference, first_difference, header_label, row_order
+from lab.grading.record import evidence_of_entry, seal_of_entry, snapshot_from_entry
+from lab.grading.stamp import squash, stamp_clock, stamp_times, svg_text_content, watermark_found
 from lab.guide.evidence import Evidence
-from lab.guide.steps import STEP_IDS
-from lab.i18n import t
-from lab.text import clock_text, printable
+from lab.guide.steps import STEP_IDS, get_step
+from lab.i18n import LANGS, t
+from lab.observe.model import Connection
+from lab.observe.roles import describe_role
+from lab.text import printable
 
 
 @dataclass
@@ -39,14 +41,17 @@ class ShotCheck:
     evidence: Evidence | None = None  # None when the stored data could not be read
     problem: str = ""
     demo: bool = False  # made by the app's demo (its record says so, or its watermark shows)
+    shows: bool = False  # the picture shows the sealed record's rows and the stamp's time
 
     @property
     def good(self) -> bool:
-        return self.intact and self.stamped and self.evidence is not None and self.evidence.met
+        return (self.intact and self.stamped and self.shows and self.evidence is not None
+                and self.evidence.met)
 
     def to_json(self) -> dict[str, Any]:
         return {"file": self.file, "step": self.step, "time": self.time,
                 "present": self.present, "intact": self.intact, "stamped": self.stamped,
+                "shows_record": self.shows,
                 "evidence": self.evidence.to_json() if self.evidence else None,
                 "problem": self.problem}
 
@@ -55,6 +60,7 @@ class ShotCheck:
 class StepRow:
     step: str
     shots: list[ShotCheck] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # those of the step's screenshots
 
     @property
     def present(self) -> bool:
@@ -74,13 +80,25 @@ class StepRow:
         return any(s.intact and s.stamped for s in self.shots)
 
     @property
+    def shows(self) -> bool:
+        return any(s.intact and s.shows for s in self.shots)
+
+    @property
     def ok(self) -> bool:
         return self.intact and any(s.good for s in self.shots)
 
+    @property
+    def grade(self) -> str:
+        """For a gradebook: ``met``, ``missing`` (no picture) or ``refused``."""
+        if not self.present:
+            return "missing"
+        return "met" if self.ok and not self.problems else "refused"
+
     def to_json(self) -> dict[str, Any]:
         return {"step": self.step, "present": self.present, "intact": self.intact,
-                "evidence": self.evidence, "stamped": self.stamped, "ok": self.ok,
-                "screenshots": [s.to_json() for s in self.shots]}
+                "evidence": self.evidence, "stamped": self.stamped,
+                "shows_record": self.shows, "ok": self.ok, "grade": self.grade,
+                "problems": self.problems, "screenshots": [s.to_json() for s in self.shots]}
 
 
 @dataclass
@@ -92,10 +110,19 @@ class VerifyResult:
     notes: list[str]  # reported, not fatal
     manifest: dict[str, Any]
     demo: bool = False  # the app's demo: never a student's submission, intact or not
+    copies: list[str] = field(default_factory=list)  # folders sharing its kernel evidence
+    answer_notes: list[str] = field(default_factory=list)  # answers edited by hand (in notes)
 
     @property
     def ok(self) -> bool:
         return not self.demo and not self.problems and all(r.ok for r in self.rows)
+
+    def step_problem(self, step: str, problem: str) -> None:
+        """A problem of one step's screenshot: it refuses the step and the submission."""
+        self.problems.append(problem)
+        for row in self.rows:
+            if row.step == step:
+                row.problems.append(problem)
 
     @property
     def intact_demo(self) -> bool:
@@ -107,7 +134,8 @@ class VerifyResult:
                 "student": m.get("student"), "host": m.get("host"), "version": m.get("version"),
                 "created": m.get("created"), "updated": m.get("updated"),
                 "steps": [r.to_json() for r in self.rows], "problems": self.problems,
-                "extra_files": self.extra_files, "notes": self.notes, "demo": self.demo}
+                "extra_files": self.extra_files, "notes": self.notes, "demo": self.demo,
+                "copies": self.copies}
 
 
 def safe_name(name: object) -> bool:
@@ -139,11 +167,13 @@ def _check_shot(folder: Path, entry: dict[str, Any], student: object,
     origin = entry.get("origin")
     shot.demo = watermark_found(svg) or (isinstance(origin, dict) and origin.get("demo") is True)
     # The stamp must name the submission's student, not whoever made the picture first.
-    shot.stamped = stamp_found(svg, str(student), str(entry.get("host", "")), shot.step,
-                               str(entry.get("version", "")))
+    times = stamp_times(svg, str(student), str(entry.get("host", "")), shot.step,
+                        str(entry.get("version", "")))
+    shot.stamped = bool(times)
     try:
         shot.evidence = evidence_of_entry(entry, lang)
         seal = seal_of_entry(entry)
+        rows = snapshot_from_entry(entry).connections
     except (ValueError, TypeError, LabError) as exc:
         shot.evidence = None
         shot.problem = shot.problem or t("verify.bad_record", lang, file=name, reason=exc)
@@ -152,20 +182,61 @@ def _check_shot(folder: Path, entry: dict[str, Any], student: object,
         # The record beside the picture is not the one the picture was sealed with.
         shot.evidence = Evidence(False, [], [t("verify.seal", lang)])
         shot.problem = shot.problem or t("verify.seal_broken", lang, file=name)
+        return shot
+    # The seal ties the record to the picture's stamp; what the picture shows must be
+    # that record too (a picture edited, its hash redone, keeps its seal).
+    differs = _picture_differs(svg, entry, rows, times, lang)
+    shot.shows = differs is None
+    if differs is not None and shot.intact:
+        shot.problem = shot.problem or t("verify.pic.differs", lang, file=name,
+                                         step=shot.step, what=differs)
     return shot
+
+
+def _picture_differs(svg: str, entry: dict[str, Any], rows: Sequence[Connection],
+                     times: list[str], lang: str) -> str | None:
+    """The first thing the picture shows that its record does not say, in words (None
+    when it shows the record: its stamp's time, then each row, cell by cell)."""
+    expected = stamp_clock(entry.get("time"))
+    if times and expected not in times:
+        return t("verify.pic.stamp_time", lang, shown=times[0], expected=expected or "?")
+    step = get_step(str(entry.get("step")))
+    shown_lang = entry.get("lang")
+    langs = [shown_lang] if shown_lang in LANGS else list(LANGS)
+    diff: Difference | None = None
+    for pic_lang in langs:  # the picture is in the language it was taken in
+        diff = first_difference(svg, rows, step.reads, pic_lang)
+        if diff is None or diff.row:
+            break
+    if diff is None:
+        return None
+    if not diff.row:
+        return t("verify.pic.no_table", lang)
+    column = " / ".join(header_label(diff.column, lang).split("\n"))
+    ordered = sorted(rows, key=row_order)
+    who = (describe_role(ordered[diff.row - 1].role, lang) if diff.row <= len(ordered)
+           else "?")
+    if not diff.shown:
+        return t("verify.pic.row_missing", lang, row=diff.row, who=who, column=column,
+                 expected=diff.expected)
+    if not diff.expected:
+        return t("verify.pic.row_extra", lang, row=diff.row, column=column,
+                 shown=printable(diff.shown, 80))
+    return t("verify.pic.cell", lang, row=diff.row, who=who, column=column,
+             shown=printable(diff.shown, 80), expected=diff.expected)
 
 
 def verify(folder: str | os.PathLike[str], lang: str = "fr") -> VerifyResult:
     """Check a submission folder; LabError when it has no usable manifest."""
     path = Path(folder)
     manifest = load_manifest(path, lang)
-    rows = {step_id: StepRow(step_id) for step_id in STEP_IDS}
-    problems: list[str] = []
-    notes: list[str] = []
+    result = VerifyResult(path, [StepRow(step_id) for step_id in STEP_IDS], [], [], [],
+                          manifest, manifest.get("demo") is True)
+    rows = {r.step: r for r in result.rows}
+    problems, notes = result.problems, result.notes
     referenced: set[str] = set()
     seen_digests: dict[str, str] = {}
     student = manifest.get("student")
-    demo = manifest.get("demo") is True
     for entry in manifest["screenshots"]:
         if not isinstance(entry, dict):
             problems.append(t("verify.bad_entry", lang))
@@ -181,33 +252,55 @@ def verify(folder: str | os.PathLike[str], lang: str = "fr") -> VerifyResult:
         try:
             shot = _check_shot(path, entry, student, lang)
         except Exception as exc:  # a hand-edited entry of any shape: rejected, never a crash
-            problems.append(t("verify.bad_record", lang, file=printable(str(name), 80),
-                              reason=printable(repr(exc), 200)))
+            result.step_problem(step_id, t("verify.bad_record", lang,
+                                           file=printable(str(name), 80),
+                                           reason=printable(repr(exc), 200)))
             continue
-        rows[str(step_id)].shots.append(shot)
+        rows[step_id].shots.append(shot)
         if shot.problem:
-            problems.append(shot.problem)
-        if shot.demo and not demo:
+            result.step_problem(step_id, shot.problem)
+        if shot.demo and not result.demo:
             # A demo picture handed in as a student's (the flag removed, the hashes redone).
-            problems.append(t("verify.demo_picture", lang, file=name))
-        demo = demo or shot.demo
-        problems.extend(_origin_problems(entry, str(name), lang))
+            result.step_problem(step_id, t("verify.demo_picture", lang, file=name))
+        result.demo = result.demo or shot.demo
+        for problem in _origin_problems(entry, str(name), lang):
+            result.step_problem(step_id, problem)
         notes.extend(_origin_notes(entry, str(name), lang))
         if entry.get("student") != student:
             # Someone else's screenshot in this submission: never acceptable.
-            problems.append(t("verify.other_student", lang, file=name,
-                              student=printable(str(entry.get("student")), 60)))
+            result.step_problem(step_id, t("verify.other_student", lang, file=name,
+                                           student=printable(str(entry.get("student")), 60)))
         digest = entry.get("sha256")
         if isinstance(digest, str) and digest in seen_digests:
-            problems.append(t("verify.reused", lang, file=name, other=seen_digests[digest]))
+            result.step_problem(step_id, t("verify.reused", lang, file=name,
+                                           other=seen_digests[digest]))
         elif isinstance(digest, str):
             seen_digests[digest] = str(name)
+    result.answer_notes = _answer_notes(manifest, lang)
+    notes.extend(result.answer_notes)
     known = {MANIFEST, REPORT, PROGRESS} | referenced
-    extra: list[str] = []
     with contextlib.suppress(OSError):
-        extra = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir()
-                       if p.name not in known)
-    return VerifyResult(path, list(rows.values()), problems, extra, notes, manifest, demo)
+        result.extra_files = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir()
+                                    if p.name not in known)
+    return result
+
+
+def _answer_notes(manifest: dict[str, Any], lang: str) -> list[str]:
+    """Answers the app did not save as they are now (edited in the manifest by hand, or
+    kept by a version that stored no digest): noted, not refused; an answer is graded by
+    reading it."""
+    digests = manifest.get("answer_digests")
+    digests = digests if isinstance(digests, dict) else {}
+    notes: list[str] = []
+    for step_id, answer in (manifest.get("answers") or {}).items():
+        if step_id not in STEP_IDS or not isinstance(answer, str) or not answer:
+            continue
+        stored = digests.get(step_id)
+        if stored is None:
+            notes.append(t("verify.answer_no_digest", lang, step=step_id))
+        elif stored != answer_digest(step_id, answer):
+            notes.append(t("verify.answer_edited", lang, step=step_id))
+    return notes
 
 
 def _origin(entry: dict[str, Any]) -> dict[str, Any]:
@@ -231,8 +324,9 @@ def _origin_notes(entry: dict[str, Any], name: str, lang: str) -> list[str]:
     return []
 
 
-def verdict(result: VerifyResult, lang: str) -> str:
-    """One line: accepted, or why not."""
+def verdict(result: VerifyResult, lang: str, problems: str = "above") -> str:
+    """One line: accepted, or why not. ``problems``: where the problems are printed
+    (``above`` the line, ``below`` it, or ``listed`` beside it)."""
     if result.ok:
         return t("verify.ok", lang, n=len(result.rows))
     if result.intact_demo:
@@ -243,7 +337,9 @@ def verdict(result: VerifyResult, lang: str) -> str:
         ("verify.why.tampered", sum(r.present and not r.intact for r in result.rows)),
         ("verify.why.evidence", sum(r.intact and not r.evidence for r in result.rows)),
         ("verify.why.stamp", sum(r.intact and not r.stamped for r in result.rows)),
-        ("verify.why.problems", len(result.problems)),
+        ("verify.why.picture", sum(r.intact and r.evidence and r.stamped and not r.shows
+                                   for r in result.rows)),
+        (f"verify.why.problems.{problems}", len(result.problems)),
     )
     for key, n in counts:
         if n:
@@ -258,7 +354,7 @@ def format_verify(result: VerifyResult, lang: str) -> str:
     yes, no = t("yes", lang), t("no", lang)
     head = (t("verify.col.step", lang), t("verify.col.present", lang),
             t("verify.col.intact", lang), t("verify.col.evidence", lang),
-            t("verify.col.stamp", lang))
+            t("verify.col.stamp", lang), t("verify.col.shows", lang))
     widths = [max(len(h), 6) + 2 for h in head]
     lines = [t("verify.header", lang, folder=result.folder,
                student=printable(str(m.get("student") or "?"), 60),
@@ -266,7 +362,8 @@ def format_verify(result: VerifyResult, lang: str) -> str:
                version=printable(str(m.get("version") or "?"), 20)), ""]
     lines.append("".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip())
     for r in result.rows:
-        cells = (r.step, *(yes if v else no for v in (r.present, r.intact, r.evidence, r.stamped)))
+        cells = (r.step, *(yes if v else no for v in (r.present, r.intact, r.evidence,
+                                                      r.stamped, r.shows)))
         lines.append("".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
         for shot in r.shots:
             if shot.evidence is not None and not shot.evidence.met and shot.intact:
@@ -282,113 +379,3 @@ def format_verify(result: VerifyResult, lang: str) -> str:
             printable(f, 80) for f in result.extra_files)))
     lines.append(verdict(result, lang))
     return "\n".join(lines)
-
-
-def run_verify(args: argparse.Namespace) -> int:
-    """``tcp-observatory verify DIR [DIR...]``: 0 accepted, 1 rejected, 2 not a usable folder.
-
-    With several folders, or one class folder whose subfolders are the submissions, one
-    line per submission, the pairs that share the same kernel evidence, then a count.
-    """
-    lang = getattr(args, "lang", "fr")
-    folders = [str(f) for f in (args.folder if isinstance(args.folder, list) else [args.folder])]
-    if len(folders) == 1:
-        folders = class_folders(folders[0]) or folders
-    if len(folders) > 1:
-        return _verify_many(folders, lang, getattr(args, "json", False))
-    try:
-        result = verify(folders[0], lang)
-    except LabError as exc:
-        print(exc, file=sys.stderr, flush=True)
-        return 2
-    except Exception as exc:  # a manifest edited into a shape nobody foresaw
-        print(t("bundle.bad_manifest", lang, file=folders[0], reason=printable(repr(exc), 200)),
-              file=sys.stderr, flush=True)
-        return 2
-    if getattr(args, "json", False):
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
-    else:
-        print(format_verify(result, lang), flush=True)
-    return 0 if result.ok else 1
-
-
-def class_folders(folder: str) -> list[str]:
-    """The submissions in a class folder: its subfolders that hold a manifest (none when
-    ``folder`` is itself a submission)."""
-    path = Path(folder)
-    if (path / MANIFEST).exists() or not path.is_dir():
-        return []
-    with contextlib.suppress(OSError):
-        return [str(p) for p in sorted(path.iterdir()) if (p / MANIFEST).is_file()]
-    return []
-
-
-def evidence_prints(result: VerifyResult) -> dict[tuple[float, tuple[int, ...]], str]:
-    """What identifies a screenshot's kernel evidence: the instant the kernel was read and
-    the ports of the connections it showed. Two students' runs never share both."""
-    out: dict[tuple[float, tuple[int, ...]], str] = {}
-    for entry in result.manifest.get("screenshots", []):
-        if not isinstance(entry, dict):
-            continue
-        when, rows = entry.get("snapshot_time"), entry.get("snapshot")
-        if not isinstance(when, (int, float)) or not isinstance(rows, list):
-            continue
-        ports = sorted({p for r in rows if isinstance(r, dict) and r.get("remote_host")
-                        for p in (r.get("local_port"), r.get("remote_port"))
-                        if isinstance(p, int)})
-        if ports:
-            out[(float(when), tuple(ports))] = str(entry.get("step"))
-    return out
-
-
-def shared_evidence(results: Sequence[VerifyResult], lang: str) -> list[tuple[int, int, str]]:
-    """Pairs of submissions (indexes) that hold the same kernel evidence, with a sentence."""
-    seen: dict[tuple[float, tuple[int, ...]], int] = {}
-    pairs: list[tuple[int, int, str]] = []
-    reported: set[tuple[int, int]] = set()
-    for i, result in enumerate(results):
-        for key, step in evidence_prints(result).items():
-            j = seen.setdefault(key, i)
-            if j == i or (j, i) in reported:
-                continue
-            reported.add((j, i))
-            host = printable(str(result.manifest.get("host") or "?"), 40)
-            pairs.append((j, i, t("verify.shared", lang, a=results[j].folder, b=result.folder,
-                                  step=step, ports=", ".join(map(str, key[1][:6])),
-                                  time=clock_text(key[0]), host=host)))
-    return pairs
-
-
-def _verify_many(folders: Sequence[str], lang: str, as_json: bool) -> int:
-    worst = 0
-    out: list[dict[str, Any]] = []
-    results: list[VerifyResult] = []
-    broken: list[tuple[str, str]] = []
-    for folder in folders:
-        try:
-            results.append(verify(folder, lang))
-        except Exception as exc:  # LabError or worse: one broken folder must not stop the class
-            worst = 2
-            broken.append((str(folder), str(exc)))
-    pairs = shared_evidence(results, lang)
-    copied = {k for j, i, _ in pairs for k in (j, i)}
-    for i, result in enumerate(results):
-        if i in copied:
-            result.problems.append(next(s for a, b, s in pairs if i in (a, b)))
-    accepted = sum(r.ok for r in results)
-    if any(not r.ok for r in results):
-        worst = max(worst, 1)
-    if as_json:
-        out.extend(r.to_json() for r in results)
-        out.extend({"folder": f, "ok": False, "error": e} for f, e in broken)
-        print(json.dumps(out, ensure_ascii=False, indent=1))
-        return worst
-    for result in results:
-        student = printable(str(result.manifest.get("student") or "?"), 60)
-        print(f"{result.folder}\t{student}\t{verdict(result, lang)}", flush=True)
-    for folder, error in broken:
-        print(f"{folder}\t-\t{error}", flush=True)
-    for _, _, sentence in pairs:
-        print(f"! {sentence}", flush=True)
-    print(t("verify.many", lang, n=accepted, total=len(folders)), flush=True)
-    return worst

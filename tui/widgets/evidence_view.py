@@ -18,17 +18,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
+from lab.grading.picture import WIDE, cell_text, columns, header_label, row_order
 from lab.guide.steps import get_step
 from lab.i18n import t
 from lab.observe.model import Connection, RoleKind, Snapshot
-from lab.observe.roles import describe_role
-from lab.text import clock_text, printable
+from lab.text import clock_text
 from tui.theme import ACTION_STYLE, DIM_STYLE, INFERRED_STYLE, state_style
-
-# Below this width the two addresses share one column, one above the other.
-WIDE = 120
-_ORDER = {RoleKind.LISTENER: 0, RoleKind.SERVER: 1, RoleKind.QUEUED: 2, RoleKind.CLIENT: 3,
-          RoleKind.ORPHANED: 4, RoleKind.EXTERNAL: 5, RoleKind.OTHER: 6}
 
 
 @dataclass(frozen=True)
@@ -42,63 +37,32 @@ class StoryLine:
     state: str | None = None
 
 
-def process_label(c: Connection, lang: str) -> str:
-    """Who holds the socket, as ``netstat -b`` would say it."""
-    if c.process:
-        return f"{c.process} ({c.pid})" if c.pid else c.process
-    if c.pid:
-        return f"pid {c.pid}"
-    if c.role.kind is RoleKind.QUEUED:
-        return "-"  # nobody owns it until accept() returns it
-    return t("proc.orphaned", lang)
-
-
-def _cell(c: Connection, col: str, lang: str, *, stacked: bool) -> Text:
+def _cell(c: Connection, col: str, lang: str) -> Text:
+    # The words are ``lab.grading.picture``'s, which ``verify`` reads back: only the styles
+    # are the screen's.
+    text = cell_text(c, col, lang)
     if col == "state":
-        return Text(c.state, style=state_style(c.state))
-    if col == "addresses" and stacked:
-        return Text(f"{c.local} →\n{c.remote_text}")
-    if col == "local":
-        return Text(str(c.local))
-    if col == "remote":
-        return Text(c.remote_text)
-    if col == "role":
-        return Text(describe_role(c.role, lang))
+        return Text(text, style=state_style(c.state))
     if col == "process":
-        return Text(printable(process_label(c, lang), 60), style="" if c.pid else DIM_STYLE)
-    if col == "queues":
-        return Text("" if c.recv_q is None else f"{c.recv_q}/{c.send_q}")
-    if col == "timer":
-        if c.timer and c.timer_left is not None:
-            return Text(f"{c.timer} {c.timer_left:.0f} s")
-        return Text("")
-    raise ValueError(col)
+        return Text(text, style="" if c.pid else DIM_STYLE)
+    return Text(text)
 
 
 def scene_table(rows: Sequence[Connection], reads: Sequence[str], lang: str,
                 width: int) -> Table:
     """The rows of the step, with the columns it reads; cells wrap, they are never cut."""
-    stacked = width < WIDE
-    cols = list(reads)
-    if stacked and "local" in cols and "remote" in cols:
-        at = cols.index("local")
-        cols = [c for c in cols if c not in ("local", "remote")]
-        cols.insert(at, "addresses")
+    cols = columns(reads, stacked=width < WIDE)
     table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, padding=(0, 1),
                   show_edge=False, header_style="bold")
     # An address is never broken: its column is as wide as the widest one.
     widest = max((max(len(str(c.local)) + 2, len(c.remote_text)) for c in rows), default=15)
     minimum = {"state": 11, "addresses": widest}
     for col in cols:
-        if col == "addresses":
-            label = t("col.local", lang) + " →\n" + t("col.remote", lang)
-        else:
-            label = t(f"col.{col}", lang)
-        table.add_column(label, no_wrap=col in ("state", "queues", "addresses"),
+        table.add_column(header_label(col, lang),
+                         no_wrap=col in ("state", "queues", "addresses"),
                          min_width=minimum.get(col), overflow="fold")
-    for c in sorted(rows, key=lambda c: (_ORDER.get(c.role.kind, 9), c.role.client or 0,
-                                         c.role.server_side is False, str(c.local))):
-        table.add_row(*(_cell(c, col, lang, stacked=stacked) for col in cols))
+    for c in sorted(rows, key=row_order):
+        table.add_row(*(_cell(c, col, lang) for col in cols))
     return table
 
 
