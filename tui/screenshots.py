@@ -113,7 +113,7 @@ class Screenshots(ObservatoryBase):
     def _laid_out_for_capture(self) -> bool:
         """The picture's layout is on screen: the scene shown, the panes and panel gone."""
         shown = self.query_one(EvidenceView).region.area > 0
-        hidden = all(w.region.area == 0 for w in (*self.query("#main"),
+        hidden = all(w.region.area == 0 for w in (*self.query("#main"), *self.query("#keys"),
                                                    *self.query(StepsPanel)))
         return shown and hidden
 
