@@ -227,6 +227,12 @@ class Session:
                 by_app: bool = False, ident: int = 0) -> None:
         self._emit(Action(kind, time.time(), client, text, by_app, ident))
 
+    def client_known(self, number: int, ident: int = 0) -> bool:
+        """Whether client ``number`` (this one: ``ident``) has a socket the lab knows."""
+        if ident:
+            return self.registry.has_ident(ident)
+        return number in self.registry.copy()[0].values()
+
     def _new_ident(self, number: int) -> int:
         with self._lock:
             ident = self._next_ident
@@ -516,8 +522,9 @@ class Session:
             program = self._start_program(number, command)
             # The next one starts once this one connected: the step's order is the kernel's.
             deadline = time.monotonic() + SERVER_WAIT
+            ident = self.idents.get(number, 0)
             while (program.running and not self._closing and time.monotonic() < deadline
-                   and number not in self.registry.copy()[0].values()):
+                   and not self.client_known(number, ident)):
                 time.sleep(0.02)
 
     def _wait_listener(self, number: int, command: str) -> bool:

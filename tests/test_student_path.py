@@ -229,3 +229,20 @@ async def test_a_listener_that_went_and_came_back_between_two_views_stays_a_row(
         assert [(r.conn.state, r.gone_at) for r in table.rows_by_key.values()] == [
             ("LISTEN", None)]
         assert table.row_count == 1
+
+
+def test_a_reused_number_is_not_taken_for_the_new_client_having_connected() -> None:
+    """Ctrl+R started a student's client 2 before client 1 had connected: the registry
+    still held the earlier client 1's address, so "client 1 connected" was already true.
+    The new client is known by its ident."""
+    from lab.observe.roles import Registry
+
+    registry = Registry()
+    lab = Endpoint("127.0.0.1", 9500)
+    registry.add_client(Endpoint("127.0.0.1", 40001), 1, lab, ident=1)  # the earlier one
+    assert registry.has_ident(1)
+    assert not registry.has_ident(3)  # the new client 1, not connected yet
+    registry.add_client(Endpoint("127.0.0.1", 40002), 1, lab, ident=3)
+    assert registry.has_ident(3)
+    assert registry.ident_of(Endpoint("127.0.0.1", 40001), lab) == 1
+    assert registry.ident_of(Endpoint("127.0.0.1", 40002), lab) == 3

@@ -79,7 +79,8 @@ def run_program_setup(
             for _ in range(int(op[1])):
                 number = session.add_client()
                 numbers.append(number)
-                need(lambda n=number: n in session.registry.copy()[0].values(),  # type: ignore[misc]
+                ident = session.idents.get(number, 0)
+                need(lambda n=number, i=ident: session.client_known(n, i),  # type: ignore[misc]
                      t("setup.connect", lang, n=number))
         # ("send", ...), ("fin", ...), ("close_after_fin", ...): the student's to do
     return numbers

@@ -57,6 +57,13 @@ class Registry:
             if remote is not None:
                 self.remotes[local] = remote
 
+    def has_ident(self, ident: int) -> bool:
+        """Whether client ``ident`` has a socket known here (it connected, or is connecting).
+        By its ident, not its number: an earlier client with the same number left its
+        address here."""
+        with self._lock:
+            return ident in self.idents.values()
+
     def ident_of(self, local: Endpoint, remote: Endpoint | None) -> int | None:
         """The ident of our client whose connection is (local, remote), if it is one."""
         with self._lock:
