@@ -7,6 +7,7 @@ and ``]``, Ctrl+S. After each action it checks what must always hold, against ``
 - the table equals the kernel for the lab port (every socket a row, in its state; no row
   the kernel does not hold);
 - each client card shows its own socket's state;
+- after F1, F2, F4, Ctrl+R, Ctrl+N and Ctrl+B the keys go to a client's input;
 - no "accept queue full" line names a client the kernel never showed in a handshake on
   the lab port (SYN_SENT, SYN_RECEIVED);
 - every picture's rows were in the kernel when it was taken, and it holds every row of
@@ -119,6 +120,20 @@ def drops_differ(app: ObservatoryApp, walk: Walk, seen: Kernel) -> str:
     return ""
 
 
+FOCUS_KEYS = ("f1", "f2", "f4", "ctrl+r", "ctrl+n", "ctrl+b")
+
+
+def focus_differs(app: ObservatoryApp, walk: Walk) -> str:
+    """After a key that must leave the keys with the student's typing, they are in a
+    client's input (when one can take them)."""
+    if not walk.played or walk.played[-1] not in FOCUS_KEYS or not live_cards(app):
+        return ""
+    node = app.focused
+    if isinstance(node, Input) and any(isinstance(a, ClientCard) for a in node.ancestors):
+        return ""
+    return f"after {walk.played[-1]} the keys go to {node!r}, not a client's input"
+
+
 def card_local(card: ClientCard) -> Endpoint | None:
     if not card.local:
         return None
@@ -201,7 +216,8 @@ async def check(pilot: Any, app: ObservatoryApp, walk: Walk) -> None:
         await polled_since(pilot, app, time.time())
         after = kernel(port)
         problem = (table_differs(app, before, after) or cards_differ(app, before, after)
-                   or drops_differ(app, walk, {**before, **after}))
+                   or drops_differ(app, walk, {**before, **after})
+                   or focus_differs(app, walk))
         if not problem:
             walk.checks += 1
             return
