@@ -63,10 +63,12 @@ NEEDS: dict[str, Need] = {
     "tmux": Need("needs tmux, a POSIX terminal multiplexer", _not_windows),
     "ss": Need("needs Linux's ss (iproute2), the independent witness of the kernel's states",
                _linux),
+    "jdk": Need("needs a JDK (javac and java) for the students' Java programs",
+                lambda _platform: True),
 }
 
 # Needs met by a program being installed, whatever the system.
-PROGRAMS: dict[str, str] = {"tmux": "tmux", "ss": "ss", "cc": "cc"}
+PROGRAMS: dict[str, str] = {"tmux": "tmux", "ss": "ss", "cc": "cc", "jdk": "javac"}
 
 
 def unmet(name: str, platform: str | None = None,

@@ -376,3 +376,36 @@ async def test_ctrl_r_starts_the_students_server_afresh_in_the_steps_mode() -> N
                          in roles(app), "the threaded server listening")
         program = session.programs[0]
         assert "serveur_thread.py" in program.command
+
+
+@pytest.mark.needs("jdk", "netlink")
+@pytest.mark.timeout(180)
+async def test_the_guided_steps_with_a_java_server_and_client(tmp_path: Path) -> None:
+    """Part 1 with the student's own Java programs (the handout's netstat -nb shows a
+    java.exe client): p1-q1 met by the message the Java server received, p1-q2 by its
+    CLOSE_WAIT and the Java client's orphaned FIN_WAIT_2; the rows name java."""
+    students = tmp_path / "classes"
+    subprocess.run(["javac", "-d", str(students), str(STUDENTS / "Serveur.java"),
+                    str(STUDENTS / "Client.java")], check=True, timeout=120)
+    app = make_app(f'java -cp "{students}" Serveur {{port}}',
+                   [f'java -cp "{students}" Client {{port}}'], 1, source="auto")
+    async with app.run_test(size=SIZE) as pilot:
+        app.select_step("p1-q1")
+        card = await card_of(pilot, app, 1)
+        await wait_until(pilot, lambda: card.kernel_state == "ESTABLISHED"
+                         and printed(card, "Connecte depuis"), "the Java client connected",
+                         timeout=30)
+        assert ("client 1 (java)", "ESTABLISHED") in roles(app)
+        card.query_one("Input").focus()
+        await pilot.press("B", "o", "n", "j", "o", "u", "r", "enter")
+        await wait_until(pilot, lambda: app.evidence is not None and app.evidence.met,
+                         "p1-q1 met with the Java server", timeout=20)
+        app.select_step("p1-q2")
+        await pilot.press("F", "i", "n", "enter")
+        await wait_until(pilot, lambda: app.evidence is not None and app.evidence.met,
+                         "p1-q2 met: CLOSE_WAIT and FIN_WAIT_2", timeout=20)
+        states = {state for _, state in roles(app)}
+        assert {"CLOSE_WAIT", "FIN_WAIT_2"} <= states
+        pids = {p for n, prog in app.session.programs.items() for p in prog.pids()}
+        await pilot.press("ctrl+q")
+    assert alive(pids) == []

@@ -31,6 +31,7 @@ SKIPPED_ON: dict[str, set[str]] = {
     "ss": {"darwin", "win32"},
     "proc-io": {"darwin", "win32"},
     "cc": {"win32"},
+    "jdk": set(),
 }
 
 
