@@ -341,3 +341,23 @@ def test_stop_ends_a_descendant_that_left_the_session(run: list[Program]) -> Non
     finally:
         listener.close()
 
+
+
+def test_at_once_is_told_from_what_the_program_did_not_from_the_clock(
+        run: list[Program]) -> None:
+    """A program that fails before printing anything or being typed to "stopped as soon as
+    it started", however long a loaded machine took to get there; one that printed its
+    greeting first simply ended."""
+    slow = Pane()
+    prog = start(run, f'{PY} -c "import time, sys; time.sleep(1.5); sys.exit(3)"', 9500, slow)
+    assert prog.wait_exited(10)
+    (exited,) = slow.exits()
+    assert exited.seconds >= 1.5 and exited.at_once
+    assert "stopped as soon as it started" in exit_text(exited, prog.name, "en")
+    spoke = Pane()
+    prog = start(run, f'{PY} -c "import sys; print(\'Console Client\', flush=True); '
+                      f'sys.exit(2)"', 9500, spoke)
+    assert prog.wait_exited(10)
+    (exited,) = spoke.exits()
+    assert not exited.at_once
+    assert "stopped as soon as it started" not in exit_text(exited, prog.name, "en")

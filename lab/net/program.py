@@ -93,6 +93,10 @@ class ProgramExited:
 
     status: int
     seconds: float
+    # It failed before doing anything the lab sees: nothing on its standard output, no
+    # line typed to it. Said from what it did, not from a time (a loaded machine or a
+    # slow school PC takes seconds to start a JVM that then fails at once).
+    at_once: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,6 +202,8 @@ class _Lines:
 
     def _emit(self, raw: bytes) -> None:
         text = raw.decode("utf-8", errors="replace").rstrip("\r")
+        if self.stream == "out":
+            self.program.spoke = True
         self.program._sink(ProgramLine(self.stream, printable(text, self.program.max_line)))
 
 
@@ -234,6 +240,8 @@ class Program:
         self._proc: subprocess.Popen[bytes] | None = None
         self._master: int | None = None  # the terminal's end this process holds
         self._started = 0.0
+        self.spoke = False  # it wrote a line on its standard output
+        self.typed_to = False  # a line was given to its input
         self._started_at = 0.0  # wall clock, to compare with processes' creation times
         self._threads: list[threading.Thread] = []
         self._readers: list[threading.Thread] = []
@@ -349,6 +357,7 @@ class Program:
             refused = self._pending and self._pending + len(data) > self.max_pending
             if not refused:
                 self._inbox.append(data)
+                self.typed_to = True
                 self._pending += len(data)
                 self._input.notify()
             pending = self._pending
@@ -684,7 +693,8 @@ class Program:
         for th in self._readers:
             th.join(GRACE)
         seconds = time.monotonic() - self._started
-        self._sink(ProgramExited(status, seconds))
+        self._sink(ProgramExited(status, seconds,
+                                 at_once=status > 0 and not self.spoke and not self.typed_to))
         self._exited.set()
         if not any(th.is_alive() for th in self._readers):
             # All its output read: the terminal and the pipes are of no more use.
@@ -760,6 +770,6 @@ def exit_text(event: ProgramExited, name: str, lang: str) -> str:
         except ValueError:
             sig = str(-event.status)
         return t("prog.exit.signal", lang, name=name, signal=sig)
-    if event.status != 0 and event.seconds < 1.0:
+    if event.at_once:
         return t("prog.exit.at_once", lang, name=name, status=event.status)
     return t("prog.exit.status", lang, name=name, status=event.status)
