@@ -135,6 +135,7 @@ class ObservatoryApp(Screenshots, Guided, Focus, StepThrough, LiveView):
         if self.present:
             self._apply_present()
         self._apply_view()
+        self.call_after_refresh(self.keep_panel_above_keys)
         self._show_step()
         self._update_stamp()
         self.session.set_sink(self._from_session)

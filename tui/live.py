@@ -7,6 +7,7 @@ import time
 
 from textual import events
 from textual.css.query import NoMatches
+from textual.css.scalar import Scalar
 from textual.widgets import ContentSwitcher, Input
 from textual.widgets.data_table import CellDoesNotExist
 
@@ -542,6 +543,7 @@ class LiveView(ObservatoryBase):
     def on_resize(self, event: events.Resize) -> None:
         # The event's size: this handler runs before App's own, so self.size is the old one.
         self._arrange(event.size.width)
+        self.call_after_refresh(self.keep_panel_above_keys)
         short = event.size.height < SHORT
         self.screen.set_class(short, "-short")
         for banner in self.query(Banner):
@@ -592,6 +594,19 @@ class LiveView(ObservatoryBase):
         main.set_class(slim, "-slim")
         panel.set_class(overlay, "-overlay")
         return changed
+
+    def keep_panel_above_keys(self) -> None:
+        """The steps panel (docked right, or over the panes at 80x24) ends above the keys'
+        rows: they wrap on one or two rows, and the panel's answer box, at its bottom, had
+        gone under them (off the screen at 140x44)."""
+        for keys in self.query("#keys"):
+            rows = keys.outer_size.height
+            for panel in self.query(StepsPanel):
+                if panel.styles.margin.bottom != rows:
+                    panel.styles.margin = (0, 0, rows, 0)  # docked at the bottom (80x24)
+                room = max(3, self.size.height - rows)  # docked right: full height, less them
+                if panel.styles.max_height != Scalar.from_number(room):
+                    panel.styles.max_height = room
 
     def fit_table(self) -> None:
         """Fit the table to the step: every column it reads shown whole where they fit.

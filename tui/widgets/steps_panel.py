@@ -7,7 +7,7 @@ from collections.abc import Callable
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Static
 
@@ -75,9 +75,14 @@ class StepsPanel(VerticalScroll, can_focus=False):
         yield Prose(id="steps-list")
         yield Prose(id="step-body")
         yield Prose(id="step-evidence")
-        yield Static(Text(t("steps.answer", self.lang), style="bold"), id="step-answer-label")
-        yield AnswerInput(placeholder=t("steps.answer_placeholder", self.lang), id="step-answer")
-        yield Static(Text(t("steps.keys", self.lang), style="#9e9e9e"), id="step-keys")
+        # The answer box stays at the panel's foot, in view however long the step's text
+        # is (the text above scrolls).
+        with Vertical(id="step-answer-area"):
+            yield Static(Text(t("steps.answer", self.lang), style="bold"),
+                         id="step-answer-label")
+            yield AnswerInput(placeholder=t("steps.answer_placeholder", self.lang),
+                              id="step-answer")
+            yield Static(Text(t("steps.keys", self.lang), style="#9e9e9e"), id="step-keys")
 
     def on_mount(self) -> None:
         self.border_title = t("steps.title", self.lang)
