@@ -322,6 +322,7 @@ MESSAGES: dict[str, Entry] = {
     "steps.evidence": ("Preuve attendue :", "Evidence awaited:"),
     "steps.met": ("Preuve observée : capture prise.", "Evidence observed: screenshot taken."),
     "steps.answer": ("Votre réponse (F12 ; enregistrée pendant la frappe) :", "Your answer (F12; saved as you type):"),
+    "steps.typing": ("Clavier → client {n} : ", "Keys → client {n}: "),
     "steps.answer_placeholder": ("réponse à la question", "answer to the question"),
     "steps.keys": ("Ctrl+R prépare l'étape · Ctrl+S capture · Ctrl+N / Ctrl+B étape suivante / précédente", "Ctrl+R sets the step up · Ctrl+S screenshot · Ctrl+N / Ctrl+B next / previous step"),
     "steps.ready": ("Étape {step} prête. À vous : {todo}.", "Step {step} is ready. Your turn: {todo}."),

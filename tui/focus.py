@@ -6,11 +6,17 @@ else the first. The answer box takes it only when clicked or by its own key (F12
 from __future__ import annotations
 
 from textual import events
+from textual.widget import Widget
 from textual.widgets import Input
 
 from tui.base import ObservatoryBase
 from tui.widgets.clients import ClientCard
 from tui.widgets.steps_panel import AnswerInput, StepsPanel
+
+
+def _card_of(widget: Widget) -> ClientCard | None:
+    return next((node for node in widget.ancestors_with_self
+                 if isinstance(node, ClientCard)), None)
 
 
 class Focus(ObservatoryBase):
@@ -40,14 +46,29 @@ class Focus(ObservatoryBase):
         return last or (cards[0] if cards else None)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        card = next((node for node in event.widget.ancestors_with_self
-                     if isinstance(node, ClientCard)), None)
+        card = _card_of(event.widget)
+        self._show_typing(card)
         if card is not None:
             self._last_client = card.number
             self._client_focus_pending = False
             for box in self.query(AnswerInput):
                 if box.screen.focused is not box:  # (chosen again since this was sent)
                     box.chosen = False
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if _card_of(event.widget) is not None and self._focused_card() is None:
+            self._show_typing(None)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        card = _card_of(event.input)
+        if card is not None and self._focused_card() is card:
+            self._show_typing(card)
+
+    def _show_typing(self, card: ClientCard | None) -> None:
+        """The steps panel says where the keys go where it covers the clients' cards."""
+        text = card.query_one(Input).value if card is not None else ""
+        for panel in self.query(StepsPanel):
+            panel.show_typing(card.number if card is not None else None, text)
 
     def card_added(self, card: ClientCard) -> None:
         """A client's card appeared: F2's own takes the focus; any other takes it when the

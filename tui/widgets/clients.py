@@ -54,8 +54,11 @@ class ClientCard(Vertical):
         yield Static(id=f"client-{self.number}-status", classes="client-status")
         yield Static(id=f"client-{self.number}-dropped", classes="pane-dropped")
         yield PaneLog(CARD_LINES, id=f"client-{self.number}-log", classes="client-log")
+        # The focus comes back here after F1, F12, Ctrl+N...: the next key goes on with
+        # the line (selected, the line typed before was replaced by it).
         yield Input(placeholder=t("client.placeholder", self.lang),
-                    id=f"client-{self.number}-input", classes="client-input")
+                    id=f"client-{self.number}-input", classes="client-input",
+                    select_on_focus=False)
 
     def on_mount(self) -> None:
         self._render_title()

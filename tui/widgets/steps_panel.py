@@ -23,7 +23,8 @@ class AnswerInput(Input):
     the keystrokes meant for a client): it takes the focus when clicked, or by its key."""
 
     def __init__(self, *, placeholder: str, id: str | None = None) -> None:
-        super().__init__(placeholder=placeholder, id=id)
+        # Coming back to it, the next key goes on with the answer (selected, it replaced it).
+        super().__init__(placeholder=placeholder, id=id, select_on_focus=False)
         self.chosen = False  # the student asked for it (a click, or its key)
 
     def allow_focus(self) -> bool:
@@ -72,6 +73,7 @@ class StepsPanel(VerticalScroll, can_focus=False):
             self.refresh_panel()
 
     def compose(self) -> ComposeResult:
+        yield Static(id="step-typing")  # shown only where the panel covers the clients
         yield Prose(id="steps-list")
         yield Prose(id="step-body")
         yield Prose(id="step-evidence")
@@ -99,6 +101,16 @@ class StepsPanel(VerticalScroll, can_focus=False):
             with field.prevent(Input.Changed):  # the stored answer, not a student's typing
                 field.value = answer
         self.refresh_panel()
+
+    def show_typing(self, client: int | None, text: str = "") -> None:
+        """Where the keys go, and what is typed there: the panel's top line when it lies
+        over the clients' cards (80x24), which then cannot show their own input."""
+        self.set_class(client is not None, "-typing")
+        if client is not None:
+            line = Text(t("steps.typing", self.lang, n=client), style="bold")
+            line.append(text)  # the student's own typing, shown literally
+            line.append("▏")
+            self.query_one("#step-typing", Static).update(line)
 
     def typed_answer(self) -> str:
         """What the answer box holds now (its Changed message may still be on its way)."""
