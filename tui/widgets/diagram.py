@@ -396,6 +396,22 @@ def layout(width: int, height: int, lang: str) -> _Layout:
     return _Layout(L, end, edges, legend_y=y4 + 4)
 
 
+def _draw_edges(c: Canvas, edges: Iterable[_Edge], lit: dict[tuple[str, str], bool]) -> None:
+    """Every arrow: grey, or lit in its target state's colour (the arrow a connection last
+    took), dotted where that passage was inferred."""
+    for e in edges:
+        inferred = lit.get((e.src, e.dst))
+        if inferred is None:
+            _draw_edge(c, e, "light", LINE, LABEL)
+            continue
+        colour = state_style(e.dst).color
+        if inferred:
+            _draw_edge(c, e, "dotted", Style(color=colour), Style(color=colour, italic=True))
+        else:
+            bold = Style(color=colour, bold=True)
+            _draw_edge(c, e, "heavy", bold, bold)
+
+
 def _draw_edge(c: Canvas, e: _Edge, kind: str, style: Style, label_style: Style) -> None:
     heavy = 1 if kind == "heavy" else 0
     h, v = _STROKES[kind]
@@ -493,18 +509,7 @@ def draw_full(width: int, height: int, markers: Sequence[Marker], lang: str) -> 
         _draw_box(c, b, [] if state == "CLOSED" else by_state.get(state, []))
     if lay.end_closed is not None:
         _draw_box(c, lay.end_closed, by_state.get("CLOSED", []))
-    lit = _highlights(markers)
-    for e in lay.edges:
-        inferred = lit.get((e.src, e.dst))
-        if inferred is None:
-            _draw_edge(c, e, "light", LINE, LABEL)
-            continue
-        colour = state_style(e.dst).color
-        if inferred:
-            _draw_edge(c, e, "dotted", Style(color=colour), Style(color=colour, italic=True))
-        else:
-            bold = Style(color=colour, bold=True)
-            _draw_edge(c, e, "heavy", bold, bold)
+    _draw_edges(c, lay.edges, _highlights(markers))
     if height > lay.legend_y + c.top:
         _draw_legend(c, lay.legend_y, markers, lang)
     return c
@@ -739,18 +744,7 @@ def draw_compact(width: int, height: int, markers: Sequence[Marker], lang: str) 
         lines = _slot_lines(by_state["FIN_WAIT_2"], width, k)
         widest = max(len(line) for line in lines)
     lay = compact_layout(width, height, lang, inline, frozenset(by_state), widest)
-    lit = _highlights(markers)
-    for e in lay.edges:
-        inferred = lit.get((e.src, e.dst))
-        if inferred is None:
-            _draw_edge(c, e, "light", LINE, LABEL)
-            continue
-        colour = state_style(e.dst).color
-        if inferred:
-            _draw_edge(c, e, "dotted", Style(color=colour), Style(color=colour, italic=True))
-        else:
-            bold = Style(color=colour, bold=True)
-            _draw_edge(c, e, "heavy", bold, bold)
+    _draw_edges(c, lay.edges, _highlights(markers))
     for state, (x, y) in [*lay.at.items(), ("END", lay.end_closed)]:
         name = "CLOSED" if state == "END" else state
         labels = by_state.get(state, []) if not (name == "CLOSED" and state != "END") else []
