@@ -356,7 +356,6 @@ MESSAGES: dict[str, Entry] = {
     "pane.ladder_none": ("Échelle : aucun client", "Ladder: no client"),
     "key.step_back": ("Moment −", "Moment −"),
     "key.step_forward": ("Moment +", "Moment +"),
-    "app.moment": ("moment {i}/{n} ({time})", "moment {i}/{n} ({time})"),
     "app.past_moment": ("moment passé {i}/{n} ({time})", "past moment {i}/{n} ({time})"),
     "pane.connections": ("Connexions TCP (noyau) — {filter}", "TCP connections (kernel) — {filter}"),
     "pane.timeline": ("Chronologie : actions et changements d'état", "Timeline: actions and state changes"),

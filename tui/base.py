@@ -28,7 +28,6 @@ from tui.messages import Notice
 from tui.widgets.clients import ClientCard, ClientsPane
 from tui.widgets.connections import ConnectionsTable
 from tui.widgets.server_pane import ServerPane
-from tui.widgets.steps_panel import StepsPanel
 from tui.widgets.timeline import Timeline
 
 W = TypeVar("W")
@@ -167,9 +166,6 @@ class ObservatoryBase(App[int]):
                 return node
             node = node.parent  # type: ignore[assignment]
         return None
-
-    def _steps_have_focus(self) -> bool:
-        return self._focused_in(StepsPanel) is not None
 
     def _focused_card(self) -> ClientCard | None:
         return self._focused_in(ClientCard)
