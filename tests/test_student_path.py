@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 from app_support import wait_until
-from support import ss_rows
+from walk import card_local, cards_differ, type_in
+from walk import kernel as walk_kernel
 
 from lab.net.modes import SINGLE
 from lab.observe.model import Connection, Endpoint, RoleKind
 from lab.session import Session
 from tui.app import ObservatoryApp
-from tui.widgets.clients import ClientCard
 
 SIZE = (160, 48)
 
@@ -39,40 +38,19 @@ def rows(app: ObservatoryApp) -> list[Connection]:
 
 
 def kernel(app: ObservatoryApp) -> dict[tuple[Endpoint, Endpoint | None], str]:
-    found = ss_rows(app.session.port)
-    assert found is not None
-    return {(loc, rem): state for loc, rem, state in found}
-
-
-def card_local(card: ClientCard) -> Endpoint | None:
-    if not card.local:
-        return None
-    host, _, port = card.local.rpartition(":")
-    return Endpoint(host, int(port))
+    return walk_kernel(app.session.port)
 
 
 def cards_follow_the_kernel(app: ObservatoryApp) -> bool:
     """Every card with a socket shows that socket's state, as ``ss`` reads it."""
-    port = app.session.port
+    lab = Endpoint("127.0.0.1", app.session.port)
+    locals_ = [card_local(c) for c in app.clients_pane.cards()]
     before = kernel(app)
-    shown = {c.number: (card_local(c), c.kernel_state) for c in app.clients_pane.cards()}
     after = kernel(app)
-    for local, state in shown.values():
-        if local is None:
+    for local in locals_:  # each card's socket connected, and not moving between readings
+        if local is None or before.get((local, lab)) != after.get((local, lab)):
             return False
-        key = (local, Endpoint("127.0.0.1", port))
-        if not before.get(key) == after.get(key) == state:
-            return False
-    return True
-
-
-async def type_in(pilot: Any, card: ClientCard, text: str) -> None:
-    from textual.widgets import Input
-
-    field = card.query_one(Input)
-    field.focus()
-    await pilot.press(*[ch if ch != " " else "space" for ch in text])
-    await pilot.press("enter")
+    return not cards_differ(app, before, after)
 
 
 @needs_ss
