@@ -262,6 +262,9 @@ async def test_a_client_program_starts_once_the_students_server_listens() -> Non
         assert app.session.programs[0].send_line("")  # the server now listens
         await wait_until(pilot, lambda: ("client 1 (client.py)", "ESTABLISHED") in roles(app),
                          "the client program connected")
+        # Its line comes after connect() returned, in the next batch of lines (0.1 s): the
+        # kernel may show the connection first.
+        await wait_until(pilot, lambda: printed(card, "Connecte depuis"), "its 'Connecte' line")
         line = printed(card, "Connecte depuis")
         assert line is not None
         ss_agrees(port, Endpoint(LOCALHOST, int(line.split()[-1])), Endpoint(LOCALHOST, port),
