@@ -370,6 +370,9 @@ MESSAGES: dict[str, Entry] = {
     "col.process": ("Processus", "Process"),
     "col.role": ("Rôle", "Role"),
     "col.age": ("Depuis", "For"),
+    # 80 columns: two columns in one, one above the other (a row takes two lines).
+    "col.addresses": ("Locale → distante", "Local → foreign"),
+    "col.who": ("Rôle / processus", "Role / process"),
     "proc.orphaned": ("orphelin", "orphaned"),
     "proc.unknown": ("inconnu", "unknown"),
     "server.info": (
