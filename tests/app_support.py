@@ -9,6 +9,7 @@ from typing import Any
 
 from lab.session import Session
 from tui.app import ObservatoryApp
+from tui.widgets.connections import ConnectionsTable, parts
 
 
 def make_app(session: Session, folder: Path, **kw: Any) -> ObservatoryApp:
@@ -32,3 +33,18 @@ async def wait_until(pilot: Any, predicate: Callable[[], object], what: str,
             raise AssertionError(f"timed out after {timeout} s waiting for {what}; "
                                  f"table: {rows}")
         await pilot.pause(0.05)
+
+
+def whole_in_view(table: ConnectionsTable) -> list[str]:
+    """The columns whose every cell is in the table's view, from its own geometry: each
+    column's x and width against the horizontal scroll and the region's width (a stacked
+    column counts for its two)."""
+    left = table.scroll_x
+    right = left + table.scrollable_content_region.width
+    x, whole = 0, []
+    for key, column in table.columns.items():
+        width = column.get_render_width(table)
+        if left <= x and x + width <= right:
+            whole.extend(parts([str(key.value)]))
+        x += width
+    return whole

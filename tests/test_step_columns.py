@@ -5,29 +5,15 @@ the addresses share a column, and so do the role and the process (rows of two li
 from __future__ import annotations
 
 import pytest
-from app_support import wait_until
+from app_support import wait_until, whole_in_view
 from snapshot_scene import make_scene_app, play_scene
 
 from lab.guide.steps import STEP_IDS, get_step
 from tui.app import ObservatoryApp
-from tui.widgets.connections import ConnectionsTable, parts
+from tui.widgets.connections import parts
 from tui.widgets.steps_panel import StepsPanel
 
 ALWAYS = ("local", "remote", "state")
-
-
-def whole_in_view(table: ConnectionsTable) -> list[str]:
-    """The columns whose every cell is in the table's view, from its own geometry: each
-    column's x and width against the horizontal scroll and the region's width."""
-    left = table.scroll_x
-    right = left + table.scrollable_content_region.width
-    x, whole = 0, []
-    for key, column in table.columns.items():
-        width = column.get_render_width(table)
-        if left <= x and x + width <= right:
-            whole.extend(parts([str(key.value)]))  # a stacked column counts for its two
-        x += width
-    return whole
 
 
 def must_be_whole(app: ObservatoryApp, step_id: str) -> tuple[str, ...]:
