@@ -35,6 +35,7 @@ from tui.widgets.connections import (
     ALWAYS,
     COLUMNS,
     PRESENT_COLUMNS,
+    STACKED_SCROLLBAR,
     ConnectionsTable,
     row_key,
     scroll_order,
@@ -631,14 +632,15 @@ class LiveView(ObservatoryBase):
         for table in self.query(ConnectionsTable):
             width = table.scrollable_content_region.width
             if narrow:
+                if not table.region.width:
+                    continue  # not on screen (a picture being taken): fitted on its return
                 order = wanted if self.present else scroll_order(wanted, reads, asks)
-                if not self.present and width > 0 and table.needed(reads) > width:
+                # Rows of two lines fill the view soon: room is kept for their scrollbar.
+                width = table.size.width - STACKED_SCROLLBAR
+                if not self.present and table.needed(reads) > width:
                     # Too narrow for them side by side: the addresses share a column, the
                     # role and the process another, a row takes two lines, and what the
-                    # step does not read gives way, leaving room for a vertical scrollbar
-                    # (rows of two lines fill the view soon).
-                    if not table.show_vertical_scrollbar:
-                        width -= table.styles.scrollbar_size_vertical
+                    # step does not read gives way.
                     if table.fit(width, stack(order), stack(reads), stack(asks)):
                         table.scroll_to(x=0, animate=False)
                 elif table.shown != order:

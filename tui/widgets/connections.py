@@ -50,6 +50,7 @@ ALWAYS = ("local", "remote", "state")  # which connection a row is, and its stat
 # Where a step's columns do not fit side by side (80 columns), two of them share a column,
 # one above the other, and each row takes two lines: the step's picture does the same.
 STACKED = {"addresses": ("local", "remote"), "who": ("role", "process")}
+STACKED_SCROLLBAR = 1  # app.tcss: the vertical scrollbar of rows of two lines, in cells
 # The widest a cell of each column usually is, before any row is there to measure.
 TYPICAL = {"proto": 5, "local": 15, "remote": 15, "state": 11, "role": 18, "process": 16,
            "age": 8, "queues": 9, "timer": 14, "addresses": 17, "who": 18}
@@ -339,7 +340,14 @@ class ConnectionsTable(FastTable):
                 text.stylize(flash)
         if stacked:
             cells["addresses"] = Text.assemble(cells["local"], " →\n", cells["remote"])
-            cells["who"] = Text.assemble(cells["role"], "\n", cells["process"])
+            role_cell, process_cell = cells["role"], cells["process"]
+            if earlier:  # the mark on the shorter line: the role's can be 30 cells long
+                role_cell = role_cell[len(EARLIER_MARK):]
+                process_cell = Text.assemble(Text(EARLIER_MARK, style=EARLIER_STYLE),
+                                             process_cell)
+            cells["who"] = Text.assemble(role_cell, "\n", process_cell)
+            if flash is not None:
+                cells["who"].stylize(flash)
         return cells
 
     def _write_row(self, key: str, row: _Row, now: float, only: tuple[str, ...] = COLUMNS) -> None:
