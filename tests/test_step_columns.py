@@ -103,3 +103,59 @@ async def test_without_the_panel_the_panes_stay_beside_the_table_and_make_room(
             assert set(need) <= set(whole_in_view(table)), (step_id, table.shown)
             # Side by side: the server and clients to the right of the table.
             assert right.region.x >= table.region.right and right.region.width >= 30
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+async def test_at_80_columns_the_widest_lab_rows_still_leave_room_for_what_a_step_reads(
+        lang: str) -> None:
+    """The longest cells a lab shows (a client numbered 12, an orphaned server end from an
+    earlier step with its mark, a 7-digit pid, a timer, an IPv4 ephemeral port): stacked,
+    every step's columns fit 80 columns, the scrollbar's cell kept (walks at 80x24 found a
+    Recv/Send-Q and a timer pushed out by such rows)."""
+    from textual.app import App, ComposeResult
+
+    from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
+    from tui.widgets.connections import (
+        COLUMNS,
+        STACKED_SCROLLBAR,
+        ConnectionsTable,
+        row_key,
+        scroll_order,
+        stack,
+    )
+
+    def ep(port: int) -> Endpoint:
+        return Endpoint("127.0.0.1", port)
+
+    big = dict(pid=4194303, process="tcp-observatory", recv_q=0, send_q=0)
+    rows = (
+        Connection(ep(9500), None, "LISTEN", role=Role(RoleKind.LISTENER), **big),
+        Connection(ep(9500), ep(65012), "ESTABLISHED",
+                   role=Role(RoleKind.QUEUED, 12, server_side=True), **big),
+        Connection(ep(9500), ep(65011), "TIME_WAIT", timer="timewait", timer_left=59.0,
+                   role=Role(RoleKind.ORPHANED, 11, server_side=True)),
+        Connection(ep(65011), ep(9500), "FIN_WAIT_2", timer="timewait", timer_left=59.0,
+                   role=Role(RoleKind.ORPHANED, 11)),
+        Connection(ep(65012), ep(9500), "ESTABLISHED", role=Role(RoleKind.CLIENT, 12), **big),
+    )
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ConnectionsTable(lang, id="t", clock=lambda: 1000.0)
+
+    async with Host().run_test(size=(80, 24)) as pilot:
+        table = pilot.app.query_one(ConnectionsTable)
+        table.apply(Snapshot(1000.0, rows, "test", seq=1, changed=rows, gone=()))
+        table.set_earlier(frozenset(c.key for c in rows[2:4]))
+        await pilot.pause()
+        width = 78 - STACKED_SCROLLBAR  # 80 columns, less the table's border
+        for step_id in STEP_IDS:
+            step = get_step(step_id)
+            reads = tuple(dict.fromkeys((*ALWAYS, *step.reads)))
+            order = scroll_order(COLUMNS, reads, step.asks)
+            assert table.needed(reads) > width, step_id  # too wide on one line
+            table.fit(width, stack(order), stack(reads), stack(step.asks))
+            assert set(reads) <= set(parts(table.shown)), (step_id, table.shown)
+            assert table.needed(table.shown) <= width, (step_id, table.shown,
+                                                        table.needed(table.shown))
+        assert row_key(rows[2]) in table.rows_by_key

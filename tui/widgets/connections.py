@@ -53,7 +53,7 @@ STACKED = {"addresses": ("local", "remote"), "who": ("role", "process")}
 STACKED_SCROLLBAR = 1  # app.tcss: the vertical scrollbar of rows of two lines, in cells
 # The widest a cell of each column usually is, before any row is there to measure.
 TYPICAL = {"proto": 5, "local": 15, "remote": 15, "state": 11, "role": 18, "process": 16,
-           "age": 8, "queues": 9, "timer": 14, "addresses": 17, "who": 18}
+           "age": 8, "queues": 9, "timer": 13, "addresses": 17, "who": 18}
 MEASURED_ROWS = 300  # rows sampled to measure a column
 # Past this many rows the "for" column stops ticking every second (it still updates on change).
 TICK_LIMIT = 400
