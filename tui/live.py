@@ -363,6 +363,12 @@ class LiveView(ObservatoryBase):
                 return tr
         return None
 
+    def on_connections_table_resized(self, message: ConnectionsTable.Resized) -> None:
+        # The panes around it were laid out again (the steps panel, a class set by
+        # _arrange, a picture's end): the step's columns are fitted to its new width.
+        self.call_after_refresh(self.fit_table)
+        self.call_after_refresh(self.keep_panel_above_keys)  # at 80x24: below the table
+
     def _fit_if_cut(self) -> None:
         # Wide, or with rows of two lines (80 columns): a row grew wider than the view.
         if self.table.overflows() and (self.size.width >= NARROW or self.table.line_height > 1):

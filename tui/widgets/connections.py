@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -187,9 +190,19 @@ class ConnectionsTable(FastTable):
         # Stepping through recorded moments: the instant shown (time in state is counted
         # up to it); None: now.
         self.as_of: float | None = None
+        self._size_heard = Size(0, 0)  # the size the app last heard of (Resized)
+
+    class Resized(Message):
+        """The table's size changed (the window's, or the panes' around it): the app fits
+        the step's columns to it again, and keeps the steps panel below it."""
 
     def on_mount(self) -> None:
         self._add_columns()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size != self._size_heard:  # rows added or removed change the virtual size
+            self._size_heard = event.size
+            self.post_message(self.Resized())
 
     def _add_columns(self) -> None:
         for col in self.shown:

@@ -150,8 +150,11 @@ class Timeline(RichLog):
 
     def on_resize(self, event: events.Resize) -> None:
         """Lines are cut to the width (with "…"): at another width, they are cut again,
-        once the new width is laid out."""
+        once the new width is laid out. Shorter (80x24's rows of two lines take a line),
+        it still ends on the latest line, as every line written brings it there."""
         self.call_after_refresh(self._recut)
+        if self.auto_scroll:
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
 
     def _line_width(self) -> int:
         """The columns a line may take: the view's, less the scrollbar it will have."""
