@@ -203,17 +203,18 @@ async def test_pause_freezes_the_view_and_resume_catches_up() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"], "connected")
         await pilot.press("f7")
-        await wait_until(pilot, lambda: app.paused and "PAUSED" in app.sub_title, "paused")
+        await wait_until(pilot, lambda: app.recorder.paused and "PAUSED" in app.sub_title, "paused")
         app.session.send(1, "Fin")
         # Held back until the kernel's FIN_WAIT_2 is among them (a poll may also catch the
         # microseconds of FIN_WAIT_1 on the way).
         await wait_until(pilot, lambda: app.timeline.waiting >= 2 and any(
-            tr.to_state == "FIN_WAIT_2" and not tr.inferred for tr in app._held_transitions),
+            tr.to_state == "FIN_WAIT_2" and not tr.inferred
+            for tr in app.recorder.held_transitions),
             "transitions held back")
         # The table still shows the moment of the pause.
         assert states(app, client_side(1)) == ["ESTABLISHED"]
         await pilot.press("f7")
-        await wait_until(pilot, lambda: not app.paused, "resumed")
+        await wait_until(pilot, lambda: not app.recorder.paused, "resumed")
         assert states(app, client_side(1)) == ["FIN_WAIT_2"]
         assert any("caught up" in x for x in app.timeline.lines_text)
 
@@ -356,21 +357,22 @@ async def test_the_first_look_is_one_note_even_when_paused_from_the_start(
 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f7")
-        await wait_until(pilot, lambda: app.paused, "paused")
+        await wait_until(pilot, lambda: app.recorder.paused, "paused")
         t0 = 1_790_000_000.0
         found = tuple(other(40000 + i) for i in range(3))
         first = Snapshot(t0, found, "fixed", changed=found, gone=(), seq=1)
         app._from_session(ObserverUpdate(first, [Transition(t0, c, None, c.state, None)
                                                  for c in found]))
-        await wait_until(pilot, lambda: app._held_snapshot is not None, "the first look held")
+        await wait_until(pilot, lambda: app.recorder.held_snapshot is not None,
+                         "the first look held")
         later = other(41000)
         second = Snapshot(t0 + 1, (*found, later), "fixed", changed=(later,), gone=(), seq=2)
         app._from_session(ObserverUpdate(second, [Transition(t0 + 1, later, None,
                                                              "ESTABLISHED", None)]))
-        await wait_until(pilot, lambda: app._held_snapshot is not None
-                         and app._held_snapshot.time == t0 + 1, "the second look held")
+        await wait_until(pilot, lambda: app.recorder.held_snapshot is not None
+                         and app.recorder.held_snapshot.time == t0 + 1, "the second look held")
         await pilot.press("f7")
-        await wait_until(pilot, lambda: not app.paused, "live again")
+        await wait_until(pilot, lambda: not app.recorder.paused, "live again")
         app.timeline.flush()
         lines = app.timeline.lines_text
         notes = [x for x in lines if "already open" in x]

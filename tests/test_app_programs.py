@@ -203,7 +203,7 @@ async def test_a_client_that_never_reads_does_not_freeze_the_window() -> None:
             field.value = chunk  # type: ignore[attr-defined]
             await pilot.press("enter")
         await pilot.press("f7")  # a key of the app's: pause
-        await wait_until(pilot, lambda: app.paused, "the pause key to act")
+        await wait_until(pilot, lambda: app.recorder.paused, "the pause key to act")
         # A deadline, not a measure: a window blocked in a write stayed blocked until the
         # program ended (60 s).
         assert loop.time() - typing < 20, "the window stopped answering while typing"

@@ -252,7 +252,7 @@ async def test_another_programs_full_queue_is_never_told_as_the_labs(tmp_path: P
         # The positive event: the app itself has the other port's dropped handshakes in hand.
         await wait_until(pilot, others_retrying, "the other port's clients sending SYN again")
         app.timeline.flush()
-        assert not [e for e in app.server_events if e.kind == "overflow"]
+        assert not [e for e in app.recorder.server_events if e.kind == "overflow"]
         assert overflow_lines(app.server_pane.lines_text) == []
         assert overflow_lines(app.timeline.lines_text) == []
         app.enter_capture("p1-q1", app.snapshot)

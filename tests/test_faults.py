@@ -243,7 +243,7 @@ async def test_terminal_shrunk_to_almost_nothing(tmp_path: Path) -> None:
             await pilot.press(*keys)
             # Back where the keys began: live (F7 twice), the connections view, no
             # presentation; the panes still stacked.
-            await wait_until(pilot, lambda: not app.paused and app.view == "connections"
+            await wait_until(pilot, lambda: not app.recorder.paused and app.view == "connections"
                              and not app.present, f"every key handled at {size}")
             assert app.is_running
             assert app.query_one("#main").has_class("-narrow"), size  # stacked panes

@@ -55,7 +55,7 @@ async def say_bonjour(pilot, app: ObservatoryApp, client: int) -> None:
     """Type "Bonjour" and Enter, as the student does: the server must log it."""
     await pilot.press(*keys("Bonjour"), "enter")
     await wait_until(pilot, lambda: any(a.kind == "send" and a.client == client
-                                        and a.text == "Bonjour" for a in app.actions),
+                                        and a.text == "Bonjour" for a in app.recorder.actions),
                      f"client {client} to send Bonjour")
     await wait_until(pilot, lambda: any("Bonjour" in x for x in app.server_pane.lines_text),
                      "the server's log to show Bonjour")
@@ -246,7 +246,7 @@ async def test_the_focused_input_is_seen_at_80x24(tmp_path: Path) -> None:
         await pilot.press(*keys("our"), "enter")  # "Bonj" was kept: the line goes on
         await wait_until(pilot, lambda: any("Bonjour" in x for x in app.server_pane.lines_text),
                          "the server's log to show Bonjour")
-        assert [a.text for a in app.actions if a.kind == "send"] == ["Bonjour"]
+        assert [a.text for a in app.recorder.actions if a.kind == "send"] == ["Bonjour"]
 
 
 # -- 8. nothing the student types is lost ---------------------------------------------------

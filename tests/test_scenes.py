@@ -112,7 +112,7 @@ async def test_setting_a_step_up_leaves_the_messages_to_the_student(tmp_path: Pa
             "Step p2-q1 is ready" in n.message for n in app._notifications), "step ready")
         assert app.session.mode == "threaded"
         # The app set the scene, said so, and sent nothing.
-        assert not any(a.kind in ("send", "fin") for a in app.actions)
+        assert not any(a.kind in ("send", "fin") for a in app.recorder.actions)
         assert any("set up by the app" in line for line in app.timeline.lines_text)
         assert app.evidence is not None and not app.evidence.met
         assert "p2-q1" not in app.progress.met and app.saved == []
@@ -232,7 +232,9 @@ async def test_the_timeline_is_in_time_order_with_causes_first(tmp_path: Path) -
                             role=Role(RoleKind.CLIENT, client=1))
         app._from_session(ServerEvent("accepted", t0 + 0.016, peer, serial=1))
         app._from_session(Action("send", t0 + 0.020, 1, "hello"))
-        await wait_until(pilot, lambda: len(app.actions) == 1 and len(app.server_events) == 1,
+        recorder = app.recorder
+        await wait_until(pilot, lambda: len(recorder.actions) == 1
+                         and len(recorder.server_events) == 1,
                          "the accept and the send handled")
         app.apply(Snapshot(t0 + 0.020, (listen, client), "fixed"),
                   [Transition(t0 + 0.011, listen, None, "LISTEN", None),

@@ -84,7 +84,7 @@ def picture_of(step_id: str) -> Any:
         app.prepare_scene()
         for action in ACTIONS[step_id]:
             app._from_session(action)
-        await wait_until(pilot, lambda: app.actions[-len(ACTIONS[step_id]):]
+        await wait_until(pilot, lambda: app.recorder.actions[-len(ACTIONS[step_id]):]
                          == ACTIONS[step_id], "the step's actions handled")
         rows = SCENES[step_id]
         snap = Snapshot(T0 + 6, (*rows, LEFTOVER), "fixed")

@@ -28,7 +28,7 @@ from tui.focus import Focus
 from tui.guided import Guided
 from tui.live import LiveView
 from tui.screenshots import Screenshots
-from tui.stepthrough import StepThrough
+from tui.stepthrough import STEP_ACTIONS
 from tui.theme import LightFilter
 from tui.widgets.banner import Banner
 from tui.widgets.clients import ClientsPane
@@ -72,7 +72,7 @@ STOP_SIGNALS = ("SIGHUP", "SIGTERM")
 STOP_GRACE = 5.0  # seconds the window has to close after a signal before the process ends
 
 
-class ObservatoryApp(Screenshots, Guided, Focus, StepThrough, LiveView):
+class ObservatoryApp(Screenshots, Guided, Focus, LiveView):
     TITLE = "TCP Observatory"
     ENABLE_COMMAND_PALETTE = False
     # Before any input that has the focus; shown in the footer in the app's language.
@@ -88,6 +88,35 @@ class ObservatoryApp(Screenshots, Guided, Focus, StepThrough, LiveView):
         for key, action, desc in KEYS:
             self._bindings.bind(key, action, t(desc, self.lang),
                                 priority=key not in TYPED_KEYS)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in STEP_ACTIONS:
+            return self.recorder.paused
+        return True
+
+    # -- step-through (tui.stepthrough) ----------------------------------------------------
+    def action_toggle_pause(self) -> None:
+        """F7: the view holds still (the keys drive it: [ and ] step through moments), or
+        catches up with what happened meanwhile."""
+        recorder = self.recorder
+        if not recorder.paused:
+            recorder.pause()
+            self.timeline.set_paused(True)
+            self.table.focus()  # keys now drive the view, not a client's input
+        else:
+            moment, stepped = recorder.resume()
+            self.timeline.set_paused(False)
+            if moment is not None:
+                self._show(*moment, exact=stepped)
+        self.refresh_bindings()
+        self._refresh_labels()
+
+    def action_step(self, delta: int) -> None:
+        """Paused: show the recorded moment before or after the one on screen."""
+        moment = self.recorder.step(delta)
+        if moment is not None:
+            self._show(*moment, exact=True)
+            self._refresh_labels()
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """The light theme is the dark one's every line, turned light as it is drawn."""

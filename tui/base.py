@@ -20,11 +20,11 @@ from lab.guide.autosave import AutoSave
 from lab.guide.evidence import Evidence, Message
 from lab.guide.progress import load_progress
 from lab.guide.witness import StepWitness
-from lab.net.server import ServerEvent
 from lab.observe.model import Connection, Endpoint, Snapshot, Transition
-from lab.session import Action, ProgramReport, Session
+from lab.session import ProgramReport, Session
 from lab.text import clean_field
 from tui.messages import Notice
+from tui.stepthrough import Recorder
 from tui.widgets.clients import ClientCard, ClientsPane
 from tui.widgets.connections import ConnectionsTable
 from tui.widgets.server_pane import ServerPane
@@ -33,7 +33,6 @@ from tui.widgets.timeline import Timeline
 W = TypeVar("W")
 Key = tuple[Endpoint, Endpoint | None]  # a connection's (local, remote)
 
-MAX_EVENTS = 20000  # transitions, actions, server events and messages kept in memory
 VIEWS = ("connections", "diagram", "ladder")
 
 
@@ -67,9 +66,9 @@ class ObservatoryBase(App[int]):
         self.clock = clock
         self.show_clock = show_clock
         self.start_session = start_session
-        self.paused = False
         self.snapshot: Snapshot | None = None
-        self.history: list[Transition] = []
+        # What happened, the moments kept for step-through, and the pause (tui.stepthrough).
+        self.recorder = Recorder()
         self._pending: list[Transition] = []
         self._pending_lock = threading.Lock()
         # The student's programs' reports waiting to be shown, in batches (tui.live).
@@ -77,8 +76,6 @@ class ObservatoryBase(App[int]):
         self._program_batch: list[ProgramReport] | None = None  # the one still growing
         self._programs_shown = 0.0  # time.monotonic() when they were last shown
         self._first_look: float | None = None  # the time of the observer's first poll
-        self._held_snapshot: Snapshot | None = None
-        self._held_transitions: list[Transition] = []  # what happened while paused
         self._stopped = False
         self._warned_source = False
         # (every connection, the lab port's among them), for the last snapshot shown
@@ -95,13 +92,6 @@ class ObservatoryBase(App[int]):
         self._event: list[Transition] = []
         self.colours = colours if colours in ("dark", "light") else "dark"  # tui.theme
         self.view = view if view in VIEWS else "connections"
-        # What the ladder draws from: the app's actions and the server's events.
-        self.actions: list[Action] = []
-        self.server_events: list[ServerEvent] = []
-        # Recorded moments (a snapshot and the transitions that led to it), for step-through.
-        self.moments: list[tuple[Snapshot, list[Transition]]] = []
-        self.step_index: int | None = None
-        self._moment_rows = 0
         # The guided lab: progress resumes from the screenshots folder.
         self.folder = Path(folder)
         self.progress = load_progress(self.folder)
@@ -198,9 +188,6 @@ class ObservatoryBase(App[int]):
 
     def fit_table(self) -> None:
         raise NotImplementedError  # tui.live
-
-    def _record_moment(self, snapshot: Snapshot, transitions: list[Transition]) -> None:
-        raise NotImplementedError  # tui.stepthrough
 
     def _check_evidence(self, snapshot: Snapshot) -> None:
         raise NotImplementedError  # tui.guided

@@ -24,11 +24,12 @@ from lab.net.server import ServerEvent
 from lab.observe.explain import explain, most_telling
 from lab.observe.model import Connection, RoleKind, Snapshot, Transition
 from lab.session import Action, Event, ObserverUpdate, Paced, ProgramReport, SessionError
-from lab.text import clock_text, printable
-from tui.base import MAX_EVENTS, VIEWS, ObservatoryBase
+from lab.text import printable
+from tui.base import VIEWS, ObservatoryBase
 from tui.bounded import keep
 from tui.messages import ProgramMessage, SessionMessage, SnapshotMessage
 from tui.programs import show_reports
+from tui.stepthrough import MAX_EVENTS
 from tui.widgets.banner import Banner
 from tui.widgets.clients import ClientCard
 from tui.widgets.connections import (
@@ -51,9 +52,6 @@ PANEL_WIDTH, PANEL_SHARE = 46, 0.45
 RIGHT_MIN, RIGHT_MAX = 30, 52
 PROGRAMS_EVERY = 0.1  # seconds between two showings of the student's programs' lines
 SHORT = 32  # rows below which the window is a projector's small one (80x24, 100x30)
-CAUSE_WINDOW = 2.0  # seconds an action may precede the state changes it caused
-# What the server does, as opposed to what it receives: the causes of a change.
-SERVER_DOINGS = frozenset({"accepted", "released", "closed", "refused", "idle", "aborted"})
 
 SERVER_NOTES = {
     "accepted": "act.accepted",
@@ -158,10 +156,10 @@ class LiveView(ObservatoryBase):
         if snapshot.warning and not self._warned_source:
             self._warned_source = True
             self.notify(t("ns.own_only", self.lang), severity="warning", timeout=15)
-        keep(self.history, transitions, MAX_EVENTS)
+        self.recorder.keep(transitions)
         self._to_timeline(transitions)
         if (not transitions and snapshot.changed == () and snapshot.gone == ()
-                and not self.paused and self.snapshot is not None
+                and not self.recorder.paused and self.snapshot is not None
                 and self.snapshot.seq == snapshot.seq - 1):
             # Nothing new from the kernel: every view already shows it. Only the evidence
             # is looked at again (a message sent may have met it without a kernel change).
@@ -172,10 +170,9 @@ class LiveView(ObservatoryBase):
             return
         snapshot = self.scene(snapshot)
         if transitions:
-            self._record_moment(snapshot, transitions)
-        if self.paused:
-            self._held_snapshot = snapshot
-            keep(self._held_transitions, transitions, MAX_EVENTS)
+            self.recorder.record(snapshot, transitions)
+        if self.recorder.paused:
+            self.recorder.hold(snapshot, transitions)
             return
         self._show(snapshot, transitions)
         self._check_evidence(self.scene_only(self._lab_rows(snapshot)))
@@ -225,9 +222,9 @@ class LiveView(ObservatoryBase):
         it, each card's state and last line then, the lab's last change then on the
         banner, and the timeline marks it (what came after is dimmed)."""
         self.snapshot = snapshot
-        moment = self._moment()
+        moment = self.recorder.moment(self.lang)
         as_of = moment[1] if moment is not None else None
-        since = self._since(snapshot, as_of) if exact else None
+        since = self.recorder.since(snapshot, as_of) if exact else None
         self.table.apply(snapshot, transitions, linger=not exact, as_of=as_of, since=since)
         self.table.set_earlier(frozenset(self.scene_earlier))
         lab = self._lab_rows(snapshot)
@@ -245,7 +242,7 @@ class LiveView(ObservatoryBase):
         told = [tr for tr in transitions if tr.connection.role.kind is not RoleKind.OTHER]
         if exact:
             label = moment[0] if moment is not None else ""
-            self.query_one(Banner).show(self._last_told(as_of), past=label)
+            self.query_one(Banner).show(self.recorder.last_told(as_of), past=label)
             self.timeline.show_moment(as_of, label)
         elif told:
             self._tell(told)
@@ -257,7 +254,7 @@ class LiveView(ObservatoryBase):
         later poll reports for the same cause (the server's end moved a poll after the
         client's) join the same event."""
         when = told[-1].time
-        cause = self._cause_of(when)
+        cause = self.recorder.cause_of(when)
         if cause is not None and cause is self._event_cause:
             told = [*self._event, *told]
         self._event_cause, self._event = cause, told
@@ -265,22 +262,6 @@ class LiveView(ObservatoryBase):
             action_note(cause, self.lang) if isinstance(cause, Action)
             else server_note(cause, self.lang) or "")
         self.query_one(Banner).show_event(told, note)
-
-    def _cause_of(self, when: float) -> Action | ServerEvent | None:
-        """What made the lab's sockets move at ``when``: the latest thing done, just before,
-        by the app (a message, "Fin", a client added...) or by the server (it accepted,
-        released, closed); not what it only received (a "Fin" read is a consequence)."""
-        best: Action | ServerEvent | None = None
-        for a in reversed(self.actions):
-            if a.time <= when + 0.05:
-                best = a
-                break
-        for e in reversed(self.server_events):
-            if e.time <= when + 0.05 and e.kind in SERVER_DOINGS:
-                if best is None or e.time > best.time:
-                    best = e
-                break
-        return best if best is not None and best.time >= when - CAUSE_WINDOW else None
 
     def _explain(self) -> None:
         """The why line: the selected row's sentence, else the one the room needs first."""
@@ -293,7 +274,7 @@ class LiveView(ObservatoryBase):
             why.say(None)
             return
         table = self.table
-        now = self.snapshot.time if self.paused else self.clock()
+        now = self.snapshot.time if self.recorder.paused else self.clock()
 
         def held(c: Connection) -> float | None:
             row = table.rows_by_key.get(row_key(c))
@@ -330,37 +311,6 @@ class LiveView(ObservatoryBase):
     def on_data_table_row_highlighted(self) -> None:
         self._explain()
 
-    def _moment(self) -> tuple[str, float] | None:
-        """The past moment on screen (paused, stepped to with [ or ]): what to call it on
-        screen, and its time; None when the view shows the present."""
-        if not self.paused or self.step_index is None or not self.moments:
-            return None
-        when = self.moments[self.step_index][0].time
-        label = t("app.past_moment", self.lang, i=self.step_index + 1, n=len(self.moments),
-                  time=clock_text(when))
-        return label, when
-
-    def _since(self, snapshot: Snapshot, until: float | None) -> dict[str, float]:
-        """When each row of ``snapshot`` entered the state it has there (up to ``until``),
-        from the history: a row's time in state at a moment stepped to."""
-        state_of = {row_key(c): c.state for c in snapshot.connections}
-        began: dict[str, float] = {}
-        for tr in self.history:
-            if tr.inferred or (until is not None and tr.time > until):
-                continue
-            key = row_key(tr.connection)
-            if state_of.get(key) == tr.to_state and tr.time >= began.get(key, tr.time):
-                began[key] = tr.time
-        return began
-
-    def _last_told(self, until: float | None) -> Transition | None:
-        """The lab's last change at ``until`` (None: now), as the banner tells it."""
-        for tr in reversed(self.history):
-            if tr.connection.role.kind is not RoleKind.OTHER and (
-                    until is None or tr.time <= until):
-                return tr
-        return None
-
     def _fit_if_cut(self) -> None:
         if self.table.overflows() and self.size.width >= NARROW:
             self.fit_table()
@@ -369,8 +319,7 @@ class LiveView(ObservatoryBase):
         """Redraw the diagram or the ladder (only the one on screen), as of ``until``."""
         if self.view == "connections" or self.snapshot is None:
             return
-        history = self.history if until is None else [
-            tr for tr in self.history if tr.time <= until]
+        history, actions, events = self.recorder.upto(until)
         if self.view == "diagram":
             diagram = self.query_one(StateDiagram)
             diagram.border_title = t("pane.diagram", self.lang, port=self.session.port)
@@ -383,9 +332,6 @@ class LiveView(ObservatoryBase):
             ladder.show([], client=None)
             return
         ladder.border_title = t("pane.ladder", self.lang, n=number)
-        actions = self.actions if until is None else [a for a in self.actions if a.time <= until]
-        events = self.server_events if until is None else [
-            e for e in self.server_events if e.time <= until]
         ladder.show(ladder_from(number, actions, events, history, self.lang), client=number)
 
     def _ladder_client(self) -> int | None:
@@ -445,7 +391,7 @@ class LiveView(ObservatoryBase):
             self.notify(t("err.source", self.lang, text=e.text), severity="error", timeout=10)
 
     def _on_server_event(self, e: ServerEvent) -> None:
-        keep(self.server_events, [e], MAX_EVENTS)
+        self.recorder.keep_server_event(e)
         said = message_of(e, self.session.registry)
         if said is not None and not self._from_earlier(e):
             keep(self.step_messages, [said], MAX_EVENTS)
@@ -473,7 +419,7 @@ class LiveView(ObservatoryBase):
             key[0] == peer or key[1] == peer for key in self.scene_earlier)
 
     async def _on_action(self, a: Action) -> None:
-        keep(self.actions, [a], MAX_EVENTS)
+        self.recorder.keep_action(a)
         if a.kind in ("server-start", "program-server"):
             self.server_scene(a.time)
         if a.kind == "client-add" and a.client is not None:
@@ -518,8 +464,8 @@ class LiveView(ObservatoryBase):
             info = t("server.none", self.lang, port=s.port)
         if server is not None and not is_loopback(s.host):
             info += "\n⚠ " + t("warn.exposed", self.lang, addr=server.address)
-        moment = self._moment()
-        if self.paused:
+        moment = self.recorder.moment(self.lang)
+        if self.recorder.paused:
             sub += "  " + t("app.paused", self.lang)
             if moment is not None:
                 sub += "  " + moment[0]
@@ -634,7 +580,7 @@ class LiveView(ObservatoryBase):
 
     def _tick(self) -> None:
         self._update_stamp()
-        if not self.paused and not self._stopped:
+        if not self.recorder.paused and not self._stopped:
             for table in self.query(ConnectionsTable):
                 table.tick()
             self._explain()  # a CLOSE_WAIT held open is told once it has lingered
@@ -690,10 +636,7 @@ class LiveView(ObservatoryBase):
     def _apply_view(self) -> None:
         self.query_one(ContentSwitcher).current = self.view
         self.screen.set_class(self.view != "connections", "-drawing")
-        until = None
-        if self.step_index is not None and self.moments:
-            until = self.moments[self.step_index][0].time
-        self._refresh_view(until)
+        self._refresh_view(self.recorder.chosen_time())
         self.timeline.scroll_end(animate=False)
         self._explain()
 
@@ -707,7 +650,7 @@ class LiveView(ObservatoryBase):
         self.table.cell_padding = 2 if self.present else 1
         self.table.set_shown(PRESENT_COLUMNS if self.present else COLUMNS)
         self.call_after_refresh(self.fit_table)
-        told = [tr for tr in self.history if tr.connection.role.kind is not RoleKind.OTHER]
+        told = [tr for tr in self.recorder.history if tr.connection.role.kind is not RoleKind.OTHER]
         if self.present and told and not self.query_one(Banner).moved:
             self._tell([tr for tr in told if tr.time == told[-1].time])
 

@@ -78,7 +78,7 @@ class Screenshots(ObservatoryBase):
         self._update_stamp(now, seal)
         self.enter_capture(step, shown)
         args = dict(snapshot=snapshot, messages=messages, mode=mode, port=port,
-                    transitions=[tr for tr in self.history if tr.time >= now - 120][-200:],
+                    transitions=[tr for tr in self.recorder.history if tr.time >= now - 120][-200:],
                     answer=self.progress.answers.get(step, ""), student=self.student,
                     host=self.host, version=__version__, now=now, lang=self.lang, origin=origin,
                     refused=refused, receipts=receipts)
@@ -141,11 +141,11 @@ class Screenshots(ObservatoryBase):
         since = self.scene_start
         shown = {c.key for c in snapshot.connections}
         lines: list[tuple[float, int, StoryLine]] = []
-        for a in self.actions:
+        for a in self.recorder.actions:
             # Closing the previous scene's server and clients is not this step's story.
             if a.time >= since and a.kind not in ("client-remove", "server-stop"):
                 lines.append((a.time, 0, StoryLine(a.time, action_note(a, self.lang), True)))
-        for e in self.server_events:
+        for e in self.recorder.server_events:
             if e.time < since:
                 continue
             note = server_note(e, self.lang)
@@ -154,7 +154,7 @@ class Screenshots(ObservatoryBase):
                          text=printable(e.text, 60))
             if note is not None:
                 lines.append((e.time, 0, StoryLine(e.time, note, True)))
-        for tr in self.history:
+        for tr in self.recorder.history:
             c = tr.connection
             if (tr.time < since or c.role.kind in (RoleKind.OTHER, RoleKind.LISTENER)
                     or (c.key in self.scene_past and c.key not in shown)):
