@@ -150,8 +150,8 @@ async def test_a_new_scene_numbers_clients_from_one_and_clears_the_past(tmp_path
         # The old clients' rows (now TIME_WAIT or closing) are still shown, as the kernel
         # holds them, marked as earlier: out of the step's scene.
         old_rows = [c for c in lab_rows(app) if c.local.port in old_ports]
-        assert all(c.key in app.scene_earlier for c in old_rows)
-        assert not [c for c in app.scene_only(app.snapshot).connections
+        assert all(c.key in app.scene.earlier for c in old_rows)
+        assert not [c for c in app.scene.only(app.snapshot).connections
                     if c.local.port in old_ports]
         # ... but the timeline keeps the whole history.
         assert any("earlier step" in x for x in app.timeline.lines_text)
@@ -160,7 +160,7 @@ async def test_a_new_scene_numbers_clients_from_one_and_clears_the_past(tmp_path
         app.session.send(1, "Fin")
         await wait_until(pilot, lambda: client_states(app, 1) == ["TIME_WAIT"], "TIME_WAIT")
         waits = [c for c in lab_rows(app) if c.state == "TIME_WAIT"
-                 and c.key not in app.scene_earlier]
+                 and c.key not in app.scene.earlier]
         assert len(waits) == 1
         assert not [c for c in lab_rows(app) if c.local.port in old_ports]
 

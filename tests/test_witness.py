@@ -56,7 +56,7 @@ def hosted(server: str, source: str = "netlink") -> Session:
 
 
 def lab_rows(app: ObservatoryApp) -> list[Connection]:
-    return [] if app.snapshot is None else list(app.scene_only(app.snapshot).connections)
+    return [] if app.snapshot is None else list(app.scene.only(app.snapshot).connections)
 
 
 def served(app: ObservatoryApp, n: int) -> bool:
@@ -95,7 +95,7 @@ def met(app: ObservatoryApp) -> bool:
 def judged_since_scene(app: ObservatoryApp, found: str) -> bool:
     """The step's evidence was judged on a poll made after its scene began, and says
     ``found``: the moment a negative check may be made has come."""
-    return (app.snapshot is not None and app.snapshot.time > app.scene_start
+    return (app.snapshot is not None and app.snapshot.time > app.scene.start
             and app.evidence is not None and any(found in f for f in app.evidence.found))
 
 
@@ -132,7 +132,7 @@ async def do_part_1(pilot: Any, app: ObservatoryApp) -> None:
     await wait_until(pilot, lambda: served(app, 1), "client 1 served")
     await type_in(pilot, app, 1, "Bonjour")
     await wait_until(pilot, lambda: met(app), "p1-q1 met by the kernel's bytes")
-    assert app.step_messages == []  # the server said nothing: the kernel alone saw it
+    assert app.scene.messages == []  # the server said nothing: the kernel alone saw it
     assert kernel_saw(app, "7 bytes received by the server's end of client 1's connection")
     # The table's row got the new count, without a change of state.
     assert [r.conn.bytes_received for r in app.table.rows_by_key.values()
@@ -295,7 +295,7 @@ async def test_without_byte_counts_a_printed_line_counts_and_the_step_says_so() 
                        for m in app.evidence.missing)
             await type_in(pilot, app, 1, "Bonjour")
             await wait_until(pilot, lambda: met(app), "p1-q1 met by the printed line")
-            assert app.step_messages == [(1, "Bonjour")]
+            assert app.scene.messages == [(1, "Bonjour")]
             await pilot.press("ctrl+q")
 
 

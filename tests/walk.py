@@ -300,10 +300,10 @@ def record_pictures(app: ObservatoryApp, walk: Walk) -> None:
     real = app.enter_capture
 
     def enter_capture(step: str, shown: Snapshot) -> None:
-        scene = app.scene_only(shown)
+        scene = app.scene.only(shown)
         walk.pictures.append(Picture(step, tuple(
             c for c in scene.connections if c.role.kind is not RoleKind.OTHER),
-            frozenset(app.scene_earlier)))
+            frozenset(app.scene.earlier)))
         real(step, shown)
 
     app.enter_capture = enter_capture  # type: ignore[method-assign]

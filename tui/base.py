@@ -17,13 +17,14 @@ from textual.widget import Widget
 
 from lab.grading.manifest import DEFAULT_FOLDER, folder_student
 from lab.guide.autosave import AutoSave
-from lab.guide.evidence import Evidence, Message
+from lab.guide.evidence import Evidence
 from lab.guide.progress import load_progress
 from lab.guide.witness import StepWitness
-from lab.observe.model import Connection, Endpoint, Snapshot, Transition
+from lab.observe.model import Connection, Snapshot, Transition
 from lab.session import ProgramReport, Session
 from lab.text import clean_field
 from tui.messages import Notice
+from tui.scene import Scene
 from tui.stepthrough import Recorder
 from tui.widgets.clients import ClientCard, ClientsPane
 from tui.widgets.connections import ConnectionsTable
@@ -31,7 +32,6 @@ from tui.widgets.server_pane import ServerPane
 from tui.widgets.timeline import Timeline
 
 W = TypeVar("W")
-Key = tuple[Endpoint, Endpoint | None]  # a connection's (local, remote)
 
 VIEWS = ("connections", "diagram", "ladder")
 
@@ -109,21 +109,9 @@ class ObservatoryBase(App[int]):
         self.student = (clean_field(student) if student else
                         folder_student(self.folder) or self.progress.student)
         self.host = clean_field(host or socket.gethostname())
-        self.step_messages: list[Message] = []
-        self.step_refused: list[int] = []  # clients whose connect was refused in this step
         self.evidence: Evidence | None = None
-        # The step's scene: connections left by earlier steps stay in view, marked as
-        # earlier, out of its evidence and its picture; what the app did for the step is
-        # told apart from the student's.
-        self.scene_earlier: set[Key] = set()
-        self._earlier_missing: dict[Key, float] = {}  # earlier rows not seen since
-        self.scene_start = 0.0  # when the step's scene began (its picture tells from then)
-        self.scene_past: set[Key] = set()  # connections of earlier scenes, out of its story
-        self.scene_by_app: list[str] = []  # the step's setup, as the app performed it
-        self.sent_by_app: list[Message] = []  # messages of the step the app sent
-        # The kernel's witness of the scene's messages (bytes reaching the server's socket,
-        # whoever wrote the server); begun again with each scene (``current_witness``).
-        self.witness = StepWitness()
+        # What belongs to the current step (tui.scene).
+        self.scene = Scene()
         self.autopilot = autopilot
         self.auto_capture = auto_capture
         self.demo = demo  # the app's own demo: watermarked, and marked so in the manifest
@@ -165,15 +153,12 @@ class ObservatoryBase(App[int]):
                     timeout=message.timeout)
 
     def current_witness(self) -> StepWitness:
-        """The kernel's witness of the current scene. A new scene (a step, a setup, a new
-        server) begins it again, its baseline the bytes each lab socket had received by
-        the last poll: bytes of an earlier step never count for this one."""
-        witness = self.witness
-        if witness.scene != self.scene_start:
-            shown = self.snapshot
-            witness.begin(self.scene_start,
-                          self._lab_rows(shown).connections if shown is not None else ())
-        return witness
+        """The kernel's witness of the current scene, begun on the lab's rows shown."""
+        return self.scene.witness(self._shown_lab_rows)
+
+    def _shown_lab_rows(self) -> tuple[Connection, ...]:
+        shown = self.snapshot
+        return self._lab_rows(shown).connections if shown is not None else ()
 
     # -- hooks, each defined by one part ---------------------------------------------------
     def _refresh_labels(self) -> None:
@@ -190,15 +175,6 @@ class ObservatoryBase(App[int]):
         raise NotImplementedError  # tui.live
 
     def _check_evidence(self, snapshot: Snapshot) -> None:
-        raise NotImplementedError  # tui.guided
-
-    def scene(self, snapshot: Snapshot) -> Snapshot:
-        raise NotImplementedError  # tui.guided
-
-    def scene_only(self, snapshot: Snapshot) -> Snapshot:
-        raise NotImplementedError  # tui.guided
-
-    def earlier_count(self, snapshot: Snapshot) -> int:
         raise NotImplementedError  # tui.guided
 
     def server_scene(self, when: float) -> None:

@@ -16,11 +16,6 @@ from tui.messages import Notice
 from tui.widgets.server_pane import ServerPane
 from tui.widgets.steps_panel import StepsPanel
 
-HIDDEN_GRACE = 1.0  # seconds a hidden row must be gone before it is forgotten
-
-# States a connection ends in: what is left of a previous step's story.
-FINISHED = frozenset({"TIME_WAIT", "FIN_WAIT_2", "CLOSED", "LAST_ACK", "CLOSING"})
-
 
 class Guided(ObservatoryBase):
     def _save_progress(self) -> None:
@@ -60,88 +55,26 @@ class Guided(ObservatoryBase):
         FIN_WAIT_2) belong to the previous story and leave the view; the timeline keeps them.
         """
         self.progress.step = step_id
-        self._new_scene(finished_only=True)
+        self._new_scene(self.clock(), finished_only=True)
         self._save_progress()
         self._show_step()
         self.call_after_refresh(self.fit_table)  # the step's columns come first
 
-    def _new_scene(self, *, finished_only: bool) -> None:
-        self.step_messages = []
-        self.step_refused = []
-        self.sent_by_app = []
-        self.scene_by_app = []
+    def _new_scene(self, when: float, *, finished_only: bool, keep_setup: bool = False) -> None:
+        """A new scene (tui.scene): the rows on screen are marked earlier (only those
+        finished, with ``finished_only``), and the step's evidence is looked for again."""
         self.evidence = None
-        self.scene_start = self.clock()
-        self._mark_earlier(finished_only=finished_only)
-
-    def _mark_earlier(self, *, finished_only: bool) -> None:
-        """The lab's connections on screen now belong to an earlier story (only those
-        already finished, with ``finished_only``): they stay in the table, marked, and
-        leave the step's evidence and picture. The listener is every scene's."""
-        rows = self._lab_rows(self.snapshot).connections if self.snapshot is not None else ()
-        self.scene_earlier |= {c.key for c in rows if c.state != "LISTEN" and (
-            not finished_only or c.state in FINISHED)}
-        self.scene_past = set(self.scene_earlier)
-        self._earlier_missing.clear()
+        self.scene.begin(when, self._shown_lab_rows(), finished_only=finished_only,
+                         keep_setup=keep_setup)
         if self.snapshot is not None:
-            self.table.set_earlier(frozenset(self.scene_earlier))
-            self._check_evidence(self.scene_only(self._lab_rows(self.snapshot)))
+            self.table.set_earlier(frozenset(self.scene.earlier))
+            self._check_evidence(self.scene.only(self._lab_rows(self.snapshot)))
 
     def server_scene(self, when: float) -> None:
         """A new server (F4, F8, a step's setup): the step's story starts again with it.
         The old server's connections become earlier ones, its messages leave the
         evidence, and its shutdown leaves the picture's story."""
-        self.step_messages = []
-        self.step_refused = []
-        self.sent_by_app = []
-        self.evidence = None
-        self.scene_start = when
-        self._mark_earlier(finished_only=False)
-
-    def scene(self, snapshot: Snapshot) -> Snapshot:
-        """Keep the set of earlier connections true for a new snapshot; the snapshot is
-        returned whole (every socket the kernel holds is shown).
-
-        An earlier row gone for ``HIDDEN_GRACE`` seconds is forgotten (its address pair
-        may be used again). Not at once: a listing may miss a socket for one poll while
-        the kernel turns it into a TIME_WAIT, and it must not come back as the step's."""
-        earlier, missing = self.scene_earlier, self._earlier_missing
-        if earlier:
-            if snapshot.gone is not None and snapshot.changed is not None:
-                back = {c.key for c in snapshot.changed}  # O(change), not O(connections)
-                for key in back:
-                    missing.pop(key, None)
-                for c in snapshot.gone:
-                    if c.key in earlier and c.key not in back:
-                        missing.setdefault(c.key, snapshot.time)
-            else:
-                present = {c.key for c in snapshot.connections}
-                for key in earlier:
-                    if key in present:
-                        missing.pop(key, None)
-                    else:
-                        missing.setdefault(key, snapshot.time)
-            for key, since in list(missing.items()):
-                if snapshot.time - since >= HIDDEN_GRACE:
-                    earlier.discard(key)
-                    del missing[key]
-        return snapshot
-
-    def scene_only(self, snapshot: Snapshot) -> Snapshot:
-        """The step's own rows: without the connections of earlier steps (what its
-        evidence and its picture read)."""
-        earlier = self.scene_earlier
-        if not earlier:
-            return snapshot
-        kept = tuple(c for c in snapshot.connections if c.key not in earlier)
-        if len(kept) == len(snapshot.connections):
-            return snapshot
-        return snapshot._replace(connections=kept, seq=0, changed=None, gone=None)
-
-    def earlier_count(self, snapshot: Snapshot) -> int:
-        """How many of the lab's connections in ``snapshot`` are from earlier steps."""
-        earlier = self.scene_earlier
-        return sum(1 for c in self._lab_rows(snapshot).connections if c.key in earlier)
+        self._new_scene(when, finished_only=False, keep_setup=True)
 
     def action_toggle_steps(self) -> None:
         panel = self.query_one(StepsPanel)
@@ -181,16 +114,16 @@ class Guided(ObservatoryBase):
         earlier rows and the server log leave the view, what the app does is labelled.
         Returns what is left to the student, in words."""
         step = self.step_id
-        self._new_scene(finished_only=False)
+        self._new_scene(self.clock(), finished_only=False)
         for pane in self.query(ServerPane):
             pane.clear_log()
-        self.scene_by_app = [describe_op(op, self.lang) for op in scene_of(step)]
+        self.scene.set_up([describe_op(op, self.lang) for op in scene_of(step)])
         sep = t("list.sep", self.lang)
         todo = sep.join(describe_op(op, self.lang) for op in student_part(step))
         self.timeline.add_note(self.clock(), t("steps.setup_note", self.lang, step=step,
-                                               what=sep.join(self.scene_by_app)))
+                                               what=sep.join(self.scene.by_app)))
         for panel in self.query(StepsPanel):
-            panel.set_scene(self.scene_by_app, todo)
+            panel.set_scene(self.scene.by_app, todo)
         return todo
 
     def on_steps_panel_answer_changed(self, message: StepsPanel.AnswerChanged) -> None:
@@ -225,9 +158,9 @@ class Guided(ObservatoryBase):
         step = self.step_id
         witness = self.current_witness()
         witness.feed(snapshot.connections)
-        evidence = check_evidence(step, snapshot, self.step_messages, server_mode(self.session),
+        evidence = check_evidence(step, snapshot, self.scene.messages, server_mode(self.session),
                                   port=self.session.port, lang=self.lang,
-                                  refused=self.step_refused, receipts=witness.receipts())
+                                  refused=self.scene.refused, receipts=witness.receipts())
         self.evidence = evidence
         waiting = evidence.met and not self.student and step not in self.progress.met
         for panel in self.query(StepsPanel):

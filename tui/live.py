@@ -26,10 +26,8 @@ from lab.observe.model import Connection, RoleKind, Snapshot, Transition
 from lab.session import Action, Event, ObserverUpdate, Paced, ProgramReport, SessionError
 from lab.text import printable
 from tui.base import VIEWS, ObservatoryBase
-from tui.bounded import keep
 from tui.messages import ProgramMessage, SessionMessage, SnapshotMessage
 from tui.programs import show_reports
-from tui.stepthrough import MAX_EVENTS
 from tui.widgets.banner import Banner
 from tui.widgets.clients import ClientCard
 from tui.widgets.connections import (
@@ -166,16 +164,16 @@ class LiveView(ObservatoryBase):
             self.snapshot = self.snapshot._replace(time=snapshot.time, seq=snapshot.seq,
                                                   changed=(), gone=())
             self.table.apply(self.snapshot, [])
-            self._check_evidence(self.scene_only(self._lab_rows(self.snapshot)))
+            self._check_evidence(self.scene.only(self._lab_rows(self.snapshot)))
             return
-        snapshot = self.scene(snapshot)
+        self.scene.track(snapshot)
         if transitions:
             self.recorder.record(snapshot, transitions)
         if self.recorder.paused:
             self.recorder.hold(snapshot, transitions)
             return
         self._show(snapshot, transitions)
-        self._check_evidence(self.scene_only(self._lab_rows(snapshot)))
+        self._check_evidence(self.scene.only(self._lab_rows(snapshot)))
 
     def _to_timeline(self, transitions: list[Transition]) -> None:
         """Write the transitions on the timeline. At the first look, the other programs'
@@ -226,7 +224,7 @@ class LiveView(ObservatoryBase):
         as_of = moment[1] if moment is not None else None
         since = self.recorder.since(snapshot, as_of) if exact else None
         self.table.apply(snapshot, transitions, linger=not exact, as_of=as_of, since=since)
-        self.table.set_earlier(frozenset(self.scene_earlier))
+        self.table.set_earlier(frozenset(self.scene.earlier))
         lab = self._lab_rows(snapshot)
         listener = next((c for c in lab.connections if c.role.kind is RoleKind.LISTENER
                          and c.local.port == self.session.port), None)
@@ -292,7 +290,7 @@ class LiveView(ObservatoryBase):
             # the row one selects (the drawing views have the rows the timeline gave up).
             why.say(None)
             return
-        earlier = self.scene_earlier
+        earlier = self.scene.earlier
         found = most_telling([c for c in rows if c.key not in earlier], self.lang, held)
         why.say(found[1] if found else None, found[0].state if found else "")
 
@@ -373,8 +371,8 @@ class LiveView(ObservatoryBase):
         if isinstance(e, ServerEvent):
             self._on_server_event(e)
         elif isinstance(e, ClientEvent):
-            if e.kind == "failed" and e.refused and e.number not in self.step_refused:
-                self.step_refused.append(e.number)  # Windows: refused at a full accept queue
+            if e.kind == "failed" and e.refused:
+                self.scene.refuse(e.number)  # Windows: refused at a full accept queue
             card = self.clients_pane.card(e.number)
             if card is not None:
                 card.on_client_event(e)  # the card ignores an earlier client's events
@@ -393,8 +391,8 @@ class LiveView(ObservatoryBase):
     def _on_server_event(self, e: ServerEvent) -> None:
         self.recorder.keep_server_event(e)
         said = message_of(e, self.session.registry)
-        if said is not None and not self._from_earlier(e):
-            keep(self.step_messages, [said], MAX_EVENTS)
+        if said is not None and not self.scene.from_earlier(e):
+            self.scene.heard(said)
         self.server_pane.log_event(e)
         note = server_note(e, self.lang)
         if note is not None:
@@ -409,14 +407,7 @@ class LiveView(ObservatoryBase):
             return
         said = self.current_witness().printed(e.event.text)
         if said is not None:
-            keep(self.step_messages, [said], MAX_EVENTS)
-
-    def _from_earlier(self, e: ServerEvent) -> bool:
-        """Whether the server event came over a connection of an earlier step (its
-        message is not this step's evidence)."""
-        peer = e.peer
-        return peer is not None and any(
-            key[0] == peer or key[1] == peer for key in self.scene_earlier)
+            self.scene.heard(said)
 
     async def _on_action(self, a: Action) -> None:
         self.recorder.keep_action(a)
@@ -438,7 +429,7 @@ class LiveView(ObservatoryBase):
         note = action_note(a, self.lang)
         if a.by_app:
             if a.kind in ("send", "fin"):
-                keep(self.sent_by_app, [(a.client, a.text)], MAX_EVENTS)
+                self.scene.sent((a.client, a.text))
         self.timeline.add_note(a.time, note)
         self._refresh_labels()
 

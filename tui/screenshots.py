@@ -67,13 +67,13 @@ class Screenshots(ObservatoryBase):
         step = self.step_id
         self._shooting.add(step)  # until it is saved, no automatic one for the same step
         shown = self.snapshot or Snapshot(now, (), "none")
-        snapshot = self.scene_only(shown)  # the step's rows: what its record holds
-        messages = list(self.step_messages)
+        snapshot = self.scene.only(shown)  # the step's rows: what its record holds
+        messages = list(self.scene.messages)
         mode, port = server_mode(self.session), self.session.port
         receipts = self.current_witness().receipts()
-        origin = origin_of(demo=self.demo, sent_by_app=self.sent_by_app,
-                           scene_by_app=self.scene_by_app)
-        refused = list(self.step_refused)
+        origin = origin_of(demo=self.demo, sent_by_app=self.scene.sent_by_app,
+                           scene_by_app=self.scene.by_app)
+        refused = list(self.scene.refused)
         seal = seal_for(step, snapshot, messages, mode, port, origin, refused, receipts)
         self._update_stamp(now, seal)
         self.enter_capture(step, shown)
@@ -100,9 +100,9 @@ class Screenshots(ObservatoryBase):
         """The screen as the step's picture: its scene alone, every column it reads, whole.
         The connections of earlier steps in ``shown`` (no step's question reads them) are
         left out, and the picture says how many."""
-        scene = self.scene_only(shown)
+        scene = self.scene.only(shown)
         self.query_one(EvidenceView).show_scene(step, scene, self._story(scene),
-                                                self.earlier_count(shown))
+                                                self.scene.earlier_count(self._lab_rows(shown)))
         self.clear_notifications()  # a toast ("step ready") is not part of the evidence
         self._focus_before = self.focused  # hiding the panes drops the focus: give it back
         self.screen.add_class("-capture")
@@ -138,7 +138,7 @@ class Screenshots(ObservatoryBase):
 
     def _story(self, snapshot: Snapshot) -> list[StoryLine]:
         """The step's events since its scene began, in time order, causes first."""
-        since = self.scene_start
+        since = self.scene.start
         shown = {c.key for c in snapshot.connections}
         lines: list[tuple[float, int, StoryLine]] = []
         for a in self.recorder.actions:
@@ -157,7 +157,7 @@ class Screenshots(ObservatoryBase):
         for tr in self.recorder.history:
             c = tr.connection
             if (tr.time < since or c.role.kind in (RoleKind.OTHER, RoleKind.LISTENER)
-                    or (c.key in self.scene_past and c.key not in shown)):
+                    or (c.key in self.scene.past and c.key not in shown)):
                 continue
             text = t("pic.change", self.lang, role=describe_role(c.role, self.lang),
                      before=tr.from_state or "-", after=tr.to_state)
