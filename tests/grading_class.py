@@ -80,7 +80,7 @@ def _one_step(app: ObservatoryApp, student: Student, step_id: str, folder: Path,
 
     if not poll_wait(saved, STEP_TIMEOUT):
         raise AssertionError(f"{student.name}: {step_id}: no picture within {STEP_TIMEOUT} s "
-                             f"(evidence: {app.evidence})")
+                             f"(evidence: {app.guide.evidence})")
     if app.save_errors:
         raise AssertionError(app.save_errors[-1])
 

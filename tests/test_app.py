@@ -282,7 +282,7 @@ async def test_the_stamp_ticks_without_laying_the_screen_out_again() -> None:
             real(content, layout=layout)  # type: ignore[arg-type]
 
         bar.update = update  # type: ignore[method-assign]
-        app.student = "Test Student Longer"  # a longer line: laid out again
+        app.guide.student = "Test Student Longer"  # a longer line: laid out again
         app._update_stamp()
         assert [layout for layout, _ in calls] == [True]
         app._update_stamp()  # the same text (as each tick writes while the clock stands)

@@ -73,7 +73,7 @@ async def test_progress_resumes_after_a_restart(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         # No name prompt: the name comes from the saved progress.
         assert type(app.screen).__name__ != "NamePrompt"
-        assert app.student == "Bea Resume" and app.step_id == "p1-q3"
+        assert app.guide.student == "Bea Resume" and app.step_id == "p1-q3"
         await pilot.press("f1")
         panel_answer = app.query_one("#step-answer")
         assert panel_answer.value == "queued"

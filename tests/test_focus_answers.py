@@ -108,7 +108,7 @@ async def test_after_a_panel_key_the_keys_go_to_the_client(tmp_path: Path, key: 
         await pilot.press(key)
         await wait_until(pilot, lambda: focused_client(app) == 1, "client 1's input focused")
         await say_bonjour(pilot, app, 1)
-        assert answer_box(app).value == "" and app.progress.answers.get(app.step_id, "") == ""
+        assert answer_box(app).value == "" and app.guide.progress.answers.get(app.step_id, "") == ""
 
 
 async def test_after_setting_the_step_up_the_keys_go_to_its_client(tmp_path: Path) -> None:
@@ -281,7 +281,7 @@ async def test_an_answer_survives_a_change_of_step(tmp_path: Path) -> None:
 async def test_ctrl_q_writes_what_was_typed(tmp_path: Path) -> None:
     app = new_app(tmp_path, clients=0)
     async with app.run_test(size=SIZE) as pilot:
-        app.autosave.delay = 3600.0  # only quitting can write it within this test
+        app.guide.autosave.delay = 3600.0  # only quitting can write it within this test
         await choose_answer_box(pilot, app)
         await pilot.press(*keys(ANSWER), "ctrl+q")
     assert app.return_value == 0
@@ -295,7 +295,7 @@ async def test_sigterm_writes_what_was_typed_and_closes_every_socket(tmp_path: P
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
         port = app.session.port
-        app.autosave.delay = 3600.0
+        app.guide.autosave.delay = 3600.0
         await choose_answer_box(pilot, app)
         await pilot.press(*keys(ANSWER))
         app.stop_by_signal(signal.SIGTERM)

@@ -57,7 +57,7 @@ async def test_a_watcher_is_never_asked_for_a_name(tmp_path: Path, options: dict
         # The moment a student's picture would be taken: the step's evidence is met, and
         # the panel says that Ctrl+S saves it.
         panel = app.query_one(StepsPanel)
-        await wait_until(pilot, lambda: app.evidence is not None and app.evidence.met
+        await wait_until(pilot, lambda: app.guide.evidence is not None and app.guide.evidence.met
                          and panel.hint == t("steps.shoot_hint", "en"), "the evidence met")
         assert not isinstance(app.screen, NamePrompt)
         assert app.saved == [] and not app._capturing  # nothing taken on a watcher's behalf
@@ -72,11 +72,11 @@ async def test_the_name_is_asked_at_the_first_screenshot_and_kept_for_the_folder
         await pilot.press(*"Zoe", "space", *"Leroy")
         await pilot.press("enter")
         await wait_until(pilot, lambda: len(app.saved) == 1, "screenshot saved")
-        assert app.student == "Zoe Leroy"
+        assert app.guide.student == "Zoe Leroy"
     # Reopened without --student: the folder's name, no prompt; Ctrl+S saves at once.
     again = new_app(tmp_path, student=None)
     async with again.run_test(size=SIZE) as pilot:
-        assert again.student == "Zoe Leroy"
+        assert again.guide.student == "Zoe Leroy"
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: len(again.saved) == 1, "second screenshot saved")
         assert not isinstance(again.screen, NamePrompt)
@@ -114,12 +114,12 @@ async def test_setting_a_step_up_leaves_the_messages_to_the_student(tmp_path: Pa
         # The app set the scene, said so, and sent nothing.
         assert not any(a.kind in ("send", "fin") for a in app.recorder.actions)
         assert any("set up by the app" in line for line in app.timeline.lines_text)
-        assert app.evidence is not None and not app.evidence.met
-        assert "p2-q1" not in app.progress.met and app.saved == []
+        assert app.guide.evidence is not None and not app.guide.evidence.met
+        assert "p2-q1" not in app.guide.progress.met and app.saved == []
         # The student's own messages complete the step.
         app.session.send(1, "un")
         app.session.send(2, "deux")
-        await wait_until(pilot, lambda: "p2-q1" in app.progress.met, "step met")
+        await wait_until(pilot, lambda: "p2-q1" in app.guide.progress.met, "step met")
         entry = json.loads((tmp_path / "manifest.json").read_text())["screenshots"][-1]
         assert entry["step"] == "p2-q1"
 
@@ -291,7 +291,7 @@ async def test_a_screenshot_being_saved_is_not_taken_twice(
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
         app.session.send(1, "Bonjour")
-        await wait_until(pilot, lambda: app.evidence is not None and app.evidence.met,
+        await wait_until(pilot, lambda: app.guide.evidence is not None and app.guide.evidence.met,
                          "evidence met")
         # Ctrl+S first: with automatic capture on before it, a poll could take the step's
         # picture by itself and Ctrl+S a second one, which is not the case under test.
@@ -306,7 +306,7 @@ async def test_a_screenshot_being_saved_is_not_taken_twice(
         assert app.snapshot is not None
         app._check_evidence(app.snapshot)  # the next poll sees the evidence again
         gate.set()
-        await wait_until(pilot, lambda: "p1-q1" in app.progress.met, "step met")
+        await wait_until(pilot, lambda: "p1-q1" in app.guide.progress.met, "step met")
         # Every picture begun is written by now (a second one would have begun before the
         # gate opened): nothing is being taken or written any more.
         await wait_until(pilot, lambda: not app._capturing and not any(

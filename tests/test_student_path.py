@@ -153,9 +153,10 @@ async def test_a_new_server_starts_the_steps_story_again() -> None:
             one, two = app.clients_pane.cards()
             await type_in(pilot, one, "un")
             await wait_until(pilot, lambda: len(app.scene.messages) == 1, "first message")
-            assert app.evidence is not None and not app.evidence.met
+            assert app.guide.evidence is not None and not app.guide.evidence.met
             await type_in(pilot, two, "deux")
-            await wait_until(pilot, lambda: app.evidence is not None and app.evidence.met,
+            await wait_until(pilot, lambda: app.guide.evidence is not None
+                             and app.guide.evidence.met,
                              "p2-q1 met by the new server's two clients")
             # The picture: the step's rows and story only.
             from tui.widgets.evidence_view import EvidenceView

@@ -23,10 +23,14 @@ from textual.filter import LineFilter
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Header, Static
 
+from lab.errors import LabError
+from lab.guide.setup import describe_op, run_setup, scene_of, student_part
+from lab.guide.witness import server_mode
 from lab.i18n import t
+from lab.observe.model import Snapshot
 from tui.focus import Focus
-from tui.guided import Guided
 from tui.live import LiveView
+from tui.messages import Notice
 from tui.screenshots import Screenshots
 from tui.stepthrough import STEP_ACTIONS
 from tui.theme import LightFilter
@@ -72,7 +76,7 @@ STOP_SIGNALS = ("SIGHUP", "SIGTERM")
 STOP_GRACE = 5.0  # seconds the window has to close after a signal before the process ends
 
 
-class ObservatoryApp(Screenshots, Guided, Focus, LiveView):
+class ObservatoryApp(Screenshots, Focus, LiveView):
     TITLE = "TCP Observatory"
     ENABLE_COMMAND_PALETTE = False
     # Before any input that has the focus; shown in the footer in the app's language.
@@ -117,6 +121,116 @@ class ObservatoryApp(Screenshots, Guided, Focus, LiveView):
         if moment is not None:
             self._show(*moment, exact=True)
             self._refresh_labels()
+
+    # -- the guided lab (tui.guided) and the step's scene (tui.scene) ----------------------
+    def _show_step(self) -> None:
+        self.guide.show_step(self.session)
+        self._update_stamp()
+
+    def select_step(self, step_id: str) -> None:
+        """Make ``step_id`` the current step: its evidence is looked for from now on.
+
+        Arriving at a step starts its scene without touching a socket (the next step often
+        goes on with the same client): rows already finished (TIME_WAIT, an orphaned
+        FIN_WAIT_2) belong to the previous story and leave the view; the timeline keeps them.
+        """
+        self.guide.select(step_id)
+        self._new_scene(self.clock(), finished_only=True)
+        self._show_step()
+        self.call_after_refresh(self.fit_table)  # the step's columns come first
+
+    def _new_scene(self, when: float, *, finished_only: bool, keep_setup: bool = False) -> None:
+        """A new scene (tui.scene): the rows on screen are marked earlier (only those
+        finished, with ``finished_only``), and the step's evidence is looked for again."""
+        self.guide.evidence = None
+        self.scene.begin(when, self._shown_lab_rows(), finished_only=finished_only,
+                         keep_setup=keep_setup)
+        if self.snapshot is not None:
+            self.table.set_earlier(frozenset(self.scene.earlier))
+            self._check_evidence(self.scene.only(self._lab_rows(self.snapshot)))
+
+    def server_scene(self, when: float) -> None:
+        """A new server (F4, F8, a step's setup): the step's story starts again with it.
+        The old server's connections become earlier ones, its messages leave the
+        evidence, and its shutdown leaves the picture's story."""
+        self._new_scene(when, finished_only=False, keep_setup=True)
+
+    def action_toggle_steps(self) -> None:
+        panel = self.query_one(StepsPanel)
+        panel.display = not panel.display
+        self.focus_client()  # the answer box has its own key (F12)
+        self.call_after_refresh(self.fit_table)
+
+    def action_change_step(self, delta: int) -> None:
+        step = self.guide.neighbour(delta)
+        if step is not None:
+            self.guide.take_typed_answer()
+            self.select_step(step)
+        self.focus_client()
+
+    def action_setup_step(self) -> None:
+        """Set the current step's scene (in a thread: it waits): a fresh server in the
+        step's mode, the previous clients gone, the step's clients numbered from 1. The
+        messages are left to the student; what the app did is said on screen and kept
+        with the screenshot."""
+        self.focus_client()  # the step's new clients' inputs take it when they appear
+        step = self.step_id
+        todo = self.prepare_scene()
+
+        def work() -> None:
+            try:
+                run_setup(self.session, step, lang=self.lang)
+            except LabError as exc:
+                self.post_message(Notice(str(exc), error=True, timeout=10))
+                return
+            self.post_message(Notice(t("steps.ready", self.lang, step=step, todo=todo),
+                                     timeout=6))
+
+        self.run_worker(work, thread=True, group="setup", exclusive=True, exit_on_error=False)
+
+    def prepare_scene(self) -> str:
+        """The screen's part of setting the step up (the sockets' part is ``run_setup``):
+        earlier rows and the server log leave the view, what the app does is labelled.
+        Returns what is left to the student, in words."""
+        step = self.step_id
+        self._new_scene(self.clock(), finished_only=False)
+        for pane in self.query(ServerPane):
+            pane.clear_log()
+        self.scene.set_up([describe_op(op, self.lang) for op in scene_of(step)])
+        sep = t("list.sep", self.lang)
+        todo = sep.join(describe_op(op, self.lang) for op in student_part(step))
+        self.timeline.add_note(self.clock(), t("steps.setup_note", self.lang, step=step,
+                                               what=sep.join(self.scene.by_app)))
+        self.guide.show_setup(self.scene.by_app, todo)
+        return todo
+
+    def on_steps_panel_answer_changed(self, message: StepsPanel.AnswerChanged) -> None:
+        self.guide.answer_changed(message)
+
+    def remember_answer(self, step_id: str, answer: str) -> None:
+        """Set an answer before the step's screenshot (the demo does): kept with it."""
+        self.guide.remember_answer(step_id, answer)
+        if step_id == self.step_id:
+            self._show_step()
+
+    def _check_evidence(self, snapshot: Snapshot) -> None:
+        """Look for the step's evidence in the scene (``snapshot``: its own rows); when
+        met, the step's screenshot is taken (by then the step's last awaited event is on
+        screen).
+
+        A message counts when the server reports it or when the kernel shows its bytes
+        reaching the server's socket (the scene's witness), whoever wrote the server; a
+        server the app did not start is judged by its behaviour."""
+        step = self.step_id
+        witness = self.current_witness()
+        witness.feed(snapshot.connections)
+        evidence = self.guide.check(snapshot, self.scene.messages, server_mode(self.session),
+                                    port=self.session.port, refused=self.scene.refused,
+                                    receipts=witness.receipts())
+        if (self.guide.wants_picture(evidence) and self.auto_capture
+                and step not in self._shooting and not self._capturing and not self.present):
+            self._shooting.add(step)
+            self.take_screenshot()
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """The light theme is the dark one's every line, turned light as it is drawn."""
@@ -182,7 +296,7 @@ class ObservatoryApp(Screenshots, Guided, Focus, LiveView):
                             exit_on_error=False)
 
     async def action_quit(self) -> None:
-        self.take_typed_answer()
+        self.guide.take_typed_answer()
         self.shutdown()
         self.exit(0)
 
@@ -199,7 +313,7 @@ class ObservatoryApp(Screenshots, Guided, Focus, LiveView):
         closed and the terminal restored, as with Ctrl+Q; the exit status is 128 + the
         signal's number, as a shell reports a program a signal ended."""
         with contextlib.suppress(NoMatches):  # the window may be closing already
-            self.take_typed_answer()
+            self.guide.take_typed_answer()
         self.shutdown()
         code = 128 + number
         if self.signals and self._last_resort is None:
@@ -221,7 +335,7 @@ class ObservatoryApp(Screenshots, Guided, Focus, LiveView):
         first, then every socket and thread of the session closed."""
         if not self._stopped:
             self._stopped = True
-            self.autosave.close()
+            self.guide.close()
             self.session.shutdown()
 
     def on_unmount(self) -> None:

@@ -15,14 +15,12 @@ from rich.text import Text
 from textual.app import App
 from textual.widget import Widget
 
-from lab.grading.manifest import DEFAULT_FOLDER, folder_student
-from lab.guide.autosave import AutoSave
-from lab.guide.evidence import Evidence
-from lab.guide.progress import load_progress
+from lab.grading.manifest import DEFAULT_FOLDER
 from lab.guide.witness import StepWitness
 from lab.observe.model import Connection, Snapshot, Transition
 from lab.session import ProgramReport, Session
 from lab.text import clean_field
+from tui.guided import Guide
 from tui.messages import Notice
 from tui.scene import Scene
 from tui.stepthrough import Recorder
@@ -92,24 +90,15 @@ class ObservatoryBase(App[int]):
         self._event: list[Transition] = []
         self.colours = colours if colours in ("dark", "light") else "dark"  # tui.theme
         self.view = view if view in VIEWS else "connections"
-        # The guided lab: progress resumes from the screenshots folder.
-        self.folder = Path(folder)
-        self.progress = load_progress(self.folder)
-        # What the student types is written as it is typed, off the UI thread (tui.guided).
-        self.autosave = AutoSave(self.folder, lang, on_error=self._autosave_failed,
-                                 on_saved=self._autosave_told)
+        # The guided lab's progress: the step, the name, the answers, the evidence.
+        self.guide = Guide(self, Path(folder), lang, student)
         self.signals = signals
         # Where the keys go (tui.focus): a client's input, the last used, else the first.
         self._last_client: int | None = None  # the client whose input last had the focus
         # No client's input could take it yet: the next card's does (at start, the first's).
         self._client_focus_pending = True
         self._focus_new_client: int | None = None  # F2's client: its card takes the focus
-        # The name is given (--student), or the folder's own, or asked at the first
-        # screenshot: nobody who only watches is asked anything.
-        self.student = (clean_field(student) if student else
-                        folder_student(self.folder) or self.progress.student)
         self.host = clean_field(host or socket.gethostname())
-        self.evidence: Evidence | None = None
         # What belongs to the current step (tui.scene).
         self.scene = Scene()
         self.autopilot = autopilot
@@ -174,26 +163,17 @@ class ObservatoryBase(App[int]):
     def fit_table(self) -> None:
         raise NotImplementedError  # tui.live
 
-    def _check_evidence(self, snapshot: Snapshot) -> None:
-        raise NotImplementedError  # tui.guided
-
     def server_scene(self, when: float) -> None:
         raise NotImplementedError  # tui.guided
 
     def _lab_rows(self, snapshot: Snapshot) -> Snapshot:
         raise NotImplementedError  # tui.live
 
+    def _check_evidence(self, snapshot: Snapshot) -> None:
+        raise NotImplementedError  # tui.app
+
     def _show_step(self) -> None:
-        raise NotImplementedError  # tui.guided
-
-    def _save_progress(self) -> None:
-        raise NotImplementedError  # tui.guided
-
-    def _autosave_failed(self, error: str) -> None:
-        raise NotImplementedError  # tui.guided
-
-    def _autosave_told(self, steps: list[str]) -> None:
-        raise NotImplementedError  # tui.guided
+        raise NotImplementedError  # tui.app
 
     def focus_client(self) -> bool:
         raise NotImplementedError  # tui.focus
@@ -212,4 +192,4 @@ class ObservatoryBase(App[int]):
 
     @property
     def step_id(self) -> str:
-        return self.progress.step
+        return self.guide.step_id

@@ -89,7 +89,8 @@ def autopilot(pace: float, lang: str) -> Callable[[ObservatoryApp], None]:
                         p.name.startswith(s + "-") for p in app.saved)
 
                 if not poll_wait(shot, STEP_TIMEOUT):
-                    missing = t("list.sep", lang).join(app.evidence.missing) if app.evidence else ""
+                    evidence = app.guide.evidence
+                    missing = t("list.sep", lang).join(evidence.missing) if evidence else ""
                     raise DemoFailed(t("demo.timeout", lang, step=step.id, missing=missing))
                 if app.save_errors:
                     raise DemoFailed(app.save_errors[-1])

@@ -35,7 +35,8 @@ class Screenshots(ObservatoryBase):
     def _update_stamp(self, when: float | None = None, seal: str | None = None) -> None:
         if self._capturing and when is None:
             return  # the stamp must show the screenshot's own time while it is taken
-        line = stamp_text(self.student or "?", self.host, self.clock() if when is None else when,
+        line = stamp_text(self.guide.student or "?", self.host,
+                          self.clock() if when is None else when,
                           self.step_id, __version__, self.lang, seal)
         text = Text(line, style="bold #000000 on #ffd700")
         if self.demo:  # on screen, and so in every picture: a demo is never a student's work
@@ -58,7 +59,7 @@ class Screenshots(ObservatoryBase):
         """Save a stamped SVG of the whole screen for the current step."""
         if self._capturing:
             return
-        if not self.student:
+        if not self.guide.student:
             self.push_screen(NamePrompt(self.lang), self._name_then_shoot)
             return
         self._capturing = True
@@ -79,21 +80,19 @@ class Screenshots(ObservatoryBase):
         self.enter_capture(step, shown)
         args = dict(snapshot=snapshot, messages=messages, mode=mode, port=port,
                     transitions=[tr for tr in self.recorder.history if tr.time >= now - 120][-200:],
-                    answer=self.progress.answers.get(step, ""), student=self.student,
+                    answer=self.guide.answer(step), student=self.guide.student,
                     host=self.host, version=__version__, now=now, lang=self.lang, origin=origin,
                     refused=refused, receipts=receipts)
         self.call_after_refresh(self._capture, step, args)
 
     def _got_name(self, name: str | None) -> None:
         if name:
-            self.student = name
-            self.progress.student = name
-            self._save_progress()
+            self.guide.set_student(name)
             self._update_stamp()
 
     def _name_then_shoot(self, name: str | None) -> None:
         self._got_name(name)
-        if self.student:
+        if self.guide.student:
             self.take_screenshot()
 
     def enter_capture(self, step: str, shown: Snapshot) -> None:
@@ -180,10 +179,12 @@ class Screenshots(ObservatoryBase):
         self._capturing = False
         self._update_stamp()
 
+        folder = self.guide.folder
+
         def work() -> None:
             try:
-                saved = save_screenshot(self.folder, step, svg, **args)
-                write_report(self.folder, self.lang)
+                saved = save_screenshot(folder, step, svg, **args)
+                write_report(folder, self.lang)
             except LabError as exc:
                 self.post_message(ShotFailed(step, str(exc)))
                 return
@@ -202,10 +203,8 @@ class Screenshots(ObservatoryBase):
         path = saved.path
         self._shooting.discard(step)
         self.saved.append(path)
-        if saved.evidence.met and step not in self.progress.met:
-            # Met only once its screenshot is on disk: a failed save is retried later.
-            self.progress.mark_met(step)
-            self._save_progress()
+        # Met only once its screenshot is on disk: a failed save is retried later.
+        if saved.evidence.met and self.guide.mark_met(step):
             self._show_step()
         if self._stopped:
             return  # saved while the window closes: on disk, with nothing left to tell it
