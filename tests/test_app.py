@@ -289,9 +289,9 @@ async def test_the_stamp_ticks_without_laying_the_screen_out_again() -> None:
         assert len(calls) == 1
         now[0] += 1  # the next second: as long; the app's own tick writes it
         await wait_until(pilot, lambda: len(calls) == 2, "the tick to write the next second")
-        assert calls[1] == (False, stamp_text("Test Student Longer", app.host, now[0],
+        assert calls[1] == (False, stamp_text("Test Student Longer", app.shots.host, now[0],
                                               app.step_id, __version__, "en"))
-        assert stamp_text("Test Student Longer", app.host, now[0], app.step_id,
+        assert stamp_text("Test Student Longer", app.shots.host, now[0], app.step_id,
                           __version__, "en") in str(bar.render())
     app.shutdown()
 
@@ -412,7 +412,7 @@ async def test_keys_typed_after_a_screenshot_reach_the_client_input(
         # Pilot waits for every widget to be idle, and the input is not: wait by hand.
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 15
-        while not (len(app.saved) == 1 and not app._capturing
+        while not (len(app.shots.saved) == 1 and not app.shots.capturing
                    and app.query_one("#main").region.area > 0):
             assert loop.time() < deadline, "the picture saved and the panes back"
             await asyncio.sleep(0.05)

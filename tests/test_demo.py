@@ -112,6 +112,6 @@ async def test_unwritable_screenshots_folder_is_one_clear_message(tmp_path: Path
         await wait_until(pilot, lambda: app._notifications, "a notification")
         messages = [n.message for n in app._notifications]
         assert any("not-a-folder" in m for m in messages), messages
-        assert app.is_running and not app.saved
+        assert app.is_running and not app.shots.saved
     assert blocker.read_text(encoding="utf-8") == "a file where the folder should be"
     assert list(tmp_path.iterdir()) == [blocker]  # nothing half-written beside it

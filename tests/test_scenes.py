@@ -60,7 +60,8 @@ async def test_a_watcher_is_never_asked_for_a_name(tmp_path: Path, options: dict
         await wait_until(pilot, lambda: app.guide.evidence is not None and app.guide.evidence.met
                          and panel.hint == t("steps.shoot_hint", "en"), "the evidence met")
         assert not isinstance(app.screen, NamePrompt)
-        assert app.saved == [] and not app._capturing  # nothing taken on a watcher's behalf
+        # nothing taken on a watcher's behalf
+        assert app.shots.saved == [] and not app.shots.capturing
 
 
 async def test_the_name_is_asked_at_the_first_screenshot_and_kept_for_the_folder(
@@ -71,14 +72,14 @@ async def test_the_name_is_asked_at_the_first_screenshot_and_kept_for_the_folder
         await wait_until(pilot, lambda: isinstance(app.screen, NamePrompt), "name prompt")
         await pilot.press(*"Zoe", "space", *"Leroy")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: len(app.saved) == 1, "screenshot saved")
+        await wait_until(pilot, lambda: len(app.shots.saved) == 1, "screenshot saved")
         assert app.guide.student == "Zoe Leroy"
     # Reopened without --student: the folder's name, no prompt; Ctrl+S saves at once.
     again = new_app(tmp_path, student=None)
     async with again.run_test(size=SIZE) as pilot:
         assert again.guide.student == "Zoe Leroy"
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: len(again.saved) == 1, "second screenshot saved")
+        await wait_until(pilot, lambda: len(again.shots.saved) == 1, "second screenshot saved")
         assert not isinstance(again.screen, NamePrompt)
     manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
     assert {s["student"] for s in manifest["screenshots"]} == {"Zoe Leroy"}
@@ -115,7 +116,7 @@ async def test_setting_a_step_up_leaves_the_messages_to_the_student(tmp_path: Pa
         assert not any(a.kind in ("send", "fin") for a in app.recorder.actions)
         assert any("set up by the app" in line for line in app.timeline.lines_text)
         assert app.guide.evidence is not None and not app.guide.evidence.met
-        assert "p2-q1" not in app.guide.progress.met and app.saved == []
+        assert "p2-q1" not in app.guide.progress.met and app.shots.saved == []
         # The student's own messages complete the step.
         app.session.send(1, "un")
         app.session.send(2, "deux")
@@ -296,10 +297,10 @@ async def test_a_screenshot_being_saved_is_not_taken_twice(
         # Ctrl+S first: with automatic capture on before it, a poll could take the step's
         # picture by itself and Ctrl+S a second one, which is not the case under test.
         await pilot.press("ctrl+s")
-        app.auto_capture = True
+        app.shots.auto_capture = True
 
         def writing() -> bool:  # the picture is taken; writing it waits at the gate
-            return not app._capturing and any(
+            return not app.shots.capturing and any(
                 w.group == "screenshot" and not w.is_finished for w in app.workers)
 
         await wait_until(pilot, writing, "the picture taken, its file being written")
@@ -309,7 +310,7 @@ async def test_a_screenshot_being_saved_is_not_taken_twice(
         await wait_until(pilot, lambda: "p1-q1" in app.guide.progress.met, "step met")
         # Every picture begun is written by now (a second one would have begun before the
         # gate opened): nothing is being taken or written any more.
-        await wait_until(pilot, lambda: not app._capturing and not any(
+        await wait_until(pilot, lambda: not app.shots.capturing and not any(
             w.group == "screenshot" and not w.is_finished for w in app.workers),
             "every picture written")
-        assert len(list(tmp_path.glob("p1-q1-*.svg"))) == 1 and len(app.saved) == 1
+        assert len(list(tmp_path.glob("p1-q1-*.svg"))) == 1 and len(app.shots.saved) == 1

@@ -91,10 +91,10 @@ def picture_of(step_id: str) -> Any:
         clock[0] = T0 + 6
         app.apply(snap, [Transition(T0 + 6, c, None, c.state, None) for c in rows])
         await pilot.pause()
-        app._capturing = True  # as while a screenshot is taken: the stamp holds its time
+        app.shots.capturing = True  # as while a screenshot is taken: the stamp holds its time
         app._update_stamp(T0 + 6, "0123456789ab")
         app.enter_capture(step_id, app.snapshot)
-        await wait_until(pilot, app._laid_out_for_capture, "the picture's layout")
+        await wait_until(pilot, app.shots.laid_out, "the picture's layout")
 
     return run_before
 

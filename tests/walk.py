@@ -197,7 +197,7 @@ async def settle(pilot: Any, app: ObservatoryApp, what: Callable[[], bool],
 
 def busy(app: ObservatoryApp) -> bool:
     """A step's setup or a screenshot is still under way."""
-    return app._capturing or any(w.group in ("setup", "screenshot") and w.is_running
+    return app.shots.capturing or any(w.group in ("setup", "screenshot") and w.is_running
                                  for w in app.workers)
 
 
@@ -280,9 +280,9 @@ async def play(pilot: Any, app: ObservatoryApp, rng: random.Random, action: str,
         await settle(pilot, app, lambda: not busy(app))
         before = kernel(port)
         await polled_since(pilot, app, time.time())
-        count = len(app.saved) + len(app.save_errors)
+        count = len(app.shots.saved) + len(app.shots.save_errors)
         await pilot.press("ctrl+s")
-        await settle(pilot, app, lambda: len(app.saved) + len(app.save_errors) > count
+        await settle(pilot, app, lambda: len(app.shots.saved) + len(app.shots.save_errors) > count
                      and not busy(app), 15.0)
         after = kernel(port)
         if walk.pictures:

@@ -30,8 +30,8 @@ from lab.i18n import t
 from lab.observe.model import Snapshot
 from tui.focus import Focus
 from tui.live import LiveView
-from tui.messages import Notice
-from tui.screenshots import Screenshots
+from tui.messages import Notice, ShotFailed, ShotSaved
+from tui.screenshots import story
 from tui.stepthrough import STEP_ACTIONS
 from tui.theme import LightFilter
 from tui.widgets.banner import Banner
@@ -41,6 +41,7 @@ from tui.widgets.diagram import StateDiagram
 from tui.widgets.evidence_view import EvidenceView
 from tui.widgets.footer import KeysFooter
 from tui.widgets.ladder import LadderView
+from tui.widgets.prompt import NamePrompt
 from tui.widgets.server_pane import ServerPane
 from tui.widgets.steps_panel import StepsPanel
 from tui.widgets.timeline import Timeline
@@ -76,7 +77,7 @@ STOP_SIGNALS = ("SIGHUP", "SIGTERM")
 STOP_GRACE = 5.0  # seconds the window has to close after a signal before the process ends
 
 
-class ObservatoryApp(Screenshots, Focus, LiveView):
+class ObservatoryApp(Focus, LiveView):
     TITLE = "TCP Observatory"
     ENABLE_COMMAND_PALETTE = False
     # Before any input that has the focus; shown in the footer in the app's language.
@@ -227,10 +228,88 @@ class ObservatoryApp(Screenshots, Focus, LiveView):
         evidence = self.guide.check(snapshot, self.scene.messages, server_mode(self.session),
                                     port=self.session.port, refused=self.scene.refused,
                                     receipts=witness.receipts())
-        if (self.guide.wants_picture(evidence) and self.auto_capture
-                and step not in self._shooting and not self._capturing and not self.present):
-            self._shooting.add(step)
+        if (self.guide.wants_picture(evidence) and self.shots.automatic(step)
+                and not self.present):
             self.take_screenshot()
+
+    def _tick(self) -> None:
+        """Twice a second: the stamp's clock, and the table's times in state."""
+        self._update_stamp()
+        if not self.recorder.paused and not self._stopped:
+            for table in self.query(ConnectionsTable):
+                table.tick()
+            self._explain()  # a CLOSE_WAIT held open is told once it has lingered
+
+    # -- screenshots (tui.screenshots) -----------------------------------------------------
+    def _update_stamp(self, when: float | None = None, seal: str | None = None) -> None:
+        if self.shots.capturing and when is None:
+            return  # the stamp must show the screenshot's own time while it is taken
+        self.shots.stamp(self.guide.student, self.step_id,
+                         self.clock() if when is None else when, seal)
+
+    def action_save_screenshot(self) -> None:
+        """Ctrl+S: a stamped SVG of the whole screen for the current step."""
+        self.take_screenshot()
+
+    def take_screenshot(self) -> None:
+        """Save a stamped SVG of the whole screen for the current step. The name is asked
+        here, when a student first takes one."""
+        if self.shots.capturing:
+            return
+        if not self.guide.student:
+            self.push_screen(NamePrompt(self.lang), self._name_then_shoot)
+            return
+        now = self.clock()
+        # What the screenshot proves is frozen now, and its seal shown in the stamp.
+        step = self.step_id
+        shown = self.snapshot or Snapshot(now, (), "none")
+        seal, args = self.shots.freeze(
+            step, now, shown, self.scene, self.recorder, student=self.guide.student,
+            answer=self.guide.answer(step), mode=server_mode(self.session),
+            port=self.session.port, receipts=self.current_witness().receipts())
+        self._update_stamp(now, seal)
+        self.enter_capture(step, shown)
+        self.call_after_refresh(self.shots.capture, step, args, self.guide.folder,
+                                self._update_stamp)
+
+    def _name_then_shoot(self, name: str | None) -> None:
+        if name:
+            self.guide.set_student(name)
+            self._update_stamp()
+        if self.guide.student:
+            self.take_screenshot()
+
+    def enter_capture(self, step: str, shown: Snapshot) -> None:
+        """The screen as the step's picture: its scene alone, every column it reads, whole.
+        The connections of earlier steps in ``shown`` (no step's question reads them) are
+        left out, and the picture says how many."""
+        rows = self.scene.only(shown)
+        self.shots.enter(step, rows, story(rows, self.scene, self.recorder, self.lang),
+                         self.scene.earlier_count(self._lab_rows(shown)))
+
+    def leave_capture(self) -> None:
+        self.shots.leave()
+
+    def on_shot_failed(self, message: ShotFailed) -> None:
+        self.shots.failed(message)
+        self.notify(message.error, severity="error", timeout=10)
+
+    def on_shot_saved(self, message: ShotSaved) -> None:
+        step, saved = message.step, message.saved
+        path = saved.path
+        self.shots.written(message)
+        # Met only once its screenshot is on disk: a failed save is retried later.
+        if saved.evidence.met and self.guide.mark_met(step):
+            self._show_step()
+        if self._stopped:
+            return  # saved while the window closes: on disk, with nothing left to tell it
+        if self.autopilot is None:  # the demo's screenshots would pile these toasts up
+            self.notify(t("shot.saved", self.lang, file=path.name), timeout=4)
+        # The picture may be saved while the app is closing: its panes are gone by then.
+        # It says "evidence observed" only when its record says so (Ctrl+S saves one before).
+        key = "steps.met_note" if saved.evidence.met else "steps.shot_note"
+        for timeline in self.query(Timeline):
+            timeline.add_note(self.clock(), t(key, self.lang, step=step, file=path.name))
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """The light theme is the dark one's every line, turned light as it is drawn."""

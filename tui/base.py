@@ -11,9 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rich.text import Text
 from textual.app import App
-from textual.widget import Widget
 
 from lab.grading.manifest import DEFAULT_FOLDER
 from lab.guide.witness import StepWitness
@@ -23,6 +21,7 @@ from lab.text import clean_field
 from tui.guided import Guide
 from tui.messages import Notice
 from tui.scene import Scene
+from tui.screenshots import ScreenshotFlow
 from tui.stepthrough import Recorder
 from tui.widgets.clients import ClientCard, ClientsPane
 from tui.widgets.connections import ConnectionsTable
@@ -78,11 +77,6 @@ class ObservatoryBase(App[int]):
         self._warned_source = False
         # (every connection, the lab port's among them), for the last snapshot shown
         self._lab_of: tuple[tuple[Connection, ...], Snapshot] | None = None
-        self._capturing = False
-        self._stamps_shown: dict[int, Text] = {}  # id of a stamp bar -> the text it shows
-        self._panel_shown = False  # the steps panel's display, kept while a picture is taken
-        self._focus_before: Widget | None = None  # and the focus
-        self._shooting: set[str] = set()  # steps whose evidence screenshot is being saved
         self._last_error = ""
         self.present = present
         # The banner's event: its cause (an action or a server event) and what it moved.
@@ -98,14 +92,12 @@ class ObservatoryBase(App[int]):
         # No client's input could take it yet: the next card's does (at start, the first's).
         self._client_focus_pending = True
         self._focus_new_client: int | None = None  # F2's client: its card takes the focus
-        self.host = clean_field(host or socket.gethostname())
         # What belongs to the current step (tui.scene).
         self.scene = Scene()
         self.autopilot = autopilot
-        self.auto_capture = auto_capture
-        self.demo = demo  # the app's own demo: watermarked, and marked so in the manifest
-        self.saved: list[Path] = []  # screenshots written by this run
-        self.save_errors: list[str] = []  # and the sentences of those that could not be
+        # The stamp, and a step's picture taken and written (tui.screenshots).
+        self.shots = ScreenshotFlow(self, lang, host=clean_field(host or socket.gethostname()),
+                                    demo=demo, auto_capture=auto_capture)
         self.demo_error: str | None = None  # set by ``tcp-observatory demo`` when a step fails
 
     # -- panes -----------------------------------------------------------------------------
@@ -183,12 +175,6 @@ class ObservatoryBase(App[int]):
 
     def card_removed(self, had_focus: bool) -> None:
         raise NotImplementedError  # tui.focus
-
-    def _update_stamp(self, when: float | None = None, seal: str | None = None) -> None:
-        raise NotImplementedError  # tui.screenshots
-
-    def take_screenshot(self) -> None:
-        raise NotImplementedError  # tui.screenshots
 
     @property
     def step_id(self) -> str:

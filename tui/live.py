@@ -17,7 +17,6 @@ from lab.guide.evidence import message_of
 from lab.guide.steps import get_step
 from lab.i18n import t
 from lab.net.client import ClientEvent
-from lab.net.describe import describe_event
 from lab.net.modes import SINGLE
 from lab.net.program import ProgramLine, short_name
 from lab.net.server import ServerEvent
@@ -27,6 +26,7 @@ from lab.session import Action, Event, ObserverUpdate, Paced, ProgramReport, Ses
 from lab.text import printable
 from tui.base import VIEWS, ObservatoryBase
 from tui.messages import ProgramMessage, SessionMessage, SnapshotMessage
+from tui.notes import action_note, server_note
 from tui.programs import show_reports
 from tui.widgets.banner import Banner
 from tui.widgets.clients import ClientCard
@@ -50,38 +50,6 @@ PANEL_WIDTH, PANEL_SHARE = 46, 0.45
 RIGHT_MIN, RIGHT_MAX = 30, 52
 PROGRAMS_EVERY = 0.1  # seconds between two showings of the student's programs' lines
 SHORT = 32  # rows below which the window is a projector's small one (80x24, 100x30)
-
-SERVER_NOTES = {
-    "accepted": "act.accepted",
-    "released": "act.released",
-    "closed": "act.closed",
-    "fin": "act.fin-received",
-    "eof": "act.eof",
-    "reset": "act.reset",
-    "refused": "act.refused",
-}
-
-
-def action_note(a: Action, lang: str) -> str:
-    """An action of the app's in words, as the timeline and the step's picture tell it."""
-    text = printable(a.text, 80)
-    if a.kind in ("mode", "server-start"):
-        text = t(f"mode.{a.text}", lang)
-    elif a.kind == "close-after-fin":
-        text = t("yes" if a.text == "on" else "no", lang)
-    note = t(f"act.{a.kind}", lang, n=a.client, text=text)
-    return note + " " + t("act.by_app", lang) if a.by_app else note
-
-
-def server_note(e: ServerEvent, lang: str) -> str | None:
-    """A server event worth a line in the timeline, in words (None for the others)."""
-    key = SERVER_NOTES.get(e.kind)
-    if key is not None:
-        return t(key, lang, peer=str(e.peer) if e.peer else "")
-    if e.kind in ("overflow", "idle", "aborted"):  # the kernel's drops, the server's choices
-        return describe_event(e, lang) or None  # drops named by nobody are not told
-    return None
-
 
 class LiveView(ObservatoryBase):
     # -- from the session's threads --------------------------------------------------------
@@ -568,13 +536,6 @@ class LiveView(ObservatoryBase):
                     table.scroll_to(x=0, animate=False)
             elif width > 0:
                 table.fit(width, wanted, reads, asks)
-
-    def _tick(self) -> None:
-        self._update_stamp()
-        if not self.recorder.paused and not self._stopped:
-            for table in self.query(ConnectionsTable):
-                table.tick()
-            self._explain()  # a CLOSE_WAIT held open is told once it has lingered
 
     # -- actions ---------------------------------------------------------------------------
     def action_add_client(self) -> None:
