@@ -20,6 +20,7 @@ from lab.grading.manifest import MANIFEST, REPORT
 from lab.guide.progress import load_progress
 from lab.session import Session
 from tui.app import ObservatoryApp
+from tui.focus import focused_card
 from tui.widgets.steps_panel import StepsPanel
 
 SIZE = (140, 44)
@@ -38,7 +39,7 @@ def keys(text: str) -> list[str]:
 
 def focused_client(app: ObservatoryApp) -> int | None:
     """The client whose input has the focus (None: no client's input has it)."""
-    card = app._focused_card()
+    card = focused_card(app)
     return card.number if card is not None and isinstance(app.focused, Input) else None
 
 

@@ -28,7 +28,7 @@ async def test_presentation_mode_writes_the_latest_change_large() -> None:
         await play_scene(pilot)
         await pilot.press("f10")
         banner = app.query_one(Banner)
-        await wait_until(pilot, lambda: app.present and banner.display, "presentation mode")
+        await wait_until(pilot, lambda: app.views.present and banner.display, "presentation mode")
         lab_caption = ('client 1 sends "Fin" then close(): '
                        "orphaned (client 1): ESTABLISHED -> FIN_WAIT_2 · "
                        "server ↔ client 1: ESTABLISHED -> CLOSE_WAIT")
@@ -38,15 +38,15 @@ async def test_presentation_mode_writes_the_latest_change_large() -> None:
         browser = Connection(Endpoint("127.0.0.1", 40000), Endpoint("127.0.0.1", 443),
                              "TIME_WAIT", role=Role(RoleKind.OTHER))
         closing = Transition(time.time(), browser, "ESTABLISHED", "TIME_WAIT", 1.0)
-        app._show(app.snapshot, [closing])
+        app.views.show(app.views.snapshot, [closing])
         assert banner.caption == lab_caption
         ours = Connection(Endpoint("127.0.0.1", 40001), Endpoint("127.0.0.1", 9500),
                           "ESTABLISHED", role=Role(RoleKind.CLIENT, client=2))
-        app._show(app.snapshot, [closing, Transition(time.time(), ours, "SYN_SENT",
+        app.views.show(app.views.snapshot, [closing, Transition(time.time(), ours, "SYN_SENT",
                                                      "ESTABLISHED", 0.0)])
         assert banner.caption == "client 2: SYN_SENT -> ESTABLISHED"
         await pilot.press("f10")
-        await wait_until(pilot, lambda: not app.present and not banner.display,
+        await wait_until(pilot, lambda: not app.views.present and not banner.display,
                          "presentation mode left")
         assert len(app.table.columns) > len(PRESENT_COLUMNS)
 
@@ -168,7 +168,7 @@ async def test_views_cycle_and_follow_the_step_through() -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         await play_scene(pilot)
         await pilot.press("f9")
-        await wait_until(pilot, lambda: app.view == "diagram", "the diagram")
+        await wait_until(pilot, lambda: app.views.view == "diagram", "the diagram")
         diagram = app.query_one(StateDiagram)
         by_state = {m.state: m.label for m in diagram.markers}
         assert by_state["FIN_WAIT_2"] == "orphaned (client 1)"
@@ -181,14 +181,14 @@ async def test_views_cycle_and_follow_the_step_through() -> None:
         assert states["client 1"] == "ESTABLISHED"
         await pilot.press("f7")
         await pilot.press("f9")
-        await wait_until(pilot, lambda: app.view == "ladder", "the ladder")
+        await wait_until(pilot, lambda: app.views.view == "ladder", "the ladder")
         assert not app.recorder.paused
         ladder = app.query_one(LadderView)
         text = "\n".join(ladder.lines_text)
         assert '"Fin" then close()' in text and "FIN_WAIT_2" in text and "(inferred)" in text
         assert "client 1" in str(ladder.border_title)
         await pilot.press("f9")
-        await wait_until(pilot, lambda: app.view == "connections", "the connections")
+        await wait_until(pilot, lambda: app.views.view == "connections", "the connections")
 
 
 async def test_keyboard_sort_by_state_and_back_to_the_lab_order() -> None:

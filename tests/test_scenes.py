@@ -152,7 +152,7 @@ async def test_a_new_scene_numbers_clients_from_one_and_clears_the_past(tmp_path
         # holds them, marked as earlier: out of the step's scene.
         old_rows = [c for c in lab_rows(app) if c.local.port in old_ports]
         assert all(c.key in app.scene.earlier for c in old_rows)
-        assert not [c for c in app.scene.only(app.snapshot).connections
+        assert not [c for c in app.scene.only(app.views.snapshot).connections
                     if c.local.port in old_ports]
         # ... but the timeline keeps the whole history.
         assert any("earlier step" in x for x in app.timeline.lines_text)
@@ -304,8 +304,8 @@ async def test_a_screenshot_being_saved_is_not_taken_twice(
                 w.group == "screenshot" and not w.is_finished for w in app.workers)
 
         await wait_until(pilot, writing, "the picture taken, its file being written")
-        assert app.snapshot is not None
-        app._check_evidence(app.snapshot)  # the next poll sees the evidence again
+        assert app.views.snapshot is not None
+        app._check_evidence(app.views.snapshot)  # the next poll sees the evidence again
         gate.set()
         await wait_until(pilot, lambda: "p1-q1" in app.guide.progress.met, "step met")
         # Every picture begun is written by now (a second one would have begun before the

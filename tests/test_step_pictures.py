@@ -93,7 +93,7 @@ def picture_of(step_id: str) -> Any:
         await pilot.pause()
         app.shots.capturing = True  # as while a screenshot is taken: the stamp holds its time
         app._update_stamp(T0 + 6, "0123456789ab")
-        app.enter_capture(step_id, app.snapshot)
+        app.enter_capture(step_id, app.views.snapshot)
         await wait_until(pilot, app.shots.laid_out, "the picture's layout")
 
     return run_before

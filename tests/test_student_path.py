@@ -76,8 +76,8 @@ async def test_after_fin_and_ctrl_n_the_orphan_stays_shown_and_the_card_reads_it
             lab = Endpoint("127.0.0.1", app.session.port)
             assert kernel(app).get((local, lab)) == "FIN_WAIT_2"
             await pilot.pause(0.3)  # several polls (every 0.05 s) after the step changed
-            await wait_until(pilot, lambda: app.snapshot is not None
-                             and app.snapshot.time > app.scene.start, "a poll after Ctrl+N")
+            await wait_until(pilot, lambda: app.views.snapshot is not None
+                             and app.views.snapshot.time > app.scene.start, "a poll after Ctrl+N")
             # ... so the table shows it, marked as earlier, and the card reads it
             row = next(c for c in rows(app) if c.local == local)
             assert row.state == "FIN_WAIT_2" and row.key in app.scene.earlier
@@ -89,8 +89,8 @@ async def test_after_fin_and_ctrl_n_the_orphan_stays_shown_and_the_card_reads_it
             assert "before this step" in str(app.table.border_subtitle)
             assert card.kernel_state == "FIN_WAIT_2"
             # out of the new step's evidence and scene
-            assert app.snapshot is not None
-            assert all(c.local != local for c in app.scene.only(app.snapshot).connections)
+            assert app.views.snapshot is not None
+            assert all(c.local != local for c in app.scene.only(app.views.snapshot).connections)
 
 
 @needs_ss
@@ -161,8 +161,8 @@ async def test_a_new_server_starts_the_steps_story_again() -> None:
             # The picture: the step's rows and story only.
             from tui.widgets.evidence_view import EvidenceView
 
-            assert app.snapshot is not None
-            app.enter_capture("p2-q1", app.snapshot)
+            assert app.views.snapshot is not None
+            app.enter_capture("p2-q1", app.views.snapshot)
             view = app.query_one(EvidenceView)
             story = " | ".join(line.text for line in view.story)
             app.leave_capture()

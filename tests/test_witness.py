@@ -56,7 +56,8 @@ def hosted(server: str, source: str = "netlink") -> Session:
 
 
 def lab_rows(app: ObservatoryApp) -> list[Connection]:
-    return [] if app.snapshot is None else list(app.scene.only(app.snapshot).connections)
+    shown = app.views.snapshot
+    return [] if shown is None else list(app.scene.only(shown).connections)
 
 
 def served(app: ObservatoryApp, n: int) -> bool:
@@ -95,7 +96,7 @@ def met(app: ObservatoryApp) -> bool:
 def judged_since_scene(app: ObservatoryApp, found: str) -> bool:
     """The step's evidence was judged on a poll made after its scene began, and says
     ``found``: the moment a negative check may be made has come."""
-    return (app.snapshot is not None and app.snapshot.time > app.scene.start
+    return (app.views.snapshot is not None and app.views.snapshot.time > app.scene.start
             and app.guide.evidence is not None
             and any(found in f for f in app.guide.evidence.found))
 

@@ -202,7 +202,8 @@ def busy(app: ObservatoryApp) -> bool:
 
 
 async def polled_since(pilot: Any, app: ObservatoryApp, when: float) -> None:
-    await settle(pilot, app, lambda: app.snapshot is not None and app.snapshot.time > when)
+    await settle(pilot, app, lambda: app.views.snapshot is not None
+                 and app.views.snapshot.time > when)
 
 
 async def check(pilot: Any, app: ObservatoryApp, walk: Walk) -> None:
