@@ -75,14 +75,14 @@ def _one_step(app: ObservatoryApp, student: Student, step_id: str, folder: Path,
                 raise AssertionError(f"{student.name}: {step_id}: client {number} not closed")
 
     def saved() -> bool:
-        return bool(app.save_errors) or any(
-            p.parent == folder and p.name.startswith(step_id + "-") for p in app.saved)
+        return bool(app.shots.save_errors) or any(
+            p.parent == folder and p.name.startswith(step_id + "-") for p in app.shots.saved)
 
     if not poll_wait(saved, STEP_TIMEOUT):
         raise AssertionError(f"{student.name}: {step_id}: no picture within {STEP_TIMEOUT} s "
-                             f"(evidence: {app.evidence})")
-    if app.save_errors:
-        raise AssertionError(app.save_errors[-1])
+                             f"(evidence: {app.guide.evidence})")
+    if app.shots.save_errors:
+        raise AssertionError(app.shots.save_errors[-1])
 
 
 def make_class(root: Path, students: Sequence[Student], *, lang: str, port: int,

@@ -135,7 +135,8 @@ async def play_scene(pilot: Any) -> None:
     for event in feed:
         app._from_session(event)
     # Handled in the order posted: once the last one is among the server's events, all are.
-    await wait_until(pilot, lambda: app.server_events and app.server_events[-1] is feed[-1],
+    events = app.recorder.server_events
+    await wait_until(pilot, lambda: bool(events) and events[-1] is feed[-1],
                      "the scene's events handled")
     second = Snapshot(T0 + 10, _second(), "fixed")
     before = {c.key: c for c in first.connections}

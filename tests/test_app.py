@@ -203,17 +203,18 @@ async def test_pause_freezes_the_view_and_resume_catches_up() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"], "connected")
         await pilot.press("f7")
-        await wait_until(pilot, lambda: app.paused and "PAUSED" in app.sub_title, "paused")
+        await wait_until(pilot, lambda: app.recorder.paused and "PAUSED" in app.sub_title, "paused")
         app.session.send(1, "Fin")
         # Held back until the kernel's FIN_WAIT_2 is among them (a poll may also catch the
         # microseconds of FIN_WAIT_1 on the way).
         await wait_until(pilot, lambda: app.timeline.waiting >= 2 and any(
-            tr.to_state == "FIN_WAIT_2" and not tr.inferred for tr in app._held_transitions),
+            tr.to_state == "FIN_WAIT_2" and not tr.inferred
+            for tr in app.recorder.held_transitions),
             "transitions held back")
         # The table still shows the moment of the pause.
         assert states(app, client_side(1)) == ["ESTABLISHED"]
         await pilot.press("f7")
-        await wait_until(pilot, lambda: not app.paused, "resumed")
+        await wait_until(pilot, lambda: not app.recorder.paused, "resumed")
         assert states(app, client_side(1)) == ["FIN_WAIT_2"]
         assert any("caught up" in x for x in app.timeline.lines_text)
 
@@ -281,16 +282,16 @@ async def test_the_stamp_ticks_without_laying_the_screen_out_again() -> None:
             real(content, layout=layout)  # type: ignore[arg-type]
 
         bar.update = update  # type: ignore[method-assign]
-        app.student = "Test Student Longer"  # a longer line: laid out again
+        app.guide.student = "Test Student Longer"  # a longer line: laid out again
         app._update_stamp()
         assert [layout for layout, _ in calls] == [True]
         app._update_stamp()  # the same text (as each tick writes while the clock stands)
         assert len(calls) == 1
         now[0] += 1  # the next second: as long; the app's own tick writes it
         await wait_until(pilot, lambda: len(calls) == 2, "the tick to write the next second")
-        assert calls[1] == (False, stamp_text("Test Student Longer", app.host, now[0],
+        assert calls[1] == (False, stamp_text("Test Student Longer", app.shots.host, now[0],
                                               app.step_id, __version__, "en"))
-        assert stamp_text("Test Student Longer", app.host, now[0], app.step_id,
+        assert stamp_text("Test Student Longer", app.shots.host, now[0], app.step_id,
                           __version__, "en") in str(bar.render())
     app.shutdown()
 
@@ -356,21 +357,22 @@ async def test_the_first_look_is_one_note_even_when_paused_from_the_start(
 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f7")
-        await wait_until(pilot, lambda: app.paused, "paused")
+        await wait_until(pilot, lambda: app.recorder.paused, "paused")
         t0 = 1_790_000_000.0
         found = tuple(other(40000 + i) for i in range(3))
         first = Snapshot(t0, found, "fixed", changed=found, gone=(), seq=1)
         app._from_session(ObserverUpdate(first, [Transition(t0, c, None, c.state, None)
                                                  for c in found]))
-        await wait_until(pilot, lambda: app._held_snapshot is not None, "the first look held")
+        await wait_until(pilot, lambda: app.recorder.held_snapshot is not None,
+                         "the first look held")
         later = other(41000)
         second = Snapshot(t0 + 1, (*found, later), "fixed", changed=(later,), gone=(), seq=2)
         app._from_session(ObserverUpdate(second, [Transition(t0 + 1, later, None,
                                                              "ESTABLISHED", None)]))
-        await wait_until(pilot, lambda: app._held_snapshot is not None
-                         and app._held_snapshot.time == t0 + 1, "the second look held")
+        await wait_until(pilot, lambda: app.recorder.held_snapshot is not None
+                         and app.recorder.held_snapshot.time == t0 + 1, "the second look held")
         await pilot.press("f7")
-        await wait_until(pilot, lambda: not app.paused, "live again")
+        await wait_until(pilot, lambda: not app.recorder.paused, "live again")
         app.timeline.flush()
         lines = app.timeline.lines_text
         notes = [x for x in lines if "already open" in x]
@@ -410,7 +412,7 @@ async def test_keys_typed_after_a_screenshot_reach_the_client_input(
         # Pilot waits for every widget to be idle, and the input is not: wait by hand.
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 15
-        while not (len(app.saved) == 1 and not app._capturing
+        while not (len(app.shots.saved) == 1 and not app.shots.capturing
                    and app.query_one("#main").region.area > 0):
             assert loop.time() < deadline, "the picture saved and the panes back"
             await asyncio.sleep(0.05)

@@ -203,7 +203,7 @@ async def test_a_client_that_never_reads_does_not_freeze_the_window() -> None:
             field.value = chunk  # type: ignore[attr-defined]
             await pilot.press("enter")
         await pilot.press("f7")  # a key of the app's: pause
-        await wait_until(pilot, lambda: app.paused, "the pause key to act")
+        await wait_until(pilot, lambda: app.recorder.paused, "the pause key to act")
         # A deadline, not a measure: a window blocked in a write stayed blocked until the
         # program ended (60 s).
         assert loop.time() - typing < 20, "the window stopped answering while typing"
@@ -401,11 +401,11 @@ async def test_the_guided_steps_with_a_java_server_and_client(tmp_path: Path) ->
         assert ("client 1 (java)", "ESTABLISHED") in roles(app)
         card.query_one("Input").focus()
         await pilot.press("B", "o", "n", "j", "o", "u", "r", "enter")
-        await wait_until(pilot, lambda: app.evidence is not None and app.evidence.met,
+        await wait_until(pilot, lambda: app.guide.evidence is not None and app.guide.evidence.met,
                          "p1-q1 met with the Java server", timeout=20)
         app.select_step("p1-q2")
         await pilot.press("F", "i", "n", "enter")
-        await wait_until(pilot, lambda: app.evidence is not None and app.evidence.met,
+        await wait_until(pilot, lambda: app.guide.evidence is not None and app.guide.evidence.met,
                          "p1-q2 met: CLOSE_WAIT and FIN_WAIT_2", timeout=20)
         states = {state for _, state in roles(app)}
         assert {"CLOSE_WAIT", "FIN_WAIT_2"} <= states

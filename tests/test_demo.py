@@ -73,7 +73,7 @@ async def test_progress_resumes_after_a_restart(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         # No name prompt: the name comes from the saved progress.
         assert type(app.screen).__name__ != "NamePrompt"
-        assert app.student == "Bea Resume" and app.step_id == "p1-q3"
+        assert app.guide.student == "Bea Resume" and app.step_id == "p1-q3"
         await pilot.press("f1")
         panel_answer = app.query_one("#step-answer")
         assert panel_answer.value == "queued"
@@ -112,6 +112,6 @@ async def test_unwritable_screenshots_folder_is_one_clear_message(tmp_path: Path
         await wait_until(pilot, lambda: app._notifications, "a notification")
         messages = [n.message for n in app._notifications]
         assert any("not-a-folder" in m for m in messages), messages
-        assert app.is_running and not app.saved
+        assert app.is_running and not app.shots.saved
     assert blocker.read_text(encoding="utf-8") == "a file where the folder should be"
     assert list(tmp_path.iterdir()) == [blocker]  # nothing half-written beside it

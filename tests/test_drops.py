@@ -244,7 +244,7 @@ async def test_another_programs_full_queue_is_never_told_as_the_labs(tmp_path: P
             connect_late(socks, port)
 
         def others_retrying() -> bool:
-            snap = app.snapshot
+            snap = app.views.snapshot
             return snap is not None and sum(
                 1 for c in snap.connections if c.state == "SYN_SENT" and c.remote is not None
                 and c.remote.port == port and (c.retransmits or 0) >= 1) == 3
@@ -252,10 +252,10 @@ async def test_another_programs_full_queue_is_never_told_as_the_labs(tmp_path: P
         # The positive event: the app itself has the other port's dropped handshakes in hand.
         await wait_until(pilot, others_retrying, "the other port's clients sending SYN again")
         app.timeline.flush()
-        assert not [e for e in app.server_events if e.kind == "overflow"]
+        assert not [e for e in app.recorder.server_events if e.kind == "overflow"]
         assert overflow_lines(app.server_pane.lines_text) == []
         assert overflow_lines(app.timeline.lines_text) == []
-        app.enter_capture("p1-q1", app.snapshot)
+        app.enter_capture("p1-q1", app.views.snapshot)
         try:
             story = [line.text for line in app.query_one(EvidenceView).story]
         finally:
@@ -272,7 +272,7 @@ async def test_the_labs_own_full_queue_names_its_waiting_clients(tmp_path: Path)
     app = make_app(app_session(), tmp_path, clients=5)
     async with app.run_test(size=(160, 48)) as pilot:
         def waiting() -> dict[int, Endpoint]:
-            snap = app.snapshot
+            snap = app.views.snapshot
             return {} if snap is None else {
                 c.role.client: c.local for c in snap.connections
                 if c.state == "SYN_SENT" and c.role.kind is RoleKind.CLIENT
@@ -299,7 +299,7 @@ async def test_the_labs_own_full_queue_names_its_waiting_clients(tmp_path: Path)
         assert all("accept queue full (2/1)" in line for line in drops)
         others = [n for n in range(1, 6) if n not in late]
         assert not [line for line in drops for n in others if f"client {n} (" in line]
-        app.enter_capture("p1-q3", app.snapshot)
+        app.enter_capture("p1-q3", app.views.snapshot)
         try:
             story = [line.text for line in app.query_one(EvidenceView).story]
         finally:

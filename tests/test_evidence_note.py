@@ -41,7 +41,7 @@ async def test_ctrl_s_before_the_evidence_does_not_say_it_was_observed(tmp_path:
         assert [s["evidence"]["met"] for s in manifest["screenshots"]] == [False]
         (line,) = shot_lines(app)
         assert "evidence not observed yet" in line and "evidence observed" not in line
-        assert "p1-q1" not in app.progress.met
+        assert "p1-q1" not in app.guide.progress.met
         # Now the evidence: the message received meets it, and its screenshot says so.
         app.session.send(1, "Bonjour")
         await wait_until(pilot, lambda: len(shot_lines(app)) == 2, "the met step's line")

@@ -200,9 +200,9 @@ async def test_app_warns_once_when_the_os_refuses(tmp_path: Path, denied: list[s
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"],
                          "client 1 seen in the app's own connections")
-        first = app.snapshot.time if app.snapshot else 0.0
-        await wait_until(pilot, lambda: app.snapshot is not None and
-                         app.snapshot.time > first + 0.5, "ten more polls")
+        first = app.views.snapshot.time if app.views.snapshot else 0.0
+        await wait_until(pilot, lambda: app.views.snapshot is not None and
+                         app.views.snapshot.time > first + 0.5, "ten more polls")
         assert notes.messages.count(sentence) == 1, notes.messages
         assert app.is_running
         await pilot.press("ctrl+q")
@@ -243,8 +243,9 @@ async def test_terminal_shrunk_to_almost_nothing(tmp_path: Path) -> None:
             await pilot.press(*keys)
             # Back where the keys began: live (F7 twice), the connections view, no
             # presentation; the panes still stacked.
-            await wait_until(pilot, lambda: not app.paused and app.view == "connections"
-                             and not app.present, f"every key handled at {size}")
+            await wait_until(pilot, lambda: not app.recorder.paused
+                             and app.views.view == "connections"
+                             and not app.views.present, f"every key handled at {size}")
             assert app.is_running
             assert app.query_one("#main").has_class("-narrow"), size  # stacked panes
             assert len(app.table.rows_by_key) >= n

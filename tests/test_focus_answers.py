@@ -20,6 +20,7 @@ from lab.grading.manifest import MANIFEST, REPORT
 from lab.guide.progress import load_progress
 from lab.session import Session
 from tui.app import ObservatoryApp
+from tui.focus import focused_card
 from tui.widgets.steps_panel import StepsPanel
 
 SIZE = (140, 44)
@@ -38,7 +39,7 @@ def keys(text: str) -> list[str]:
 
 def focused_client(app: ObservatoryApp) -> int | None:
     """The client whose input has the focus (None: no client's input has it)."""
-    card = app._focused_card()
+    card = focused_card(app)
     return card.number if card is not None and isinstance(app.focused, Input) else None
 
 
@@ -55,7 +56,7 @@ async def say_bonjour(pilot, app: ObservatoryApp, client: int) -> None:
     """Type "Bonjour" and Enter, as the student does: the server must log it."""
     await pilot.press(*keys("Bonjour"), "enter")
     await wait_until(pilot, lambda: any(a.kind == "send" and a.client == client
-                                        and a.text == "Bonjour" for a in app.actions),
+                                        and a.text == "Bonjour" for a in app.recorder.actions),
                      f"client {client} to send Bonjour")
     await wait_until(pilot, lambda: any("Bonjour" in x for x in app.server_pane.lines_text),
                      "the server's log to show Bonjour")
@@ -108,7 +109,7 @@ async def test_after_a_panel_key_the_keys_go_to_the_client(tmp_path: Path, key: 
         await pilot.press(key)
         await wait_until(pilot, lambda: focused_client(app) == 1, "client 1's input focused")
         await say_bonjour(pilot, app, 1)
-        assert answer_box(app).value == "" and app.progress.answers.get(app.step_id, "") == ""
+        assert answer_box(app).value == "" and app.guide.progress.answers.get(app.step_id, "") == ""
 
 
 async def test_after_setting_the_step_up_the_keys_go_to_its_client(tmp_path: Path) -> None:
@@ -246,7 +247,7 @@ async def test_the_focused_input_is_seen_at_80x24(tmp_path: Path) -> None:
         await pilot.press(*keys("our"), "enter")  # "Bonj" was kept: the line goes on
         await wait_until(pilot, lambda: any("Bonjour" in x for x in app.server_pane.lines_text),
                          "the server's log to show Bonjour")
-        assert [a.text for a in app.actions if a.kind == "send"] == ["Bonjour"]
+        assert [a.text for a in app.recorder.actions if a.kind == "send"] == ["Bonjour"]
 
 
 # -- 8. nothing the student types is lost ---------------------------------------------------
@@ -281,7 +282,7 @@ async def test_an_answer_survives_a_change_of_step(tmp_path: Path) -> None:
 async def test_ctrl_q_writes_what_was_typed(tmp_path: Path) -> None:
     app = new_app(tmp_path, clients=0)
     async with app.run_test(size=SIZE) as pilot:
-        app.autosave.delay = 3600.0  # only quitting can write it within this test
+        app.guide.autosave.delay = 3600.0  # only quitting can write it within this test
         await choose_answer_box(pilot, app)
         await pilot.press(*keys(ANSWER), "ctrl+q")
     assert app.return_value == 0
@@ -295,7 +296,7 @@ async def test_sigterm_writes_what_was_typed_and_closes_every_socket(tmp_path: P
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
         port = app.session.port
-        app.autosave.delay = 3600.0
+        app.guide.autosave.delay = 3600.0
         await choose_answer_box(pilot, app)
         await pilot.press(*keys(ANSWER))
         app.stop_by_signal(signal.SIGTERM)

@@ -266,9 +266,9 @@ async def test_app_shows_hostile_text_literally_and_keeps_running(tmp_path: Path
             assert "\x1b" not in svg and "\x9b" not in svg and "\u202e" not in svg
             # Still running, still answering keys.
             await pilot.press("f7")
-            await wait_until(pilot, lambda: app.paused, "paused")
+            await wait_until(pilot, lambda: app.recorder.paused, "paused")
             await pilot.press("f7")
-            await wait_until(pilot, lambda: not app.paused, "live again")
+            await wait_until(pilot, lambda: not app.recorder.paused, "live again")
             assert app.is_running
             # The silent peer is simply still connected.
             quiet = peer_of(silent)

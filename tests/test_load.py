@@ -220,7 +220,8 @@ async def test_app_stays_responsive_with_a_hundred_connections(tmp_path: Path) -
             # fast, with thousands of rows, is bench/bench_scale.py's measure).
             for expect_paused in (True, False):
                 await pilot.press("f7")
-                await wait_until(pilot, lambda p=expect_paused: app.paused is p, "F7 handled")
+                await wait_until(pilot, lambda p=expect_paused: app.recorder.paused is p,
+                                 "F7 handled")
             # And the table keeps following the kernel: a few connections end.
             for sock in socks[:5]:
                 sock.close()

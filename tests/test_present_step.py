@@ -28,7 +28,7 @@ async def test_presentation_mode_writes_the_latest_change_large() -> None:
         await play_scene(pilot)
         await pilot.press("f10")
         banner = app.query_one(Banner)
-        await wait_until(pilot, lambda: app.present and banner.display, "presentation mode")
+        await wait_until(pilot, lambda: app.views.present and banner.display, "presentation mode")
         lab_caption = ('client 1 sends "Fin" then close(): '
                        "orphaned (client 1): ESTABLISHED -> FIN_WAIT_2 · "
                        "server ↔ client 1: ESTABLISHED -> CLOSE_WAIT")
@@ -38,15 +38,15 @@ async def test_presentation_mode_writes_the_latest_change_large() -> None:
         browser = Connection(Endpoint("127.0.0.1", 40000), Endpoint("127.0.0.1", 443),
                              "TIME_WAIT", role=Role(RoleKind.OTHER))
         closing = Transition(time.time(), browser, "ESTABLISHED", "TIME_WAIT", 1.0)
-        app._show(app.snapshot, [closing])
+        app.views.show(app.views.snapshot, [closing])
         assert banner.caption == lab_caption
         ours = Connection(Endpoint("127.0.0.1", 40001), Endpoint("127.0.0.1", 9500),
                           "ESTABLISHED", role=Role(RoleKind.CLIENT, client=2))
-        app._show(app.snapshot, [closing, Transition(time.time(), ours, "SYN_SENT",
+        app.views.show(app.views.snapshot, [closing, Transition(time.time(), ours, "SYN_SENT",
                                                      "ESTABLISHED", 0.0)])
         assert banner.caption == "client 2: SYN_SENT -> ESTABLISHED"
         await pilot.press("f10")
-        await wait_until(pilot, lambda: not app.present and not banner.display,
+        await wait_until(pilot, lambda: not app.views.present and not banner.display,
                          "presentation mode left")
         assert len(app.table.columns) > len(PRESENT_COLUMNS)
 
@@ -55,15 +55,15 @@ async def test_step_back_and_forth_then_return_to_live() -> None:
     app = make_scene_app("en")
     async with app.run_test(size=(160, 48)) as pilot:
         await play_scene(pilot)
-        assert len(app.moments) == 2
+        assert len(app.recorder.moments) == 2
         assert client1_state(app) == ["FIN_WAIT_2"]
         # [ does nothing until the view is paused (keys are handled in order: once F7 has
         # paused the view, the [ before it was handled).
         await pilot.press("left_square_bracket", "f7")
-        await wait_until(pilot, lambda: app.paused, "paused")
-        assert app.step_index is None
+        await wait_until(pilot, lambda: app.recorder.paused, "paused")
+        assert app.recorder.step_index is None
         await pilot.press("left_square_bracket")
-        await wait_until(pilot, lambda: app.step_index == 0, "moment 1")
+        await wait_until(pilot, lambda: app.recorder.step_index == 0, "moment 1")
         assert "moment 1/2" in app.sub_title
         assert client1_state(app) == ["ESTABLISHED"]
         queued = [r for r in app.table.rows_by_key.values() if r.conn.role.kind is RoleKind.QUEUED]
@@ -73,7 +73,7 @@ async def test_step_back_and_forth_then_return_to_live() -> None:
 
         def recorded_step(delta: int) -> None:
             step(delta)
-            moments.append(app.step_index)
+            moments.append(app.recorder.step_index)
 
         app.action_step = recorded_step  # type: ignore[method-assign]
         await pilot.press("left_square_bracket")  # already at the first moment
@@ -82,8 +82,8 @@ async def test_step_back_and_forth_then_return_to_live() -> None:
         assert moments == [0, 1] and client1_state(app) == ["FIN_WAIT_2"]
         await pilot.press("left_square_bracket")
         await pilot.press("f7")  # back to live
-        await wait_until(pilot, lambda: not app.paused, "live again")
-        assert app.step_index is None
+        await wait_until(pilot, lambda: not app.recorder.paused, "live again")
+        assert app.recorder.step_index is None
         assert client1_state(app) == ["FIN_WAIT_2"]
         assert "moment" not in app.sub_title
 
@@ -117,8 +117,8 @@ async def test_stepping_back_shows_the_moment_on_every_view() -> None:
         app.scene_clock[0] = T0 + 100  # the present: 90 s after the last change
         await pilot.press("f7")
         await pilot.press("left_square_bracket")
-        await wait_until(pilot, lambda: app.step_index == 0, "the first moment")
-        first = app.moments[0][0].time
+        await wait_until(pilot, lambda: app.recorder.step_index == 0, "the first moment")
+        first = app.recorder.moments[0][0].time
         assert first == T0
         for key, row in app.table.rows_by_key.items():
             assert row.since <= first
@@ -143,14 +143,14 @@ async def test_stepping_back_shows_the_moment_on_every_view() -> None:
                          "the moment's line in view")
         # ] : the second moment, ten seconds later.
         await pilot.press("right_square_bracket")
-        await wait_until(pilot, lambda: app.step_index == 1, "the second moment")
+        await wait_until(pilot, lambda: app.recorder.step_index == 1, "the second moment")
         assert ages(app)["127.0.0.1:9500>0.0.0.0:0"] == "10 s"  # listening since T0
         assert ages(app)["127.0.0.1:9500>127.0.0.1:50001"] == "0 s"  # CLOSE_WAIT, new
         assert card_text(app, 1) == ("Client 1 · FIN_WAIT_2", '⏸ "Fin" sent, socket closed')
         assert banner.caption == "orphaned (client 1): FIN_WAIT_1 -> FIN_WAIT_2"
         # F7: the present again, on every view.
         await pilot.press("f7")
-        await wait_until(pilot, lambda: not app.paused, "the present")
+        await wait_until(pilot, lambda: not app.recorder.paused, "the present")
         assert ages(app)["127.0.0.1:9500>0.0.0.0:0"] == "1 min 40"
         assert ages(app)["127.0.0.1:9500>127.0.0.1:50001"] == "1 min 30"
         assert card_text(app, 1) == ("Client 1 · FIN_WAIT_2", '"Fin" sent, socket closed')
@@ -168,7 +168,7 @@ async def test_views_cycle_and_follow_the_step_through() -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         await play_scene(pilot)
         await pilot.press("f9")
-        await wait_until(pilot, lambda: app.view == "diagram", "the diagram")
+        await wait_until(pilot, lambda: app.views.view == "diagram", "the diagram")
         diagram = app.query_one(StateDiagram)
         by_state = {m.state: m.label for m in diagram.markers}
         assert by_state["FIN_WAIT_2"] == "orphaned (client 1)"
@@ -176,19 +176,19 @@ async def test_views_cycle_and_follow_the_step_through() -> None:
         # Step back: the diagram shows the moment before "Fin".
         await pilot.press("f7")
         await pilot.press("left_square_bracket")
-        await wait_until(pilot, lambda: app.step_index == 0, "moment 1")
+        await wait_until(pilot, lambda: app.recorder.step_index == 0, "moment 1")
         states = {m.label: m.state for m in diagram.markers}
         assert states["client 1"] == "ESTABLISHED"
         await pilot.press("f7")
         await pilot.press("f9")
-        await wait_until(pilot, lambda: app.view == "ladder", "the ladder")
-        assert not app.paused
+        await wait_until(pilot, lambda: app.views.view == "ladder", "the ladder")
+        assert not app.recorder.paused
         ladder = app.query_one(LadderView)
         text = "\n".join(ladder.lines_text)
         assert '"Fin" then close()' in text and "FIN_WAIT_2" in text and "(inferred)" in text
         assert "client 1" in str(ladder.border_title)
         await pilot.press("f9")
-        await wait_until(pilot, lambda: app.view == "connections", "the connections")
+        await wait_until(pilot, lambda: app.views.view == "connections", "the connections")
 
 
 async def test_keyboard_sort_by_state_and_back_to_the_lab_order() -> None:
@@ -225,6 +225,6 @@ def test_recorded_moments_stay_within_their_row_budget() -> None:
                             "TIME_WAIT") for i in range(5000))
     for i in range(100):
         snap = Snapshot(float(i), rows, "test")
-        app._record_moment(snap, [Transition(float(i), rows[0], None, "TIME_WAIT", None)])
-    kept = sum(len(s.connections) for s, _ in app.moments)
-    assert kept <= app_module.MAX_MOMENT_ROWS and app.moments[-1][0].time == 99.0
+        app.recorder.record(snap, [Transition(float(i), rows[0], None, "TIME_WAIT", None)])
+    kept = sum(len(s.connections) for s, _ in app.recorder.moments)
+    assert kept <= app_module.MAX_MOMENT_ROWS and app.recorder.moments[-1][0].time == 99.0

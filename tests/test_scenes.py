@@ -57,10 +57,11 @@ async def test_a_watcher_is_never_asked_for_a_name(tmp_path: Path, options: dict
         # The moment a student's picture would be taken: the step's evidence is met, and
         # the panel says that Ctrl+S saves it.
         panel = app.query_one(StepsPanel)
-        await wait_until(pilot, lambda: app.evidence is not None and app.evidence.met
+        await wait_until(pilot, lambda: app.guide.evidence is not None and app.guide.evidence.met
                          and panel.hint == t("steps.shoot_hint", "en"), "the evidence met")
         assert not isinstance(app.screen, NamePrompt)
-        assert app.saved == [] and not app._capturing  # nothing taken on a watcher's behalf
+        # nothing taken on a watcher's behalf
+        assert app.shots.saved == [] and not app.shots.capturing
 
 
 async def test_the_name_is_asked_at_the_first_screenshot_and_kept_for_the_folder(
@@ -71,14 +72,14 @@ async def test_the_name_is_asked_at_the_first_screenshot_and_kept_for_the_folder
         await wait_until(pilot, lambda: isinstance(app.screen, NamePrompt), "name prompt")
         await pilot.press(*"Zoe", "space", *"Leroy")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: len(app.saved) == 1, "screenshot saved")
-        assert app.student == "Zoe Leroy"
+        await wait_until(pilot, lambda: len(app.shots.saved) == 1, "screenshot saved")
+        assert app.guide.student == "Zoe Leroy"
     # Reopened without --student: the folder's name, no prompt; Ctrl+S saves at once.
     again = new_app(tmp_path, student=None)
     async with again.run_test(size=SIZE) as pilot:
-        assert again.student == "Zoe Leroy"
+        assert again.guide.student == "Zoe Leroy"
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: len(again.saved) == 1, "second screenshot saved")
+        await wait_until(pilot, lambda: len(again.shots.saved) == 1, "second screenshot saved")
         assert not isinstance(again.screen, NamePrompt)
     manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
     assert {s["student"] for s in manifest["screenshots"]} == {"Zoe Leroy"}
@@ -112,14 +113,14 @@ async def test_setting_a_step_up_leaves_the_messages_to_the_student(tmp_path: Pa
             "Step p2-q1 is ready" in n.message for n in app._notifications), "step ready")
         assert app.session.mode == "threaded"
         # The app set the scene, said so, and sent nothing.
-        assert not any(a.kind in ("send", "fin") for a in app.actions)
+        assert not any(a.kind in ("send", "fin") for a in app.recorder.actions)
         assert any("set up by the app" in line for line in app.timeline.lines_text)
-        assert app.evidence is not None and not app.evidence.met
-        assert "p2-q1" not in app.progress.met and app.saved == []
+        assert app.guide.evidence is not None and not app.guide.evidence.met
+        assert "p2-q1" not in app.guide.progress.met and app.shots.saved == []
         # The student's own messages complete the step.
         app.session.send(1, "un")
         app.session.send(2, "deux")
-        await wait_until(pilot, lambda: "p2-q1" in app.progress.met, "step met")
+        await wait_until(pilot, lambda: "p2-q1" in app.guide.progress.met, "step met")
         entry = json.loads((tmp_path / "manifest.json").read_text())["screenshots"][-1]
         assert entry["step"] == "p2-q1"
 
@@ -150,8 +151,8 @@ async def test_a_new_scene_numbers_clients_from_one_and_clears_the_past(tmp_path
         # The old clients' rows (now TIME_WAIT or closing) are still shown, as the kernel
         # holds them, marked as earlier: out of the step's scene.
         old_rows = [c for c in lab_rows(app) if c.local.port in old_ports]
-        assert all(c.key in app.scene_earlier for c in old_rows)
-        assert not [c for c in app.scene_only(app.snapshot).connections
+        assert all(c.key in app.scene.earlier for c in old_rows)
+        assert not [c for c in app.scene.only(app.views.snapshot).connections
                     if c.local.port in old_ports]
         # ... but the timeline keeps the whole history.
         assert any("earlier step" in x for x in app.timeline.lines_text)
@@ -160,7 +161,7 @@ async def test_a_new_scene_numbers_clients_from_one_and_clears_the_past(tmp_path
         app.session.send(1, "Fin")
         await wait_until(pilot, lambda: client_states(app, 1) == ["TIME_WAIT"], "TIME_WAIT")
         waits = [c for c in lab_rows(app) if c.state == "TIME_WAIT"
-                 and c.key not in app.scene_earlier]
+                 and c.key not in app.scene.earlier]
         assert len(waits) == 1
         assert not [c for c in lab_rows(app) if c.local.port in old_ports]
 
@@ -232,7 +233,9 @@ async def test_the_timeline_is_in_time_order_with_causes_first(tmp_path: Path) -
                             role=Role(RoleKind.CLIENT, client=1))
         app._from_session(ServerEvent("accepted", t0 + 0.016, peer, serial=1))
         app._from_session(Action("send", t0 + 0.020, 1, "hello"))
-        await wait_until(pilot, lambda: len(app.actions) == 1 and len(app.server_events) == 1,
+        recorder = app.recorder
+        await wait_until(pilot, lambda: len(recorder.actions) == 1
+                         and len(recorder.server_events) == 1,
                          "the accept and the send handled")
         app.apply(Snapshot(t0 + 0.020, (listen, client), "fixed"),
                   [Transition(t0 + 0.011, listen, None, "LISTEN", None),
@@ -296,25 +299,25 @@ async def test_a_screenshot_being_saved_is_not_taken_twice(
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
         app.session.send(1, "Bonjour")
-        await wait_until(pilot, lambda: app.evidence is not None and app.evidence.met,
+        await wait_until(pilot, lambda: app.guide.evidence is not None and app.guide.evidence.met,
                          "evidence met")
         # Ctrl+S first: with automatic capture on before it, a poll could take the step's
         # picture by itself and Ctrl+S a second one, which is not the case under test.
         await pilot.press("ctrl+s")
-        app.auto_capture = True
+        app.shots.auto_capture = True
 
         def writing() -> bool:  # the picture is taken; writing it waits at the gate
-            return not app._capturing and any(
+            return not app.shots.capturing and any(
                 w.group == "screenshot" and not w.is_finished for w in app.workers)
 
         await wait_until(pilot, writing, "the picture taken, its file being written")
-        assert app.snapshot is not None
-        app._check_evidence(app.snapshot)  # the next poll sees the evidence again
+        assert app.views.snapshot is not None
+        app._check_evidence(app.views.snapshot)  # the next poll sees the evidence again
         gate.set()
-        await wait_until(pilot, lambda: "p1-q1" in app.progress.met, "step met")
+        await wait_until(pilot, lambda: "p1-q1" in app.guide.progress.met, "step met")
         # Every picture begun is written by now (a second one would have begun before the
         # gate opened): nothing is being taken or written any more.
-        await wait_until(pilot, lambda: not app._capturing and not any(
+        await wait_until(pilot, lambda: not app.shots.capturing and not any(
             w.group == "screenshot" and not w.is_finished for w in app.workers),
             "every picture written")
-        assert len(list(tmp_path.glob("p1-q1-*.svg"))) == 1 and len(app.saved) == 1
+        assert len(list(tmp_path.glob("p1-q1-*.svg"))) == 1 and len(app.shots.saved) == 1

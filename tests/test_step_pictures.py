@@ -84,17 +84,17 @@ def picture_of(step_id: str) -> Any:
         app.prepare_scene()
         for action in ACTIONS[step_id]:
             app._from_session(action)
-        await wait_until(pilot, lambda: app.actions[-len(ACTIONS[step_id]):]
+        await wait_until(pilot, lambda: app.recorder.actions[-len(ACTIONS[step_id]):]
                          == ACTIONS[step_id], "the step's actions handled")
         rows = SCENES[step_id]
         snap = Snapshot(T0 + 6, (*rows, LEFTOVER), "fixed")
         clock[0] = T0 + 6
         app.apply(snap, [Transition(T0 + 6, c, None, c.state, None) for c in rows])
         await pilot.pause()
-        app._capturing = True  # as while a screenshot is taken: the stamp holds its time
+        app.shots.capturing = True  # as while a screenshot is taken: the stamp holds its time
         app._update_stamp(T0 + 6, "0123456789ab")
-        app.enter_capture(step_id, app.snapshot)
-        await wait_until(pilot, app._laid_out_for_capture, "the picture's layout")
+        app.enter_capture(step_id, app.views.snapshot)
+        await wait_until(pilot, app.shots.laid_out, "the picture's layout")
 
     return run_before
 

@@ -76,11 +76,11 @@ async def test_after_fin_and_ctrl_n_the_orphan_stays_shown_and_the_card_reads_it
             lab = Endpoint("127.0.0.1", app.session.port)
             assert kernel(app).get((local, lab)) == "FIN_WAIT_2"
             await pilot.pause(0.3)  # several polls (every 0.05 s) after the step changed
-            await wait_until(pilot, lambda: app.snapshot is not None
-                             and app.snapshot.time > app.scene_start, "a poll after Ctrl+N")
+            await wait_until(pilot, lambda: app.views.snapshot is not None
+                             and app.views.snapshot.time > app.scene.start, "a poll after Ctrl+N")
             # ... so the table shows it, marked as earlier, and the card reads it
             row = next(c for c in rows(app) if c.local == local)
-            assert row.state == "FIN_WAIT_2" and row.key in app.scene_earlier
+            assert row.state == "FIN_WAIT_2" and row.key in app.scene.earlier
             text = app.table.rows_by_key[f"{row.local}|{row.remote_text}"]
             assert text.conn.key in app.table.earlier
             role_cell = app.table.get_row(f"{row.local}|{row.remote_text}")[
@@ -89,8 +89,8 @@ async def test_after_fin_and_ctrl_n_the_orphan_stays_shown_and_the_card_reads_it
             assert "before this step" in str(app.table.border_subtitle)
             assert card.kernel_state == "FIN_WAIT_2"
             # out of the new step's evidence and scene
-            assert app.snapshot is not None
-            assert all(c.local != local for c in app.scene_only(app.snapshot).connections)
+            assert app.views.snapshot is not None
+            assert all(c.local != local for c in app.scene.only(app.views.snapshot).connections)
 
 
 @needs_ss
@@ -124,7 +124,7 @@ async def test_new_clients_after_f4_read_their_own_sockets_not_the_old_cards() -
             assert all("old message" not in c.last for c in cards)
             # the old clients' sockets (TIME_WAIT now) are still rows, marked as earlier
             old = [c for c in rows(app) if c.state == "TIME_WAIT"]
-            assert old and all(c.key in app.scene_earlier for c in old)
+            assert old and all(c.key in app.scene.earlier for c in old)
 
 
 @needs_ss
@@ -140,28 +140,29 @@ async def test_a_new_server_starts_the_steps_story_again() -> None:
                              == ["ESTABLISHED"], "client 1 connected")
             await type_in(pilot, app.clients_pane.cards()[0], "to the old server")
             await wait_until(pilot, lambda: any(text == "to the old server"
-                                                for _, text in app.step_messages),
+                                                for _, text in app.scene.messages),
                              "the old server received it")
             await pilot.press("f4")
             await wait_until(pilot, lambda: app.session.mode == "threaded"
                              and not app.clients_pane.cards(), "old client closed")
-            assert app.step_messages == []
+            assert app.scene.messages == []
             await pilot.press("f2", "f2")
             await wait_until(pilot, lambda: len(app.clients_pane.cards()) == 2 and all(
                 c.kernel_state == "ESTABLISHED" for c in app.clients_pane.cards()),
                 "two new clients")
             one, two = app.clients_pane.cards()
             await type_in(pilot, one, "un")
-            await wait_until(pilot, lambda: len(app.step_messages) == 1, "first message")
-            assert app.evidence is not None and not app.evidence.met
+            await wait_until(pilot, lambda: len(app.scene.messages) == 1, "first message")
+            assert app.guide.evidence is not None and not app.guide.evidence.met
             await type_in(pilot, two, "deux")
-            await wait_until(pilot, lambda: app.evidence is not None and app.evidence.met,
+            await wait_until(pilot, lambda: app.guide.evidence is not None
+                             and app.guide.evidence.met,
                              "p2-q1 met by the new server's two clients")
             # The picture: the step's rows and story only.
             from tui.widgets.evidence_view import EvidenceView
 
-            assert app.snapshot is not None
-            app.enter_capture("p2-q1", app.snapshot)
+            assert app.views.snapshot is not None
+            app.enter_capture("p2-q1", app.views.snapshot)
             view = app.query_one(EvidenceView)
             story = " | ".join(line.text for line in view.story)
             app.leave_capture()

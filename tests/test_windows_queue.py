@@ -243,6 +243,6 @@ async def test_the_clients_pane_says_connection_refused(tmp_path: Path) -> None:
         await pilot.press("f8")
         await wait_until(pilot, lambda: not app.session.server_running, "the server stopped")
         await pilot.press("f2")
-        await wait_until(pilot, lambda: app.step_refused == [1], "client 1 refused")
+        await wait_until(pilot, lambda: app.scene.refused == [1], "client 1 refused")
         card = app.clients_pane.card(1)
         assert card is not None and "Connection refused" in card.last

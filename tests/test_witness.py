@@ -56,7 +56,8 @@ def hosted(server: str, source: str = "netlink") -> Session:
 
 
 def lab_rows(app: ObservatoryApp) -> list[Connection]:
-    return [] if app.snapshot is None else list(app.scene_only(app.snapshot).connections)
+    shown = app.views.snapshot
+    return [] if shown is None else list(app.scene.only(shown).connections)
 
 
 def served(app: ObservatoryApp, n: int) -> bool:
@@ -89,19 +90,20 @@ async def type_in(pilot: Any, app: ObservatoryApp, n: int, text: str) -> None:
 
 
 def met(app: ObservatoryApp) -> bool:
-    return app.evidence is not None and app.evidence.met
+    return app.guide.evidence is not None and app.guide.evidence.met
 
 
 def judged_since_scene(app: ObservatoryApp, found: str) -> bool:
     """The step's evidence was judged on a poll made after its scene began, and says
     ``found``: the moment a negative check may be made has come."""
-    return (app.snapshot is not None and app.snapshot.time > app.scene_start
-            and app.evidence is not None and any(found in f for f in app.evidence.found))
+    return (app.views.snapshot is not None and app.views.snapshot.time > app.scene.start
+            and app.guide.evidence is not None
+            and any(found in f for f in app.guide.evidence.found))
 
 
 def kernel_saw(app: ObservatoryApp, text: str) -> bool:
-    return app.evidence is not None and any(
-        f.startswith("Seen by the kernel") and text in f for f in app.evidence.found)
+    return app.guide.evidence is not None and any(
+        f.startswith("Seen by the kernel") and text in f for f in app.guide.evidence.found)
 
 
 async def at_step(pilot: Any, app: ObservatoryApp, step: str, key: str | None = None) -> None:
@@ -132,7 +134,7 @@ async def do_part_1(pilot: Any, app: ObservatoryApp) -> None:
     await wait_until(pilot, lambda: served(app, 1), "client 1 served")
     await type_in(pilot, app, 1, "Bonjour")
     await wait_until(pilot, lambda: met(app), "p1-q1 met by the kernel's bytes")
-    assert app.step_messages == []  # the server said nothing: the kernel alone saw it
+    assert app.scene.messages == []  # the server said nothing: the kernel alone saw it
     assert kernel_saw(app, "7 bytes received by the server's end of client 1's connection")
     # The table's row got the new count, without a change of state.
     assert [r.conn.bytes_received for r in app.table.rows_by_key.values()
@@ -141,8 +143,8 @@ async def do_part_1(pilot: Any, app: ObservatoryApp) -> None:
     await at_step(pilot, app, "p1-q2", "ctrl+n")
     await type_in(pilot, app, 1, "Fin")
     await wait_until(pilot, lambda: met(app), "p1-q2 met: CLOSE_WAIT / FIN_WAIT_2 after Fin")
-    assert app.evidence is not None
-    assert '"Fin" received by the server' in app.evidence.found
+    assert app.guide.evidence is not None
+    assert '"Fin" received by the server' in app.guide.evidence.found
 
     await at_step(pilot, app, "p1-q3", "ctrl+n")
     await set_up(pilot, app, 2)
@@ -155,8 +157,8 @@ async def do_part_1(pilot: Any, app: ObservatoryApp) -> None:
     await type_in(pilot, app, 1, "Bonjour du client 1")
     await type_in(pilot, app, 2, "Bonjour du client 2")
     await wait_until(pilot, lambda: met(app), "p1-q3 met")
-    assert app.evidence is not None
-    assert f"Nothing was received from the waiting client ({waiting})" in app.evidence.found
+    assert app.guide.evidence is not None
+    assert f"Nothing was received from the waiting client ({waiting})" in app.guide.evidence.found
     assert kernel_saw(app, f"client {3 - waiting}'s connection")
 
 
@@ -168,16 +170,16 @@ async def do_part_2(pilot: Any, app: ObservatoryApp) -> None:
     await type_in(pilot, app, 1, "un")
     await type_in(pilot, app, 2, "deux")
     await wait_until(pilot, lambda: met(app), "p2-q1 met: two served, two senders")
-    assert app.evidence is not None
-    assert "The server must be in threaded mode" not in app.evidence.missing
+    assert app.guide.evidence is not None
+    assert "The server must be in threaded mode" not in app.guide.evidence.missing
     assert any(f.startswith("A server the app did not start: its mode is judged by its "
-                            "behaviour") for f in app.evidence.found)
-    assert "Messages received from 2 different clients" in app.evidence.found
+                            "behaviour") for f in app.guide.evidence.found)
+    assert "Messages received from 2 different clients" in app.guide.evidence.found
 
     await at_step(pilot, app, "p2-fin", "ctrl+n")
     await type_in(pilot, app, 1, "Fin")
     await wait_until(pilot, lambda: met(app), "p2-fin met: the client's end in TIME_WAIT")
-    assert app.evidence is not None
+    assert app.guide.evidence is not None
     assert kernel_saw(app, "client 1's FIN")
 
 
@@ -249,9 +251,9 @@ async def test_a_single_server_is_not_judged_threaded() -> None:
             await wait_until(pilot, lambda: kernel_saw(app, "client 1's connection")
                              and waiting_bytes(app, 2) > 0,
                              "client 1's bytes received, client 2's waiting in the queue")
-            assert app.evidence is not None and not app.evidence.met
+            assert app.guide.evidence is not None and not app.guide.evidence.met
             assert ("Two served ESTABLISHED connections are needed on the server's end "
-                    "(seen: 1)") in app.evidence.missing
+                    "(seen: 1)") in app.guide.evidence.missing
             assert not kernel_saw(app, "client 2's connection")
             await pilot.press("ctrl+q")
 
@@ -272,8 +274,9 @@ async def test_bytes_of_an_earlier_step_do_not_meet_the_next() -> None:
                              "p1-q1 judged again on the same connection")
             server_end = next(c for c in lab_rows(app) if c.role.kind is RoleKind.SERVER)
             assert server_end.bytes_received == 7  # the kernel still holds them ...
-            assert app.evidence is not None and not app.evidence.met  # ... not this step's
-            assert "No message received by the server during the step" in app.evidence.missing
+            # ... not this step's
+            assert app.guide.evidence is not None and not app.guide.evidence.met
+            assert "No message received by the server during the step" in app.guide.evidence.missing
             await type_in(pilot, app, 1, "encore")
             await wait_until(pilot, lambda: met(app), "p1-q1 met by the new message")
             assert kernel_saw(app, "6 bytes received")
@@ -289,13 +292,13 @@ async def test_without_byte_counts_a_printed_line_counts_and_the_step_says_so() 
             await wait_until(pilot, lambda: served(app, 1), "client 1 served")
             await wait_until(pilot, lambda: judged_since_scene(app, "ESTABLISHED on both ends"),
                              "p1-q1 judged with client 1 served")
-            assert app.evidence is not None
+            assert app.guide.evidence is not None
             assert any("this system gives no byte counts per socket: a message counts when "
                        "the built-in server receives it, or when your server prints it" in m
-                       for m in app.evidence.missing)
+                       for m in app.guide.evidence.missing)
             await type_in(pilot, app, 1, "Bonjour")
             await wait_until(pilot, lambda: met(app), "p1-q1 met by the printed line")
-            assert app.step_messages == [(1, "Bonjour")]
+            assert app.scene.messages == [(1, "Bonjour")]
             await pilot.press("ctrl+q")
 
 

@@ -199,12 +199,13 @@ async def settle(pilot: Any, app: ObservatoryApp, what: Callable[[], bool],
 
 def busy(app: ObservatoryApp) -> bool:
     """A step's setup or a screenshot is still under way."""
-    return app._capturing or any(w.group in ("setup", "screenshot") and w.is_running
+    return app.shots.capturing or any(w.group in ("setup", "screenshot") and w.is_running
                                  for w in app.workers)
 
 
 async def polled_since(pilot: Any, app: ObservatoryApp, when: float) -> None:
-    await settle(pilot, app, lambda: app.snapshot is not None and app.snapshot.time > when)
+    await settle(pilot, app, lambda: app.views.snapshot is not None
+                 and app.views.snapshot.time > when)
 
 
 async def check(pilot: Any, app: ObservatoryApp, walk: Walk) -> None:
@@ -231,7 +232,7 @@ async def check(pilot: Any, app: ObservatoryApp, walk: Walk) -> None:
 def columns_differ(app: ObservatoryApp) -> str:
     """Every column the step reads whole in the table's view (at 80x24 as at 160x48)."""
     table = app.table
-    if app.present or app.view != "connections" or not table.region.area:
+    if app.views.present or app.views.view != "connections" or not table.region.area:
         return ""
     reads = ("local", "remote", "state", *get_step(app.step_id).reads)
     missing = [c for c in reads if c not in whole_in_view(table)]
@@ -292,9 +293,9 @@ async def play(pilot: Any, app: ObservatoryApp, rng: random.Random, action: str,
         await settle(pilot, app, lambda: not busy(app))
         before = kernel(port)
         await polled_since(pilot, app, time.time())
-        count = len(app.saved) + len(app.save_errors)
+        count = len(app.shots.saved) + len(app.shots.save_errors)
         await pilot.press("ctrl+s")
-        await settle(pilot, app, lambda: len(app.saved) + len(app.save_errors) > count
+        await settle(pilot, app, lambda: len(app.shots.saved) + len(app.shots.save_errors) > count
                      and not busy(app), 15.0)
         after = kernel(port)
         if walk.pictures:
@@ -312,10 +313,10 @@ def record_pictures(app: ObservatoryApp, walk: Walk) -> None:
     real = app.enter_capture
 
     def enter_capture(step: str, shown: Snapshot) -> None:
-        scene = app.scene_only(shown)
+        scene = app.scene.only(shown)
         walk.pictures.append(Picture(step, tuple(
             c for c in scene.connections if c.role.kind is not RoleKind.OTHER),
-            frozenset(app.scene_earlier)))
+            frozenset(app.scene.earlier)))
         real(step, shown)
 
     app.enter_capture = enter_capture  # type: ignore[method-assign]

@@ -85,14 +85,15 @@ def autopilot(pace: float, lang: str) -> Callable[[ObservatoryApp], None]:
                 app.call_from_thread(app.prepare_scene)
                 run_setup(app.session, step.id, lang=lang, play_student=True)
                 def shot(s: str = step.id) -> bool:
-                    return bool(app.save_errors) or any(
-                        p.name.startswith(s + "-") for p in app.saved)
+                    return bool(app.shots.save_errors) or any(
+                        p.name.startswith(s + "-") for p in app.shots.saved)
 
                 if not poll_wait(shot, STEP_TIMEOUT):
-                    missing = t("list.sep", lang).join(app.evidence.missing) if app.evidence else ""
+                    evidence = app.guide.evidence
+                    missing = t("list.sep", lang).join(evidence.missing) if evidence else ""
                     raise DemoFailed(t("demo.timeout", lang, step=step.id, missing=missing))
-                if app.save_errors:
-                    raise DemoFailed(app.save_errors[-1])
+                if app.shots.save_errors:
+                    raise DemoFailed(app.shots.save_errors[-1])
                 pause(pace)
             app.call_from_thread(app.exit, 0)
         except LabError as exc:
@@ -126,5 +127,5 @@ def run_demo(args: argparse.Namespace) -> int:
     result = verify(out, args.lang)
     write_report(out, args.lang, result)  # the page says the verdict: the app's demo
     print(format_verify(result, args.lang), flush=True)
-    print(t("demo.done", args.lang, n=len(app.saved), folder=out), flush=True)
+    print(t("demo.done", args.lang, n=len(app.shots.saved), folder=out), flush=True)
     return (code or 0) if result.intact_demo else 1

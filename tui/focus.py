@@ -1,39 +1,68 @@
 """Where the keys go. A student types into a client's input: after the keys that change the
 scene or the panel (F1, Ctrl+R, Ctrl+N, Ctrl+B, F2, F4) the focus is in one, the last used,
 else the first. The answer box takes it only when clicked or by its own key (F12), so
-"Bonjour" and "Fin" never land in the answer by surprise."""
+"Bonjour" and "Fin" never land in the answer by surprise.
+
+A plain object, owned by the app: it remembers the client whose input had the keys; the
+widgets it moves the focus between are found through the app's screen."""
 
 from __future__ import annotations
 
-from textual import events
+from typing import Any, TypeVar
+
+from textual.app import App
 from textual.widget import Widget
 from textual.widgets import Input
 
-from tui.base import ObservatoryBase
-from tui.widgets.clients import ClientCard
+from tui.widgets.clients import ClientCard, ClientsPane
 from tui.widgets.steps_panel import AnswerInput, StepsPanel
 
+W = TypeVar("W")
 
-def _card_of(widget: Widget) -> ClientCard | None:
+
+def focused_in(app: App[Any], kind: type[W]) -> W | None:
+    """The widget of type ``kind`` that holds the focus (the focused widget or a parent)."""
+    node = app.focused
+    while node is not None:
+        if isinstance(node, kind):
+            return node
+        node = node.parent  # type: ignore[assignment]
+    return None
+
+
+def focused_card(app: App[Any]) -> ClientCard | None:
+    """The client card whose input (or the card itself) has the focus."""
+    return focused_in(app, ClientCard)
+
+
+def card_of(widget: Widget) -> ClientCard | None:
     return next((node for node in widget.ancestors_with_self
                  if isinstance(node, ClientCard)), None)
 
 
-class Focus(ObservatoryBase):
+class Focus:
+    def __init__(self, app: App[Any]) -> None:
+        self._app = app
+        self._last_client: int | None = None  # the client whose input last had the focus
+        # No client's input could take it yet: the next card's does (at start, the first's).
+        self._pending = True
+        self.new_client: int | None = None  # F2's client: its card takes the focus
+
     def focus_client(self) -> bool:
         """Put the focus in a client's input: the last used, else the first that takes
         input. Without one, the next card to appear takes it (a scene's clients are
         closed before the new ones connect) and the answer box gives it up now."""
-        for box in self.query(AnswerInput):
+        app = self._app
+        for box in app.query(AnswerInput):
             box.chosen = False
         card = self._client_to_focus()
         if card is None:
-            self._client_focus_pending = True
-            for box in self.query(AnswerInput):
+            self._pending = True
+            for box in app.query(AnswerInput):
                 if box.screen.focused is box:
                     box.screen.set_focus(None)
             return False
-        self._client_focus_pending = False
+        self._pending = False
         # At once, not after the keys already queued (a student types on without waiting);
         # on the input's own screen (under the name prompt, it has the focus once it closes).
         field = card.query_one(Input)
@@ -41,61 +70,65 @@ class Focus(ObservatoryBase):
         return True
 
     def _client_to_focus(self) -> ClientCard | None:
-        cards = [c for c in self.clients_pane.cards() if c.query_one(Input).focusable]
+        cards = [c for c in self._app.query_one(ClientsPane).cards()
+                 if c.query_one(Input).focusable]
         last = next((c for c in cards if c.number == self._last_client), None)
         return last or (cards[0] if cards else None)
 
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        card = _card_of(event.widget)
+    def focused(self, widget: Widget) -> None:
+        """A widget took the focus: a client's input is the last used from now on."""
+        card = card_of(widget)
         self._show_typing(card)
         if card is not None:
             self._last_client = card.number
-            self._client_focus_pending = False
-            for box in self.query(AnswerInput):
+            self._pending = False
+            for box in self._app.query(AnswerInput):
                 if box.screen.focused is not box:  # (chosen again since this was sent)
                     box.chosen = False
 
-    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
-        if _card_of(event.widget) is not None and self._focused_card() is None:
+    def blurred(self, widget: Widget) -> None:
+        if card_of(widget) is not None and focused_card(self._app) is None:
             self._show_typing(None)
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        card = _card_of(event.input)
-        if card is not None and self._focused_card() is card:
+    def typed(self, field: Input) -> None:
+        card = card_of(field)
+        if card is not None and focused_card(self._app) is card:
             self._show_typing(card)
 
     def _show_typing(self, card: ClientCard | None) -> None:
         """The steps panel says where the keys go where it covers the clients' cards."""
         text = card.query_one(Input).value if card is not None else ""
-        for panel in self.query(StepsPanel):
+        for panel in self._app.query(StepsPanel):
             panel.show_typing(card.number if card is not None else None, text)
 
     def card_added(self, card: ClientCard) -> None:
         """A client's card appeared: F2's own takes the focus; any other takes it when the
         focus is waiting for a client or already in one (the last used keeps it)."""
-        if self._focus_new_client == card.number:
-            self._focus_new_client = None
+        if self.new_client == card.number:
+            self.new_client = None
             self._last_client = card.number
             self.focus_client()
-        elif (self._client_focus_pending or self.focused is None
-              or self._focused_card() is not None):
+        elif (self._pending or self._app.focused is None
+              or focused_card(self._app) is not None):
             self.focus_client()
 
     def card_removed(self, had_focus: bool) -> None:
         """A client's card left; if it held the focus, another client's input takes it."""
-        if had_focus or self.focused is None:
+        if had_focus or self._app.focused is None:
             self.focus_client()
 
-    def action_answer(self) -> None:
+    def answer(self) -> bool:
         """F12: the answer box takes the focus (the steps panel opens if hidden); pressed
-        in the answer box, back to the client's input."""
-        box = self.query_one(AnswerInput)
-        if self.focused is box:  # (has_focus follows a message later)
+        in the answer box, back to the client's input. True when the panel was opened."""
+        app = self._app
+        box = app.query_one(AnswerInput)
+        if app.focused is box:  # (has_focus follows a message later)
             self.focus_client()
-            return
-        panel = self.query_one(StepsPanel)
-        if not panel.display:
+            return False
+        panel = app.query_one(StepsPanel)
+        opened = not panel.display
+        if opened:
             panel.display = True
-            self.call_after_refresh(self.fit_table)
-        self._client_focus_pending = False
+        self._pending = False
         box.choose()
+        return opened

@@ -7,13 +7,15 @@ a slow screen is never flooded; transitions travel apart so that none is lost.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.message import Message
 
 from lab.grading.manifest import SavedScreenshot
-from lab.observe.model import Snapshot
-from lab.session import Event, ProgramReport
+from lab.observe.model import Snapshot, Transition
+from lab.session import Event, ObserverUpdate, ProgramReport
 
 
 class SessionMessage(Message):
@@ -72,3 +74,59 @@ class ShotFailed(Message):
         self.step = step
         self.error = error
         self.path = path
+
+
+class Inbox:
+    """What the session's threads hand over to the UI: ``put`` is called on any thread and
+    never blocks. A snapshot travels as a message (a newer one replaces it); its
+    transitions wait here, so that none is lost. The student's programs' reports wait in
+    batches, one message per batch."""
+
+    def __init__(self, post: Callable[[Message], object]) -> None:
+        self._post = post
+        self._lock = threading.Lock()
+        self._transitions: list[Transition] = []
+        self._batches: list[list[ProgramReport]] = []
+        self._batch: list[ProgramReport] | None = None  # the one still growing
+        self.first_look: float | None = None  # the time of the observer's first poll
+
+    def put(self, event: Event) -> None:
+        if isinstance(event, ObserverUpdate):
+            with self._lock:
+                if self.first_look is None:  # the observer's first poll the app hears of
+                    self.first_look = event.snapshot.time
+                self._transitions.extend(event.transitions)
+            self._post(SnapshotMessage(event.snapshot))
+        elif isinstance(event, ProgramReport):
+            # Gathered in a batch; its first report posts the message that shows them all.
+            with self._lock:
+                batch = self._batch
+                if batch is None:
+                    batch = self._batch = []
+                    self._batches.append(batch)
+                    self._post(ProgramMessage(batch))
+                batch.append(event)
+        else:
+            with self._lock:
+                # Reports after this event (a client's card added) are shown after it.
+                self._batch = None
+                self._post(SessionMessage(event))
+
+    def transitions(self) -> list[Transition]:
+        """The transitions handed over since the last call, in order."""
+        with self._lock:
+            transitions, self._transitions = self._transitions, []
+        return transitions
+
+    def reports(self, last: list[ProgramReport]) -> list[ProgramReport] | None:
+        """The reports of the batches up to ``last``, in order (None if shown already,
+        with a later batch)."""
+        with self._lock:
+            if not any(batch is last for batch in self._batches):
+                return None
+            upto = next(i for i, batch in enumerate(self._batches) if batch is last)
+            batches = self._batches[:upto + 1]
+            del self._batches[:upto + 1]
+            if any(batch is self._batch for batch in batches):
+                self._batch = None
+            return [report for batch in batches for report in batch]

@@ -1,11 +1,19 @@
-"""Screenshots: the stamp bar, and a step's stamped SVG with its evidence record, written off
-the UI thread. The name is asked here, when a student first takes one."""
+"""The screenshot flow: the stamp bar, and a step's stamped SVG with its evidence record,
+written off the UI thread. Taking one freezes what it proves (the scene's rows, messages
+and witness, sealed in the stamp), lays the screen out as the step's picture, exports it
+and gives the screen back.
+
+A plain object, owned by the app: it is given the scene, the record and the name it
+stamps; its widgets are the stamp bar, the picture's scene and the panel it hides."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
+from textual.app import App
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -15,33 +23,79 @@ from lab.grading.manifest import save_screenshot
 from lab.grading.record import origin_of, seal_for
 from lab.grading.report import write_report
 from lab.grading.stamp import stamp_text, watermark_text
-from lab.guide.witness import server_mode
+from lab.guide.evidence import Receipt
 from lab.i18n import t
 from lab.observe.model import RoleKind, Snapshot
 from lab.observe.roles import describe_role
 from lab.text import printable
-from tui.base import ObservatoryBase
-from tui.live import action_note, server_note
 from tui.messages import ShotFailed, ShotSaved
+from tui.notes import action_note, server_note
+from tui.scene import Scene
+from tui.stepthrough import Recorder
 from tui.widgets.evidence_view import EvidenceView, StoryLine
-from tui.widgets.prompt import NamePrompt
 from tui.widgets.steps_panel import StepsPanel
-from tui.widgets.timeline import Timeline
 
 CAPTURE_REFRESHES = 20  # refreshes a capture waits at most for the picture's layout
+STORY_SPAN = 120.0  # seconds of transitions kept with a picture's record (200 at most)
 
 
-class Screenshots(ObservatoryBase):
-    def _update_stamp(self, when: float | None = None, seal: str | None = None) -> None:
-        if self._capturing and when is None:
-            return  # the stamp must show the screenshot's own time while it is taken
-        line = stamp_text(self.student or "?", self.host, self.clock() if when is None else when,
-                          self.step_id, __version__, self.lang, seal)
+def story(scene_rows: Snapshot, scene: Scene, recorder: Recorder, lang: str) -> list[StoryLine]:
+    """The step's events since its scene began, in time order, causes first."""
+    since = scene.start
+    shown = {c.key for c in scene_rows.connections}
+    lines: list[tuple[float, int, StoryLine]] = []
+    for a in recorder.actions:
+        # Closing the previous scene's server and clients is not this step's story.
+        if a.time >= since and a.kind not in ("client-remove", "server-stop"):
+            lines.append((a.time, 0, StoryLine(a.time, action_note(a, lang), True)))
+    for e in recorder.server_events:
+        if e.time < since:
+            continue
+        note = server_note(e, lang)
+        if e.kind == "message":
+            note = t("pic.received", lang, peer=str(e.peer) if e.peer else "?",
+                     text=printable(e.text, 60))
+        if note is not None:
+            lines.append((e.time, 0, StoryLine(e.time, note, True)))
+    for tr in recorder.history:
+        c = tr.connection
+        if (tr.time < since or c.role.kind in (RoleKind.OTHER, RoleKind.LISTENER)
+                or (c.key in scene.past and c.key not in shown)):
+            continue
+        text = t("pic.change", lang, role=describe_role(c.role, lang),
+                 before=tr.from_state or "-", after=tr.to_state)
+        if tr.inferred:
+            text += " ≈ " + t("pic.inferred", lang)
+        lines.append((tr.time, 1, StoryLine(tr.time, text, inferred=tr.inferred,
+                                            state=tr.to_state)))
+    lines.sort(key=lambda x: (x[0], x[1]))
+    return [line for _, _, line in lines]
+
+
+class ScreenshotFlow:
+    def __init__(self, app: App[Any], lang: str, *, host: str, demo: bool,
+                 auto_capture: bool) -> None:
+        self._app = app
+        self.lang = lang
+        self.host = host
+        self.demo = demo  # the app's own demo: watermarked, and marked so in the manifest
+        self.auto_capture = auto_capture  # met evidence takes the step's picture by itself
+        self.capturing = False  # the screen is the picture's, until it is exported
+        self.shooting: set[str] = set()  # steps whose evidence screenshot is being saved
+        self.saved: list[Path] = []  # screenshots written by this run
+        self.save_errors: list[str] = []  # and the sentences of those that could not be
+        self._stamps_shown: dict[int, Text] = {}  # id of a stamp bar -> the text it shows
+        self._panel_shown = False  # the steps panel's display, kept while a picture is taken
+        self._focus_before: Widget | None = None  # and the focus
+
+    # -- the stamp -------------------------------------------------------------------------
+    def stamp(self, student: str, step: str, when: float, seal: str | None = None) -> None:
+        line = stamp_text(student or "?", self.host, when, step, __version__, self.lang, seal)
         text = Text(line, style="bold #000000 on #ffd700")
         if self.demo:  # on screen, and so in every picture: a demo is never a student's work
             text = Text.assemble((f" {watermark_text(self.lang)} ", "bold #ffffff on #d70000"),
                                  " ", text)
-        for bar in self.query("#stamp").results(Static):
+        for bar in self._app.query("#stamp").results(Static):
             shown = self._stamps_shown.get(id(bar))
             if shown is not None and shown.plain == text.plain:
                 continue
@@ -50,83 +104,64 @@ class Screenshots(ObservatoryBase):
             bar.update(text, layout=shown is None or shown.cell_len != text.cell_len)
             self._stamps_shown[id(bar)] = text
 
-    def action_save_screenshot(self) -> None:
-        """Ctrl+S: a stamped SVG of the whole screen for the current step."""
-        self.take_screenshot()
+    # -- taking one ------------------------------------------------------------------------
+    def automatic(self, step: str) -> bool:
+        """Whether met evidence may take the step's picture now (none being taken or saved
+        for it, and automatic capture on)."""
+        return self.auto_capture and step not in self.shooting and not self.capturing
 
-    def take_screenshot(self) -> None:
-        """Save a stamped SVG of the whole screen for the current step."""
-        if self._capturing:
-            return
-        if not self.student:
-            self.push_screen(NamePrompt(self.lang), self._name_then_shoot)
-            return
-        self._capturing = True
-        now = self.clock()
-        # What the screenshot proves is frozen now, and its seal shown in the stamp.
-        step = self.step_id
-        self._shooting.add(step)  # until it is saved, no automatic one for the same step
-        shown = self.snapshot or Snapshot(now, (), "none")
-        snapshot = self.scene_only(shown)  # the step's rows: what its record holds
-        messages = list(self.step_messages)
-        mode, port = server_mode(self.session), self.session.port
-        receipts = self.current_witness().receipts()
-        origin = origin_of(demo=self.demo, sent_by_app=self.sent_by_app,
-                           scene_by_app=self.scene_by_app)
-        refused = list(self.step_refused)
+    def freeze(self, step: str, now: float, shown: Snapshot, scene: Scene, recorder: Recorder,
+               *, student: str, answer: str, mode: str, port: int,
+               receipts: list[Receipt]) -> tuple[str, dict[str, Any]]:
+        """What the picture of ``step`` proves, frozen at ``now``: its seal (shown in the
+        stamp) and its record's fields. From now until it is exported, the screen is the
+        picture's."""
+        self.capturing = True
+        self.shooting.add(step)  # until it is saved, no automatic one for the same step
+        snapshot = scene.only(shown)  # the step's rows: what its record holds
+        messages = list(scene.messages)
+        origin = origin_of(demo=self.demo, sent_by_app=scene.sent_by_app,
+                           scene_by_app=scene.by_app)
+        refused = list(scene.refused)
         seal = seal_for(step, snapshot, messages, mode, port, origin, refused, receipts)
-        self._update_stamp(now, seal)
-        self.enter_capture(step, shown)
         args = dict(snapshot=snapshot, messages=messages, mode=mode, port=port,
-                    transitions=[tr for tr in self.history if tr.time >= now - 120][-200:],
-                    answer=self.progress.answers.get(step, ""), student=self.student,
-                    host=self.host, version=__version__, now=now, lang=self.lang, origin=origin,
-                    refused=refused, receipts=receipts)
-        self.call_after_refresh(self._capture, step, args)
+                    transitions=[tr for tr in recorder.history
+                                 if tr.time >= now - STORY_SPAN][-200:],
+                    answer=answer, student=student, host=self.host, version=__version__,
+                    now=now, lang=self.lang, origin=origin, refused=refused, receipts=receipts)
+        return seal, args
 
-    def _got_name(self, name: str | None) -> None:
-        if name:
-            self.student = name
-            self.progress.student = name
-            self._save_progress()
-            self._update_stamp()
-
-    def _name_then_shoot(self, name: str | None) -> None:
-        self._got_name(name)
-        if self.student:
-            self.take_screenshot()
-
-    def enter_capture(self, step: str, shown: Snapshot) -> None:
-        """The screen as the step's picture: its scene alone, every column it reads, whole.
-        The connections of earlier steps in ``shown`` (no step's question reads them) are
-        left out, and the picture says how many."""
-        scene = self.scene_only(shown)
-        self.query_one(EvidenceView).show_scene(step, scene, self._story(scene),
-                                                self.earlier_count(shown))
-        self.clear_notifications()  # a toast ("step ready") is not part of the evidence
-        self._focus_before = self.focused  # hiding the panes drops the focus: give it back
-        self.screen.add_class("-capture")
-        panel = self.query_one(StepsPanel)
+    def enter(self, step: str, scene_rows: Snapshot, lines: list[StoryLine],
+              earlier: int) -> None:
+        """The screen as the step's picture: its scene alone (``earlier`` connections of
+        earlier steps left out, and said), every column it reads, whole."""
+        app = self._app
+        app.query_one(EvidenceView).show_scene(step, scene_rows, lines, earlier)
+        app.clear_notifications()  # a toast ("step ready") is not part of the evidence
+        self._focus_before = app.focused  # hiding the panes drops the focus: give it back
+        app.screen.add_class("-capture")
+        panel = app.query_one(StepsPanel)
         self._panel_shown = bool(panel.display)
         panel.display = False  # the evidence wins over side panels in the picture
 
-    def _laid_out_for_capture(self) -> bool:
+    def laid_out(self) -> bool:
         """The picture's layout is on screen: the scene shown, the panes and panel gone."""
-        shown = self.query_one(EvidenceView).region.area > 0
-        hidden = all(w.region.area == 0 for w in (*self.query("#main"), *self.query("#keys"),
-                                                   *self.query(StepsPanel)))
+        app = self._app
+        shown = app.query_one(EvidenceView).region.area > 0
+        hidden = all(w.region.area == 0 for w in (*app.query("#main"), *app.query("#keys"),
+                                                   *app.query(StepsPanel)))
         return shown and hidden
 
-    def leave_capture(self) -> None:
-        self.screen.remove_class("-capture")
-        self.call_after_refresh(self.fit_table)  # the table is back on screen
-        self.query_one(StepsPanel).display = self._panel_shown
+    def leave(self) -> None:
+        app = self._app
+        app.screen.remove_class("-capture")
+        app.query_one(StepsPanel).display = self._panel_shown
         before = self._focus_before
         if before is not None and before.is_attached:
             # At once, so that keys typed while the picture is written reach the input, and
             # again once the panes are laid out (hiding them may still blur it).
-            self.screen.set_focus(before, scroll_visible=False)
-            self.call_after_refresh(before.focus)
+            app.screen.set_focus(before, scroll_visible=False)
+            app.call_after_refresh(before.focus)
             # Hiding the panes sent the input a Hide message, whose handler blurs it. On a
             # loaded machine the input handles it only now, after the focus came back: a
             # call queued behind it, in the input's own queue, gives the focus back again.
@@ -134,87 +169,41 @@ class Screenshots(ObservatoryBase):
         self._focus_before = None
 
     def _refocus(self, widget: Widget) -> None:
-        if widget.is_attached and not self._capturing and self.focused is not widget:
-            self.screen.set_focus(widget, scroll_visible=False)
+        if widget.is_attached and not self.capturing and self._app.focused is not widget:
+            self._app.screen.set_focus(widget, scroll_visible=False)
 
-    def _story(self, snapshot: Snapshot) -> list[StoryLine]:
-        """The step's events since its scene began, in time order, causes first."""
-        since = self.scene_start
-        shown = {c.key for c in snapshot.connections}
-        lines: list[tuple[float, int, StoryLine]] = []
-        for a in self.actions:
-            # Closing the previous scene's server and clients is not this step's story.
-            if a.time >= since and a.kind not in ("client-remove", "server-stop"):
-                lines.append((a.time, 0, StoryLine(a.time, action_note(a, self.lang), True)))
-        for e in self.server_events:
-            if e.time < since:
-                continue
-            note = server_note(e, self.lang)
-            if e.kind == "message":
-                note = t("pic.received", self.lang, peer=str(e.peer) if e.peer else "?",
-                         text=printable(e.text, 60))
-            if note is not None:
-                lines.append((e.time, 0, StoryLine(e.time, note, True)))
-        for tr in self.history:
-            c = tr.connection
-            if (tr.time < since or c.role.kind in (RoleKind.OTHER, RoleKind.LISTENER)
-                    or (c.key in self.scene_past and c.key not in shown)):
-                continue
-            text = t("pic.change", self.lang, role=describe_role(c.role, self.lang),
-                     before=tr.from_state or "-", after=tr.to_state)
-            if tr.inferred:
-                text += " ≈ " + t("pic.inferred", self.lang)
-            lines.append((tr.time, 1, StoryLine(tr.time, text, inferred=tr.inferred,
-                                                state=tr.to_state)))
-        lines.sort(key=lambda x: (x[0], x[1]))
-        return [line for _, _, line in lines]
-
-    def _capture(self, step: str, args: dict[str, Any], tries: int = 0) -> None:
+    def capture(self, step: str, args: dict[str, Any], folder: Path,
+                done: Callable[[], None], tries: int = 0) -> None:
+        """Export the picture once laid out, give the screen back (then ``done``), and
+        write it with its record off the UI thread (``ShotSaved`` or ``ShotFailed``)."""
         # A refresh already under way when the capture began may not have laid the
         # picture's screen out yet: exported then, the picture would miss its stamp and
         # scene (and verify would reject it). Wait for the layout, a few refreshes at most.
-        if not self._laid_out_for_capture() and tries < CAPTURE_REFRESHES:
-            self.call_after_refresh(self._capture, step, args, tries + 1)
+        app = self._app
+        if not self.laid_out() and tries < CAPTURE_REFRESHES:
+            app.call_after_refresh(self.capture, step, args, folder, done, tries + 1)
             return
-        svg = self.export_screenshot(title=f"TCP Observatory — {step}")
-        self.leave_capture()
-        self._capturing = False
-        self._update_stamp()
+        svg = app.export_screenshot(title=f"TCP Observatory — {step}")
+        self.leave()
+        self.capturing = False
+        done()
 
         def work() -> None:
             try:
-                saved = save_screenshot(self.folder, step, svg, **args)
-                write_report(self.folder, self.lang)
+                saved = save_screenshot(folder, step, svg, **args)
+                write_report(folder, self.lang)
             except LabError as exc:
-                self.post_message(ShotFailed(step, str(exc)))
+                app.post_message(ShotFailed(step, str(exc)))
                 return
-            self.post_message(ShotSaved(step, saved))
+            app.post_message(ShotSaved(step, saved))
 
-        self.run_worker(work, thread=True, group="screenshot", exit_on_error=False)
+        app.run_worker(work, thread=True, group="screenshot", exit_on_error=False)
 
-    def on_shot_failed(self, message: ShotFailed) -> None:
-        step, error = message.step, message.error
-        self._shooting.discard(step)
-        self.save_errors.append(error)
-        self.notify(error, severity="error", timeout=10)
+    # -- written, or not -------------------------------------------------------------------
+    def failed(self, message: ShotFailed) -> None:
+        self.shooting.discard(message.step)
+        self.save_errors.append(message.error)
 
-    def on_shot_saved(self, message: ShotSaved) -> None:
-        step, saved = message.step, message.saved
-        path = saved.path
-        self._shooting.discard(step)
-        self.saved.append(path)
-        if saved.evidence.met and step not in self.progress.met:
-            # Met only once its screenshot is on disk: a failed save is retried later.
-            self.progress.mark_met(step)
-            self._save_progress()
-            self._show_step()
-        if self._stopped:
-            return  # saved while the window closes: on disk, with nothing left to tell it
-        if self.autopilot is None:  # the demo's screenshots would pile these toasts up
-            self.notify(t("shot.saved", self.lang, file=path.name), timeout=4)
-        # The picture may be saved while the app is closing: its panes are gone by then.
-        # It says "evidence observed" only when its record says so (Ctrl+S saves one before).
-        key = "steps.met_note" if saved.evidence.met else "steps.shot_note"
-        for timeline in self.query(Timeline):
-            timeline.add_note(self.clock(), t(key, self.lang, step=step, file=path.name))
-
+    def written(self, message: ShotSaved) -> None:
+        self.shooting.discard(message.step)
+        self.saved.append(message.saved.path)
