@@ -1,24 +1,73 @@
-"""Helpers for the tests that drive the Textual app with Pilot."""
+"""Helpers for the tests that drive the Textual app with Pilot, written once (support.py
+holds the Textual-free ones)."""
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from rich.style import Style
+from support import lab_session
+from textual.app import App
+from textual.pilot import Pilot
+from textual.strip import Strip
 
 from lab.session import Session
 from tui.app import ObservatoryApp
 
-
-def make_app(session: Session, folder: Path, **kw: Any) -> ObservatoryApp:
-    """The app with no name prompt, no automatic screenshots, and a private folder."""
-    options: dict[str, Any] = {"lang": "en", "clients": 0, "student": "Test Student",
-                               "folder": folder, "auto_capture": False, **kw}
-    return ObservatoryApp(session, **options)
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
-async def wait_until(pilot: Any, predicate: Callable[[], object], what: str,
+class AppOptions(TypedDict, total=False):
+    """ObservatoryApp's settings past its session and folder."""
+
+    lang: str
+    clients: int
+    clock: Callable[[], float]
+    show_clock: bool
+    start_session: bool
+    present: bool
+    view: str
+    student: str | None
+    host: str | None
+    autopilot: Callable[[Any], None] | None
+    auto_capture: bool
+    demo: bool
+    signals: bool
+    colours: str
+
+
+def make_app(session: Session | None = None, folder: str | Path | None = None,
+             **options: Unpack[AppOptions]) -> ObservatoryApp:
+    """The app in English with no client, no name prompt and no automatic screenshots
+    unless ``options`` say otherwise.
+
+    ``session``: a bound single-mode ``lab_session()`` when not given; ``folder``: a
+    temporary one, removed when the tests end, when not given.
+    """
+    if folder is None:  # the app may write there after the test has returned
+        folder = Path(tempfile.mkdtemp(prefix="tcpobs-app-"))
+        atexit.register(shutil.rmtree, folder, True)
+    settings: AppOptions = {"lang": "en", "clients": 0, "student": "Test Student",
+                            "auto_capture": False}
+    settings.update(options)
+    return ObservatoryApp(lab_session() if session is None else session, folder=folder,
+                          **settings)
+
+
+def app_of(pilot: Pilot[Any]) -> ObservatoryApp:
+    """The observatory ``pilot`` drives."""
+    assert isinstance(pilot.app, ObservatoryApp), pilot.app
+    return pilot.app
+
+
+async def wait_until(pilot: Pilot[Any], predicate: Callable[[], object], what: str,
                      timeout: float = 15) -> None:
     """Let the app run until ``predicate()`` holds; fail with ``what`` after ``timeout`` s."""
     loop = asyncio.get_running_loop()
@@ -32,3 +81,33 @@ async def wait_until(pilot: Any, predicate: Callable[[], object], what: str,
             raise AssertionError(f"timed out after {timeout} s waiting for {what}; "
                                  f"table: {rows}")
         await pilot.pause(0.05)
+
+
+# -- what the screen shows -----------------------------------------------------------------
+def screen_strips(app: App[Any]) -> list[Strip]:
+    return app.screen._compositor.render_strips()
+
+
+def screen_lines(app: App[Any]) -> list[str]:
+    return [strip.text for strip in screen_strips(app)]
+
+
+def style_at(app: App[Any], x: int, y: int) -> Style:
+    """The style of the cell at (x, y) on screen."""
+    col = 0
+    for seg in screen_strips(app)[y]:
+        if col <= x < col + len(seg.text):
+            return seg.style or Style()
+        col += len(seg.text)
+    raise AssertionError(f"no cell at {x},{y}")
+
+
+def screen_cells(app: App[Any]) -> list[list[tuple[str, Style]]]:
+    """Every cell on screen, with its style, row by row."""
+    rows = []
+    for strip in screen_strips(app):
+        row: list[tuple[str, Style]] = []
+        for seg in strip:
+            row.extend((ch, seg.style or Style()) for ch in seg.text)
+        rows.append(row)
+    return rows

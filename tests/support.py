@@ -1,4 +1,5 @@
-"""Helpers shared by the engine tests: deadline polling, event logs, subprocesses, the kernel.
+"""Helpers shared by the tests, written once: deadline polling, event logs, subprocesses,
+the kernel, hand-made kernel rows and bound sessions (app_support.py adds the Textual ones).
 
 Nothing here sleeps to synchronise: every wait polls a condition with a deadline and fails
 with what was last seen.
@@ -16,14 +17,18 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
-from lab.observe.model import Connection, Endpoint, Snapshot, state_name
+from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot, state_name
 from lab.observe.observer import Observer
 from lab.observe.roles import Registry
 from lab.observe.sources import Source
+from lab.session import Session, Sink
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +37,7 @@ SOURCES = ("psutil", "netlink")
 
 
 def wait_for(
-    predicate: Callable[[], T],
+    predicate: Callable[[], T | None],
     timeout: float = 10.0,
     interval: float = 0.02,
     message: str | Callable[[], str] = "",
@@ -55,6 +60,45 @@ def wait_for(
                 f"(last value: {value!r})"
             )
         time.sleep(interval)
+
+
+# -- hand-made kernel rows ------------------------------------------------------------------
+class ConnFields(TypedDict, total=False):
+    """The fields of a Connection past its ends, state and role, as the kernel fills them."""
+
+    family: int
+    pid: int | None
+    process: str | None
+    recv_q: int | None
+    send_q: int | None
+    timer: str | None
+    timer_left: float | None
+    retransmits: int | None
+    inode: int | None
+    uid: int | None
+    bytes_received: int | None
+    bytes_acked: int | None
+
+
+def ep(port: int, host: str = LOCALHOST) -> Endpoint:
+    """The endpoint ``host:port`` (loopback unless told)."""
+    return Endpoint(host, port)
+
+
+def conn(local: Endpoint | int, remote: Endpoint | int | None, state: str,
+         role: Role | RoleKind = RoleKind.OTHER, client: int | None = None, *,
+         server_side: bool = False, **fields: Unpack[ConnFields]) -> Connection:
+    """One kernel row for a hand-made snapshot.
+
+    A port number stands for 127.0.0.1:port; ``remote`` None is a listener's. ``role`` is a
+    Role, or a RoleKind made into ``Role(kind, client, server_side=server_side)``; the other
+    fields are Connection's, None (unknown) unless given.
+    """
+    if isinstance(role, RoleKind):
+        role = Role(role, client, server_side=server_side)
+    return Connection(ep(local) if isinstance(local, int) else local,
+                      ep(remote) if isinstance(remote, int) else remote,
+                      state, role=role, **fields)
 
 
 # -- events --------------------------------------------------------------------------------
@@ -185,6 +229,31 @@ def ss_agrees(port: int, local: Endpoint, remote: Endpoint | None, state: str) -
         return
     wait_for(lambda: (local, remote, state) in (ss_rows(port) or set()), 5.0,
              message=lambda: f"ss to show {local} {remote} {state}; ss: {ss_rows(port)}")
+
+
+# -- sessions ------------------------------------------------------------------------------
+class SessionOptions(TypedDict, total=False):
+    """Session's settings that the tests vary past its mode, port and source."""
+
+    close_after_fin: bool
+    with_server: bool
+    all_ports: bool
+    max_clients: int
+    sink: Sink | None
+    backlog: int | None
+    idle_timeout: float | None
+    exec_server: str | None
+    exec_clients: Sequence[str]
+    lang: str
+    exec_threaded_server: str | None
+
+
+def lab_session(mode: str = "single", *, port: int = 0, source: Source | str = "psutil",
+                host: str = LOCALHOST, **options: Unpack[SessionOptions]) -> Session:
+    """A session polling every 0.05 s, its port bound (0: a free one the kernel picks)."""
+    session = Session(host=host, port=port, mode=mode, interval=0.05, source=source, **options)
+    session.bind()
+    return session
 
 
 # -- subprocesses --------------------------------------------------------------------------
@@ -324,6 +393,15 @@ class Proc:
             t.join(5)
 
 
+def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``tcp-observatory ARGS`` run to its end in an English locale, from the repository."""
+    env = {**os.environ, "LANG": "en_US.UTF-8"}
+    env.pop("LC_ALL", None)
+    return subprocess.run([*console_script(), *args], capture_output=True, text=True,
+                          encoding="utf-8", cwd=ROOT, env=env, timeout=timeout,
+                          stdin=subprocess.DEVNULL, check=False)
+
+
 def child_env(**extra: str) -> dict[str, str]:
     """The environment for a subprocess: no forced unbuffering, so flushes are tested."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
@@ -342,6 +420,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((LOCALHOST, 0))
         return int(s.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    """Whether a server could listen on 127.0.0.1:port now (once a program has exited)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((LOCALHOST, port))
+            s.listen(1)
+        except OSError:
+            return False
+    return True
 
 
 def netlink_available() -> bool:

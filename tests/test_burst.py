@@ -13,7 +13,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from support import LOCALHOST, wait_for
+from app_support import make_app
+from support import LOCALHOST, lab_session, wait_for
 
 from lab.observe.model import Endpoint
 
@@ -191,17 +192,12 @@ async def test_the_server_pane_shows_the_accept_queue_live(tmp_path) -> None:
 
     from lab.observe.model import RoleKind
     from lab.observe.sources import open_source
-    from lab.session import Session
-    from tui.app import ObservatoryApp
 
     try:
         source = open_source("netlink")
     except (ImportError, OSError) as exc:
         pytest.skip(f"netlink source unavailable: {exc}")
-    session = Session(port=0, interval=0.05, source=source)
-    session.bind()
-    app = ObservatoryApp(session, lang="en", clients=3, student="T", folder=tmp_path,
-                         auto_capture=False)
+    app = make_app(lab_session(source=source), tmp_path, clients=3, student="T")
     async with app.run_test(size=(140, 44)) as pilot:
         # Single server, backlog 1: one client served, two waiting (the queue holds two).
         await wait_until(pilot, lambda: app.server_pane.queue_text == "accept queue: 2/1",

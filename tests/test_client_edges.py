@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import LOCALHOST, free_port, ss_agrees, wait_for
+from support import LOCALHOST, free_port, lab_session, ss_agrees, wait_for
 
 from lab.net.client import LabClient
 from lab.observe.model import Endpoint
@@ -102,12 +102,8 @@ async def test_a_client_started_before_any_server_waits_then_connects(tmp_path: 
     ("waiting for a server on port P…") and connects when one listens."""
     from app_support import make_app, wait_until
 
-    from lab.session import Session
-
     port = free_port()
-    session = Session(host=LOCALHOST, port=port, with_server=False, interval=0.05,
-                      source="psutil", lang="en")
-    app = make_app(session, tmp_path, clients=1)
+    app = make_app(lab_session(port=port, with_server=False, lang="en"), tmp_path, clients=1)
     listener = socket.socket()
     try:
         async with app.run_test(size=(140, 44)) as pilot:

@@ -11,7 +11,7 @@ from typing import Any
 import psutil
 import pytest
 from app_support import make_app, wait_until
-from support import LOCALHOST, single_line, wait_for
+from support import LOCALHOST, lab_session, single_line, wait_for
 
 from lab.i18n import t
 from lab.net.server import LabServer
@@ -24,13 +24,6 @@ from tui.cli import build_parser
 NO_TRACEBACK = "Traceback"
 
 
-
-
-def new_session(**kw: Any) -> Session:
-    kw = {"host": LOCALHOST, "port": 0, "interval": 0.05, "source": "auto", **kw}
-    session = Session(**kw)
-    session.bind()
-    return session
 
 
 
@@ -75,7 +68,7 @@ def test_app_on_a_taken_port_says_so_in_one_sentence(lab) -> None:
 
 
 async def test_app_restarting_its_server_on_a_port_taken_meanwhile(tmp_path: Path) -> None:
-    app = make_app(new_session(mode="threaded"), tmp_path, clients=1)
+    app = make_app(lab_session("threaded", source="auto"), tmp_path, clients=1)
     notes = Notes(app)
     intruder = socket.socket()
     try:
@@ -137,7 +130,7 @@ def test_stopping_the_server_tells_every_connected_client(lab, mode: str) -> Non
 
 async def test_app_f8_with_three_threaded_clients_leaves_them_in_close_wait(
         tmp_path: Path) -> None:
-    app = make_app(new_session(mode="threaded"), tmp_path, clients=3)
+    app = make_app(lab_session("threaded", source="auto"), tmp_path, clients=3)
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_until(pilot, lambda: all(client_states(app, n) == ["ESTABLISHED"]
                                             for n in (1, 2, 3)), "three clients connected")
@@ -194,7 +187,7 @@ def test_psutil_source_falls_back_to_its_own_connections(lab, denied: list[str])
 
 
 async def test_app_warns_once_when_the_os_refuses(tmp_path: Path, denied: list[str]) -> None:
-    app = make_app(new_session(mode="threaded", source="psutil"), tmp_path, clients=1)
+    app = make_app(lab_session("threaded"), tmp_path, clients=1)
     notes = Notes(app)
     sentence = t("ns.own_only", "en")
     async with app.run_test(size=(140, 44)) as pilot:
@@ -225,7 +218,7 @@ def test_netstat_says_once_that_it_sees_only_its_own(lab, denied: list[str], cap
 
 
 async def test_terminal_shrunk_to_almost_nothing(tmp_path: Path) -> None:
-    app = make_app(new_session(mode="threaded"), tmp_path, clients=2)
+    app = make_app(lab_session("threaded", source="auto"), tmp_path, clients=2)
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_until(pilot, lambda: client_states(app, 2) == ["ESTABLISHED"], "connected")
         for n, size in enumerate([(80, 24), (40, 10), (20, 5), (1, 1)], start=1):
@@ -305,7 +298,7 @@ def server_info(app: ObservatoryApp) -> str:
 @pytest.mark.parametrize("host", ["0.0.0.0", LOCALHOST])
 async def test_app_warns_on_screen_when_listening_on_every_address(
         tmp_path: Path, host: str) -> None:
-    app = make_app(new_session(host=host, mode="threaded"), tmp_path, clients=1)
+    app = make_app(lab_session("threaded", host=host, source="auto"), tmp_path, clients=1)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
         warning = "⚠ " + t("warn.exposed", "en", addr=app.session.server.address)

@@ -13,23 +13,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from app_support import make_app, wait_until
+from app_support import make_app, screen_lines, wait_until
+from support import lab_session
 from textual.widgets import Input
 
 from lab.grading.manifest import MANIFEST, REPORT
 from lab.guide.progress import load_progress
-from lab.session import Session
 from tui.app import ObservatoryApp
 from tui.widgets.steps_panel import StepsPanel
 
 SIZE = (140, 44)
 ANSWER = "CLOSE_WAIT chez le serveur"
-
-
-def new_app(folder: Path, *, mode: str = "threaded", clients: int = 1) -> ObservatoryApp:
-    session = Session(host="127.0.0.1", port=0, mode=mode, interval=0.05, source="psutil")
-    session.bind()
-    return make_app(session, folder, clients=clients)
 
 
 def keys(text: str) -> list[str]:
@@ -99,7 +93,7 @@ def on_disk(folder: Path, step: str, answer: str) -> bool:
 # -- 5. focus stays where the student types -------------------------------------------------
 @pytest.mark.parametrize("key", ["f1", "ctrl+n", "ctrl+b"])
 async def test_after_a_panel_key_the_keys_go_to_the_client(tmp_path: Path, key: str) -> None:
-    app = new_app(tmp_path)
+    app = make_app(lab_session("threaded"), tmp_path, clients=1)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
         if key == "ctrl+b":
@@ -114,7 +108,7 @@ async def test_after_a_panel_key_the_keys_go_to_the_client(tmp_path: Path, key: 
 async def test_after_setting_the_step_up_the_keys_go_to_its_client(tmp_path: Path) -> None:
     """Ctrl+R closes the clients and connects the step's: the new client 1 takes the keys
     (they had fallen into the answer box when the focused input went away)."""
-    app = new_app(tmp_path, mode="single")
+    app = make_app(lab_session(), tmp_path, clients=1)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
         old = app.clients_pane.card(1)
@@ -132,7 +126,7 @@ async def test_after_setting_the_step_up_the_keys_go_to_its_client(tmp_path: Pat
 
 
 async def test_a_new_client_takes_the_keys_from_the_answer_box(tmp_path: Path) -> None:
-    app = new_app(tmp_path)
+    app = make_app(lab_session("threaded"), tmp_path, clients=1)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
         await choose_answer_box(pilot, app)
@@ -146,7 +140,7 @@ async def test_a_new_client_takes_the_keys_from_the_answer_box(tmp_path: Path) -
 async def test_after_switching_mode_the_next_client_takes_the_keys(tmp_path: Path) -> None:
     """F4 closes every client: nothing typed lands in the answer box meanwhile, and the next
     client's input takes the keys."""
-    app = new_app(tmp_path, mode="single")
+    app = make_app(lab_session(), tmp_path, clients=1)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
         await choose_answer_box(pilot, app)
@@ -163,7 +157,7 @@ async def test_after_switching_mode_the_next_client_takes_the_keys(tmp_path: Pat
 
 
 async def test_the_last_used_client_gets_the_keys_back(tmp_path: Path) -> None:
-    app = new_app(tmp_path, clients=2)
+    app = make_app(lab_session("threaded"), tmp_path, clients=2)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1) and connected(app, 2), "2 clients")
         assert focused_client(app) == 1  # at start, the first
@@ -175,7 +169,7 @@ async def test_the_last_used_client_gets_the_keys_back(tmp_path: Path) -> None:
 
 
 async def test_the_answer_box_takes_the_keys_by_its_key_or_a_click_only(tmp_path: Path) -> None:
-    app = new_app(tmp_path)
+    app = make_app(lab_session("threaded"), tmp_path, clients=1)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: focused_client(app) == 1, "client 1's input focused")
         # Its key is in the footer, in the app's language.
@@ -208,9 +202,7 @@ async def test_the_focused_input_is_seen_at_80x24(tmp_path: Path) -> None:
     """Client 1's card, which has the keys, is drawn heavy (seen without colours), client
     2's round. With the steps panel open over the cards (F1), the panel's top line says
     where the keys go and shows what is typed there; with the answer box chosen, it does not."""
-    from test_diagram_ladder import screen_lines
-
-    app = new_app(tmp_path, clients=2)
+    app = make_app(lab_session("threaded"), tmp_path, clients=2)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: connected(app, 1) and connected(app, 2), "2 clients")
 
@@ -251,7 +243,7 @@ async def test_the_focused_input_is_seen_at_80x24(tmp_path: Path) -> None:
 
 # -- 8. nothing the student types is lost ---------------------------------------------------
 async def test_an_answer_is_saved_as_typed_without_enter(tmp_path: Path) -> None:
-    app = new_app(tmp_path, clients=0)
+    app = make_app(lab_session("threaded"), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await choose_answer_box(pilot, app)
         await pilot.press(*keys(ANSWER))
@@ -263,7 +255,7 @@ async def test_an_answer_is_saved_as_typed_without_enter(tmp_path: Path) -> None
 async def test_an_answer_survives_a_change_of_step(tmp_path: Path) -> None:
     """Typed, then at once Ctrl+N and Ctrl+B: the answer is back in the box and on disk, and
     the next step did not catch the keystrokes still on their way."""
-    app = new_app(tmp_path, clients=0)
+    app = make_app(lab_session("threaded"), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await choose_answer_box(pilot, app)
         await pilot.press(*keys(ANSWER), "ctrl+n")
@@ -279,7 +271,7 @@ async def test_an_answer_survives_a_change_of_step(tmp_path: Path) -> None:
 
 
 async def test_ctrl_q_writes_what_was_typed(tmp_path: Path) -> None:
-    app = new_app(tmp_path, clients=0)
+    app = make_app(lab_session("threaded"), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         app.autosave.delay = 3600.0  # only quitting can write it within this test
         await choose_answer_box(pilot, app)
@@ -291,7 +283,7 @@ async def test_ctrl_q_writes_what_was_typed(tmp_path: Path) -> None:
 async def test_sigterm_writes_what_was_typed_and_closes_every_socket(tmp_path: Path) -> None:
     """The signal's handler (a real process receives it in test_e2e_tmux): the answer typed
     is written, the session closed (the port is free), the exit status 128 + 15."""
-    app = new_app(tmp_path)
+    app = make_app(lab_session("threaded"), tmp_path, clients=1)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
         port = app.session.port

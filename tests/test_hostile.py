@@ -18,10 +18,9 @@ from pathlib import Path
 
 import pytest
 from app_support import make_app, wait_until
-from support import LOCALHOST, wait_for
+from support import LOCALHOST, lab_session, wait_for
 
 from lab.observe.model import Endpoint
-from lab.session import Session
 from lab.text import printable
 
 # Unicode's Bidi_Control property (PropList.txt): the characters that reorder text.
@@ -214,9 +213,7 @@ def no_actions_or_links(widget) -> bool:
 
 
 async def test_app_shows_hostile_text_literally_and_keeps_running(tmp_path: Path) -> None:
-    session = Session(host=LOCALHOST, port=0, mode="threaded", interval=0.05, source="auto")
-    session.bind()
-    app = make_app(session, tmp_path)
+    app = make_app(lab_session("threaded", source="auto"), tmp_path)
     socks: list[socket.socket] = []
     try:
         async with app.run_test(size=(160, 48)) as pilot:
@@ -293,10 +290,8 @@ async def test_app_client_shows_what_a_hostile_server_sends_literally(tmp_path: 
         served.append(conn)
         conn.sendall(payload)
 
-    session = Session(host=LOCALHOST, port=port, with_server=False, interval=0.05,
-                      source="auto")
-    session.bind()
-    app = make_app(session, tmp_path, clients=1)
+    app = make_app(lab_session(port=port, with_server=False, source="auto"), tmp_path,
+                   clients=1)
     try:
         async with app.run_test(size=(160, 48)) as pilot:
             await asyncio.to_thread(serve)

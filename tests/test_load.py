@@ -19,11 +19,10 @@ from pathlib import Path
 
 import pytest
 from app_support import make_app, wait_until
-from support import LOCALHOST, wait_for
+from support import LOCALHOST, lab_session, wait_for
 
 from lab.net.client import LabClient
 from lab.observe.model import Endpoint
-from lab.session import Session
 
 CLIENTS = 100
 MESSAGES = 50
@@ -192,8 +191,7 @@ def closing_all(socks: list[socket.socket]) -> Iterator[list[socket.socket]]:
 
 async def test_app_stays_responsive_with_a_hundred_connections(tmp_path: Path) -> None:
     count = 120
-    session = Session(host=LOCALHOST, port=0, mode="threaded", interval=0.05, source="auto")
-    session.bind()
+    session = lab_session("threaded", source="auto")
     app = make_app(session, tmp_path)
     socks: list[socket.socket] = []
 

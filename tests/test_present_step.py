@@ -6,7 +6,7 @@ import time
 
 from app_support import wait_until
 from rich.text import Text
-from snapshot_scene import T0, make_scene_app, play_scene
+from snapshot_scene import T0, make_scene_app, play_scene, scene_clock
 from textual.widgets import Static
 
 from lab.observe.model import Connection, Endpoint, Role, RoleKind, Transition
@@ -114,7 +114,7 @@ async def test_stepping_back_shows_the_moment_on_every_view() -> None:
     app = make_scene_app("en")
     async with app.run_test(size=(80, 24)) as pilot:  # every column, "For" included
         await play_scene(pilot)
-        app.scene_clock[0] = T0 + 100  # the present: 90 s after the last change
+        scene_clock(app).now = T0 + 100  # the present: 90 s after the last change
         await pilot.press("f7")
         await pilot.press("left_square_bracket")
         await wait_until(pilot, lambda: app.step_index == 0, "the first moment")

@@ -16,16 +16,26 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from app_support import wait_until
-from support import Sockets, console_script, netlink_available, wait_for
+from support import (
+    LOCALHOST,
+    ConnFields,
+    Sockets,
+    conn,
+    console_script,
+    netlink_available,
+    wait_for,
+)
 
 from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
 from lab.observe.observer import Observer
 
-LOCALHOST = "127.0.0.1"
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 
 
 needs_netlink = pytest.mark.skipif(not netlink_available(),
@@ -114,24 +124,21 @@ def test_a_timer_changes_a_record_once_a_second(socks: Sockets) -> None:
 
 # -- the observer --------------------------------------------------------------------------
 
-def conn(port: int, state: str, recv_q: int = 0) -> Connection:
-    return Connection(Endpoint(LOCALHOST, port), Endpoint(LOCALHOST, 9500), state,
-                      recv_q=recv_q, role=Role(RoleKind.OTHER))
-
-
 class ListSource:
-    """A source that builds every record afresh at every poll, as psutil does."""
+    """A source that builds every record afresh at every poll, as psutil does: a row is
+    (client port, state) or (client port, state, recv-Q), the recv-Q 0 unless given."""
 
     name = "list"
 
     def __init__(self) -> None:
-        self.rows: list[tuple[int, str, int]] = []
+        self.rows: list[tuple[int, str] | tuple[int, str, int]] = []
         self.delay = 0.0
 
     def poll(self, port: int | None, **_: object) -> Snapshot:
         if self.delay:
             time.sleep(self.delay)
-        return Snapshot(time.time(), tuple(conn(*r) for r in self.rows), self.name)
+        return Snapshot(time.time(), tuple(conn(r[0], 9500, r[1], recv_q=r[2] if len(r) > 2 else 0)
+                                           for r in self.rows), self.name)
 
     def close(self) -> None:
         pass
@@ -170,9 +177,12 @@ def test_polling_slows_down_when_a_poll_costs_too_much_and_comes_back() -> None:
     source.delay = 0.03  # 30 ms a poll: more than a fifth of 0.1 s
     paced: list[tuple[float, float]] = []
     seen = threading.Event()
-    observer = Observer(source, 9500, lambda s, t: None, interval=0.1,
-                        on_pace=lambda interval, cost: (paced.append((interval, cost)),
-                                                        seen.set()))
+
+    def on_pace(interval: float, cost: float) -> None:
+        paced.append((interval, cost))
+        seen.set()
+
+    observer = Observer(source, 9500, lambda s, t: None, interval=0.1, on_pace=on_pace)
     observer.start()
     try:
         assert seen.wait(10), "the interval never grew"
@@ -209,9 +219,8 @@ def table_app() -> Any:
     return Host()
 
 
-def crowd(n: int, state: str = "ESTABLISHED", **kw: Any) -> list[Connection]:
-    return [Connection(Endpoint(LOCALHOST, 20000 + i), Endpoint(LOCALHOST, 9600), state,
-                       **kw) for i in range(n)]
+def crowd(n: int, state: str = "ESTABLISHED", **fields: Unpack[ConnFields]) -> list[Connection]:
+    return [conn(20000 + i, 9600, state, **fields) for i in range(n)]
 
 
 async def test_a_big_table_removes_many_rows_at_once_and_keeps_the_rest_in_order() -> None:
@@ -295,7 +304,7 @@ async def test_many_timers_ticking_are_drawn_once() -> None:
         assert "timer" in table.shown
         later = tuple(r._replace(timer_left=49.0) for r in rows)
         before = table.draws
-        table.apply(Snapshot(t0 + 1, later, "test", seq=2, changed=later, gone=rows))
+        table.apply(Snapshot(t0 + 1, later, "test", seq=2, changed=later, gone=tuple(rows)))
         table.tick(t0 + 2.2)
         assert table.draws == before + 1  # (DataTable's own restyles come later)
         await pilot.pause()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from rich.text import Text
-from support import ROOT, console_script, single_line
+from support import ROOT, conn, console_script, single_line
 
 from lab import __version__
 from lab.errors import LabError
@@ -26,7 +26,7 @@ from lab.grading.verify import verify
 from lab.guide.evidence import Message, check_evidence
 from lab.guide.progress import Progress, load_progress, save_progress
 from lab.guide.steps import STEP_IDS, STEPS, get_step
-from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot, Transition
+from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot, Transition
 
 PORT = 9500
 SERVER = Endpoint("127.0.0.1", PORT)
@@ -39,9 +39,10 @@ WHEN = datetime(2026, 11, 24, 9, 3, 12, tzinfo=timezone(timedelta(hours=1)))
 # -- plain records -------------------------------------------------------------------------
 def row(local: Endpoint, remote: Endpoint | None, state: str, kind: RoleKind,
         n: int | None = None, *, server: bool = False, pid: int | None = PID) -> Connection:
-    return Connection(local, remote, state, pid=pid, process="python3" if pid else None,
-                      role=Role(kind, client=n, server_side=server),
-                      recv_q=0, send_q=0, timer="keepalive", timer_left=1.5)
+    """A row as the kernel's dump gives it, queues empty and a keepalive timer running."""
+    return conn(local, remote, state, kind, n, server_side=server, pid=pid,
+                process="python3" if pid else None, recv_q=0, send_q=0, timer="keepalive",
+                timer_left=1.5)
 
 
 LISTEN = row(SERVER, None, "LISTEN", RoleKind.LISTENER)

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_support import wait_until
-from support import free_port
+from app_support import make_app, wait_until
+from support import free_port, lab_session
 
 from lab.guide.evidence import Receipt, check_evidence
 from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot
@@ -44,15 +44,13 @@ needs_netlink = pytest.mark.needs("netlink")
 
 @contextmanager
 def app_for(session: Session, clients: int) -> Iterator[ObservatoryApp]:
-    session.bind()
     with tempfile.TemporaryDirectory() as folder:
-        yield ObservatoryApp(session, lang="en", clients=clients, student="Test Student",
-                             folder=Path(folder), auto_capture=False)
+        yield make_app(session, folder, clients=clients)
 
 
 def hosted(server: str, source: str = "netlink") -> Session:
-    return Session(host="127.0.0.1", port=free_port(), interval=0.05, source=source,
-                   exec_server=server, exec_clients=[CLIENT], lang="en")
+    return lab_session(port=free_port(), source=source, exec_server=server,
+                       exec_clients=[CLIENT], lang="en")
 
 
 def lab_rows(app: ObservatoryApp) -> list[Connection]:
@@ -217,8 +215,8 @@ async def test_every_step_with_a_server_observed_with_no_server() -> None:
     """--no-server: the student's server runs apart from the app (here a process the test
     starts), the single one for part 1, then the threaded one for part 2."""
     port = free_port()
-    session = Session(host="127.0.0.1", port=port, interval=0.05, source="netlink",
-                      with_server=False, exec_clients=[CLIENT], lang="en")
+    session = lab_session(port=port, source="netlink", with_server=False,
+                          exec_clients=[CLIENT], lang="en")
     with server_process(port) as single, app_for(session, clients=0) as app:
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: listening_pid(app) == single.pid,

@@ -27,15 +27,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from support import ss_rows
+from app_support import make_app
+from support import lab_session, ss_rows
 from textual.widgets import Input
 
-from lab.net.modes import SINGLE
 from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot
-from lab.session import Session
 from tui.app import ObservatoryApp
 from tui.widgets.clients import ClientCard
 
@@ -68,14 +66,6 @@ class Walk:
     checks: int = 0
     # Lab-port addresses ss ever showed in a handshake (SYN_SENT, SYN_RECEIVED).
     handshaking: set[str] = field(default_factory=set)
-
-
-def new_app(folder: Path) -> ObservatoryApp:
-    # The kernel's own dump where there is one (queues and retries: drops can be judged).
-    session = Session(host="127.0.0.1", port=0, mode=SINGLE, interval=0.05, source="auto")
-    session.bind()
-    return ObservatoryApp(session, lang="en", clients=1, student="Walk Student",
-                          folder=folder, auto_capture=False, show_clock=False)
 
 
 def kernel(port: int) -> Kernel:
@@ -313,7 +303,9 @@ async def run_walk(seed: int, steps: int, size: tuple[int, int] = (160, 48)) -> 
     rng = random.Random(seed)
     walk = Walk(seed, steps)
     with tempfile.TemporaryDirectory(prefix="tcpobs-walk-") as folder:
-        app = new_app(Path(folder))
+        # The kernel's own dump where there is one (queues and retries: drops can be judged).
+        app = make_app(lab_session(source="auto"), folder, clients=1, student="Walk Student",
+                       show_clock=False)
         async with app.run_test(size=size) as pilot:
             record_pictures(app, walk)
             stop = threading.Event()
