@@ -26,6 +26,7 @@ from lab.errors import LabError
 from lab.grading.record import seal_of_entry
 from lab.guide.setup import poll_wait, run_setup, student_part
 from lab.guide.steps import get_step
+from lab.net.client import LabClient
 from tui.app import ObservatoryApp
 
 STEP_TIMEOUT = 20.0
@@ -72,8 +73,11 @@ def _one_step(app: ObservatoryApp, student: Student, step_id: str, folder: Path,
             raise AssertionError(f"{student.name}: {step_id}: client {number} did not send")
         if op[0] == "fin":
             client = app.session.clients.get(number)
-            if client is not None and not poll_wait(
-                    lambda c=client: c.state in ("closed", "failed"), STEP_TIMEOUT):
+
+            def closed(c: LabClient | None = client) -> bool:
+                return c is not None and c.state in ("closed", "failed")
+
+            if client is not None and not poll_wait(closed, STEP_TIMEOUT):
                 raise AssertionError(f"{student.name}: {step_id}: client {number} not closed")
 
     def saved() -> bool:

@@ -21,7 +21,7 @@ PYPROJECT = ROOT / "pyproject.toml"
 NEWEST_PYTHON = "3.13"
 
 
-def workflow() -> dict[str, Any]:
+def workflow() -> dict[str | bool, Any]:
     data = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
@@ -147,6 +147,7 @@ def test_the_linters_are_pinned_exactly() -> None:
 def test_a_weekly_job_runs_the_newest_releases_past_the_caps() -> None:
     flow = workflow()
     triggers = flow.get("on", flow.get(True))  # YAML 1.1 reads a bare `on` as True
+    assert triggers is not None
     assert triggers["schedule"][0]["cron"]
     job = flow["jobs"]["newest"]
     assert "schedule" in job["if"]

@@ -42,7 +42,7 @@ def test_a_line_typed_in_syn_sent_is_sent_once_connected() -> None:
             except TimeoutError:
                 continue
             accepted.append(conn)
-            if addr[1] == client.local.port:
+            if client.local is not None and addr[1] == client.local.port:
                 mine = conn
         assert mine is not None, "the client never got through"
         mine.settimeout(10)

@@ -9,6 +9,7 @@ from pathlib import Path
 from app_support import make_app, wait_until
 from support import cli, free_port, lab_session
 from test_steps_bundle import STUDENT, student_bundle
+from textual.widgets import Input
 
 from lab.grading.stamp import svg_text_content
 from lab.guide.progress import Progress, save_progress
@@ -64,7 +65,7 @@ async def test_progress_resumes_after_a_restart(tmp_path: Path) -> None:
         assert type(app.screen).__name__ != "NamePrompt"
         assert app.student == "Bea Resume" and app.step_id == "p1-q3"
         await pilot.press("f1")
-        panel_answer = app.query_one("#step-answer")
+        panel_answer = app.query_one("#step-answer", Input)
         assert panel_answer.value == "queued"
         stamp = str(app.query_one("#stamp").render())
         assert "Bea Resume" in stamp and "p1-q3" in stamp

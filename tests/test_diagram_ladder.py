@@ -415,8 +415,11 @@ async def test_ladder_narrow_and_empty() -> None:
         view.show(ladder_from(1, actions, events, trs, "fr"), client=1)
         for w, h in ((40, 12), (20, 5), (100, 30)):
             await pilot.resize_terminal(w, h)
-            await wait_until(pilot, lambda w=w, h=h: app.size == (w, h) and view.size.width
-                             == w, f"laid out at {w}x{h}")
+
+            def laid_out(w: int = w, h: int = h) -> bool:
+                return app.size == (w, h) and view.size.width == w
+
+            await wait_until(pilot, laid_out, f"laid out at {w}x{h}")
         await wait_until(pilot, lambda: any("TIME_WAIT" in r for r in view.lines_text)
                          and "TIME_WAIT" in "\n".join(screen_lines(app)), "the ladder drawn")
 

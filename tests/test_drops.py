@@ -247,6 +247,7 @@ async def test_another_programs_full_queue_is_never_told_as_the_labs(tmp_path: P
         assert not [e for e in app.server_events if e.kind == "overflow"]
         assert overflow_lines(app.server_pane.lines_text) == []
         assert overflow_lines(app.timeline.lines_text) == []
+        assert app.snapshot is not None
         app.enter_capture("p1-q1", app.snapshot)
         try:
             story = [line.text for line in app.query_one(EvidenceView).story]
@@ -291,6 +292,7 @@ async def test_the_labs_own_full_queue_names_its_waiting_clients(tmp_path: Path)
         assert all("accept queue full (2/1)" in line for line in drops)
         others = [n for n in range(1, 6) if n not in late]
         assert not [line for line in drops for n in others if f"client {n} (" in line]
+        assert app.snapshot is not None
         app.enter_capture("p1-q3", app.snapshot)
         try:
             story = [line.text for line in app.query_one(EvidenceView).story]

@@ -115,9 +115,12 @@ def test_stopping_the_server_tells_every_connected_client(lab, mode: str) -> Non
     # another thread, stops the server (the closed listener once raised EBADF there).
     assert server.address == address and address.port == port
     for c in clients:
-        wait_for(lambda n=c.number: lab.client_events.of("server-closed", number=n) or [
-            e for e in lab.client_events.of("failed", number=n) if "(RST)" in e.text],
-            10, message=lambda: lab.client_events.summary())
+
+        def told(n: int = c.number) -> list[Any]:
+            return lab.client_events.of("server-closed", number=n) or [
+                e for e in lab.client_events.of("failed", number=n) if "(RST)" in e.text]
+
+        wait_for(told, 10, message=lambda: lab.client_events.summary())
     assert not any(t.is_alive() for t in server._threads)
     # The port is free at once, even with the old connections still closing.
     again = LabServer(LOCALHOST, port, mode=mode)
@@ -223,14 +226,17 @@ async def test_terminal_shrunk_to_almost_nothing(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: client_states(app, 2) == ["ESTABLISHED"], "connected")
         for n, size in enumerate([(80, 24), (40, 10), (20, 5), (1, 1)], start=1):
             await pilot.resize_terminal(*size)
-            await wait_until(pilot, lambda s=size: app.size == s
-                             and app.query_one("#main").has_class("-narrow"),
-                             f"laid out at {size}")
+
+            def laid_out(s: tuple[int, int] = size) -> bool:
+                return app.size == s and app.query_one("#main").has_class("-narrow")
+
+            def received(s: tuple[int, int] = size) -> bool:
+                return any(f"at {s[0]}x{s[1]}" in x for x in app.server_pane.lines_text)
+
+            await wait_until(pilot, laid_out, f"laid out at {size}")
             # Still alive and working: a message, pause and resume, every view, presentation.
             app.session.send(1, f"at {size[0]}x{size[1]}")
-            await wait_until(pilot, lambda s=size: any(f"at {s[0]}x{s[1]}" in x
-                                                       for x in app.server_pane.lines_text),
-                             f"the message at {size}")
+            await wait_until(pilot, received, f"the message at {size}")
             keys = ("f7", "f7", "f9", "f9", "f9", "f10", "f10") if size == (20, 5) \
                 else ("f7", "f7")
             await pilot.press(*keys)
@@ -301,6 +307,7 @@ async def test_app_warns_on_screen_when_listening_on_every_address(
     app = make_app(lab_session("threaded", host=host, source="auto"), tmp_path, clients=1)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
+        assert app.session.server is not None
         warning = "⚠ " + t("warn.exposed", "en", addr=app.session.server.address)
         await pilot.pause()
         svg = app.export_screenshot()

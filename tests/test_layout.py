@@ -70,9 +70,9 @@ def test_no_import_circles() -> None:
     # A module importing ``a.b.c`` also runs ``a`` and ``a.b``: those count as edges too.
     for name, deps in graph.items():
         for dep in list(deps):
-            parts = dep.split(".")
-            deps.update(".".join(parts[:i]) for i in range(1, len(parts)) if
-                        ".".join(parts[:i]) in graph)
+            names = dep.split(".")
+            deps.update(".".join(names[:i]) for i in range(1, len(names)) if
+                        ".".join(names[:i]) in graph)
         deps.discard(name)
     state: dict[str, int] = {}
     stack: list[str] = []

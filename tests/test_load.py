@@ -69,7 +69,10 @@ def test_threaded_server_holds_100_lab_clients_sending_50_messages_each(lab) -> 
     # All 100 are held at once, each by its own server thread.
     assert len(lab.server_events.of("accepted")) == CLIENTS
     assert server._active == CLIENTS
-    peers = {c.number: c.local for c in connected}
+    peers: dict[int, Endpoint] = {}
+    for c in connected:
+        assert c.local is not None  # connected
+        peers[c.number] = c.local
     assert len(set(peers.values())) == CLIENTS
 
     def send_all(client: LabClient) -> None:
@@ -218,7 +221,11 @@ async def test_app_stays_responsive_with_a_hundred_connections(tmp_path: Path) -
             # fast, with thousands of rows, is bench/bench_scale.py's measure).
             for expect_paused in (True, False):
                 await pilot.press("f7")
-                await wait_until(pilot, lambda p=expect_paused: app.paused is p, "F7 handled")
+
+                def handled(paused: bool = expect_paused) -> bool:
+                    return app.paused is paused
+
+                await wait_until(pilot, handled, "F7 handled")
             # And the table keeps following the kernel: a few connections end.
             for sock in socks[:5]:
                 sock.close()

@@ -38,6 +38,7 @@ async def test_presentation_mode_writes_the_latest_change_large() -> None:
         browser = Connection(Endpoint("127.0.0.1", 40000), Endpoint("127.0.0.1", 443),
                              "TIME_WAIT", role=Role(RoleKind.OTHER))
         closing = Transition(time.time(), browser, "ESTABLISHED", "TIME_WAIT", 1.0)
+        assert app.snapshot is not None
         app._show(app.snapshot, [closing])
         assert banner.caption == lab_caption
         ours = Connection(Endpoint("127.0.0.1", 40001), Endpoint("127.0.0.1", 9500),

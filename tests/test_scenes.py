@@ -144,6 +144,7 @@ async def test_a_new_scene_numbers_clients_from_one_and_clears_the_past(tmp_path
         # holds them, marked as earlier: out of the step's scene.
         old_rows = [c for c in lab_rows(app) if c.local.port in old_ports]
         assert all(c.key in app.scene_earlier for c in old_rows)
+        assert app.snapshot is not None
         assert not [c for c in app.scene_only(app.snapshot).connections
                     if c.local.port in old_ports]
         # ... but the timeline keeps the whole history.

@@ -53,11 +53,11 @@ async def test_every_step_keeps_its_columns_in_view_with_the_panel_open(
             step = get_step(step_id)
             need = must_be_whole(app, step_id)
 
-            def in_view(need: tuple[str, ...] = need) -> bool:
-                return set(need) <= set(whole_in_view(table))
+            def in_view(step_id: str = step_id, need: tuple[str, ...] = need) -> bool:
+                return (panel.step_id == step_id and panel.display
+                        and set(need) <= set(whole_in_view(table)))
 
-            await wait_until(pilot, lambda step_id=step_id: panel.step_id == step_id
-                             and panel.display and in_view(),
+            await wait_until(pilot, in_view,
                              f"{step_id}'s columns {need} whole in view at {size}")
             await pilot.pause()
             shown = table.shown
@@ -106,10 +106,11 @@ async def test_without_the_panel_the_panes_stay_beside_the_table_and_make_room(
             if i:
                 await pilot.press("ctrl+n")
             need = must_be_whole(app, step_id)
-            await wait_until(pilot, lambda step_id=step_id, need=need:
-                             app.step_id == step_id
-                             and set(need) <= set(whole_in_view(table)),
-                             f"{step_id}'s columns {need} whole in view")
+
+            def in_view(step_id: str = step_id, need: tuple[str, ...] = need) -> bool:
+                return app.step_id == step_id and set(need) <= set(whole_in_view(table))
+
+            await wait_until(pilot, in_view, f"{step_id}'s columns {need} whole in view")
             await pilot.pause()
             assert set(need) <= set(whole_in_view(table)), (step_id, table.shown)
             # Side by side: the server and clients to the right of the table.

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.text import Text
 from support import ROOT, conn, console_script, single_line
 
@@ -146,7 +146,7 @@ def test_stamp_text_in_both_languages() -> None:
         "TCP Observatory 0.1.0")
 
 
-def rich_svg(*lines: str | Text, width: int = 160) -> str:
+def rich_svg(*lines: RenderableType, width: int = 160) -> str:
     """An SVG exported the way Textual exports a screenshot (Rich's export_svg)."""
     console = Console(record=True, width=width, file=io.StringIO(), color_system="truecolor")
     for line in lines:
