@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 
+# pytest-textual-snapshot's ``snap_compare`` fixture: (app, press=..., terminal_size=...,
+# run_before=...) -> whether the SVG matches the stored one.
+SnapCompare = Callable[..., bool]
+
+
 class AppOptions(TypedDict, total=False):
     """ObservatoryApp's settings past its session and folder."""
 

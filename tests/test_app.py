@@ -6,10 +6,12 @@ import re
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from app_support import make_app, wait_until
 from support import conn, lab_session, port_is_free
+from textual.pilot import Pilot
 
 from lab import __version__
 from lab.grading.stamp import stamp_text
@@ -34,7 +36,7 @@ def client_side(n: int) -> Callable[[Connection], bool]:
         and not c.role.server_side
 
 
-async def type_line(pilot, text: str) -> None:
+async def type_line(pilot: Pilot[Any], text: str) -> None:
     await pilot.press(*[ch if ch != " " else "space" for ch in text])
     await pilot.press("enter")
 

@@ -13,6 +13,7 @@ import pytest
 from app_support import make_app, wait_until
 from support import LOCALHOST, free_port, lab_session, ss_agrees, ss_rows, wait_for
 from textual.pilot import Pilot
+from textual.widgets import Input, Static
 
 from lab.i18n import t
 from lab.net.program import ProgramLine
@@ -85,7 +86,9 @@ async def test_students_server_and_client_in_the_window() -> None:
         assert len(pids) >= 2
         await wait_until(pilot, lambda: any("Lancement serveur" in x
                                             for x in app.server_pane.lines_text), "server output")
-        app.clients_pane.card(1).query_one("Input").focus()  # type: ignore[union-attr]
+        card = app.clients_pane.card(1)
+        assert card is not None
+        card.query_one(Input).focus()
         await pilot.press("h", "i", "enter")
         await wait_until(pilot, lambda: any(x == "hi" for x in app.server_pane.lines_text),
                          "the server printing the client's line")
@@ -140,10 +143,10 @@ async def test_a_flood_keeps_the_card_bounded_and_says_what_it_dropped() -> None
         card = await card_of(pilot, app, 1)
         await wait_until(pilot, lambda: card.dropped > 0, "lines to leave the card's log",
                          timeout=30)
-        note = card.query_one(".pane-dropped")
+        note = card.query_one(".pane-dropped", Static)
         assert note.display
-        assert str(note.content) == t("pane.dropped", "en", n=card.dropped, max=CARD_LINES)  # type: ignore[attr-defined]
-        assert "earlier line" in str(note.content)  # type: ignore[attr-defined]
+        assert str(note.content) == t("pane.dropped", "en", n=card.dropped, max=CARD_LINES)
+        assert "earlier line" in str(note.content)
         log = card.query_one(PaneLog)
         assert len(log.lines) <= CARD_LINES
         assert len(card.lines_text) <= CARD_LINES
@@ -191,13 +194,13 @@ async def test_a_client_that_never_reads_does_not_freeze_the_window() -> None:
         card = await card_of(pilot, app, 1)
         await wait_until(pilot, lambda: printed(card, "Je ne lis jamais"), "its first line")
         pids = app.session.programs[1].pids()
-        field = card.query_one("Input")
+        field = card.query_one(Input)
         field.focus()
         chunk = "x" * 10_000
         loop = asyncio.get_running_loop()
         typing = loop.time()
         for _ in range(20):
-            field.value = chunk  # type: ignore[attr-defined]
+            field.value = chunk
             await pilot.press("enter")
         await pilot.press("f7")  # a key of the app's: pause
         await wait_until(pilot, lambda: app.paused, "the pause key to act")
@@ -208,7 +211,7 @@ async def test_a_client_that_never_reads_does_not_freeze_the_window() -> None:
                                             for x in card.lines_text), "the stall said")
         assert any(x.startswith("Line not sent: sourd.py is not reading its input")
                    for x in card.lines_text)
-        assert field.value == chunk  # type: ignore[attr-defined]
+        assert field.value == chunk
         await pilot.press("f7")
         quitting = time.monotonic()
         await pilot.press("ctrl+q")
@@ -277,7 +280,9 @@ async def test_f3_ends_the_students_client() -> None:
         await wait_until(pilot, lambda: ("client 2 (client.py)", "ESTABLISHED") in roles(app),
                          "the second student client")
         pids = app.session.programs[2].pids()
-        app.clients_pane.card(2).query_one("Input").focus()  # type: ignore[union-attr]
+        card = app.clients_pane.card(2)
+        assert card is not None
+        card.query_one(Input).focus()
         await pilot.press("f3")
         await wait_until(pilot, lambda: not alive(pids), "client 2's process to end")
         assert ("client 1 (client.py)", "ESTABLISHED") in roles(app)

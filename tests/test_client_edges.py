@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import LOCALHOST, free_port, lab_session, ss_agrees, wait_for
+from support import LOCALHOST, Lab, free_port, lab_session, ss_agrees, wait_for
 
 from lab.net.client import LabClient
 from lab.observe.model import Endpoint
@@ -71,7 +71,7 @@ def test_close_does_not_hang_on_a_peer_that_never_reads() -> None:
         listener.close()
 
 
-def test_a_reset_from_the_server_is_said_not_taken_for_a_close(lab) -> None:
+def test_a_reset_from_the_server_is_said_not_taken_for_a_close(lab: Lab) -> None:
     """A server that resets the connection (RST): the client says so and ends, instead of
     reporting an orderly close (Windows' aborts, 10053, take the same path)."""
     import struct

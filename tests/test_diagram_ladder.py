@@ -13,7 +13,7 @@ import os
 import time
 
 import pytest
-from app_support import screen_lines, style_at, wait_until
+from app_support import SnapCompare, screen_lines, style_at, wait_until
 from support import conn, ep
 from textual.app import App, ComposeResult
 
@@ -452,14 +452,14 @@ async def test_ladder_follows_the_newest_row_unless_scrolled_back() -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
-def test_diagram_snapshot(snap_compare, lang: str) -> None:
+def test_diagram_snapshot(snap_compare: SnapCompare, lang: str) -> None:
     assert snap_compare(DiagramHost(lang), terminal_size=(100, 30))
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
-def test_ladder_snapshot(snap_compare, lang: str) -> None:
+def test_ladder_snapshot(snap_compare: SnapCompare, lang: str) -> None:
     assert snap_compare(LadderHost(lang), terminal_size=(100, 30))
 
 
-def test_diagram_compact_snapshot(snap_compare) -> None:
+def test_diagram_compact_snapshot(snap_compare: SnapCompare) -> None:
     assert snap_compare(DiagramHost("en"), terminal_size=(40, 12))

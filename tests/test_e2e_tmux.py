@@ -70,7 +70,7 @@ def start_app(tmux: Tmux, folder: Path, port: int) -> None:
     )
 
 
-def test_message_and_fin_show_close_wait_and_fin_wait_2(tmux: Tmux, tmp_path) -> None:
+def test_message_and_fin_show_close_wait_and_fin_wait_2(tmux: Tmux, tmp_path: Path) -> None:
     port = free_port()
     start_app(tmux, tmp_path, port)
     tmux.wait_for(lambda s: s.count("ESTABLISHED") >= 2 and "client 1" in s,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from support import ConnFields, conn, ss_agrees
+from support import ConnFields, Lab, conn, ss_agrees
 
 from lab.observe.explain import LINGER, explain, holder, most_telling
 from lab.observe.model import Connection, Role, RoleKind
@@ -127,7 +127,7 @@ def test_the_most_telling_row_comes_first() -> None:
 
 
 @pytest.mark.needs("system-sockets")
-def test_sentences_for_the_kernels_own_rows_after_fin(lab, source_kind) -> None:
+def test_sentences_for_the_kernels_own_rows_after_fin(lab: Lab, source_kind: str) -> None:
     """Listing 2's server after "Fin": the kernel's server end in CLOSE_WAIT (held by this
     program), the client's orphaned in FIN_WAIT_2; each gets its sentence."""
     import psutil

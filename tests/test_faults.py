@@ -11,7 +11,7 @@ from typing import Any
 import psutil
 import pytest
 from app_support import make_app, wait_until
-from support import LOCALHOST, lab_session, single_line, wait_for
+from support import LOCALHOST, Lab, lab_session, single_line, wait_for
 
 from lab.i18n import t
 from lab.net.server import LabServer
@@ -56,7 +56,7 @@ class Notes:
 # -- the port is already taken -----------------------------------------------------------------
 
 
-def test_app_on_a_taken_port_says_so_in_one_sentence(lab) -> None:
+def test_app_on_a_taken_port_says_so_in_one_sentence(lab: Lab) -> None:
     taken = lab.server("single")
     proc = lab.python("-m", "tui", "--port", str(taken.port), "--lang", "en")
     code = proc.wait(20)
@@ -96,7 +96,7 @@ async def test_app_restarting_its_server_on_a_port_taken_meanwhile(tmp_path: Pat
 
 
 @pytest.mark.parametrize("mode", ["single", "threaded"])
-def test_stopping_the_server_tells_every_connected_client(lab, mode: str) -> None:
+def test_stopping_the_server_tells_every_connected_client(lab: Lab, mode: str) -> None:
     server = lab.server(mode)
     port = server.port
     clients = [lab.client(port) for _ in range(3)]
@@ -172,7 +172,7 @@ def denied(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def test_psutil_source_falls_back_to_its_own_connections(lab, denied: list[str]) -> None:
+def test_psutil_source_falls_back_to_its_own_connections(lab: Lab, denied: list[str]) -> None:
     server = lab.server("single")
     client = lab.client(server.port)
     source = PsutilSource()
@@ -204,7 +204,8 @@ async def test_app_warns_once_when_the_os_refuses(tmp_path: Path, denied: list[s
         await pilot.press("ctrl+q")
 
 
-def test_netstat_says_once_that_it_sees_only_its_own(lab, denied: list[str], capsys) -> None:
+def test_netstat_says_once_that_it_sees_only_its_own(
+        lab: Lab, denied: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     from lab.observe.netstat import run_netstat
 
     server = lab.server("single")
@@ -257,7 +258,7 @@ async def test_terminal_shrunk_to_almost_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.needs("sigint")
-def test_servers_listen_on_loopback_unless_asked(lab) -> None:
+def test_servers_listen_on_loopback_unless_asked(lab: Lab) -> None:
     me = psutil.Process().pid
     server = LabServer(port=0)
     try:
@@ -282,7 +283,7 @@ def test_servers_listen_on_loopback_unless_asked(lab) -> None:
 
 
 @pytest.mark.needs("sigint")
-def test_lab_server_on_every_address_warns(lab) -> None:
+def test_lab_server_on_every_address_warns(lab: Lab) -> None:
     proc = lab.python("-m", "lab.server", "--host", "0.0.0.0", "--port", "0", "--lang", "en")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")
     port = int(first.split("0.0.0.0:")[1].split()[0].rstrip(",;:)"))

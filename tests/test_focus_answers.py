@@ -11,10 +11,12 @@ import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from app_support import make_app, screen_lines, wait_until
 from support import lab_session
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from lab.grading.manifest import MANIFEST, REPORT
@@ -45,7 +47,7 @@ def connected(app: ObservatoryApp, n: int) -> bool:
     return card is not None and card.kernel_state == "ESTABLISHED"
 
 
-async def say_bonjour(pilot, app: ObservatoryApp, client: int) -> None:
+async def say_bonjour(pilot: Pilot[Any], app: ObservatoryApp, client: int) -> None:
     """Type "Bonjour" and Enter, as the student does: the server must log it."""
     await pilot.press(*keys("Bonjour"), "enter")
     await wait_until(pilot, lambda: any(a.kind == "send" and a.client == client
@@ -55,7 +57,7 @@ async def say_bonjour(pilot, app: ObservatoryApp, client: int) -> None:
                      "the server's log to show Bonjour")
 
 
-async def click(pilot, selector: str, done: Callable[[], bool]) -> None:
+async def click(pilot: Pilot[Any], selector: str, done: Callable[[], bool]) -> None:
     """Click a widget as a student does (scrolled to it first), again until ``done()``:
     the window may be laying itself out anew as the panel opens, or a toast may cover it."""
     widget = pilot.app.query_one(selector)
@@ -73,7 +75,7 @@ async def click(pilot, selector: str, done: Callable[[], bool]) -> None:
         await pilot.pause(0.05)
 
 
-async def choose_answer_box(pilot, app: ObservatoryApp) -> None:
+async def choose_answer_box(pilot: Pilot[Any], app: ObservatoryApp) -> None:
     """Open the steps panel and click in the answer box, as a student does."""
     app.query_one(StepsPanel).display = True
     await click(pilot, "#step-answer", lambda: answer_box(app).has_focus)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from app_support import make_app, wait_until
-from support import LOCALHOST, lab_session, wait_for
+from support import LOCALHOST, Lab, lab_session, wait_for
 
 from lab.net.client import LabClient
 from lab.observe.model import Endpoint
@@ -37,11 +37,11 @@ def expected(client: int) -> list[str]:
     return [message(client, n) for n in range(MESSAGES)] + ["Fin"]
 
 
-def accepted(lab, peer: Endpoint | None) -> None:
+def accepted(lab: Lab, peer: Endpoint | None) -> None:
     lab.server_events.wait("accepted", peer=peer)
 
 
-def check_every_message_once_in_order(lab, peers: dict[int, Endpoint]) -> None:
+def check_every_message_once_in_order(lab: Lab, peers: dict[int, Endpoint]) -> None:
     """Every client's messages arrived exactly once, in order, none lost, none merged."""
     by_peer: dict[Endpoint, list[str]] = {p: [] for p in peers.values()}
     for e in lab.server_events.of("message"):
@@ -52,7 +52,7 @@ def check_every_message_once_in_order(lab, peers: dict[int, Endpoint]) -> None:
     assert len(lab.server_events.of("message")) == CLIENTS * (MESSAGES + 1)
 
 
-def test_threaded_server_holds_100_lab_clients_sending_50_messages_each(lab) -> None:
+def test_threaded_server_holds_100_lab_clients_sending_50_messages_each(lab: Lab) -> None:
     server = lab.server("threaded")
 
     def connect(i: int) -> LabClient:
@@ -91,7 +91,7 @@ def test_threaded_server_holds_100_lab_clients_sending_50_messages_each(lab) -> 
     wait_for(lambda: server._active == 0, 10, message="every client thread to end")
 
 
-def test_threaded_server_100_raw_sockets_lines_grouped_any_way(lab) -> None:
+def test_threaded_server_100_raw_sockets_lines_grouped_any_way(lab: Lab) -> None:
     """Raw sockets, as the kernel may group bytes: several lines per send, none split."""
     server = lab.server("threaded")
     socks: dict[int, socket.socket] = {}
@@ -127,7 +127,7 @@ def test_threaded_server_100_raw_sockets_lines_grouped_any_way(lab) -> None:
 # -- the cap on client threads ---------------------------------------------------------------
 
 
-def test_max_clients_refuses_the_fourth_and_serves_the_others(lab) -> None:
+def test_max_clients_refuses_the_fourth_and_serves_the_others(lab: Lab) -> None:
     server = lab.server("threaded", max_clients=3)
     first = [lab.client(server.port) for _ in range(3)]
     for c in first:
@@ -154,7 +154,7 @@ def test_max_clients_refuses_the_fourth_and_serves_the_others(lab) -> None:
 
 
 @pytest.mark.needs("sigint")
-def test_lab_server_command_says_when_the_cap_is_reached(lab) -> None:
+def test_lab_server_command_says_when_the_cap_is_reached(lab: Lab) -> None:
     proc = lab.python("-m", "lab.server", "--threaded", "--max-clients", "2", "--port", "0",
                       "--lang", "en")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")

@@ -7,15 +7,17 @@ import time
 from app_support import wait_until
 from rich.text import Text
 from snapshot_scene import T0, make_scene_app, play_scene, scene_clock
+from textual.strip import Strip
 from textual.widgets import Static
 
 from lab.observe.model import Connection, Endpoint, Role, RoleKind, Transition
+from tui.app import ObservatoryApp
 from tui.theme import LATER_STYLE
 from tui.widgets.banner import Banner
 from tui.widgets.connections import PRESENT_COLUMNS, format_age
 
 
-def client1_state(app) -> list[str]:
+def client1_state(app: ObservatoryApp) -> list[str]:
     return app.table.state_of(lambda c: c.role.client == 1 and not c.role.server_side)
 
 
@@ -89,21 +91,22 @@ async def test_step_back_and_forth_then_return_to_live() -> None:
         assert "moment" not in app.sub_title
 
 
-def ages(app) -> dict[str, str]:
+def ages(app: ObservatoryApp) -> dict[str, str]:
     """Each row's "For" cell as the table shows it, by the row's local address."""
     at = app.table.shown.index("age")
     return {key.partition("|")[0] + ">" + key.partition("|")[2]:
             app.table.get_row(key)[at].plain for key in app.table.rows_by_key}
 
 
-def card_text(app, n: int) -> tuple[str, str]:
+def card_text(app: ObservatoryApp, n: int) -> tuple[str, str]:
     """Client n's card: its title and its status line, as on screen."""
     card = app.clients_pane.card(n)
+    assert card is not None, f"no card for client {n}"
     title = Text.from_markup(str(card.border_title)).plain  # the border keeps it as markup
     return title, str(card.query_one(".client-status", Static).render())
 
 
-def greyed(strip) -> bool:
+def greyed(strip: Strip) -> bool:
     return all(seg.style is not None and seg.style.color == LATER_STYLE.color
                for seg in strip if seg.text.strip())
 

@@ -4,12 +4,14 @@ both its ends on the banner, the app saying why a state lingers, and French as w
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from app_support import make_app, screen_cells, wait_until
 from rich.style import Style
 from snapshot_scene import T0, make_scene_app, play_scene, scene_clock
 from support import conn, ss_agrees
+from textual.pilot import Pilot
 
 from lab.guide.evidence import check_evidence
 from lab.observe.model import ALL_STATES, Endpoint, RoleKind
@@ -42,7 +44,7 @@ def find_label(lines: list[str], state: str, *, last: bool = False) -> tuple[int
     return found[-1] if last else found[0]
 
 
-async def _scene_on_diagram(pilot, present: bool) -> None:
+async def _scene_on_diagram(pilot: Pilot[Any], present: bool) -> None:
     await play_scene(pilot)
     await pilot.press("f9")
     if present:
@@ -142,7 +144,7 @@ async def test_the_banner_tells_every_socket_the_event_moved(
     assert [tr.to_state for tr in banner.moved] == ["FIN_WAIT_2", "CLOSE_WAIT"]
 
 
-async def _send(pilot, text: str) -> None:
+async def _send(pilot: Pilot[Any], text: str) -> None:
     await pilot.press(*[ch if ch != " " else "space" for ch in text])
     await pilot.press("enter")
 

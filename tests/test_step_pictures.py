@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from app_support import app_of, wait_until
+from app_support import SnapCompare, app_of, wait_until
 from snapshot_scene import PORT, T0, make_scene_app, scene_clock, scene_row
 from textual.pilot import Pilot
 
@@ -90,7 +90,8 @@ def picture_of(step_id: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
 @pytest.mark.parametrize("step_id", STEP_IDS)
-def test_step_picture_snapshot(snap_compare, step_id: str, size: tuple[int, int]) -> None:
+def test_step_picture_snapshot(
+        snap_compare: SnapCompare, step_id: str, size: tuple[int, int]) -> None:
     assert snap_compare(make_scene_app("fr"), terminal_size=size,
                         run_before=picture_of(step_id))
 

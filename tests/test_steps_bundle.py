@@ -8,8 +8,10 @@ import io
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console, RenderableType
@@ -415,7 +417,8 @@ def test_unwritable_folder_is_a_lab_error_and_leaves_nothing(tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
 
 
-def test_failed_manifest_write_removes_the_screenshot(tmp_path: Path, monkeypatch) -> None:
+def test_failed_manifest_write_removes_the_screenshot(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     save(tmp_path, "p1-q1")
     before = sorted(p.name for p in tmp_path.iterdir())
 
@@ -473,7 +476,7 @@ def test_verify_command_on_a_missing_folder_says_so_in_one_line(tmp_path: Path) 
 
 
 # -- what verify must not be fooled by (no hash recomputed in any of these) -----------------
-def _edit_manifest(folder: Path, change) -> None:
+def _edit_manifest(folder: Path, change: Callable[[dict[str, Any]], object]) -> None:
     path = folder / MANIFEST
     manifest = json.loads(path.read_text(encoding="utf-8"))
     change(manifest)

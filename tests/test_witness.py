@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 from app_support import make_app, wait_until
 from support import free_port, lab_session
+from textual.pilot import Pilot
+from textual.widgets import Input
 
 from lab.guide.evidence import Receipt, check_evidence
 from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot
@@ -77,12 +79,12 @@ def waiting_bytes(app: ObservatoryApp, n: int) -> int:
     return (end.recv_q or 0) if end is not None else 0
 
 
-async def type_in(pilot: Any, app: ObservatoryApp, n: int, text: str) -> None:
+async def type_in(pilot: Pilot[Any], app: ObservatoryApp, n: int, text: str) -> None:
     card = app.clients_pane.card(n)
     assert card is not None, f"no card for client {n}"
-    field = card.query_one("Input")
+    field = card.query_one(Input)
     field.focus()
-    field.value = text  # type: ignore[attr-defined]
+    field.value = text
     await pilot.press("enter")
 
 
@@ -102,7 +104,8 @@ def kernel_saw(app: ObservatoryApp, text: str) -> bool:
         f.startswith("Seen by the kernel") and text in f for f in app.evidence.found)
 
 
-async def at_step(pilot: Any, app: ObservatoryApp, step: str, key: str | None = None) -> None:
+async def at_step(pilot: Pilot[Any], app: ObservatoryApp, step: str,
+                  key: str | None = None) -> None:
     if key is None:
         app.select_step(step)
     else:
@@ -110,7 +113,7 @@ async def at_step(pilot: Any, app: ObservatoryApp, step: str, key: str | None = 
     await wait_until(pilot, lambda: app.step_id == step, f"step {step}")
 
 
-async def set_up(pilot: Any, app: ObservatoryApp, clients: int) -> None:
+async def set_up(pilot: Pilot[Any], app: ObservatoryApp, clients: int) -> None:
     """Ctrl+R: the step's scene, with the student's own clients numbered from 1."""
     await pilot.press("ctrl+r")
     await wait_until(pilot, lambda: [c.number for c in app.clients_pane.cards()
@@ -124,7 +127,7 @@ async def set_up(pilot: Any, app: ObservatoryApp, clients: int) -> None:
 # -- the app with a student's server that prints nothing ------------------------------------
 
 
-async def do_part_1(pilot: Any, app: ObservatoryApp) -> None:
+async def do_part_1(pilot: Pilot[Any], app: ObservatoryApp) -> None:
     """p1-q1, p1-q2 and p1-q3 with a single server that prints nothing."""
     await at_step(pilot, app, "p1-q1")
     await wait_until(pilot, lambda: served(app, 1), "client 1 served")
@@ -158,7 +161,7 @@ async def do_part_1(pilot: Any, app: ObservatoryApp) -> None:
     assert kernel_saw(app, f"client {3 - waiting}'s connection")
 
 
-async def do_part_2(pilot: Any, app: ObservatoryApp) -> None:
+async def do_part_2(pilot: Pilot[Any], app: ObservatoryApp) -> None:
     """p2-q1 and p2-fin with a threaded server that prints nothing."""
     await at_step(pilot, app, "p2-q1")
     await set_up(pilot, app, 2)

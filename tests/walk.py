@@ -31,6 +31,7 @@ from typing import Any
 
 from app_support import make_app
 from support import lab_session, ss_rows
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot
@@ -174,7 +175,7 @@ def picture_differs(pic: Picture, before: Kernel, after: Kernel) -> str:
     return ""
 
 
-async def settle(pilot: Any, app: ObservatoryApp, what: Callable[[], bool],
+async def settle(pilot: Pilot[Any], app: ObservatoryApp, what: Callable[[], bool],
                  timeout: float = CHECK_TIMEOUT) -> bool:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -191,11 +192,11 @@ def busy(app: ObservatoryApp) -> bool:
                                  for w in app.workers)
 
 
-async def polled_since(pilot: Any, app: ObservatoryApp, when: float) -> None:
+async def polled_since(pilot: Pilot[Any], app: ObservatoryApp, when: float) -> None:
     await settle(pilot, app, lambda: app.snapshot is not None and app.snapshot.time > when)
 
 
-async def check(pilot: Any, app: ObservatoryApp, walk: Walk) -> None:
+async def check(pilot: Pilot[Any], app: ObservatoryApp, walk: Walk) -> None:
     """Wait (with a deadline) until the table and the cards agree with the kernel."""
     port = app.session.port
     problem = ""
@@ -220,21 +221,17 @@ def live_cards(app: ObservatoryApp) -> list[ClientCard]:
     return [c for c in app.clients_pane.cards() if not c.query_one(Input).disabled]
 
 
-async def type_in(pilot: Any, card: ClientCard, text: str) -> None:
+async def type_in(pilot: Pilot[Any], card: ClientCard, text: str) -> None:
     field = card.query_one(Input)
     field.focus()
     await pilot.pause()
-    if app_focused(pilot.app) is not field:
+    if pilot.app.focused is not field:
         return
     await pilot.press(*[ch if ch != " " else "space" for ch in text])
     await pilot.press("enter")
 
 
-def app_focused(app: ObservatoryApp) -> Any:
-    return app.focused
-
-
-async def play(pilot: Any, app: ObservatoryApp, rng: random.Random, action: str,
+async def play(pilot: Pilot[Any], app: ObservatoryApp, rng: random.Random, action: str,
                walk: Walk) -> None:
     if action == "f2" and len(app.clients_pane.cards()) >= MAX_CLIENTS:
         action = "message"
