@@ -4,7 +4,7 @@ The suite plays a short walk (tests/test_random_walk.py); this plays as many see
 actions as asked, prints each seed's actions count and checks, and on a failure the seed
 and the actions that led to it (add that seed to the suite's REGRESSIONS).
 
-    python bench/random_walk.py [--seeds 10] [--first 100] [--steps 60]
+    python bench/random_walk.py [--seeds 10] [--first 100] [--steps 60] [--size 80x24]
 
 Linux with ss (iproute2); loopback only; every socket and thread of each walk is closed.
 """
@@ -29,13 +29,18 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--first", type=int, default=100, help="the first seed")
     parser.add_argument("--steps", type=int, default=60, help="actions per seed")
+    parser.add_argument("--size", default="160x48", help="the terminal, COLUMNSxROWS")
     args = parser.parse_args()
+    try:
+        width, height = (int(n) for n in args.size.lower().split("x"))
+    except ValueError:
+        parser.error(f"--size: COLUMNSxROWS, such as 80x24, not {args.size!r}")
     total = 0
     failed = 0
     for seed in range(args.first, args.first + args.seeds):
         start = time.monotonic()
         try:
-            walk = asyncio.run(run_walk(seed, args.steps))
+            walk = asyncio.run(run_walk(seed, args.steps, (width, height)))
         except WalkFailure as exc:
             failed += 1
             print(f"seed {seed}: FAILED: {exc}", flush=True)

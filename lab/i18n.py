@@ -370,6 +370,9 @@ MESSAGES: dict[str, Entry] = {
     "col.process": ("Processus", "Process"),
     "col.role": ("Rôle", "Role"),
     "col.age": ("Depuis", "For"),
+    # 80 columns: two columns in one, one above the other (a row takes two lines).
+    "col.addresses": ("Locale → distante", "Local → foreign"),
+    "col.who": ("Rôle / processus", "Role / process"),
     "proc.orphaned": ("orphelin", "orphaned"),
     "proc.unknown": ("inconnu", "unknown"),
     "server.info": (
@@ -434,7 +437,7 @@ MESSAGES: dict[str, Entry] = {
     "role.external": ("externe", "external"),
     "role.orphaned": ("orphelin", "orphaned"),
     "role.orphaned_client": ("orphelin (client {n})", "orphaned (client {n})"),
-    "role.orphaned_server": ("orphelin (serveur ↔ client {n})", "orphaned (server ↔ client {n})"),
+    "role.orphaned_server": ("serveur orphelin ↔ client {n}", "orphaned server ↔ client {n}"),
     "role.other": ("autre", "other"),
     "table.earlier": plural(
         ("↺ en grisé : {n} connexion d'avant cette étape, encore dans le noyau", "↺ en grisé : {n} connexions d'avant cette étape, encore dans le noyau"),

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from rich.style import Style
 from support import lab_session
-from textual.app import App
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.strip import Strip
 
 from lab.session import Session
 from tui.app import ObservatoryApp
+from tui.widgets.connections import ConnectionsTable, parts
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -116,3 +117,43 @@ def screen_cells(app: App[Any]) -> list[list[tuple[str, Style]]]:
             row.extend((ch, seg.style or Style()) for ch in seg.text)
         rows.append(row)
     return rows
+
+
+# -- a table alone --------------------------------------------------------------------------
+TABLE_T0 = 1_790_000_000.0  # where a table_app's clock stands unless told
+
+
+class TableHost(App[None]):
+    """A headless app holding one ConnectionsTable, whose clock is the test's: the test
+    moves time with ``tick(when)``. A table reading the real clock in ``apply`` did its
+    once-a-second work at whatever moment a loaded machine reached it."""
+
+    def __init__(self, clock: Callable[[], float], lang: str) -> None:
+        super().__init__()
+        self._table_clock, self._table_lang = clock, lang
+
+    def compose(self) -> ComposeResult:
+        yield ConnectionsTable(self._table_lang, id="t", clock=self._table_clock)
+
+    @property
+    def table(self) -> ConnectionsTable:
+        return self.query_one(ConnectionsTable)
+
+
+def table_app(clock: Callable[[], float] = lambda: TABLE_T0, lang: str = "en") -> TableHost:
+    return TableHost(clock, lang)
+
+
+def whole_in_view(table: ConnectionsTable) -> list[str]:
+    """The columns whose every cell is in the table's view, from its own geometry: each
+    column's x and width against the horizontal scroll and the region's width (a stacked
+    column counts for its two)."""
+    left = table.scroll_x
+    right = left + table.scrollable_content_region.width
+    x, whole = 0, list[str]()
+    for key, column in table.columns.items():
+        width = column.get_render_width(table)
+        if left <= x and x + width <= right:
+            whole.extend(parts([str(key.value)]))
+        x += width
+    return whole

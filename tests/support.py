@@ -103,6 +103,11 @@ def conn(local: Endpoint | int, remote: Endpoint | int | None, state: str,
                       state, role=role, **fields)
 
 
+def crowd(n: int, state: str = "ESTABLISHED", **fields: Unpack[ConnFields]) -> list[Connection]:
+    """``n`` connections of other programs (ports 20000 and up to 9600), all in ``state``."""
+    return [conn(20000 + i, 9600, state, **fields) for i in range(n)]
+
+
 # -- events --------------------------------------------------------------------------------
 class EventLog:
     """Thread-safe record of server and client events (the ``on_event`` sink)."""

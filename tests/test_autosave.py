@@ -1,4 +1,4 @@
-"""What the student types reaches the disk by itself (lab.guide.autosave): soon, in order,
+"""What the student types reaches the disk by itself (lab.grading.autosave): soon, in order,
 atomically, off the caller's thread, and at once when asked (a step change, quitting)."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from support import wait_for
 
-from lab.grading.manifest import MANIFEST, PROGRESS, REPORT, load_manifest, save_answers
-from lab.guide.autosave import AutoSave
-from lab.guide.progress import Progress, load_progress
+from lab.grading.autosave import AutoSave
+from lab.grading.manifest import MANIFEST, REPORT, load_manifest, save_answers
+from lab.guide.progress import PROGRESS, Progress, load_progress
 
 
 class Recorded(AutoSave):

@@ -12,8 +12,8 @@ import re
 import time
 
 import pytest
-from support import LOCALHOST, ROOT
-from test_scale import crowd, table_app
+from app_support import table_app
+from support import LOCALHOST, ROOT, crowd
 
 from lab.observe.model import Snapshot
 from tui.widgets import fast_table
@@ -74,6 +74,40 @@ async def test_the_fast_path_shows_what_the_public_api_shows() -> None:
     assert fast == public
     assert sum(r.count("CLOSE_WAIT") for r in fast) == 50
     assert fast[0][1] == f"{LOCALHOST}:20001"  # sorted by address, the first one gone
+
+
+async def test_rows_of_two_lines_draw_the_same_on_both_paths() -> None:
+    """The stacked columns (80 columns): every row two lines high; the fast path's line
+    offsets put each line of each row where the public API puts it, scrolled or not."""
+    from lab.grading.picture import screen_lines
+    from tui.widgets.connections import ConnectionsTable, stack
+
+    async def play(fast: bool) -> list[list[str]]:
+        app = table_app()
+        rows = crowd(40)
+        async with app.run_test(size=(80, 24)) as pilot:
+            table = app.query_one(ConnectionsTable)
+            table.fast = fast
+            table.set_shown(stack(("local", "remote", "state", "role", "process")))
+            assert table.line_height == 2
+            t0 = time.time()
+            table.apply(Snapshot(t0, tuple(rows), "test", seq=1, changed=tuple(rows),
+                                 gone=()))
+            table.apply(Snapshot(t0, tuple(rows[5:]), "test", seq=2, changed=(),
+                                 gone=tuple(rows[:5])))
+            table.tick(t0 + 5)
+            screens = []
+            for y in (0, 7, 30):
+                table.scroll_to(y=y, animate=False)
+                await pilot.pause()
+                screens.append(screen_lines(app.export_screenshot()))
+            assert table.virtual_size.height == table.header_height + 2 * 35
+            return screens
+
+    fast, public = await play(True), await play(False)
+    assert fast == public
+    text = "\n".join(fast[0])
+    assert f"{LOCALHOST}:20006 →" in text and "ESTABLISHED" in text
 
 
 def test_no_private_textual_name_outside_fast_table() -> None:

@@ -1,4 +1,5 @@
-"""The layout's promises: ``lab`` never loads Textual, and no module imports in a circle."""
+"""The layout's promises: ``lab`` never loads Textual, no module imports in a circle, and
+none imports from a layer above its own."""
 
 from __future__ import annotations
 
@@ -9,17 +10,19 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LAB = ROOT / "lab"
+
+
+def project_modules() -> dict[str, Path]:
+    modules = {}
+    for top in ("lab", "tui"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return modules
 
 
 def lab_modules() -> list[str]:
-    names = []
-    for path in sorted(LAB.rglob("*.py")):
-        parts = path.relative_to(ROOT).with_suffix("").parts
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        names.append(".".join(parts))
-    return names
+    return [name for name in project_modules() if name.split(".")[0] == "lab"]
 
 
 def test_there_are_modules_to_check() -> None:
@@ -46,43 +49,81 @@ def test_every_lab_module_imports_without_textual() -> None:
     assert json.loads(done.stdout) == {}, f"Textual loaded by {done.stdout}"
 
 
-def _imports(path: Path, package: str) -> set[str]:
-    """The project modules a file imports at its top level (not under TYPE_CHECKING or in
-    a function: those do not run at import time, so they make no circle)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+# The layers, from the ground up: a module may import from its own layer and those below it,
+# never from one above. A module belongs to the layer of the longest name here that is its own
+# or a package holding it (``lab`` names its ``__init__`` alone: a new module of ``lab`` is given
+# a layer here, not the ground by default).
+LAYERS: list[tuple[str, ...]] = [
+    ("lab", "lab.text", "lab.records", "lab.i18n", "lab.errors", "lab.files"),  # the ground
+    ("lab.observe",),  # the kernel's view of the connections
+    ("lab.net",),  # the lab's sockets (they name their own rows to the observer)
+    ("lab.session",),  # a server, its clients and an observer as one object
+    ("lab.guide",),  # the steps: their setup, what proves them, where the student is
+    ("lab.grading",),  # what a student hands in and a grader checks
+    ("lab.cmdline", "lab.server", "lab.client"),  # the lab's own commands
+    ("tui",),  # the app
+]
+
+
+def _imported_names(path: Path, name: str) -> set[str]:
+    """Every dotted name a file imports from ``lab`` or ``tui``, wherever the import stands:
+    at the top, in a function, under TYPE_CHECKING. One in a function runs later and one
+    under TYPE_CHECKING only for the checker, but each ties the two modules all the same (an
+    import moved into a function hides a circle, it does not undo it). ``from a import b``
+    gives ``a`` and ``a.b`` (``b`` may be a module); a relative import is made absolute."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     out: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module.split(".")[0] in ("lab", "tui"):
-                out.add(node.module)
-        elif isinstance(node, ast.Import):
-            out.update(a.name for a in node.names if a.name.split(".")[0] in ("lab", "tui"))
-    return out
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:
+                base = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                module = ".".join([*base, module] if module else base)
+            out.add(module)
+            out.update(f"{module}.{alias.name}" for alias in node.names)
+    return {n for n in out if n.split(".")[0] in ("lab", "tui")}
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the project modules it imports. Importing ``a.b.c`` also runs ``a`` and
+    ``a.b``: those count as edges too."""
+    modules = project_modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        deps: set[str] = set()
+        for imported in _imported_names(path, name):
+            parts = imported.split(".")
+            deps.update(p for p in (".".join(parts[:i]) for i in range(1, len(parts) + 1))
+                        if p in modules)
+        deps.discard(name)
+        graph[name] = deps
+    return graph
+
+
+def test_imports_are_read_wherever_they_stand(tmp_path: Path) -> None:
+    """The reader itself: an import in a function, under TYPE_CHECKING or relative counts."""
+    (tmp_path / "lab" / "observe").mkdir(parents=True)
+    file = tmp_path / "lab" / "observe" / "x.py"
+    file.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from lab.session import Session\n"
+        "def f():\n    import tui.app\n    from . import model\n    from ..net import server\n",
+        encoding="utf-8")
+    assert _imported_names(file, "lab.observe.x") >= {
+        "lab.session", "tui.app", "lab.observe.model", "lab.net.server"}
 
 
 def test_no_import_circles() -> None:
-    graph: dict[str, set[str]] = {}
-    for top in ("lab", "tui"):
-        for path in (ROOT / top).rglob("*.py"):
-            parts = path.relative_to(ROOT).with_suffix("").parts
-            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-            graph[name] = _imports(path, name)
-    # A module importing ``a.b.c`` also runs ``a`` and ``a.b``: those count as edges too.
-    for name, deps in graph.items():
-        for dep in list(deps):
-            names = dep.split(".")
-            deps.update(".".join(names[:i]) for i in range(1, len(names)) if
-                        ".".join(names[:i]) in graph)
-        deps.discard(name)
+    graph = import_graph()
     state: dict[str, int] = {}
     stack: list[str] = []
 
     def visit(node: str) -> None:
         state[node] = 1
         stack.append(node)
-        for dep in sorted(graph.get(node, ())):
-            if dep not in graph:
-                continue
+        for dep in sorted(graph[node]):
             if state.get(dep) == 1:
                 cycle = [*stack[stack.index(dep):], dep]
                 raise AssertionError("import circle: " + " -> ".join(cycle))
@@ -94,3 +135,25 @@ def test_no_import_circles() -> None:
     for node in sorted(graph):
         if node not in state:
             visit(node)
+
+
+def layer_of(module: str) -> int | None:
+    best: tuple[int, int] | None = None  # (length of the name that matched, layer)
+    for level, names in enumerate(LAYERS):
+        for named in names:
+            if module == named or (named != "lab" and module.startswith(named + ".")):
+                if best is None or len(named) > best[0]:
+                    best = (len(named), level)
+    return None if best is None else best[1]
+
+
+def test_every_module_has_a_layer() -> None:
+    modules = project_modules()
+    assert [m for m in modules if layer_of(m) is None] == []
+    assert [n for names in LAYERS for n in names if n not in modules] == []
+
+
+def test_no_import_runs_up_the_layers() -> None:
+    up = [f"{name} -> {dep}" for name, deps in sorted(import_graph().items())
+          for dep in sorted(deps) if (layer_of(dep) or 0) > (layer_of(name) or 0)]
+    assert up == [], "imports from a higher layer:\n" + "\n".join(up)

@@ -165,7 +165,7 @@ def test_describe_role_in_both_languages() -> None:
     assert describe_role(orphan.role, "fr") == "orphelin (client 1)"
     (server_end,) = classify([conn(SERVER, C1, "TIME_WAIT", pid=None)], PORT, _registry())
     assert server_end.role.kind is RoleKind.ORPHANED
-    assert describe_role(server_end.role, "en") == "orphaned (server ↔ client 1)"
+    assert describe_role(server_end.role, "en") == "orphaned server ↔ client 1"
     for kind in RoleKind:
         for lang in ("fr", "en"):
             assert describe_role(Role(kind), lang)

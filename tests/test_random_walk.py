@@ -15,13 +15,21 @@ REGRESSIONS: list[tuple[int, int]] = [
     (202, 3),
 ]
 WALKS = [*REGRESSIONS, (1, STEPS), (2, STEPS)]
+NARROW_WALKS = [
+    # Ctrl+N Ctrl+N Ctrl+S: the table, fitted while a picture hid it, came back with rows of
+    # one line and p1-q3's Process and Recv/Send-Q out of view
+    (302, 3),
+    (3, 10),  # at 80x24: rows of two lines, the panel over the panes
+]
 
 
 @pytest.mark.needs("ss")
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize(("seed", "steps"), WALKS)
+@pytest.mark.parametrize(("seed", "steps", "size"),
+                         [*((s, n, (160, 48)) for s, n in WALKS),
+                          *((s, n, (80, 24)) for s, n in NARROW_WALKS)])
 async def test_a_random_walk_keeps_the_table_the_cards_and_the_pictures_true(
-        seed: int, steps: int) -> None:
-    walk = await run_walk(seed, steps)
+        seed: int, steps: int, size: tuple[int, int]) -> None:
+    walk = await run_walk(seed, steps, size)
     assert len(walk.played) == steps
     assert walk.checks == steps + 1

@@ -16,25 +16,17 @@ import subprocess
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
-from app_support import wait_until
-from support import (
-    LOCALHOST,
-    ConnFields,
-    Sockets,
-    conn,
-    console_script,
-    netlink_available,
-    wait_for,
-)
+from app_support import TABLE_T0, table_app, wait_until
+from support import LOCALHOST, Sockets, conn, console_script, crowd, netlink_available, wait_for
 
 from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
 from lab.observe.observer import Observer
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    pass
 
 
 
@@ -199,28 +191,7 @@ def test_polling_slows_down_when_a_poll_costs_too_much_and_comes_back() -> None:
 
 # -- the table -----------------------------------------------------------------------------
 
-T0 = 1_790_000_000.0  # the table tests' time: their table's clock stands still there
-
-
-def table_app() -> Any:
-    """A headless app holding one ConnectionsTable (imported here: Textual is heavy).
-
-    The table's clock stands at ``T0``: the tests move time with ``tick(when)``. A table
-    reading the real clock in ``apply`` did its once-a-second work at whatever moment a
-    loaded machine reached it, not at the moments the test gives."""
-    from textual.app import App, ComposeResult
-
-    from tui.widgets.connections import ConnectionsTable
-
-    class Host(App[None]):
-        def compose(self) -> ComposeResult:
-            yield ConnectionsTable("en", id="t", clock=lambda: T0)
-
-    return Host()
-
-
-def crowd(n: int, state: str = "ESTABLISHED", **fields: Unpack[ConnFields]) -> list[Connection]:
-    return [conn(20000 + i, 9600, state, **fields) for i in range(n)]
+T0 = TABLE_T0  # the table tests' time: their table's clock stands still there
 
 
 async def test_a_big_table_removes_many_rows_at_once_and_keeps_the_rest_in_order() -> None:
@@ -278,7 +249,11 @@ async def test_rows_that_linger_leave_a_big_table_together_once_a_second() -> No
         table.apply(Snapshot(t0, kept, "test", seq=2, changed=(), gone=tuple(closed)),
                     [Transition(t0, c, "ESTABLISHED", "CLOSED", 1.0) for c in closed])
         removed: list[object] = []
-        table.remove_row = removed.append  # one at a time would come through here
+
+        def remove_row(row_key: object) -> None:
+            removed.append(row_key)
+
+        table.remove_row = remove_row  # type: ignore[method-assign]  # one at a time comes here
         table.tick(t0 + 1.1)  # off the lab port: applied at the next second, then linger
         assert table.row_count == 1500
         assert all(table.rows_by_key[f"{c.local}|{c.remote}"].gone_at for c in closed)

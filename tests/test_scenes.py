@@ -258,6 +258,13 @@ async def test_the_inferred_mark_is_on_screen(size: tuple[int, int]) -> None:
     app = make_scene_app("en")
     async with app.run_test(size=size) as pilot:
         await play_scene(pilot)
+        # At 80x24 the timeline shows its last two lines (the table's rows of two lines
+        # take its third): the student scrolls up to the line, as here.
+        lines = app.timeline.lines_text
+        at = next(i for i, line in enumerate(lines) if "inferred" in line)
+        if at < app.timeline.scroll_y or at >= app.timeline.scroll_y + app.timeline.size.height:
+            app.timeline.scroll_to(y=at, animate=False)
+            await pilot.pause()
         text = svg_text_content(app.export_screenshot())
     # The scene's FIN_WAIT_1 was passed over between two polls: it is marked, visibly.
     assert "FIN_WAIT_1≈inferred" in text

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 
 import pytest
-from app_support import make_app, wait_until
+from app_support import make_app, table_app, wait_until
 from support import lab_session
 from walk import card_local, cards_differ, type_in
 from walk import kernel as walk_kernel
@@ -169,22 +169,16 @@ async def test_a_listener_that_went_and_came_back_between_two_views_stays_a_row(
     restarted between two polls, both polls' transitions reached the view with the first
     snapshot (the listener gone), and the next snapshot, holding the new listener, found
     its row lingering as gone: the row left the table while the kernel listened."""
-    from textual.app import App, ComposeResult
-
     from lab.observe.model import Role, Snapshot, Transition
-    from tui.widgets.connections import ConnectionsTable
 
     clock = [1000.0]
-
-    class Host(App[None]):
-        def compose(self) -> ComposeResult:
-            yield ConnectionsTable("en", clock=lambda: clock[0], id="t")
 
     lab = Endpoint("127.0.0.1", 9500)
     old = Connection(lab, None, "LISTEN", role=Role(RoleKind.LISTENER), inode=1)
     new = old._replace(inode=2)  # the new server's socket: same address, same state
-    async with Host().run_test(size=(160, 30)) as pilot:
-        table = pilot.app.query_one(ConnectionsTable)
+    app = table_app(lambda: clock[0])
+    async with app.run_test(size=(160, 30)) as pilot:
+        table = app.table
         table.apply(Snapshot(1000.0, (old,), "t", seq=1, changed=(old,), gone=()),
                     [Transition(1000.0, old, None, "LISTEN", None)])
         # Snapshot 2 (listener gone) arrives with snapshot 3's transition too.

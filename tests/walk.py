@@ -29,11 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app_support import make_app
+from app_support import make_app, whole_in_view
 from support import lab_session, ss_rows
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from lab.guide.steps import get_step
 from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot
 from tui.app import ObservatoryApp
 from tui.widgets.clients import ClientCard
@@ -208,13 +209,23 @@ async def check(pilot: Pilot[Any], app: ObservatoryApp, walk: Walk) -> None:
         after = kernel(port)
         problem = (table_differs(app, before, after) or cards_differ(app, before, after)
                    or drops_differ(app, walk, {**before, **after})
-                   or focus_differs(app, walk))
+                   or focus_differs(app, walk) or columns_differ(app))
         if not problem:
             walk.checks += 1
             return
         if loop.time() > deadline:
             raise WalkFailure(f"seed {walk.seed}, after {walk.played}: {problem}")
         await pilot.pause(0.1)
+
+
+def columns_differ(app: ObservatoryApp) -> str:
+    """Every column the step reads whole in the table's view (at 80x24 as at 160x48)."""
+    table = app.table
+    if app.present or app.view != "connections" or not table.region.area:
+        return ""
+    reads = ("local", "remote", "state", *get_step(app.step_id).reads)
+    missing = [c for c in reads if c not in whole_in_view(table)]
+    return f"{app.step_id} reads {missing}, not whole in view ({table.shown})" if missing else ""
 
 
 def live_cards(app: ObservatoryApp) -> list[ClientCard]:

@@ -15,8 +15,8 @@ from rich.text import Text
 from textual.app import App
 from textual.widget import Widget
 
+from lab.grading.autosave import AutoSave
 from lab.grading.manifest import DEFAULT_FOLDER, folder_student
-from lab.guide.autosave import AutoSave
 from lab.guide.evidence import Evidence, Message
 from lab.guide.progress import load_progress
 from lab.guide.witness import StepWitness

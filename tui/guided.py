@@ -197,7 +197,7 @@ class Guided(ObservatoryBase):
         if message.submitted:
             self.set_answer(message.step_id, message.answer)
         elif message.answer != self.progress.answers.get(message.step_id, ""):
-            # As typed: on disk within DELAY (lab.guide.autosave), without Enter.
+            # As typed: on disk within DELAY (lab.grading.autosave), without Enter.
             self.progress.answers[message.step_id] = message.answer
             self.autosave.keep(self.progress, answer_of=message.step_id)
 

@@ -35,9 +35,11 @@ from tui.widgets.connections import (
     ALWAYS,
     COLUMNS,
     PRESENT_COLUMNS,
+    STACKED_SCROLLBAR,
     ConnectionsTable,
     row_key,
     scroll_order,
+    stack,
 )
 from tui.widgets.diagram import StateDiagram, markers_from
 from tui.widgets.ladder import LadderView, ladder_from
@@ -362,7 +364,8 @@ class LiveView(ObservatoryBase):
         return None
 
     def _fit_if_cut(self) -> None:
-        if self.table.overflows() and self.size.width >= NARROW:
+        # Wide, or with rows of two lines (80 columns): a row grew wider than the view.
+        if self.table.overflows() and (self.size.width >= NARROW or self.table.line_height > 1):
             self.fit_table()
 
     def _refresh_view(self, until: float | None = None) -> None:
@@ -605,6 +608,8 @@ class LiveView(ObservatoryBase):
                 if panel.styles.margin.bottom != rows:
                     panel.styles.margin = (0, 0, rows, 0)  # docked at the bottom (80x24)
                 room = max(3, self.size.height - rows)  # docked right: full height, less them
+                if panel.has_class("-overlay"):  # over the panes: below the table, not on it
+                    room = max(6, room - self.table.region.bottom)
                 if panel.styles.max_height != Scalar.from_number(room):
                     panel.styles.max_height = room
 
@@ -613,10 +618,12 @@ class LiveView(ObservatoryBase):
 
         Wide enough (110 columns or more), the panes are arranged for them (``_arrange``)
         and the columns that still do not fit give way whole, what the step does not read
-        first, so no header is cut at the edge. Narrower, the table scrolls sideways
-        instead (a student scrolls to a column rather than lose it), its columns in the
-        order the step needs them: the addresses, the state, what its question asks
-        about, the rest of what it reads, the others last."""
+        first, so no header is cut at the edge. Narrower, the columns come in the order
+        the step needs them (the addresses, the state, what its question asks about, the
+        rest of what it reads, the others last); where those it reads do not fit side by
+        side (80 columns), the two addresses share a column, and so do the role and the
+        process, one above the other, as in the step's picture; the columns it does not
+        read give way. Otherwise the table scrolls sideways to the others."""
         if self._arrange(self.size.width):
             self.call_after_refresh(self.fit_table)  # once laid out again
             return
@@ -625,12 +632,26 @@ class LiveView(ObservatoryBase):
         for table in self.query(ConnectionsTable):
             width = table.scrollable_content_region.width
             if narrow:
+                if not table.region.width:
+                    continue  # not on screen (a picture being taken): fitted on its return
                 order = wanted if self.present else scroll_order(wanted, reads, asks)
-                if table.shown != order:
+                # Rows of two lines fill the view soon: room is kept for their scrollbar.
+                width = table.size.width - STACKED_SCROLLBAR
+                if not self.present and table.needed(reads) > width:
+                    # Too narrow for them side by side: the addresses share a column, the
+                    # role and the process another, a row takes two lines, and what the
+                    # step does not read gives way.
+                    if table.fit(width, stack(order), stack(reads), stack(asks)):
+                        table.scroll_to(x=0, animate=False)
+                elif table.shown != order:
                     table.set_shown(order)
                     table.scroll_to(x=0, animate=False)
             elif width > 0:
                 table.fit(width, wanted, reads, asks)
+            for main in self.query("#main"):
+                if main.has_class("-stacked") != (table.line_height > 1):
+                    main.set_class(table.line_height > 1, "-stacked")  # app.tcss: more rows
+                    self.call_after_refresh(self.keep_panel_above_keys)
 
     def _tick(self) -> None:
         self._update_stamp()

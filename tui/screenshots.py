@@ -119,6 +119,7 @@ class Screenshots(ObservatoryBase):
 
     def leave_capture(self) -> None:
         self.screen.remove_class("-capture")
+        self.call_after_refresh(self.fit_table)  # the table is back on screen
         self.query_one(StepsPanel).display = self._panel_shown
         before = self._focus_before
         if before is not None and before.is_attached:

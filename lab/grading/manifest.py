@@ -20,7 +20,7 @@ from lab.files import ensure_folder, reason_of, write_atomic, write_new
 from lab.grading.record import evidence_record, seal_of
 from lab.grading.stamp import local_time
 from lab.guide.evidence import Evidence, Message, Receipt, check_evidence
-from lab.guide.steps import get_step
+from lab.guide.steps import MAX_ANSWER, get_step
 from lab.i18n import t
 from lab.observe.model import RoleKind, Snapshot, Transition
 from lab.text import clean_field
@@ -29,10 +29,8 @@ APP_NAME = "TCP Observatory"
 DEFAULT_FOLDER = "screenshots"
 MANIFEST = "manifest.json"
 REPORT = "report.html"
-PROGRESS = "progress.json"
 FORMAT = 1
 MAX_TRANSITIONS = 1000  # per screenshot: the most recent ones
-MAX_ANSWER = 20_000  # characters
 
 lock = threading.Lock()  # one read-modify-write of the folder's files at a time
 

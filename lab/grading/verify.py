@@ -18,11 +18,12 @@ from typing import Any
 
 from lab.errors import LabError
 from lab.files import reason_of
-from lab.grading.manifest import MANIFEST, PROGRESS, REPORT, answer_digest, load_manifest
+from lab.grading.manifest import MANIFEST, REPORT, answer_digest, load_manifest
 from lab.grading.picture import Difference, first_difference, header_label, row_order
 from lab.grading.record import evidence_of_entry, seal_of_entry, snapshot_from_entry
 from lab.grading.stamp import squash, stamp_clock, stamp_times, svg_text_content, watermark_found
 from lab.guide.evidence import Evidence
+from lab.guide.progress import PROGRESS
 from lab.guide.steps import STEP_IDS, get_step
 from lab.i18n import LANGS, t
 from lab.observe.model import Connection

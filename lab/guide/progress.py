@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from lab.files import ensure_folder, write_atomic
-from lab.grading.manifest import MAX_ANSWER, PROGRESS
-from lab.guide.steps import STEP_IDS
+from lab.guide.steps import MAX_ANSWER, STEP_IDS
 from lab.text import clean_field
+
+PROGRESS = "progress.json"  # beside the screenshots and their manifest
 
 
 @dataclass

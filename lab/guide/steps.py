@@ -110,6 +110,7 @@ STEPS: tuple[Step, ...] = (
 )
 
 STEP_IDS: tuple[str, ...] = tuple(s.id for s in STEPS)
+MAX_ANSWER = 20_000  # characters of the student's answer to a step that are kept
 _BY_ID = {s.id: s for s in STEPS}
 
 

@@ -19,7 +19,7 @@ import time
 import psutil
 
 from lab.observe.model import Connection, Endpoint, Snapshot, state_name
-from lab.observe.sources import ProcessNames
+from lab.observe.names import ProcessNames
 
 
 def parse_address(text: str, family: int) -> Endpoint | None:

@@ -24,7 +24,7 @@ import time
 from _thread import allocate_lock  # threading.Lock, without importing threading (~0.5 ms)
 
 from lab.observe.model import OTHER_ROLE, Connection, Endpoint, Snapshot, normalise_host
-from lab.observe.sources import ProcessNames
+from lab.observe.names import ProcessNames
 
 __all__ = ["NetlinkSource"]
 

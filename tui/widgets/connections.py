@@ -44,12 +44,16 @@ _ROLE_ORDER = {
     RoleKind.OTHER: 5,
 }
 # When the table is narrow, columns give way whole (a header cut to "Depu" tells nothing),
-# the least telling first; the addresses and the state always stay.
-GIVE_WAY = ("timer", "queues", "age", "proto", "process", "role")
+# the least telling first (Proto: it always says TCP); the addresses and the state stay.
+GIVE_WAY = ("proto", "timer", "queues", "age", "process", "role")
 ALWAYS = ("local", "remote", "state")  # which connection a row is, and its state
+# Where a step's columns do not fit side by side (80 columns), two of them share a column,
+# one above the other, and each row takes two lines: the step's picture does the same.
+STACKED = {"addresses": ("local", "remote"), "who": ("role", "process")}
+STACKED_SCROLLBAR = 1  # app.tcss: the vertical scrollbar of rows of two lines, in cells
 # The widest a cell of each column usually is, before any row is there to measure.
 TYPICAL = {"proto": 5, "local": 15, "remote": 15, "state": 11, "role": 18, "process": 16,
-           "age": 8, "queues": 9, "timer": 14}
+           "age": 8, "queues": 9, "timer": 13, "addresses": 17, "who": 18}
 MEASURED_ROWS = 300  # rows sampled to measure a column
 # Past this many rows the "for" column stops ticking every second (it still updates on change).
 TICK_LIMIT = 400
@@ -64,6 +68,24 @@ Key = tuple[Endpoint, Endpoint | None]  # a connection's (local, remote)
 
 def row_key(c: Connection) -> str:
     return f"{c.local}|{c.remote_text}"
+
+
+def stack(columns: Sequence[str]) -> tuple[str, ...]:
+    """The columns with the two addresses in one, and the role and the process in one
+    (each where both are there), at the place of the first of the two."""
+    out: list[str] = []
+    for col in columns:
+        for name, parts in STACKED.items():
+            if col in parts and all(p in columns for p in parts):
+                col = name
+        if col not in out:
+            out.append(col)
+    return tuple(out)
+
+
+def parts(columns: Sequence[str]) -> tuple[str, ...]:
+    """The plain columns behind these (a stacked column stands for its two)."""
+    return tuple(p for c in columns for p in STACKED.get(c, (c,)))
 
 
 def scroll_order(wanted: Sequence[str], reads: Sequence[str],
@@ -92,6 +114,11 @@ def _shared(text: str, style: str | Style = "") -> Text:
             _SHARED.clear()
         cell = _SHARED[key] = Text(text, style=style)
     return cell
+
+
+def _cell_width(cell: Text) -> int:
+    """The cells its widest line takes (a stacked cell has two)."""
+    return max(line.cell_len for line in cell.split())
 
 
 def _same(a: Text, b: Text) -> bool:
@@ -169,8 +196,10 @@ class ConnectionsTable(FastTable):
             self.add_column(Text(t(f"col.{col}", self.lang)), key=col)
 
     def set_shown(self, columns: tuple[str, ...]) -> None:
-        """Show only these columns (presentation mode shows fewer); rows are kept."""
+        """Show only these columns (presentation mode shows fewer); rows are kept. With a
+        stacked column (``STACKED``) every row takes two lines."""
         self.shown = columns
+        self.line_height = 2 if any(c in STACKED for c in columns) else 1
         snapshot_rows = list(self.rows_by_key.items())
         self.clear(columns=True)
         self._add_columns()
@@ -214,9 +243,9 @@ class ConnectionsTable(FastTable):
         for i, row in enumerate(self.rows_by_key.values()):
             if i >= MEASURED_ROWS:
                 break
-            cells = self._cells(row, now)
+            cells = self._cells(row, now, stacked=any(c in STACKED for c in columns))
             for c in columns:
-                widths[c] = max(widths[c], cells[c].cell_len)
+                widths[c] = max(widths[c], _cell_width(cells[c]))
         return widths
 
     def set_earlier(self, keys: frozenset[Key]) -> None:
@@ -247,11 +276,12 @@ class ConnectionsTable(FastTable):
 
     def _add(self, key: str, row: _Row, now: float) -> None:
         self._added += 1
-        cells = self._cells(row, now)
-        self.add_row(*(cells[c] for c in self.shown), key=key)
+        cells = self._cells(row, now, stacked=self.line_height > 1)
+        self.add_row(*(cells[c] for c in self.shown), key=key, height=self.line_height)
 
     # -- rendering -------------------------------------------------------------------------
-    def _cells(self, row: _Row, now: float) -> dict[str, Text]:
+    def _cells(self, row: _Row, now: float, *, stacked: bool = False) -> dict[str, Text]:
+        """Each column's cell; with ``stacked``, the stacked columns' too."""
         if self.as_of is not None:
             now = self.as_of  # a past moment: time in state up to then, not up to now
         c = row.conn
@@ -308,20 +338,32 @@ class ConnectionsTable(FastTable):
         if flash is not None:
             for text in cells.values():
                 text.stylize(flash)
+        if stacked:
+            cells["addresses"] = Text.assemble(cells["local"], " →\n", cells["remote"])
+            role_cell, process_cell = cells["role"], cells["process"]
+            if earlier:  # the mark on the shorter line: the role's can be 30 cells long
+                role_cell = role_cell[len(EARLIER_MARK):]
+                process_cell = Text.assemble(Text(EARLIER_MARK, style=EARLIER_STYLE),
+                                             process_cell)
+            cells["who"] = Text.assemble(role_cell, "\n", process_cell)
+            if flash is not None:
+                cells["who"].stylize(flash)
         return cells
 
     def _write_row(self, key: str, row: _Row, now: float, only: tuple[str, ...] = COLUMNS) -> None:
-        cells = self._cells(row, now)
+        stacked = self.line_height > 1
+        cells = self._cells(row, now, stacked=stacked)
         row_key = RowKey(key)
-        for col in only:
-            if col not in self.shown:
+        for col in self.shown:
+            if col not in only and not (stacked and any(p in only for p in STACKED.get(col, ()))):
                 continue
             column_key = ColumnKey(col)
             before = self.written_cell(row_key, column_key)
             if before is not None and _same(before, cells[col]):
                 continue  # unchanged: a cell written makes the whole table draw again
             # Re-measure a column only when this cell no longer fits (measuring is O(rows)).
-            wider = cells[col].cell_len > self.columns[col].content_width  # type: ignore[index]
+            wide = _cell_width(cells[col]) if stacked else cells[col].cell_len
+            wider = wide > self.columns[col].content_width  # type: ignore[index]
             self.set_cell(row_key, column_key, cells[col], wider)
 
     # -- updates ---------------------------------------------------------------------------
@@ -544,6 +586,14 @@ class ConnectionsTable(FastTable):
         key = f"{local}|{remote}"
         return self._order_of(key) if key in self.rows_by_key else (True, 9, 0, local, remote)
 
+    def _addresses(self, values: Sequence[Text]) -> tuple[str, str]:
+        """A row's local and remote addresses, from its cells as shown."""
+        if "addresses" in self.shown:
+            local, _, remote = values[self.shown.index("addresses")].plain.partition(" →\n")
+            return local, remote
+        return (values[self.shown.index("local")].plain,
+                values[self.shown.index("remote")].plain)
+
     def resort(self) -> None:
         self._unsorted = False
         if not self.rows_by_key:
@@ -553,8 +603,7 @@ class ConnectionsTable(FastTable):
             if len(self.rows_by_key) == len(self.rows) and self.place(
                     [RowKey(k) for k in sorted(self.rows_by_key, key=self._order_of)]):
                 return
-            local, remote = self.shown.index("local"), self.shown.index("remote")
-            self.sort(key=lambda v: self._default_order(v[local].plain, v[remote].plain))
+            self.sort(key=lambda v: self._default_order(*self._addresses(v)))
             return
         column = self._sort_column
         if column not in self.shown:
@@ -562,7 +611,9 @@ class ConnectionsTable(FastTable):
 
         def by_column(values: tuple[Text, ...]) -> tuple[object, ...]:
             text = values[self.shown.index(column)].plain
-            if column in ("local", "remote"):
+            if column == "addresses":
+                text = self._addresses(values)[0]
+            if column in ("local", "remote", "addresses"):
                 host, _, port = text.rpartition(":")
                 return (host, int(port) if port.isdigit() else 0)
             return (text,)

@@ -54,30 +54,34 @@ FAST = not missing()
 
 
 class _Lines:
-    """DataTable's ``_y_offsets`` for a table whose rows are one line each: screen line y
-    is row y. DataTable rebuilds that list (a tuple per row) after every change: ~15 ms
-    at 10,000 rows, once a second with a browser's churn, on the way of a key."""
+    """DataTable's ``_y_offsets`` for a table whose rows are all ``height`` lines high:
+    screen line y is line y % height of row y // height. DataTable rebuilds that list (a
+    tuple per line) after every change: ~15 ms at 10,000 rows, once a second with a
+    browser's churn, on the way of a key."""
 
-    __slots__ = ("_table",)
+    __slots__ = ("_height", "_table")
 
-    def __init__(self, table: DataTable[Text]) -> None:
+    def __init__(self, table: DataTable[Text], height: int) -> None:
         self._table = table
+        self._height = height
 
     def __len__(self) -> int:
-        return len(self._table.rows)
+        return len(self._table.rows) * self._height
 
     def __getitem__(self, y: int) -> tuple[RowKey, int]:
-        key = self._table._row_locations.get_key(y) if 0 <= y else None
+        row, line = divmod(y, self._height)
+        key = self._table._row_locations.get_key(row) if 0 <= y else None
         if key is None:
             raise IndexError(y)
-        return key, 0
+        return key, line
 
     def clear(self) -> None:
         """DataTable.clear() empties its list; there is nothing kept here."""
 
 
 class FastTable(DataTable[Text]):
-    """A DataTable whose rows are one line each, written, placed and removed in batches."""
+    """A DataTable whose rows are all one line (or all ``line_height`` lines) high, written,
+    placed and removed in batches."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
@@ -89,6 +93,7 @@ class FastTable(DataTable[Text]):
                 getattr(self, cache).maxsize = size
         self.fast = not missing(self)  # False: the public API, row by row
         self._written = False  # cells written, not yet drawn (see commit)
+        self.line_height = 1  # every row's height: rows are added with it
 
     @property
     def draws(self) -> int:
@@ -160,6 +165,6 @@ class FastTable(DataTable[Text]):
 
     @property
     def _y_offsets(self) -> _Lines | list[tuple[RowKey, int]]:  # type: ignore[override]
-        if getattr(self, "fast", False):  # every row here is one line high
-            return _Lines(self)
+        if getattr(self, "fast", False):  # every row here is line_height lines high
+            return _Lines(self, self.line_height)
         return DataTable._y_offsets.fget(self)  # type: ignore[attr-defined]
