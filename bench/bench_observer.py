@@ -32,7 +32,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,7 +128,7 @@ def watch_command() -> list[str] | None:
     return [exe] if probe.returncode == 0 else None
 
 
-def _lines(stream, out: queue.Queue[str | None]) -> None:  # type: ignore[no-untyped-def]
+def _lines(stream: Iterable[str], out: queue.Queue[str | None]) -> None:
     for line in stream:
         out.put(line)
     out.put(None)
@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             cells.append(
                 ms(median_seconds(
-                    lambda: len(counting.poll(port, lab_port=port).connections),  # type: ignore[union-attr]
+                    lambda: len(counting.poll(port, lab_port=port).connections),
                     args.repeat, 3))
                 if counting
                 else "—"

@@ -37,7 +37,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import psutil
@@ -143,7 +143,7 @@ def _cpu_rss(pid: int, seconds: float) -> tuple[float, float]:
     return cpu, proc.memory_info().rss / 2**20
 
 
-def _lines(stream, out: queue.Queue[str | None]) -> None:  # type: ignore[no-untyped-def]
+def _lines(stream: Iterable[str], out: queue.Queue[str | None]) -> None:
     for line in stream:
         out.put(line)
     out.put(None)

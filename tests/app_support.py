@@ -1,25 +1,79 @@
-"""Helpers for the tests that drive the Textual app with Pilot."""
+"""Helpers for the tests that drive the Textual app with Pilot, written once (support.py
+holds the Textual-free ones)."""
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from rich.style import Style
+from support import lab_session
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.strip import Strip
 
 from lab.session import Session
 from tui.app import ObservatoryApp
 from tui.widgets.connections import ConnectionsTable, parts
 
-
-def make_app(session: Session, folder: Path, **kw: Any) -> ObservatoryApp:
-    """The app with no name prompt, no automatic screenshots, and a private folder."""
-    options: dict[str, Any] = {"lang": "en", "clients": 0, "student": "Test Student",
-                               "folder": folder, "auto_capture": False, **kw}
-    return ObservatoryApp(session, **options)
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
-async def wait_until(pilot: Any, predicate: Callable[[], object], what: str,
+# pytest-textual-snapshot's ``snap_compare`` fixture: (app, press=..., terminal_size=...,
+# run_before=...) -> whether the SVG matches the stored one.
+SnapCompare = Callable[..., bool]
+
+
+class AppOptions(TypedDict, total=False):
+    """ObservatoryApp's settings past its session and folder."""
+
+    lang: str
+    clients: int
+    clock: Callable[[], float]
+    show_clock: bool
+    start_session: bool
+    present: bool
+    view: str
+    student: str | None
+    host: str | None
+    autopilot: Callable[[Any], None] | None
+    auto_capture: bool
+    demo: bool
+    signals: bool
+    colours: str
+
+
+def make_app(session: Session | None = None, folder: str | Path | None = None,
+             **options: Unpack[AppOptions]) -> ObservatoryApp:
+    """The app in English with no client, no name prompt and no automatic screenshots
+    unless ``options`` say otherwise.
+
+    ``session``: a bound single-mode ``lab_session()`` when not given; ``folder``: a
+    temporary one, removed when the tests end, when not given.
+    """
+    if folder is None:  # the app may write there after the test has returned
+        folder = Path(tempfile.mkdtemp(prefix="tcpobs-app-"))
+        atexit.register(shutil.rmtree, folder, True)
+    settings: AppOptions = {"lang": "en", "clients": 0, "student": "Test Student",
+                            "auto_capture": False}
+    settings.update(options)
+    return ObservatoryApp(lab_session() if session is None else session, folder=folder,
+                          **settings)
+
+
+def app_of(pilot: Pilot[Any]) -> ObservatoryApp:
+    """The observatory ``pilot`` drives."""
+    assert isinstance(pilot.app, ObservatoryApp), pilot.app
+    return pilot.app
+
+
+async def wait_until(pilot: Pilot[Any], predicate: Callable[[], object], what: str,
                      timeout: float = 15) -> None:
     """Let the app run until ``predicate()`` holds; fail with ``what`` after ``timeout`` s."""
     loop = asyncio.get_running_loop()
@@ -35,13 +89,68 @@ async def wait_until(pilot: Any, predicate: Callable[[], object], what: str,
         await pilot.pause(0.05)
 
 
+# -- what the screen shows -----------------------------------------------------------------
+def screen_strips(app: App[Any]) -> list[Strip]:
+    return app.screen._compositor.render_strips()
+
+
+def screen_lines(app: App[Any]) -> list[str]:
+    return [strip.text for strip in screen_strips(app)]
+
+
+def style_at(app: App[Any], x: int, y: int) -> Style:
+    """The style of the cell at (x, y) on screen."""
+    col = 0
+    for seg in screen_strips(app)[y]:
+        if col <= x < col + len(seg.text):
+            return seg.style or Style()
+        col += len(seg.text)
+    raise AssertionError(f"no cell at {x},{y}")
+
+
+def screen_cells(app: App[Any]) -> list[list[tuple[str, Style]]]:
+    """Every cell on screen, with its style, row by row."""
+    rows = []
+    for strip in screen_strips(app):
+        row: list[tuple[str, Style]] = []
+        for seg in strip:
+            row.extend((ch, seg.style or Style()) for ch in seg.text)
+        rows.append(row)
+    return rows
+
+
+# -- a table alone --------------------------------------------------------------------------
+TABLE_T0 = 1_790_000_000.0  # where a table_app's clock stands unless told
+
+
+class TableHost(App[None]):
+    """A headless app holding one ConnectionsTable, whose clock is the test's: the test
+    moves time with ``tick(when)``. A table reading the real clock in ``apply`` did its
+    once-a-second work at whatever moment a loaded machine reached it."""
+
+    def __init__(self, clock: Callable[[], float], lang: str) -> None:
+        super().__init__()
+        self._table_clock, self._table_lang = clock, lang
+
+    def compose(self) -> ComposeResult:
+        yield ConnectionsTable(self._table_lang, id="t", clock=self._table_clock)
+
+    @property
+    def table(self) -> ConnectionsTable:
+        return self.query_one(ConnectionsTable)
+
+
+def table_app(clock: Callable[[], float] = lambda: TABLE_T0, lang: str = "en") -> TableHost:
+    return TableHost(clock, lang)
+
+
 def whole_in_view(table: ConnectionsTable) -> list[str]:
     """The columns whose every cell is in the table's view, from its own geometry: each
     column's x and width against the horizontal scroll and the region's width (a stacked
     column counts for its two)."""
     left = table.scroll_x
     right = left + table.scrollable_content_region.width
-    x, whole = 0, []
+    x, whole = 0, list[str]()
     for key, column in table.columns.items():
         width = column.get_render_width(table)
         if left <= x and x + width <= right:

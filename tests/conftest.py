@@ -1,25 +1,19 @@
 """Fixtures for the engine tests: a ``lab`` that owns and cleans up every server, client,
-raw socket, observer source and subprocess a test makes, and the two connection sources."""
+raw socket, observer source and subprocess a test makes (``support.Lab``), and the two
+connection sources."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import socket
-import sys
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from needs import NEEDS, unmet
-from support import LOCALHOST, SOURCES, EventLog, Kernel, Proc, Sockets, child_env
+from support import SOURCES, Lab, Sockets
 
 from lab import i18n
-from lab.net.client import LabClient
-from lab.net.server import LabServer
-from lab.observe.roles import Registry
-from lab.observe.sources import Source, open_source
+from lab.observe.sources import open_source
 
 # A message key missing from the catalogue fails the tests (here and in the programs they
 # start) instead of showing as itself.
@@ -44,77 +38,6 @@ def _netlink_missing() -> str | None:
 
 
 _NETLINK_MISSING = _netlink_missing()
-
-
-class Lab:
-    """Everything one test starts; ``close`` releases all of it, whatever happened."""
-
-    def __init__(self) -> None:
-        self.registry = Registry()
-        self.server_events = EventLog()
-        self.client_events = EventLog()
-        self._servers: list[LabServer] = []
-        self._clients: list[LabClient] = []
-        self._sockets: list[socket.socket] = []
-        self._sources: list[Source] = []
-        self._procs: list[Proc] = []
-        self._numbers = 0
-
-    def server(self, mode: str = "single", **kw: Any) -> LabServer:
-        """A started LabServer on a free port of 127.0.0.1, reporting to ``server_events``."""
-        server = LabServer(LOCALHOST, 0, mode=mode, on_event=self.server_events,
-                           registry=self.registry, **kw)
-        self._servers.append(server)
-        server.start()
-        return server
-
-    def client(self, port: int, *, connect: bool = True) -> LabClient:
-        """A LabClient numbered 1, 2, ... in creation order; connected unless told not to."""
-        self._numbers += 1
-        client = LabClient(LOCALHOST, port, number=self._numbers, on_event=self.client_events,
-                           registry=self.registry)
-        self._clients.append(client)
-        if connect:
-            client.connect(timeout=10)
-        else:
-            client.start()
-        return client
-
-    def raw(self, port: int) -> socket.socket:
-        """A plain socket connected like the handout's client (no framing of its own)."""
-        sock = socket.create_connection((LOCALHOST, port), timeout=10)
-        self._sockets.append(sock)
-        return sock
-
-    def keep(self, sock: socket.socket) -> socket.socket:
-        self._sockets.append(sock)
-        return sock
-
-    def kernel(self, source_kind: str, port: int) -> Kernel:
-        source = open_source(source_kind)
-        self._sources.append(source)
-        return Kernel(source, port, self.registry)
-
-    def spawn(self, args: list[str], *, stdin: bool = False) -> Proc:
-        proc = Proc(args, stdin=stdin, env=child_env())
-        self._procs.append(proc)
-        return proc
-
-    def python(self, *args: str, stdin: bool = False) -> Proc:
-        return self.spawn([sys.executable, *args], stdin=stdin)
-
-    def close(self) -> None:
-        for proc in self._procs:
-            proc.stop()
-        for client in self._clients:
-            client.close()
-        for sock in self._sockets:
-            with contextlib.suppress(OSError):
-                sock.close()
-        for server in self._servers:
-            server.stop()
-        for source in self._sources:
-            source.close()
 
 
 @pytest.fixture

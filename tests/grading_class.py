@@ -19,11 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from app_support import make_app
+from support import lab_session
+
 from lab.errors import LabError
 from lab.grading.record import seal_of_entry
 from lab.guide.setup import poll_wait, run_setup, student_part
 from lab.guide.steps import get_step
-from lab.session import Session
+from lab.net.client import LabClient
 from tui.app import ObservatoryApp
 
 STEP_TIMEOUT = 20.0
@@ -70,8 +73,11 @@ def _one_step(app: ObservatoryApp, student: Student, step_id: str, folder: Path,
             raise AssertionError(f"{student.name}: {step_id}: client {number} did not send")
         if op[0] == "fin":
             client = app.session.clients.get(number)
-            if client is not None and not poll_wait(
-                    lambda c=client: c.state in ("closed", "failed"), STEP_TIMEOUT):
+
+            def closed(c: LabClient | None = client) -> bool:
+                return c is not None and c.state in ("closed", "failed")
+
+            if client is not None and not poll_wait(closed, STEP_TIMEOUT):
                 raise AssertionError(f"{student.name}: {step_id}: client {number} not closed")
 
     def saved() -> bool:
@@ -90,12 +96,11 @@ def make_class(root: Path, students: Sequence[Student], *, lang: str, port: int,
     """Run the lab for each student in turn, each in an app of their own, in
     ``root / student.folder``; all on the same lab port, as a class on 9500."""
     for student in students:
-        session = Session(port=port, mode="single", interval=0.05, source="auto")
-        session.bind()
+        session = lab_session(port=port, source="auto")
         errors: list[str] = []
         folder = root / student.folder
-        app = ObservatoryApp(session, lang=lang, clients=0, student=student.name,
-                             folder=folder, autopilot=_drive(student, folder, lang, errors))
+        app = make_app(session, folder, lang=lang, student=student.name, auto_capture=True,
+                       autopilot=_drive(student, folder, lang, errors))
         try:
             app.run(headless=True, size=size)
         finally:

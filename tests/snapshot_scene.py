@@ -6,18 +6,17 @@ accept queue: the situation of question 2 of the handout.
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import tempfile
 import time
 from typing import Any
 
-from app_support import wait_until
+from app_support import app_of, make_app, wait_until
+from support import conn, ep
+from textual.pilot import Pilot
 
 from lab.net.client import ClientEvent
 from lab.net.server import ServerEvent
-from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot, Transition
+from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot, Transition
 from lab.session import Action, Session
 from tui.app import ObservatoryApp
 
@@ -55,82 +54,91 @@ class SceneSession(Session):
     """A session that starts nothing: the scene is fed by hand."""
 
     @property
-    def server_running(self) -> bool:  # type: ignore[override]
+    def server_running(self) -> bool:
         return True
 
     def start(self, clients: int = 1) -> None:
         self.server = _FakeServer()  # type: ignore[assignment]
 
 
-def _ep(port: int) -> Endpoint:
-    return Endpoint(LOCAL, port)
+def scene_row(local: int, remote: int | None, state: str, kind: RoleKind,
+              client: int | None = None, *, server_side: bool = False, pid: int | None = PID,
+              recv_q: int = 0, timer: str | None = None) -> Connection:
+    """A row of a fixed scene as the kernel's own dump shows it: the lab's python3
+    programs, the queues known (a listener's send-Q is its backlog, 1), a timer 58 s off."""
+    return conn(local, remote, state, kind, client, server_side=server_side, pid=pid,
+                process="python3" if pid else None, recv_q=recv_q,
+                send_q=1 if remote is None else 0, timer=timer,
+                timer_left=58.0 if timer else None)
 
 
-def _conn(local: int, remote: int | None, state: str, role: Role, pid: int | None) -> Connection:
-    return Connection(
-        local=_ep(local), remote=_ep(remote) if remote else None, state=state,
-        pid=pid, process="python3" if pid else None, role=role,
-        recv_q=0, send_q=1 if remote is None else 0,
-    )
-
-
-LISTENER = _conn(PORT, None, "LISTEN", Role(RoleKind.LISTENER), PID)
+LISTENER = scene_row(PORT, None, "LISTEN", RoleKind.LISTENER)
 
 
 def _first() -> tuple[Connection, ...]:
     return (
         LISTENER,
-        _conn(PORT, 50001, "ESTABLISHED", Role(RoleKind.SERVER, 1, server_side=True), PID),
-        _conn(50001, PORT, "ESTABLISHED", Role(RoleKind.CLIENT, 1), PID),
-        _conn(PORT, 50002, "ESTABLISHED", Role(RoleKind.QUEUED, 2, server_side=True), None),
-        _conn(50002, PORT, "ESTABLISHED", Role(RoleKind.CLIENT, 2), PID),
+        scene_row(PORT, 50001, "ESTABLISHED", RoleKind.SERVER, 1, server_side=True),
+        scene_row(50001, PORT, "ESTABLISHED", RoleKind.CLIENT, 1),
+        scene_row(PORT, 50002, "ESTABLISHED", RoleKind.QUEUED, 2, server_side=True, pid=None),
+        scene_row(50002, PORT, "ESTABLISHED", RoleKind.CLIENT, 2),
     )
 
 
 def _second() -> tuple[Connection, ...]:
     return (
         LISTENER,
-        _conn(PORT, 50001, "CLOSE_WAIT", Role(RoleKind.SERVER, 1, server_side=True), PID),
-        _conn(50001, PORT, "FIN_WAIT_2", Role(RoleKind.ORPHANED, 1), None),
-        _conn(PORT, 50002, "ESTABLISHED", Role(RoleKind.QUEUED, 2, server_side=True), None),
-        _conn(50002, PORT, "ESTABLISHED", Role(RoleKind.CLIENT, 2), PID),
+        scene_row(PORT, 50001, "CLOSE_WAIT", RoleKind.SERVER, 1, server_side=True),
+        scene_row(50001, PORT, "FIN_WAIT_2", RoleKind.ORPHANED, 1, pid=None),
+        scene_row(PORT, 50002, "ESTABLISHED", RoleKind.QUEUED, 2, server_side=True, pid=None),
+        scene_row(50002, PORT, "ESTABLISHED", RoleKind.CLIENT, 2),
     )
+
+
+class SceneClock:
+    """The scene's clock: a test moves ``now`` by hand."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def make_scene_app(lang: str) -> ObservatoryApp:
     session = SceneSession(port=PORT, source=_Source(), with_server=True)
-    clock = [T0 + 10.5]
-    folder = tempfile.mkdtemp(prefix="tcpobs-scene-")
-    atexit.register(shutil.rmtree, folder, True)
-    app = ObservatoryApp(session, lang=lang, clients=0, clock=lambda: clock[0],
-                         show_clock=False, student="Alice Martin", host="lab-pc-07",
-                         folder=folder, auto_capture=False)
-    app.scene_clock = clock  # type: ignore[attr-defined]
-    return app
+    return make_app(session, lang=lang, clock=SceneClock(T0 + 10.5), show_clock=False,
+                    student="Alice Martin", host="lab-pc-07")
 
 
-async def play_scene(pilot: Any) -> None:
+def scene_clock(app: ObservatoryApp) -> SceneClock:
+    """The clock of an app ``make_scene_app`` made."""
+    assert isinstance(app.clock, SceneClock), app.clock
+    return app.clock
+
+
+async def play_scene(pilot: Pilot[Any]) -> None:
     """Feed the scene: the first snapshot, the actions, then the state after "Fin"."""
-    app: ObservatoryApp = pilot.app
-    clock = app.scene_clock  # type: ignore[attr-defined]
+    app = app_of(pilot)
+    clock = scene_clock(app)
     for n in (1, 2):
         await app.clients_pane.add_card(n)
     first = Snapshot(T0, _first(), "fixed")
-    clock[0] = T0
+    clock.now = T0
     app.apply(first, [Transition(T0, c, None, c.state, None) for c in first.connections])
-    feed = [
-        ServerEvent("accepted", T0 + 0.01, _ep(50001), serial=1),
-        ClientEvent("connected", T0 + 0.01, 1, local=_ep(50001)),
-        ClientEvent("connected", T0 + 0.02, 2, local=_ep(50002)),
+    feed: list[ServerEvent | ClientEvent | Action] = [
+        ServerEvent("accepted", T0 + 0.01, ep(50001), serial=1),
+        ClientEvent("connected", T0 + 0.01, 1, local=ep(50001)),
+        ClientEvent("connected", T0 + 0.02, 2, local=ep(50002)),
         Action("send", T0 + 4, 1, "hello [bold]world[/]"),
-        ClientEvent("sent", T0 + 4, 1, "hello [bold]world[/]", _ep(50001)),
-        ServerEvent("message", T0 + 4.001, _ep(50001), "hello [bold]world[/]", serial=1),
+        ClientEvent("sent", T0 + 4, 1, "hello [bold]world[/]", ep(50001)),
+        ServerEvent("message", T0 + 4.001, ep(50001), "hello [bold]world[/]", serial=1),
         Action("send", T0 + 6, 2, "waiting?"),
-        ClientEvent("sent", T0 + 6, 2, "waiting?", _ep(50002)),
+        ClientEvent("sent", T0 + 6, 2, "waiting?", ep(50002)),
         Action("fin", T0 + 10, 1, "Fin"),
-        ClientEvent("fin", T0 + 10, 1, "Fin", _ep(50001)),
-        ServerEvent("message", T0 + 10.001, _ep(50001), "Fin", serial=1),
-        ServerEvent("fin", T0 + 10.001, _ep(50001), serial=1),
+        ClientEvent("fin", T0 + 10, 1, "Fin", ep(50001)),
+        ServerEvent("message", T0 + 10.001, ep(50001), "Fin", serial=1),
+        ServerEvent("fin", T0 + 10.001, ep(50001), serial=1),
     ]
     for event in feed:
         app._from_session(event)
@@ -149,9 +157,9 @@ async def play_scene(pilot: Any) -> None:
                 transitions.append(Transition(T0 + 10, c, "FIN_WAIT_1", c.state, None))
                 continue
             transitions.append(Transition(T0 + 10, c, old.state, c.state, 10.0))
-    clock[0] = T0 + 10
+    clock.now = T0 + 10
     app.apply(second, transitions)
-    clock[0] = T0 + 10.5
+    clock.now = T0 + 10.5
     app.table.tick()
     app._update_stamp()  # the stamp shows the scene's final time, whatever the timer did
     app.timeline.flush()  # a fixed scene: nothing older is on its way

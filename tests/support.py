@@ -1,4 +1,5 @@
-"""Helpers shared by the engine tests: deadline polling, event logs, subprocesses, the kernel.
+"""Helpers shared by the tests, written once: deadline polling, event logs, subprocesses,
+the kernel, hand-made kernel rows and bound sessions (app_support.py adds the Textual ones).
 
 Nothing here sleeps to synchronise: every wait polls a condition with a deadline and fails
 with what was last seen.
@@ -16,14 +17,20 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
-from lab.observe.model import Connection, Endpoint, Snapshot, state_name
+from lab.net.client import LabClient
+from lab.net.server import LabServer
+from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot, state_name
 from lab.observe.observer import Observer
 from lab.observe.roles import Registry
-from lab.observe.sources import Source
+from lab.observe.sources import Source, open_source
+from lab.session import Session, Sink
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +39,7 @@ SOURCES = ("psutil", "netlink")
 
 
 def wait_for(
-    predicate: Callable[[], T],
+    predicate: Callable[[], T | None],
     timeout: float = 10.0,
     interval: float = 0.02,
     message: str | Callable[[], str] = "",
@@ -55,6 +62,50 @@ def wait_for(
                 f"(last value: {value!r})"
             )
         time.sleep(interval)
+
+
+# -- hand-made kernel rows ------------------------------------------------------------------
+class ConnFields(TypedDict, total=False):
+    """The fields of a Connection past its ends, state and role, as the kernel fills them."""
+
+    family: int
+    pid: int | None
+    process: str | None
+    recv_q: int | None
+    send_q: int | None
+    timer: str | None
+    timer_left: float | None
+    retransmits: int | None
+    inode: int | None
+    uid: int | None
+    bytes_received: int | None
+    bytes_acked: int | None
+
+
+def ep(port: int, host: str = LOCALHOST) -> Endpoint:
+    """The endpoint ``host:port`` (loopback unless told)."""
+    return Endpoint(host, port)
+
+
+def conn(local: Endpoint | int, remote: Endpoint | int | None, state: str,
+         role: Role | RoleKind = RoleKind.OTHER, client: int | None = None, *,
+         server_side: bool = False, **fields: Unpack[ConnFields]) -> Connection:
+    """One kernel row for a hand-made snapshot.
+
+    A port number stands for 127.0.0.1:port; ``remote`` None is a listener's. ``role`` is a
+    Role, or a RoleKind made into ``Role(kind, client, server_side=server_side)``; the other
+    fields are Connection's, None (unknown) unless given.
+    """
+    if isinstance(role, RoleKind):
+        role = Role(role, client, server_side=server_side)
+    return Connection(ep(local) if isinstance(local, int) else local,
+                      ep(remote) if isinstance(remote, int) else remote,
+                      state, role=role, **fields)
+
+
+def crowd(n: int, state: str = "ESTABLISHED", **fields: Unpack[ConnFields]) -> list[Connection]:
+    """``n`` connections of other programs (ports 20000 and up to 9600), all in ``state``."""
+    return [conn(20000 + i, 9600, state, **fields) for i in range(n)]
 
 
 # -- events --------------------------------------------------------------------------------
@@ -185,6 +236,31 @@ def ss_agrees(port: int, local: Endpoint, remote: Endpoint | None, state: str) -
         return
     wait_for(lambda: (local, remote, state) in (ss_rows(port) or set()), 5.0,
              message=lambda: f"ss to show {local} {remote} {state}; ss: {ss_rows(port)}")
+
+
+# -- sessions ------------------------------------------------------------------------------
+class SessionOptions(TypedDict, total=False):
+    """Session's settings that the tests vary past its mode, port and source."""
+
+    close_after_fin: bool
+    with_server: bool
+    all_ports: bool
+    max_clients: int
+    sink: Sink | None
+    backlog: int | None
+    idle_timeout: float | None
+    exec_server: str | None
+    exec_clients: Sequence[str]
+    lang: str
+    exec_threaded_server: str | None
+
+
+def lab_session(mode: str = "single", *, port: int = 0, source: Source | str = "psutil",
+                host: str = LOCALHOST, **options: Unpack[SessionOptions]) -> Session:
+    """A session polling every 0.05 s, its port bound (0: a free one the kernel picks)."""
+    session = Session(host=host, port=port, mode=mode, interval=0.05, source=source, **options)
+    session.bind()
+    return session
 
 
 # -- subprocesses --------------------------------------------------------------------------
@@ -324,6 +400,15 @@ class Proc:
             t.join(5)
 
 
+def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``tcp-observatory ARGS`` run to its end in an English locale, from the repository."""
+    env = {**os.environ, "LANG": "en_US.UTF-8"}
+    env.pop("LC_ALL", None)
+    return subprocess.run([*console_script(), *args], capture_output=True, text=True,
+                          encoding="utf-8", cwd=ROOT, env=env, timeout=timeout,
+                          stdin=subprocess.DEVNULL, check=False)
+
+
 def child_env(**extra: str) -> dict[str, str]:
     """The environment for a subprocess: no forced unbuffering, so flushes are tested."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
@@ -342,6 +427,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((LOCALHOST, 0))
         return int(s.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    """Whether a server could listen on 127.0.0.1:port now (once a program has exited)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((LOCALHOST, port))
+            s.listen(1)
+        except OSError:
+            return False
+    return True
 
 
 def netlink_available() -> bool:
@@ -394,3 +491,75 @@ class Sockets:
         for sock in self.opened:
             sock.close()
         self.opened.clear()
+
+
+# -- the lab fixture -----------------------------------------------------------------------
+class Lab:
+    """Everything one test starts; ``close`` releases all of it, whatever happened."""
+
+    def __init__(self) -> None:
+        self.registry = Registry()
+        self.server_events = EventLog()
+        self.client_events = EventLog()
+        self._servers: list[LabServer] = []
+        self._clients: list[LabClient] = []
+        self._sockets: list[socket.socket] = []
+        self._sources: list[Source] = []
+        self._procs: list[Proc] = []
+        self._numbers = 0
+
+    def server(self, mode: str = "single", **kw: Any) -> LabServer:
+        """A started LabServer on a free port of 127.0.0.1, reporting to ``server_events``."""
+        server = LabServer(LOCALHOST, 0, mode=mode, on_event=self.server_events,
+                           registry=self.registry, **kw)
+        self._servers.append(server)
+        server.start()
+        return server
+
+    def client(self, port: int, *, connect: bool = True) -> LabClient:
+        """A LabClient numbered 1, 2, ... in creation order; connected unless told not to."""
+        self._numbers += 1
+        client = LabClient(LOCALHOST, port, number=self._numbers, on_event=self.client_events,
+                           registry=self.registry)
+        self._clients.append(client)
+        if connect:
+            client.connect(timeout=10)
+        else:
+            client.start()
+        return client
+
+    def raw(self, port: int) -> socket.socket:
+        """A plain socket connected like the handout's client (no framing of its own)."""
+        sock = socket.create_connection((LOCALHOST, port), timeout=10)
+        self._sockets.append(sock)
+        return sock
+
+    def keep(self, sock: socket.socket) -> socket.socket:
+        self._sockets.append(sock)
+        return sock
+
+    def kernel(self, source_kind: str, port: int) -> Kernel:
+        source = open_source(source_kind)
+        self._sources.append(source)
+        return Kernel(source, port, self.registry)
+
+    def spawn(self, args: list[str], *, stdin: bool = False) -> Proc:
+        proc = Proc(args, stdin=stdin, env=child_env())
+        self._procs.append(proc)
+        return proc
+
+    def python(self, *args: str, stdin: bool = False) -> Proc:
+        return self.spawn([sys.executable, *args], stdin=stdin)
+
+    def close(self) -> None:
+        for proc in self._procs:
+            proc.stop()
+        for client in self._clients:
+            client.close()
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+        for server in self._servers:
+            server.stop()
+        for source in self._sources:
+            source.close()

@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-import atexit
 import re
-import shutil
 import socket
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from app_support import wait_until
+from app_support import make_app, wait_until
+from support import conn, lab_session, port_is_free
+from textual.pilot import Pilot
 
 from lab import __version__
 from lab.grading.stamp import stamp_text
 from lab.observe.model import Connection, RoleKind
-from lab.session import Session
 from tui.app import ObservatoryApp
 
 SIZE = (140, 44)
 
 
-
-
-def make_app(mode: str = "single", clients: int = 1, lang: str = "en",
-             folder: Path | None = None) -> ObservatoryApp:
-    session = Session(host="127.0.0.1", port=0, mode=mode, interval=0.05, source="psutil")
-    session.bind()
-    folder = folder or Path(tempfile.mkdtemp(prefix="tcpobs-app-"))
-    atexit.register(shutil.rmtree, folder, True)
-    return ObservatoryApp(session, lang=lang, clients=clients, student="Test Student",
-                          folder=folder)
 
 
 def states(app: ObservatoryApp, pred: Callable[[Connection], bool]) -> list[str]:
@@ -47,7 +36,7 @@ def client_side(n: int) -> Callable[[Connection], bool]:
         and not c.role.server_side
 
 
-async def type_line(pilot, text: str) -> None:
+async def type_line(pilot: Pilot[Any], text: str) -> None:
     await pilot.press(*[ch if ch != " " else "space" for ch in text])
     await pilot.press("enter")
 
@@ -56,22 +45,9 @@ def on_port(c: Connection, port: int) -> bool:
     return c.local.port == port or (c.remote is not None and c.remote.port == port)
 
 
-def port_is_free(port: int) -> bool:
-    s = socket.socket()
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", port))
-        s.listen(1)
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
 @pytest.mark.needs("system-sockets")
 async def test_single_mode_message_then_fin_shows_close_wait_and_fin_wait_2() -> None:
-    app = make_app()
+    app = make_app(clients=1, auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         port = app.session.port
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"],
@@ -99,7 +75,7 @@ async def test_single_mode_message_then_fin_shows_close_wait_and_fin_wait_2() ->
 
 
 async def test_peer_text_is_shown_literally() -> None:
-    app = make_app()
+    app = make_app(clients=1, auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"], "connected")
         hostile = "[bold]x[/] [@click=app.quit]q[/]"
@@ -115,7 +91,7 @@ async def test_peer_text_is_shown_literally() -> None:
 
 @pytest.mark.needs("system-sockets")
 async def test_add_and_remove_clients_and_accept_queue() -> None:
-    app = make_app()
+    app = make_app(clients=1, auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"],
                          "client 1 accepted")
@@ -136,7 +112,7 @@ async def test_add_and_remove_clients_and_accept_queue() -> None:
 
 @pytest.mark.needs("system-sockets")
 async def test_switch_mode_to_threaded_serves_two_clients() -> None:
-    app = make_app(clients=0)
+    app = make_app(auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f4")
         await wait_until(pilot, lambda: app.session.mode == "threaded" and
@@ -158,7 +134,7 @@ async def test_switch_mode_to_threaded_serves_two_clients() -> None:
 
 @pytest.mark.needs("system-sockets")
 async def test_close_after_fin_toggle() -> None:
-    app = make_app()
+    app = make_app(clients=1, auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"], "accepted")
         await pilot.press("f5")
@@ -174,7 +150,7 @@ async def test_filter_toggles_between_port_and_all() -> None:
     other.listen(1)
     other_port = other.getsockname()[1]
     try:
-        app = make_app(clients=0)
+        app = make_app(auto_capture=True)
         async with app.run_test(size=SIZE) as pilot:
             port = app.session.port
             await wait_until(pilot, lambda: bool(app.table.rows_by_key), "listener row")
@@ -199,7 +175,7 @@ async def test_filter_toggles_between_port_and_all() -> None:
 
 @pytest.mark.needs("system-sockets")
 async def test_pause_freezes_the_view_and_resume_catches_up() -> None:
-    app = make_app()
+    app = make_app(clients=1, auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"], "connected")
         await pilot.press("f7")
@@ -220,7 +196,7 @@ async def test_pause_freezes_the_view_and_resume_catches_up() -> None:
 
 
 async def test_server_stop_and_start_key() -> None:
-    app = make_app()
+    app = make_app(clients=1, auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"], "accepted")
         await pilot.press("f8")
@@ -235,7 +211,7 @@ async def test_server_stop_and_start_key() -> None:
 
 
 async def test_french_labels() -> None:
-    app = make_app(lang="fr")
+    app = make_app(clients=1, lang="fr", auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"], "connected")
         assert "Connexions TCP" in str(app.table.border_title)
@@ -246,7 +222,7 @@ async def test_french_labels() -> None:
 
 @pytest.mark.parametrize("size", [(80, 24), (60, 20), (200, 60)])
 async def test_any_terminal_size_works(size: tuple[int, int]) -> None:
-    app = make_app()
+    app = make_app(clients=1, auto_capture=True)
     async with app.run_test(size=size) as pilot:
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"], "connected")
         await pilot.resize_terminal(40, 12)
@@ -266,12 +242,7 @@ async def test_the_stamp_ticks_without_laying_the_screen_out_again() -> None:
     from textual.widgets import Static
 
     now = [1_790_000_000.0]
-    session = Session(host="127.0.0.1", port=0, mode="single", interval=0.05, source="psutil")
-    session.bind()
-    folder = Path(tempfile.mkdtemp(prefix="tcpobs-app-"))
-    atexit.register(shutil.rmtree, folder, True)
-    app = ObservatoryApp(session, lang="en", clients=0, student="Test Student",
-                         folder=folder, clock=lambda: now[0])
+    app = make_app(clock=lambda: now[0], auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         bar = app.query_one("#stamp", Static)
         calls: list[tuple[bool, str]] = []
@@ -308,12 +279,7 @@ async def test_connections_found_open_at_start_are_one_timeline_line() -> None:
     held = [socket.create_connection(("127.0.0.1", other_port)) for _ in range(3)]
     held += [other.accept()[0] for _ in range(3)]
     later: list[socket.socket] = []
-    folder = Path(tempfile.mkdtemp(prefix="tcpobs-app-"))
-    atexit.register(shutil.rmtree, folder, True)
-    session = Session(host="127.0.0.1", port=0, mode="single", interval=0.05,
-                      all_ports=True)
-    session.bind()
-    app = ObservatoryApp(session, lang="en", clients=0, student="Test Student", folder=folder)
+    app = make_app(lab_session(source="auto", all_ports=True), auto_capture=True)
     try:
         async with app.run_test(size=SIZE) as pilot:
             def lines() -> list[str]:
@@ -343,17 +309,13 @@ async def test_the_first_look_is_one_note_even_when_paused_from_the_start(
     applies it with: paused from the start (a busy machine's first look can take seconds,
     and F7 comes first), a connection that opens later is its own line, not a second note
     saying it was open at start."""
-    from lab.observe.model import Endpoint, Role, Snapshot, Transition
+    from lab.observe.model import Snapshot, Transition
     from lab.session import ObserverUpdate
 
-    session = Session(host="127.0.0.1", port=0, mode="single", interval=0.05, source="psutil")
-    session.bind()
-    app = ObservatoryApp(session, lang="en", clients=0, student="Test Student",
-                         folder=tmp_path, start_session=False)
+    app = make_app(lab_session(), tmp_path, start_session=False, auto_capture=True)
 
     def other(port: int) -> Connection:
-        return Connection(Endpoint("127.0.0.1", port), Endpoint("127.0.0.1", 443),
-                          "ESTABLISHED", role=Role(RoleKind.OTHER))
+        return conn(port, 443, "ESTABLISHED")
 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f7")
@@ -398,10 +360,7 @@ async def test_keys_typed_after_a_screenshot_reach_the_client_input(
         if self.id == "client-1-input":
             await gate.wait()  # the input is slow: Widget._on_hide comes after this
 
-    session = Session(host="127.0.0.1", port=0, mode="single", interval=0.05, source="psutil")
-    session.bind()
-    app = ObservatoryApp(session, lang="en", clients=1, student="Test Student",
-                         folder=tmp_path, auto_capture=False)
+    app = make_app(lab_session(), tmp_path, clients=1)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"],
                          "client 1 accepted")

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
-from app_support import wait_until
-from support import LOCALHOST, free_port, ss_agrees, ss_rows, wait_for
+from app_support import make_app, wait_until
+from support import LOCALHOST, free_port, lab_session, ss_agrees, ss_rows, wait_for
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
 
 from lab.i18n import t
 from lab.net.program import ProgramLine
@@ -29,15 +29,13 @@ STUDENTS = Path(__file__).parent / "students"
 PY = f'"{sys.executable}"'
 
 
-def make_app(server: str | None, clients: list[str], count: int, *,
-             source: str = "psutil") -> ObservatoryApp:
-    session = Session(host="127.0.0.1", port=free_port(), interval=0.05, source=source,
-                      exec_server=server, exec_clients=clients, lang="en")
-    session.bind()
-    folder = Path(tempfile.mkdtemp(prefix="tcpobs-prog-"))
-    atexit.register(shutil.rmtree, folder, True)
-    return ObservatoryApp(session, lang="en", clients=count, student="Test Student",
-                          folder=folder)
+def programs_app(server: str | None, clients: list[str], count: int, *,
+                 source: str = "psutil") -> ObservatoryApp:
+    """The app running the commands ``server`` and ``clients`` (``{port}``: the lab port's
+    number) instead of its own, with ``count`` clients at start."""
+    return make_app(lab_session(port=free_port(), source=source, exec_server=server,
+                                exec_clients=clients, lang="en"),
+                    clients=count, auto_capture=True)
 
 
 def roles(app: ObservatoryApp) -> list[tuple[str, str]]:
@@ -50,7 +48,7 @@ def rows(app: ObservatoryApp) -> list[tuple[str, str, int | None]]:
             for r in app.table.rows_by_key.values()]
 
 
-async def card_of(pilot: object, app: ObservatoryApp, number: int) -> ClientCard:
+async def card_of(pilot: Pilot[Any], app: ObservatoryApp, number: int) -> ClientCard:
     await wait_until(pilot, lambda: app.clients_pane.card(number) is not None,
                      f"client {number}'s card")
     card = app.clients_pane.card(number)
@@ -78,7 +76,7 @@ def alive(pids: set[int]) -> list[int]:
 async def test_students_server_and_client_in_the_window() -> None:
     server = f"{PY} {STUDENTS / 'serveur_single.py'} {{port}}"
     client = f"{PY} {STUDENTS / 'client.py'} {{port}}"
-    app = make_app(server, [client], 1)
+    app = programs_app(server, [client], 1)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: ("client 1 (client.py)", "ESTABLISHED") in roles(app),
                          "the student's client row")
@@ -88,7 +86,9 @@ async def test_students_server_and_client_in_the_window() -> None:
         assert len(pids) >= 2
         await wait_until(pilot, lambda: any("Lancement serveur" in x
                                             for x in app.server_pane.lines_text), "server output")
-        app.clients_pane.card(1).query_one("Input").focus()  # type: ignore[union-attr]
+        card = app.clients_pane.card(1)
+        assert card is not None
+        card.query_one(Input).focus()
         await pilot.press("h", "i", "enter")
         await wait_until(pilot, lambda: any(x == "hi" for x in app.server_pane.lines_text),
                          "the server printing the client's line")
@@ -107,7 +107,7 @@ async def test_students_server_and_client_in_the_window() -> None:
 
 async def test_missing_and_crashing_programs_keep_the_window() -> None:
     crash = f"{PY} {STUDENTS / 'crash.py'}"
-    app = make_app("no-such-serveur-xyz {port}", [crash], 1)
+    app = programs_app("no-such-serveur-xyz {port}", [crash], 1)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: any("Program not found: no-such-serveur-xyz" in x
                                             for x in app.server_pane.lines_text),
@@ -124,7 +124,7 @@ async def test_missing_and_crashing_programs_keep_the_window() -> None:
 
 async def test_a_program_that_stops_at_once_leaves_its_error_on_screen() -> None:
     """The error it printed stays in its card's log, above the sentence about its exit."""
-    app = make_app(None, [f"{PY} {STUDENTS / 'crash.py'}"], 1)
+    app = programs_app(None, [f"{PY} {STUDENTS / 'crash.py'}"], 1)
     async with app.run_test(size=SIZE) as pilot:
         card = await card_of(pilot, app, 1)
         await wait_until(pilot, lambda: card.closed, "the crash")
@@ -138,15 +138,15 @@ async def test_a_program_that_stops_at_once_leaves_its_error_on_screen() -> None
 
 async def test_a_flood_keeps_the_card_bounded_and_says_what_it_dropped() -> None:
     flood = f"{PY} {STUDENTS / 'flood.py'}"
-    app = make_app(None, [flood], 1)
+    app = programs_app(None, [flood], 1)
     async with app.run_test(size=SIZE) as pilot:
         card = await card_of(pilot, app, 1)
         await wait_until(pilot, lambda: card.dropped > 0, "lines to leave the card's log",
                          timeout=30)
-        note = card.query_one(".pane-dropped")
+        note = card.query_one(".pane-dropped", Static)
         assert note.display
-        assert str(note.content) == t("pane.dropped", "en", n=card.dropped, max=CARD_LINES)  # type: ignore[attr-defined]
-        assert "earlier line" in str(note.content)  # type: ignore[attr-defined]
+        assert str(note.content) == t("pane.dropped", "en", n=card.dropped, max=CARD_LINES)
+        assert "earlier line" in str(note.content)
         log = card.query_one(PaneLog)
         assert len(log.lines) <= CARD_LINES
         assert len(card.lines_text) <= CARD_LINES
@@ -166,7 +166,7 @@ async def test_a_c_clients_printf_shows_while_it_runs(tmp_path: Path) -> None:
     program = tmp_path / "client"
     subprocess.run(["cc", "-o", str(program), str(STUDENTS / "client.c")], check=True,
                    timeout=120)
-    app = make_app(None, [f'"{program}" {{port}}'], 1)
+    app = programs_app(None, [f'"{program}" {{port}}'], 1)
     async with app.run_test(size=SIZE) as pilot:
         card = await card_of(pilot, app, 1)
         await wait_until(pilot, lambda: ("client 1 (client)", "ESTABLISHED") in roles(app),
@@ -189,18 +189,18 @@ async def test_a_client_that_never_reads_does_not_freeze_the_window() -> None:
     """200 KB typed for a client that never reads: the window keeps answering its keys, the
     card says the program does not read and refuses lines past 64 KiB (the line stays in
     the field), and the app quits at once."""
-    app = make_app(None, [f"{PY} {STUDENTS / 'sourd.py'} 60"], 1)
+    app = programs_app(None, [f"{PY} {STUDENTS / 'sourd.py'} 60"], 1)
     async with app.run_test(size=SIZE) as pilot:
         card = await card_of(pilot, app, 1)
         await wait_until(pilot, lambda: printed(card, "Je ne lis jamais"), "its first line")
         pids = app.session.programs[1].pids()
-        field = card.query_one("Input")
+        field = card.query_one(Input)
         field.focus()
         chunk = "x" * 10_000
         loop = asyncio.get_running_loop()
         typing = loop.time()
         for _ in range(20):
-            field.value = chunk  # type: ignore[attr-defined]
+            field.value = chunk
             await pilot.press("enter")
         await pilot.press("f7")  # a key of the app's: pause
         await wait_until(pilot, lambda: app.recorder.paused, "the pause key to act")
@@ -211,7 +211,7 @@ async def test_a_client_that_never_reads_does_not_freeze_the_window() -> None:
                                             for x in card.lines_text), "the stall said")
         assert any(x.startswith("Line not sent: sourd.py is not reading its input")
                    for x in card.lines_text)
-        assert field.value == chunk  # type: ignore[attr-defined]
+        assert field.value == chunk
         await pilot.press("f7")
         quitting = time.monotonic()
         await pilot.press("ctrl+q")
@@ -223,7 +223,7 @@ async def test_a_client_that_never_reads_does_not_freeze_the_window() -> None:
 async def test_a_descendant_that_left_the_session_is_named_and_ended_at_quit() -> None:
     """The client forks twice (setsid) and exits; the grandchild holds the connection. Its
     row names the grandchild (not the dead parent), and quitting ends it."""
-    app = make_app(None, [f"{PY} {STUDENTS / 'fork_client.py'} {{port}}"], 1,
+    app = programs_app(None, [f"{PY} {STUDENTS / 'fork_client.py'} {{port}}"], 1,
                    source="netlink")
     async with app.run_test(size=SIZE) as pilot:
         card = await card_of(pilot, app, 1)
@@ -250,7 +250,7 @@ async def test_a_client_program_starts_once_the_students_server_listens() -> Non
     refused; its card says it waits, and it starts and connects once the server listens."""
     server = f"{PY} {STUDENTS / 'serveur_lent.py'} {{port}}"
     client = f"{PY} {STUDENTS / 'client.py'} {{port}}"
-    app = make_app(server, [client], 1)
+    app = programs_app(server, [client], 1)
     port = app.session.port
     async with app.run_test(size=SIZE) as pilot:
         card = await card_of(pilot, app, 1)
@@ -275,12 +275,14 @@ async def test_a_client_program_starts_once_the_students_server_listens() -> Non
 async def test_f3_ends_the_students_client() -> None:
     server = f"{PY} {STUDENTS / 'serveur_thread.py'} {{port}}"
     client = f"{PY} {STUDENTS / 'client.py'} {{port}}"
-    app = make_app(server, [client], 2)
+    app = programs_app(server, [client], 2)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: ("client 2 (client.py)", "ESTABLISHED") in roles(app),
                          "the second student client")
         pids = app.session.programs[2].pids()
-        app.clients_pane.card(2).query_one("Input").focus()  # type: ignore[union-attr]
+        card = app.clients_pane.card(2)
+        assert card is not None
+        card.query_one(Input).focus()
         await pilot.press("f3")
         await wait_until(pilot, lambda: not alive(pids), "client 2's process to end")
         assert ("client 1 (client.py)", "ESTABLISHED") in roles(app)
@@ -330,14 +332,9 @@ async def test_ctrl_r_starts_the_students_server_afresh_in_the_steps_mode() -> N
     starts with a blank card, never the old one's exit."""
     single = f"{PY} {STUDENTS / 'serveur_single.py'} {{port}}"
     threaded = f"{PY} {STUDENTS / 'serveur_thread.py'} {{port}}"
-    session = Session(host="127.0.0.1", port=free_port(), interval=0.05, source="psutil",
-                      exec_server=single, exec_threaded_server=threaded,
-                      exec_clients=[f"{PY} {STUDENTS / 'client.py'} {{port}}"], lang="en")
-    session.bind()
-    folder = Path(tempfile.mkdtemp(prefix="tcpobs-prog-"))
-    atexit.register(shutil.rmtree, folder, True)
-    app = ObservatoryApp(session, lang="en", clients=1, student="Test Student", folder=folder,
-                         auto_capture=False)
+    session = lab_session(port=free_port(), exec_server=single, exec_threaded_server=threaded,
+                          exec_clients=[f"{PY} {STUDENTS / 'client.py'} {{port}}"], lang="en")
+    app = make_app(session, clients=1)
     port = session.port
 
     def server_pid() -> int | None:
@@ -390,7 +387,7 @@ async def test_the_guided_steps_with_a_java_server_and_client(tmp_path: Path) ->
     students = tmp_path / "classes"
     subprocess.run(["javac", "-d", str(students), str(STUDENTS / "Serveur.java"),
                     str(STUDENTS / "Client.java")], check=True, timeout=120)
-    app = make_app(f'java -cp "{students}" Serveur {{port}}',
+    app = programs_app(f'java -cp "{students}" Serveur {{port}}',
                    [f'java -cp "{students}" Client {{port}}'], 1, source="auto")
     async with app.run_test(size=SIZE) as pilot:
         app.select_step("p1-q1")

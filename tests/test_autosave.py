@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +16,19 @@ from lab.grading.manifest import MANIFEST, REPORT, load_manifest, save_answers
 from lab.guide.progress import PROGRESS, Progress, load_progress
 
 
+class Recorded(AutoSave):
+    """An AutoSave that keeps what it reports: its errors, and each list of answers it
+    tells as saved."""
+
+    def __init__(self, folder: Path) -> None:
+        self.errors: list[str] = []
+        self.told: list[list[str]] = []
+        super().__init__(folder, "en", on_error=self.errors.append, on_saved=self.told.append)
+
+
 @pytest.fixture
-def saver(tmp_path: Path):
-    errors: list[str] = []
-    told: list[list[str]] = []
-    s = AutoSave(tmp_path / "screenshots", "en", on_error=errors.append, on_saved=told.append)
-    s.errors, s.told = errors, told  # type: ignore[attr-defined]
+def saver(tmp_path: Path) -> Iterator[Recorded]:
+    s = Recorded(tmp_path / "screenshots")
     try:
         yield s
     finally:
@@ -31,7 +39,7 @@ def progress_answers(folder: Path) -> dict[str, str]:
     return load_progress(folder).answers
 
 
-def test_an_answer_reaches_the_disk_by_itself(saver: AutoSave) -> None:
+def test_an_answer_reaches_the_disk_by_itself(saver: Recorded) -> None:
     progress = Progress(answers={"p1-q2": "CLOSE_WAIT côté serveur"})
     saver.keep(progress, answer_of="p1-q2")
     folder = saver.folder
@@ -40,7 +48,7 @@ def test_an_answer_reaches_the_disk_by_itself(saver: AutoSave) -> None:
     wait_for(lambda: (folder / REPORT).exists(), message="the report")
     assert load_manifest(folder)["answers"] == {"p1-q2": "CLOSE_WAIT côté serveur"}
     assert "CLOSE_WAIT côté serveur" in (folder / REPORT).read_text(encoding="utf-8")
-    assert saver.errors == [] and saver.told == []  # type: ignore[attr-defined]
+    assert saver.errors == [] and saver.told == []
     # No temporary file is left beside them (each write is atomic).
     assert sorted(p.name for p in folder.iterdir()) == [MANIFEST, PROGRESS, REPORT]
 
@@ -80,9 +88,9 @@ def test_flush_writes_now_and_close_stops_the_thread(tmp_path: Path) -> None:
     assert not any(t.name == "autosave" and t.is_alive() for t in threading.enumerate())
 
 
-def test_enter_is_told_once_written(saver: AutoSave) -> None:
+def test_enter_is_told_once_written(saver: Recorded) -> None:
     saver.keep(Progress(answers={"p1-q1": "oui"}), answer_of="p1-q1", now=True, announce=True)
-    wait_for(lambda: saver.told == [["p1-q1"]],  # type: ignore[attr-defined]
+    wait_for(lambda: saver.told == [["p1-q1"]],
              message="the answer told as saved")
 
 

@@ -11,9 +11,11 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from support import LOCALHOST, wait_for
+from app_support import make_app
+from support import LOCALHOST, Lab, lab_session, wait_for
 
 from lab.observe.model import Endpoint
 
@@ -33,7 +35,7 @@ def open_files(needed: int) -> Iterator[None]:
 
 
 @pytest.mark.needs("rlimit")
-def test_a_client_numbered_above_1024_is_served(lab) -> None:
+def test_a_client_numbered_above_1024_is_served(lab: Lab) -> None:
     """1100 idle clients, then one more: its socket in the server is numbered above 1024,
     and its lines are received like any other's."""
     # A socket an earlier test left to the garbage collector would be closed in the middle
@@ -54,7 +56,7 @@ def test_a_client_numbered_above_1024_is_served(lab) -> None:
         assert not lab.server_events.of("error")
 
 
-def test_a_silent_client_is_closed_after_the_idle_timeout(lab) -> None:
+def test_a_silent_client_is_closed_after_the_idle_timeout(lab: Lab) -> None:
     server = lab.server("threaded", idle_timeout=0.3)
     talker, silent = lab.raw(server.port), lab.raw(server.port)
     silent_peer = Endpoint.of(*silent.getsockname()[:2])
@@ -69,7 +71,7 @@ def test_a_silent_client_is_closed_after_the_idle_timeout(lab) -> None:
                                          "connection closed (--idle-timeout)"
 
 
-def test_without_idle_timeout_a_silent_client_keeps_its_slot(lab) -> None:
+def test_without_idle_timeout_a_silent_client_keeps_its_slot(lab: Lab) -> None:
     """Beside a server with --idle-timeout 0.3: once that one has closed its silent client
     (silent for less time than ours), ours, without the option, still holds its own."""
     plain = lab.server("threaded")
@@ -90,7 +92,7 @@ def test_without_idle_timeout_a_silent_client_keeps_its_slot(lab) -> None:
 
 @pytest.mark.needs("netlink")
 @pytest.mark.needs("linux-accept-queue")
-def test_dropped_handshakes_are_reported(lab) -> None:
+def test_dropped_handshakes_are_reported(lab: Lab) -> None:
     """Single server, backlog 1: the queue holds two; the handshakes of the next clients
     are dropped by the kernel, and the server (as ``python -m lab.server`` runs it) names
     each of them, read from the kernel's rows of its own port."""
@@ -122,13 +124,15 @@ def test_dropped_handshakes_are_reported(lab) -> None:
 
 
 @pytest.mark.needs("sigint")
-def test_the_server_console_writes_one_whole_line_per_event(lab) -> None:
+def test_the_server_console_writes_one_whole_line_per_event(lab: Lab) -> None:
     """40 clients x 25 messages at once: every line whole, one event each, none lost."""
     proc = lab.python("-m", "lab.server", "--threaded", "--port", "0", "--lang", "en",
                       "--backlog", "64")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")
     assert "backlog 64" in first
-    port = int(re.search(r"127\.0\.0\.1:(\d+)", first).group(1))  # type: ignore[union-attr]
+    started = re.search(r"127\.0\.0\.1:(\d+)", first)
+    assert started is not None, first
+    port = int(started.group(1))
     clients, messages = 40, 25
 
     def one(i: int) -> None:
@@ -166,7 +170,7 @@ def test_the_server_console_writes_one_whole_line_per_event(lab) -> None:
     assert sorted(got) == sorted(f"c{i}-m{j}" for i in range(clients) for j in range(messages))
 
 
-def test_json_lines_are_one_object_per_event(lab) -> None:
+def test_json_lines_are_one_object_per_event(lab: Lab) -> None:
     proc = lab.python("-m", "lab.server", "--threaded", "--port", "0", "--json", "--lang", "en")
     first = json.loads(proc.expect(lambda line: line.strip() != "", what="the first event"))
     assert first["kind"] == "listening" and first["address"].startswith("127.0.0.1:")
@@ -186,22 +190,17 @@ def test_json_lines_are_one_object_per_event(lab) -> None:
 
 
 @pytest.mark.needs("netlink")
-async def test_the_server_pane_shows_the_accept_queue_live(tmp_path) -> None:
+async def test_the_server_pane_shows_the_accept_queue_live(tmp_path: Path) -> None:
     from app_support import wait_until
 
     from lab.observe.model import RoleKind
     from lab.observe.sources import open_source
-    from lab.session import Session
-    from tui.app import ObservatoryApp
 
     try:
         source = open_source("netlink")
     except (ImportError, OSError) as exc:
         pytest.skip(f"netlink source unavailable: {exc}")
-    session = Session(port=0, interval=0.05, source=source)
-    session.bind()
-    app = ObservatoryApp(session, lang="en", clients=3, student="T", folder=tmp_path,
-                         auto_capture=False)
+    app = make_app(lab_session(source=source), tmp_path, clients=3, student="T")
     async with app.run_test(size=(140, 44)) as pilot:
         # Single server, backlog 1: one client served, two waiting (the queue holds two).
         await wait_until(pilot, lambda: app.server_pane.queue_text == "accept queue: 2/1",

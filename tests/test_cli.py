@@ -11,7 +11,7 @@ import sys
 
 import psutil
 import pytest
-from support import LOCALHOST, console_script, single_line, wait_for
+from support import LOCALHOST, Lab, console_script, single_line, wait_for
 
 from lab.observe.model import Endpoint, RoleKind
 
@@ -20,7 +20,7 @@ OWN_NAME = psutil.Process().name()
 NO_TRACEBACK = "Traceback"
 
 
-def free_port(lab) -> tuple[int, socket.socket]:
+def free_port(lab: Lab) -> tuple[int, socket.socket]:
     """A port that is bound (so nobody else takes it) but not listening: connects are refused."""
     sock = lab.keep(socket.socket())
     sock.bind((LOCALHOST, 0))
@@ -31,7 +31,7 @@ def free_port(lab) -> tuple[int, socket.socket]:
 
 
 @pytest.mark.needs("system-sockets")
-def test_external_client_process(lab, source_kind) -> None:
+def test_external_client_process(lab: Lab, source_kind: str) -> None:
     server = lab.server("single")
     kernel = lab.kernel(source_kind, server.port)
     proc = lab.python("-m", "lab.client", "--port", str(server.port), "--lang", "en", stdin=True)
@@ -54,7 +54,7 @@ def test_external_client_process(lab, source_kind) -> None:
     kernel.wait(peer, server.address, "FIN_WAIT_2", lambda c: c.pid is None)
 
 
-def test_client_to_nobody_exits_1_with_one_line(lab) -> None:
+def test_client_to_nobody_exits_1_with_one_line(lab: Lab) -> None:
     port, _holder = free_port(lab)
     proc = lab.python("-m", "lab.client", "--port", str(port), "--lang", "en")
     assert proc.wait() == 1
@@ -74,7 +74,7 @@ def _started_port(line: str) -> int:
 
 
 @pytest.mark.needs("sigint")
-def test_server_prints_one_line_per_event_single(lab) -> None:
+def test_server_prints_one_line_per_event_single(lab: Lab) -> None:
     proc = lab.python("-m", "lab.server", "--port", "0", "--lang", "en")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")
     assert first.startswith("Server started: 127.0.0.1:") and "single mode, backlog 1" in first
@@ -108,7 +108,7 @@ def test_server_prints_one_line_per_event_single(lab) -> None:
 
 
 @pytest.mark.needs("sigint")
-def test_server_prints_one_line_per_event_threaded(lab) -> None:
+def test_server_prints_one_line_per_event_threaded(lab: Lab) -> None:
     proc = lab.python("-m", "lab.server", "--threaded", "--port", "0", "--lang", "fr")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")
     assert first.startswith("Lancement serveur") and "multi-thread" in first
@@ -133,7 +133,7 @@ def test_server_prints_one_line_per_event_threaded(lab) -> None:
     assert NO_TRACEBACK not in proc.stderr_text
 
 
-def test_server_port_in_use_exits_with_one_line(lab) -> None:
+def test_server_port_in_use_exits_with_one_line(lab: Lab) -> None:
     taken = lab.server("single")
     proc = lab.python("-m", "lab.server", "--port", str(taken.port), "--lang", "en")
     code = proc.wait()
@@ -156,7 +156,7 @@ def test_server_port_in_use_exits_with_one_line(lab) -> None:
     ids=["server", "client", "netstat", "watch"],
 )
 @pytest.mark.parametrize("port", ["abc", "70000"])
-def test_bad_port_exits_2_with_one_line(lab, command: list[str], port: str) -> None:
+def test_bad_port_exits_2_with_one_line(lab: Lab, command: list[str], port: str) -> None:
     proc = lab.python(*command, "--port", port)
     assert proc.wait() == 2
     line = single_line(proc.stderr_lines)
@@ -169,7 +169,7 @@ def test_bad_port_exits_2_with_one_line(lab, command: list[str], port: str) -> N
 
 
 @pytest.mark.needs("system-sockets", "handout-netstat-layout")
-def test_netstat_table_with_processes(lab, source_kind) -> None:
+def test_netstat_table_with_processes(lab: Lab, source_kind: str) -> None:
     server = lab.server("single")
     client = lab.client(server.port)
     lab.server_events.wait("accepted", peer=client.local)
@@ -195,7 +195,7 @@ def test_netstat_table_with_processes(lab, source_kind) -> None:
 
 
 @pytest.mark.needs("system-sockets")
-def test_netstat_json_one_object_per_line(lab, source_kind) -> None:
+def test_netstat_json_one_object_per_line(lab: Lab, source_kind: str) -> None:
     server = lab.server("single")
     client = lab.client(server.port)
     client.send("Fin")
@@ -229,7 +229,7 @@ WATCH_KEYS = {"time", "local", "remote", "from", "to", "pid", "process"}
 
 
 @pytest.mark.needs("system-sockets", "sigint")
-def test_watch_json_shows_the_closing_states(lab, source_kind) -> None:
+def test_watch_json_shows_the_closing_states(lab: Lab, source_kind: str) -> None:
     server = lab.server("single")
     addr = str(server.address)
     proc = lab.spawn([*console_script(), "watch", "--port", str(server.port), "--json",
@@ -281,7 +281,7 @@ def test_watch_json_shows_the_closing_states(lab, source_kind) -> None:
 
 
 @pytest.mark.needs("sigint")
-def test_watch_text_mode_stops_on_ctrl_c(lab) -> None:
+def test_watch_text_mode_stops_on_ctrl_c(lab: Lab) -> None:
     server = lab.server("threaded")
     proc = lab.spawn([*console_script(), "watch", "--port", str(server.port),
                       "--interval", "0.05", "--lang", "en", "--source", "psutil"])

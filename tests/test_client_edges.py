@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import LOCALHOST, free_port, ss_agrees, wait_for
+from support import LOCALHOST, Lab, free_port, lab_session, ss_agrees, wait_for
 
 from lab.net.client import LabClient
 from lab.observe.model import Endpoint
@@ -42,7 +42,7 @@ def test_a_line_typed_in_syn_sent_is_sent_once_connected() -> None:
             except TimeoutError:
                 continue
             accepted.append(conn)
-            if addr[1] == client.local.port:
+            if client.local is not None and addr[1] == client.local.port:
                 mine = conn
         assert mine is not None, "the client never got through"
         mine.settimeout(10)
@@ -71,7 +71,7 @@ def test_close_does_not_hang_on_a_peer_that_never_reads() -> None:
         listener.close()
 
 
-def test_a_reset_from_the_server_is_said_not_taken_for_a_close(lab) -> None:
+def test_a_reset_from_the_server_is_said_not_taken_for_a_close(lab: Lab) -> None:
     """A server that resets the connection (RST): the client says so and ends, instead of
     reporting an orderly close (Windows' aborts, 10053, take the same path)."""
     import struct
@@ -102,12 +102,8 @@ async def test_a_client_started_before_any_server_waits_then_connects(tmp_path: 
     ("waiting for a server on port P…") and connects when one listens."""
     from app_support import make_app, wait_until
 
-    from lab.session import Session
-
     port = free_port()
-    session = Session(host=LOCALHOST, port=port, with_server=False, interval=0.05,
-                      source="psutil", lang="en")
-    app = make_app(session, tmp_path, clients=1)
+    app = make_app(lab_session(port=port, with_server=False, lang="en"), tmp_path, clients=1)
     listener = socket.socket()
     try:
         async with app.run_test(size=(140, 44)) as pilot:

@@ -4,23 +4,15 @@ never takes for a student's submission."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-from app_support import wait_until
-from support import free_port
+from app_support import make_app, wait_until
+from support import cli, free_port, lab_session
 from test_steps_bundle import STUDENT, student_bundle
+from textual.widgets import Input
 
 from lab.grading.stamp import svg_text_content
 from lab.guide.progress import Progress, save_progress
-from lab.session import Session
-from tui.app import ObservatoryApp
-
-
-def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True,
-                          text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
 
 
 def test_demo_writes_a_demo_bundle_that_verify_refuses_as_a_submission(tmp_path: Path) -> None:
@@ -67,15 +59,13 @@ def test_demo_refuses_a_folder_that_holds_a_submission(tmp_path: Path) -> None:
 async def test_progress_resumes_after_a_restart(tmp_path: Path) -> None:
     save_progress(tmp_path, Progress(step="p1-q3", met=["p1-q1", "p1-q2"],
                                      answers={"p1-q3": "queued"}, student="Bea Resume"))
-    session = Session(port=0, interval=0.05, source="psutil")
-    session.bind()
-    app = ObservatoryApp(session, lang="en", clients=0, folder=tmp_path)
+    app = make_app(lab_session(), tmp_path, student=None, auto_capture=True)
     async with app.run_test(size=(120, 40)) as pilot:
         # No name prompt: the name comes from the saved progress.
         assert type(app.screen).__name__ != "NamePrompt"
         assert app.guide.student == "Bea Resume" and app.step_id == "p1-q3"
         await pilot.press("f1")
-        panel_answer = app.query_one("#step-answer")
+        panel_answer = app.query_one("#step-answer", Input)
         assert panel_answer.value == "queued"
         stamp = str(app.query_one("#stamp").render())
         assert "Bea Resume" in stamp and "p1-q3" in stamp
@@ -103,10 +93,7 @@ def test_verify_many_submissions_gives_one_line_each(tmp_path: Path) -> None:
 async def test_unwritable_screenshots_folder_is_one_clear_message(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the folder should be", encoding="utf-8")
-    session = Session(port=0, interval=0.05, source="psutil")
-    session.bind()
-    app = ObservatoryApp(session, lang="en", clients=0, folder=blocker, student="Cy",
-                         auto_capture=False)
+    app = make_app(lab_session(), blocker, student="Cy")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: app._notifications, "a notification")

@@ -13,13 +13,12 @@ import os
 import time
 
 import pytest
-from app_support import wait_until
-from rich.style import Style
+from app_support import SnapCompare, screen_lines, style_at, wait_until
+from support import conn, ep
 from textual.app import App, ComposeResult
-from textual.strip import Strip
 
 from lab.net.server import ServerEvent
-from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot, Transition
+from lab.observe.model import Connection, RoleKind, Snapshot, Transition
 from lab.session import Action
 from tui.theme import state_glyph, state_style
 from tui.widgets.diagram import Marker, StateDiagram, marker_lines, marker_summary, markers_from
@@ -34,25 +33,15 @@ PORT = 9500
 MARKUP = "[bold]x[/] [@click=app.quit]q[/]"
 
 
-def _ep(port: int) -> Endpoint:
-    return Endpoint("127.0.0.1", port)
-
-
-def _conn(local: int, remote: int | None, state: str, kind: RoleKind, n: int | None = None,
-          *, server_side: bool = False) -> Connection:
-    return Connection(_ep(local), _ep(remote) if remote else None, state,
-                      role=Role(kind, n, server_side=server_side))
-
-
 def _client(n: int, state: str, kind: RoleKind = RoleKind.CLIENT) -> Connection:
-    return _conn(50000 + n, PORT, state, kind, n)
+    return conn(50000 + n, PORT, state, kind, n)
 
 
 def _server(n: int, state: str, kind: RoleKind = RoleKind.SERVER) -> Connection:
-    return _conn(PORT, 50000 + n, state, kind, n, server_side=True)
+    return conn(PORT, 50000 + n, state, kind, n, server_side=True)
 
 
-LISTENER = _conn(PORT, None, "LISTEN", RoleKind.LISTENER)
+LISTENER = conn(PORT, None, "LISTEN", RoleKind.LISTENER)
 
 
 def scene_history() -> list[Transition]:
@@ -85,7 +74,7 @@ def scene_snapshot() -> Snapshot:
         _client(3, "ESTABLISHED"),
         _server(3, "ESTABLISHED", RoleKind.QUEUED),
         _client(4, "SYN_SENT"),
-        _conn(40000, 443, "ESTABLISHED", RoleKind.OTHER),  # unrelated: never drawn
+        conn(40000, 443, "ESTABLISHED", RoleKind.OTHER),  # unrelated: never drawn
     ), "fixed")
 
 
@@ -99,12 +88,12 @@ def ladder_inputs() -> tuple[list[Action], list[ServerEvent], list[Transition]]:
         Action("fin", T0 + 10, 1, "Fin"),
     ]
     events = [
-        ServerEvent("accepted", T0 + 0.05, _ep(50001), serial=1),
-        ServerEvent("message", T0 + 4.001, _ep(50001), MARKUP, serial=1),
-        ServerEvent("message", T0 + 10.001, _ep(50001), "Fin", serial=1),
-        ServerEvent("fin", T0 + 10.001, _ep(50001), serial=1),
-        ServerEvent("released", T0 + 20.0, _ep(50001)),
-        ServerEvent("accepted", T0 + 20.0, _ep(50002), serial=2),
+        ServerEvent("accepted", T0 + 0.05, ep(50001), serial=1),
+        ServerEvent("message", T0 + 4.001, ep(50001), MARKUP, serial=1),
+        ServerEvent("message", T0 + 10.001, ep(50001), "Fin", serial=1),
+        ServerEvent("fin", T0 + 10.001, ep(50001), serial=1),
+        ServerEvent("released", T0 + 20.0, ep(50001)),
+        ServerEvent("accepted", T0 + 20.0, ep(50002), serial=2),
     ]
     end = T0 + 20.1
     trs = [*scene_history(),
@@ -149,24 +138,6 @@ class LadderHost(App[None]):
         actions, events, trs = ladder_inputs()
         entries = ladder_from(self.client, actions, events, trs, self.lang)
         self.query_one(LadderView).show(entries, client=self.client)
-
-
-def screen_strips(app: App[object]) -> list[Strip]:
-    return app.screen._compositor.render_strips()
-
-
-def screen_lines(app: App[object]) -> list[str]:
-    return [strip.text for strip in screen_strips(app)]
-
-
-def style_at(app: App[object], x: int, y: int) -> Style:
-    """The style of the cell at (x, y) on screen."""
-    col = 0
-    for seg in screen_strips(app)[y]:
-        if col <= x < col + len(seg.text):
-            return seg.style or Style()
-        col += len(seg.text)
-    raise AssertionError(f"no cell at {x},{y}")
 
 
 _SIDES = "┃│├┤┣┫"
@@ -351,8 +322,8 @@ def test_ladder_draws_each_effect_after_its_cause_whatever_their_stamps() -> Non
 
     seen = T0 + 0.0004  # the poll's time: 0.6 ms before the action's record
     actions = [Action("client-add", T0 + 0.001, 1), Action("fin", T0 + 5.001, 1, "Fin")]
-    events = [ServerEvent("accepted", T0 + 0.0008, _ep(50001), serial=1),
-              ServerEvent("fin", T0 + 5.0008, _ep(50001), serial=1)]
+    events = [ServerEvent("accepted", T0 + 0.0008, ep(50001), serial=1),
+              ServerEvent("fin", T0 + 5.0008, ep(50001), serial=1)]
     trs = [Transition(seen, _client(1, "ESTABLISHED"), None, "ESTABLISHED", None),
            Transition(seen, _server(1, "ESTABLISHED"), None, "ESTABLISHED", None),
            Transition(T0 + 5.0004, _client(1, "FIN_WAIT_2", RoleKind.ORPHANED),
@@ -378,7 +349,7 @@ def test_ladder_draws_each_effect_after_its_cause_whatever_their_stamps() -> Non
     # client's own close three seconds later.
     actions = [Action("client-add", T0, 2), Action("server-stop", T0 + 2),
                Action("client-remove", T0 + 5, 2)]
-    events = [ServerEvent("accepted", T0 + 0.005, _ep(50002), serial=2)]
+    events = [ServerEvent("accepted", T0 + 0.005, ep(50002), serial=2)]
     trs = [Transition(T0 + 0.01, _client(2, "ESTABLISHED"), None, "ESTABLISHED", None),
            Transition(T0 + 2.01, _client(2, "CLOSE_WAIT"), "ESTABLISHED", "CLOSE_WAIT", 2.0)]
     texts = [e.text for e in ladder_from(2, actions, events, trs, "en")]
@@ -444,8 +415,11 @@ async def test_ladder_narrow_and_empty() -> None:
         view.show(ladder_from(1, actions, events, trs, "fr"), client=1)
         for w, h in ((40, 12), (20, 5), (100, 30)):
             await pilot.resize_terminal(w, h)
-            await wait_until(pilot, lambda w=w, h=h: app.size == (w, h) and view.size.width
-                             == w, f"laid out at {w}x{h}")
+
+            def laid_out(w: int = w, h: int = h) -> bool:
+                return app.size == (w, h) and view.size.width == w
+
+            await wait_until(pilot, laid_out, f"laid out at {w}x{h}")
         await wait_until(pilot, lambda: any("TIME_WAIT" in r for r in view.lines_text)
                          and "TIME_WAIT" in "\n".join(screen_lines(app)), "the ladder drawn")
 
@@ -478,14 +452,14 @@ async def test_ladder_follows_the_newest_row_unless_scrolled_back() -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
-def test_diagram_snapshot(snap_compare, lang: str) -> None:
+def test_diagram_snapshot(snap_compare: SnapCompare, lang: str) -> None:
     assert snap_compare(DiagramHost(lang), terminal_size=(100, 30))
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
-def test_ladder_snapshot(snap_compare, lang: str) -> None:
+def test_ladder_snapshot(snap_compare: SnapCompare, lang: str) -> None:
     assert snap_compare(LadderHost(lang), terminal_size=(100, 30))
 
 
-def test_diagram_compact_snapshot(snap_compare) -> None:
+def test_diagram_compact_snapshot(snap_compare: SnapCompare) -> None:
     assert snap_compare(DiagramHost("en"), terminal_size=(40, 12))

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 from app_support import make_app, wait_until
-from support import LOCALHOST, EventLog, Sockets, ss_rows, wait_for
+from support import LOCALHOST, EventLog, Sockets, conn, ep, lab_session, ss_rows, wait_for
 
 from lab.i18n import NBSP
 from lab.net.describe import describe_drops, describe_event
 from lab.net.overflow import Drops, DropWatch, Stuck, judge
 from lab.net.server import ServerEvent
 from lab.observe.model import OTHER_ROLE, Connection, Endpoint, Role, RoleKind
-from lab.observe.sources import open_source
+from lab.observe.sources import Source, open_source
 from lab.session import ObserverUpdate, Session
 from tui.widgets.evidence_view import EvidenceView
 
@@ -30,15 +30,13 @@ LAB = Endpoint("127.0.0.1", PORT)
 
 def listener(queue: int | None, backlog: int | None, host: str = "127.0.0.1",
              port: int = PORT) -> Connection:
-    return Connection(Endpoint(host, port), None, "LISTEN", recv_q=queue, send_q=backlog,
-                      role=Role(RoleKind.LISTENER))
+    return conn(ep(port, host), None, "LISTEN", RoleKind.LISTENER, recv_q=queue, send_q=backlog)
 
 
 def syn_sent(port: int, tries: int | None, *, to: Endpoint = LAB, client: int | None = None,
              host: str = "127.0.0.1") -> Connection:
     role = Role(RoleKind.CLIENT, client=client) if client else OTHER_ROLE
-    return Connection(Endpoint(host, port), to, "SYN_SENT", retransmits=tries, role=role,
-                      recv_q=0, send_q=1)
+    return conn(ep(port, host), to, "SYN_SENT", role, retransmits=tries, recv_q=0, send_q=1)
 
 
 # -- the judgement, on rows as the kernel gives them ----------------------------------------
@@ -113,7 +111,7 @@ def test_the_line_names_the_clients_in_both_languages() -> None:
 
 
 # -- the real kernel -----------------------------------------------------------------------
-def netlink() -> object:
+def netlink() -> Source:
     try:
         return open_source("netlink")
     except (ImportError, OSError) as exc:
@@ -158,7 +156,7 @@ def test_a_students_own_server_is_judged_from_its_rows(socks: Sockets) -> None:
             polls.append(e)
 
     session = Session(port=port, with_server=False, interval=0.05, source=netlink(),
-                      sink=sink)  # type: ignore[arg-type]
+                      sink=sink)
     try:
         session.start(clients=0)
         assert session.judges_drops
@@ -221,12 +219,6 @@ def test_a_last_ack_dropped_at_the_full_queue_is_named_from_its_request_socket(
         session.shutdown()
 
 
-def app_session(**kw: object) -> Session:
-    session = Session(port=0, interval=0.05, source=netlink(), **kw)  # type: ignore[arg-type]
-    session.bind()
-    return session
-
-
 @pytest.mark.needs("netlink")
 @pytest.mark.needs("linux-accept-queue")
 async def test_another_programs_full_queue_is_never_told_as_the_labs(tmp_path: Path,
@@ -234,7 +226,7 @@ async def test_another_programs_full_queue_is_never_told_as_the_labs(tmp_path: P
     """The lab's server idle, another listener of the machine overflows (the host's
     ListenDrops grows): once the app has seen that other port's clients sending their SYN
     again, no drop line is anywhere: server pane, timeline, events of a step's picture."""
-    app = make_app(app_session(all_ports=True), tmp_path)
+    app = make_app(lab_session(source=netlink(), all_ports=True), tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_until(pilot, lambda: app.server_pane.queue_text == "accept queue: 0/1",
                          "the lab's server listening, idle")
@@ -255,6 +247,7 @@ async def test_another_programs_full_queue_is_never_told_as_the_labs(tmp_path: P
         assert not [e for e in app.recorder.server_events if e.kind == "overflow"]
         assert overflow_lines(app.server_pane.lines_text) == []
         assert overflow_lines(app.timeline.lines_text) == []
+        assert app.views.snapshot is not None
         app.enter_capture("p1-q1", app.views.snapshot)
         try:
             story = [line.text for line in app.query_one(EvidenceView).story]
@@ -269,7 +262,7 @@ async def test_the_labs_own_full_queue_names_its_waiting_clients(tmp_path: Path)
     """Single server, backlog 1, five clients: one served, two in the queue (2/1), two in
     SYN_SENT. The drop line names those two by number and address, in the server pane, on
     the timeline and in the step's picture; never the queued ones."""
-    app = make_app(app_session(), tmp_path, clients=5)
+    app = make_app(lab_session(source=netlink()), tmp_path, clients=5)
     async with app.run_test(size=(160, 48)) as pilot:
         def waiting() -> dict[int, Endpoint]:
             snap = app.views.snapshot
@@ -299,6 +292,7 @@ async def test_the_labs_own_full_queue_names_its_waiting_clients(tmp_path: Path)
         assert all("accept queue full (2/1)" in line for line in drops)
         others = [n for n in range(1, 6) if n not in late]
         assert not [line for line in drops for n in others if f"client {n} (" in line]
+        assert app.views.snapshot is not None
         app.enter_capture("p1-q3", app.views.snapshot)
         try:
             story = [line.text for line in app.query_one(EvidenceView).story]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from support import free_port
+from support import free_port, port_is_free
 
 from lab.guide.progress import load_progress
 
@@ -71,17 +70,7 @@ def start_app(tmux: Tmux, folder: Path, port: int) -> None:
     )
 
 
-def port_is_free(port: int) -> bool:
-    with socket.socket() as s:  # the port is free once the app has exited
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def test_message_and_fin_show_close_wait_and_fin_wait_2(tmux: Tmux, tmp_path) -> None:
+def test_message_and_fin_show_close_wait_and_fin_wait_2(tmux: Tmux, tmp_path: Path) -> None:
     port = free_port()
     start_app(tmux, tmp_path, port)
     tmux.wait_for(lambda s: s.count("ESTABLISHED") >= 2 and "client 1" in s,

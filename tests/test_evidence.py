@@ -67,8 +67,11 @@ class Recorder:
                f"messages: {self.messages()}"
 
 
+Started = tuple[Session, Recorder]  # the session the fixture started, and its events
+
+
 @pytest.fixture
-def lab_session() -> Iterator[tuple[Session, Recorder]]:
+def lab_session() -> Iterator[Started]:
     rec = Recorder()
     session = Session(port=0, source="psutil", interval=0.05, sink=rec)
     rec.session = session
@@ -96,7 +99,7 @@ def same_from_json(step_id: str, snap: Snapshot, rec: Recorder, session: Session
 
 
 @pytest.mark.parametrize("step_id", STEP_IDS)
-def test_each_step_shows_its_evidence(lab_session, step_id: str) -> None:
+def test_each_step_shows_its_evidence(lab_session: Started, step_id: str) -> None:
     session, rec = lab_session
     rec.mark()
     numbers = run_setup(session, step_id, play_student=True)
@@ -106,7 +109,7 @@ def test_each_step_shows_its_evidence(lab_session, step_id: str) -> None:
     assert same_from_json(step_id, snap, rec, session).met
 
 
-def test_steps_in_lab_order_on_one_session(lab_session) -> None:
+def test_steps_in_lab_order_on_one_session(lab_session: Started) -> None:
     """As a student goes: each step's setup starts from what the previous one left."""
     session, rec = lab_session
     for step_id in STEP_IDS:
@@ -116,7 +119,7 @@ def test_steps_in_lab_order_on_one_session(lab_session) -> None:
         assert same_from_json(step_id, snap, rec, session).met
 
 
-def test_close_evidence_is_not_met_while_established(lab_session) -> None:
+def test_close_evidence_is_not_met_while_established(lab_session: Started) -> None:
     session, rec = lab_session
     rec.mark()
     run_setup(session, "p1-q1", play_student=True)
@@ -127,7 +130,7 @@ def test_close_evidence_is_not_met_while_established(lab_session) -> None:
     assert any("Fin" in m for m in early.missing)
 
 
-def test_single_server_second_client_is_queued_not_served(lab_session) -> None:
+def test_single_server_second_client_is_queued_not_served(lab_session: Started) -> None:
     session, rec = lab_session
     rec.mark()
     first, second = run_setup(session, "p1-q3", play_student=True)
@@ -137,7 +140,7 @@ def test_single_server_second_client_is_queued_not_served(lab_session) -> None:
     assert {n for n, _ in rec.messages()} == {first}
 
 
-def test_old_time_wait_does_not_prove_the_fin_step(lab_session) -> None:
+def test_old_time_wait_does_not_prove_the_fin_step(lab_session: Started) -> None:
     """TIME_WAIT left by clients of an earlier step (removed, no "Fin") proves nothing."""
     session, rec = lab_session
     run_setup(session, "p2-q1", play_student=True)

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app_support import wait_until
+from app_support import make_app, wait_until
+from support import lab_session
 
 from lab.net.modes import SINGLE
 from lab.observe.model import RoleKind
-from lab.session import Session
 from tui.app import ObservatoryApp
 
 
@@ -28,10 +28,8 @@ def shot_lines(app: ObservatoryApp) -> list[str]:
 
 
 async def test_ctrl_s_before_the_evidence_does_not_say_it_was_observed(tmp_path: Path) -> None:
-    session = Session(host="127.0.0.1", port=0, mode=SINGLE, interval=0.05, source="psutil")
-    session.bind()
-    app = ObservatoryApp(session, lang="en", clients=1, student="Test Student",
-                         folder=tmp_path)  # met evidence takes its own screenshot
+    # met evidence takes its own screenshot
+    app = make_app(lab_session(SINGLE), tmp_path, clients=1, auto_capture=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: client_established(app), "client 1 connected")
         assert app.step_id == "p1-q1"  # its evidence also needs a message received

@@ -3,25 +3,28 @@ naming who holds the socket; checked on rows as the kernel gives them."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
-from support import ss_agrees
+from support import ConnFields, Lab, conn, ss_agrees
 
 from lab.observe.explain import LINGER, explain, holder, most_telling
-from lab.observe.model import Connection, Endpoint, Role, RoleKind
+from lab.observe.model import Connection, Role, RoleKind
 
-E = Endpoint
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 PORT = 9500
-SERVER = E("127.0.0.1", PORT)
-LISTENER = Connection(SERVER, None, "LISTEN", pid=4242, process="python3",
-                      role=Role(RoleKind.LISTENER), recv_q=2, send_q=1)
+LISTENER = conn(PORT, None, "LISTEN", RoleKind.LISTENER, pid=4242, process="python3",
+                recv_q=2, send_q=1)
 
 
-def row(state: str, role: Role, *, local: int = 50001, pid: int | None = None,
-        process: str | None = None, **kw: object) -> Connection:
-    ends = (SERVER, E("127.0.0.1", local)) if role.server_side else (E("127.0.0.1", local),
-                                                                     SERVER)
-    return Connection(ends[0], ends[1], state, pid=pid, process=process, role=role,
-                      **kw)  # type: ignore[arg-type]
+def row(state: str, role: Role, *, local: int = 50001, **fields: Unpack[ConnFields]
+        ) -> Connection:
+    """A lab row in ``state``: the server's end (port 9500) when ``role`` is server-side,
+    else the client's (port ``local``)."""
+    ends = (PORT, local) if role.server_side else (local, PORT)
+    return conn(*ends, state, role, **fields)
 
 
 SERVING = Role(RoleKind.SERVER, 1, server_side=True)
@@ -124,7 +127,7 @@ def test_the_most_telling_row_comes_first() -> None:
 
 
 @pytest.mark.needs("system-sockets")
-def test_sentences_for_the_kernels_own_rows_after_fin(lab, source_kind) -> None:
+def test_sentences_for_the_kernels_own_rows_after_fin(lab: Lab, source_kind: str) -> None:
     """Listing 2's server after "Fin": the kernel's server end in CLOSE_WAIT (held by this
     program), the client's orphaned in FIN_WAIT_2; each gets its sentence."""
     import psutil

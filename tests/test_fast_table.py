@@ -12,8 +12,8 @@ import re
 import time
 
 import pytest
-from support import LOCALHOST, ROOT
-from test_scale import crowd, table_app
+from app_support import table_app
+from support import LOCALHOST, ROOT, crowd
 
 from lab.observe.model import Snapshot
 from tui.widgets import fast_table

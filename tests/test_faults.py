@@ -11,7 +11,7 @@ from typing import Any
 import psutil
 import pytest
 from app_support import make_app, wait_until
-from support import LOCALHOST, single_line, wait_for
+from support import LOCALHOST, Lab, lab_session, single_line, wait_for
 
 from lab.i18n import t
 from lab.net.server import LabServer
@@ -24,13 +24,6 @@ from tui.cli import build_parser
 NO_TRACEBACK = "Traceback"
 
 
-
-
-def new_session(**kw: Any) -> Session:
-    kw = {"host": LOCALHOST, "port": 0, "interval": 0.05, "source": "auto", **kw}
-    session = Session(**kw)
-    session.bind()
-    return session
 
 
 
@@ -63,7 +56,7 @@ class Notes:
 # -- the port is already taken -----------------------------------------------------------------
 
 
-def test_app_on_a_taken_port_says_so_in_one_sentence(lab) -> None:
+def test_app_on_a_taken_port_says_so_in_one_sentence(lab: Lab) -> None:
     taken = lab.server("single")
     proc = lab.python("-m", "tui", "--port", str(taken.port), "--lang", "en")
     code = proc.wait(20)
@@ -75,7 +68,7 @@ def test_app_on_a_taken_port_says_so_in_one_sentence(lab) -> None:
 
 
 async def test_app_restarting_its_server_on_a_port_taken_meanwhile(tmp_path: Path) -> None:
-    app = make_app(new_session(mode="threaded"), tmp_path, clients=1)
+    app = make_app(lab_session("threaded", source="auto"), tmp_path, clients=1)
     notes = Notes(app)
     intruder = socket.socket()
     try:
@@ -103,7 +96,7 @@ async def test_app_restarting_its_server_on_a_port_taken_meanwhile(tmp_path: Pat
 
 
 @pytest.mark.parametrize("mode", ["single", "threaded"])
-def test_stopping_the_server_tells_every_connected_client(lab, mode: str) -> None:
+def test_stopping_the_server_tells_every_connected_client(lab: Lab, mode: str) -> None:
     server = lab.server(mode)
     port = server.port
     clients = [lab.client(port) for _ in range(3)]
@@ -122,9 +115,12 @@ def test_stopping_the_server_tells_every_connected_client(lab, mode: str) -> Non
     # another thread, stops the server (the closed listener once raised EBADF there).
     assert server.address == address and address.port == port
     for c in clients:
-        wait_for(lambda n=c.number: lab.client_events.of("server-closed", number=n) or [
-            e for e in lab.client_events.of("failed", number=n) if "(RST)" in e.text],
-            10, message=lambda: lab.client_events.summary())
+
+        def told(n: int = c.number) -> list[Any]:
+            return lab.client_events.of("server-closed", number=n) or [
+                e for e in lab.client_events.of("failed", number=n) if "(RST)" in e.text]
+
+        wait_for(told, 10, message=lambda: lab.client_events.summary())
     assert not any(t.is_alive() for t in server._threads)
     # The port is free at once, even with the old connections still closing.
     again = LabServer(LOCALHOST, port, mode=mode)
@@ -137,7 +133,7 @@ def test_stopping_the_server_tells_every_connected_client(lab, mode: str) -> Non
 
 async def test_app_f8_with_three_threaded_clients_leaves_them_in_close_wait(
         tmp_path: Path) -> None:
-    app = make_app(new_session(mode="threaded"), tmp_path, clients=3)
+    app = make_app(lab_session("threaded", source="auto"), tmp_path, clients=3)
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_until(pilot, lambda: all(client_states(app, n) == ["ESTABLISHED"]
                                             for n in (1, 2, 3)), "three clients connected")
@@ -176,7 +172,7 @@ def denied(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def test_psutil_source_falls_back_to_its_own_connections(lab, denied: list[str]) -> None:
+def test_psutil_source_falls_back_to_its_own_connections(lab: Lab, denied: list[str]) -> None:
     server = lab.server("single")
     client = lab.client(server.port)
     source = PsutilSource()
@@ -194,7 +190,7 @@ def test_psutil_source_falls_back_to_its_own_connections(lab, denied: list[str])
 
 
 async def test_app_warns_once_when_the_os_refuses(tmp_path: Path, denied: list[str]) -> None:
-    app = make_app(new_session(mode="threaded", source="psutil"), tmp_path, clients=1)
+    app = make_app(lab_session("threaded"), tmp_path, clients=1)
     notes = Notes(app)
     sentence = t("ns.own_only", "en")
     async with app.run_test(size=(140, 44)) as pilot:
@@ -208,7 +204,8 @@ async def test_app_warns_once_when_the_os_refuses(tmp_path: Path, denied: list[s
         await pilot.press("ctrl+q")
 
 
-def test_netstat_says_once_that_it_sees_only_its_own(lab, denied: list[str], capsys) -> None:
+def test_netstat_says_once_that_it_sees_only_its_own(
+        lab: Lab, denied: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     from lab.observe.netstat import run_netstat
 
     server = lab.server("single")
@@ -225,19 +222,22 @@ def test_netstat_says_once_that_it_sees_only_its_own(lab, denied: list[str], cap
 
 
 async def test_terminal_shrunk_to_almost_nothing(tmp_path: Path) -> None:
-    app = make_app(new_session(mode="threaded"), tmp_path, clients=2)
+    app = make_app(lab_session("threaded", source="auto"), tmp_path, clients=2)
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_until(pilot, lambda: client_states(app, 2) == ["ESTABLISHED"], "connected")
         for n, size in enumerate([(80, 24), (40, 10), (20, 5), (1, 1)], start=1):
             await pilot.resize_terminal(*size)
-            await wait_until(pilot, lambda s=size: app.size == s
-                             and app.query_one("#main").has_class("-narrow"),
-                             f"laid out at {size}")
+
+            def laid_out(s: tuple[int, int] = size) -> bool:
+                return app.size == s and app.query_one("#main").has_class("-narrow")
+
+            def received(s: tuple[int, int] = size) -> bool:
+                return any(f"at {s[0]}x{s[1]}" in x for x in app.server_pane.lines_text)
+
+            await wait_until(pilot, laid_out, f"laid out at {size}")
             # Still alive and working: a message, pause and resume, every view, presentation.
             app.session.send(1, f"at {size[0]}x{size[1]}")
-            await wait_until(pilot, lambda s=size: any(f"at {s[0]}x{s[1]}" in x
-                                                       for x in app.server_pane.lines_text),
-                             f"the message at {size}")
+            await wait_until(pilot, received, f"the message at {size}")
             keys = ("f7", "f7", "f9", "f9", "f9", "f10", "f10") if size == (20, 5) \
                 else ("f7", "f7")
             await pilot.press(*keys)
@@ -259,7 +259,7 @@ async def test_terminal_shrunk_to_almost_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.needs("sigint")
-def test_servers_listen_on_loopback_unless_asked(lab) -> None:
+def test_servers_listen_on_loopback_unless_asked(lab: Lab) -> None:
     me = psutil.Process().pid
     server = LabServer(port=0)
     try:
@@ -284,7 +284,7 @@ def test_servers_listen_on_loopback_unless_asked(lab) -> None:
 
 
 @pytest.mark.needs("sigint")
-def test_lab_server_on_every_address_warns(lab) -> None:
+def test_lab_server_on_every_address_warns(lab: Lab) -> None:
     proc = lab.python("-m", "lab.server", "--host", "0.0.0.0", "--port", "0", "--lang", "en")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")
     port = int(first.split("0.0.0.0:")[1].split()[0].rstrip(",;:)"))
@@ -306,9 +306,10 @@ def server_info(app: ObservatoryApp) -> str:
 @pytest.mark.parametrize("host", ["0.0.0.0", LOCALHOST])
 async def test_app_warns_on_screen_when_listening_on_every_address(
         tmp_path: Path, host: str) -> None:
-    app = make_app(new_session(host=host, mode="threaded"), tmp_path, clients=1)
+    app = make_app(lab_session("threaded", host=host, source="auto"), tmp_path, clients=1)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
+        assert app.session.server is not None
         warning = "⚠ " + t("warn.exposed", "en", addr=app.session.server.address)
         await pilot.pause()
         svg = app.export_screenshot()

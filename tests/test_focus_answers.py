@@ -11,26 +11,22 @@ import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from app_support import make_app, wait_until
+from app_support import make_app, screen_lines, wait_until
+from support import lab_session
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from lab.grading.manifest import MANIFEST, REPORT
 from lab.guide.progress import load_progress
-from lab.session import Session
 from tui.app import ObservatoryApp
 from tui.focus import focused_card
 from tui.widgets.steps_panel import StepsPanel
 
 SIZE = (140, 44)
 ANSWER = "CLOSE_WAIT chez le serveur"
-
-
-def new_app(folder: Path, *, mode: str = "threaded", clients: int = 1) -> ObservatoryApp:
-    session = Session(host="127.0.0.1", port=0, mode=mode, interval=0.05, source="psutil")
-    session.bind()
-    return make_app(session, folder, clients=clients)
 
 
 def keys(text: str) -> list[str]:
@@ -52,7 +48,7 @@ def connected(app: ObservatoryApp, n: int) -> bool:
     return card is not None and card.kernel_state == "ESTABLISHED"
 
 
-async def say_bonjour(pilot, app: ObservatoryApp, client: int) -> None:
+async def say_bonjour(pilot: Pilot[Any], app: ObservatoryApp, client: int) -> None:
     """Type "Bonjour" and Enter, as the student does: the server must log it."""
     await pilot.press(*keys("Bonjour"), "enter")
     await wait_until(pilot, lambda: any(a.kind == "send" and a.client == client
@@ -62,7 +58,7 @@ async def say_bonjour(pilot, app: ObservatoryApp, client: int) -> None:
                      "the server's log to show Bonjour")
 
 
-async def click(pilot, selector: str, done: Callable[[], bool]) -> None:
+async def click(pilot: Pilot[Any], selector: str, done: Callable[[], bool]) -> None:
     """Click a widget as a student does (scrolled to it first), again until ``done()``:
     the window may be laying itself out anew as the panel opens, or a toast may cover it."""
     widget = pilot.app.query_one(selector)
@@ -80,7 +76,7 @@ async def click(pilot, selector: str, done: Callable[[], bool]) -> None:
         await pilot.pause(0.05)
 
 
-async def choose_answer_box(pilot, app: ObservatoryApp) -> None:
+async def choose_answer_box(pilot: Pilot[Any], app: ObservatoryApp) -> None:
     """Open the steps panel and click in the answer box, as a student does."""
     app.query_one(StepsPanel).display = True
     await click(pilot, "#step-answer", lambda: answer_box(app).has_focus)
@@ -100,7 +96,7 @@ def on_disk(folder: Path, step: str, answer: str) -> bool:
 # -- 5. focus stays where the student types -------------------------------------------------
 @pytest.mark.parametrize("key", ["f1", "ctrl+n", "ctrl+b"])
 async def test_after_a_panel_key_the_keys_go_to_the_client(tmp_path: Path, key: str) -> None:
-    app = new_app(tmp_path)
+    app = make_app(lab_session("threaded"), tmp_path, clients=1)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
         if key == "ctrl+b":
@@ -115,7 +111,7 @@ async def test_after_a_panel_key_the_keys_go_to_the_client(tmp_path: Path, key: 
 async def test_after_setting_the_step_up_the_keys_go_to_its_client(tmp_path: Path) -> None:
     """Ctrl+R closes the clients and connects the step's: the new client 1 takes the keys
     (they had fallen into the answer box when the focused input went away)."""
-    app = new_app(tmp_path, mode="single")
+    app = make_app(lab_session(), tmp_path, clients=1)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
         old = app.clients_pane.card(1)
@@ -133,7 +129,7 @@ async def test_after_setting_the_step_up_the_keys_go_to_its_client(tmp_path: Pat
 
 
 async def test_a_new_client_takes_the_keys_from_the_answer_box(tmp_path: Path) -> None:
-    app = new_app(tmp_path)
+    app = make_app(lab_session("threaded"), tmp_path, clients=1)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
         await choose_answer_box(pilot, app)
@@ -147,7 +143,7 @@ async def test_a_new_client_takes_the_keys_from_the_answer_box(tmp_path: Path) -
 async def test_after_switching_mode_the_next_client_takes_the_keys(tmp_path: Path) -> None:
     """F4 closes every client: nothing typed lands in the answer box meanwhile, and the next
     client's input takes the keys."""
-    app = new_app(tmp_path, mode="single")
+    app = make_app(lab_session(), tmp_path, clients=1)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
         await choose_answer_box(pilot, app)
@@ -164,7 +160,7 @@ async def test_after_switching_mode_the_next_client_takes_the_keys(tmp_path: Pat
 
 
 async def test_the_last_used_client_gets_the_keys_back(tmp_path: Path) -> None:
-    app = new_app(tmp_path, clients=2)
+    app = make_app(lab_session("threaded"), tmp_path, clients=2)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1) and connected(app, 2), "2 clients")
         assert focused_client(app) == 1  # at start, the first
@@ -176,12 +172,12 @@ async def test_the_last_used_client_gets_the_keys_back(tmp_path: Path) -> None:
 
 
 async def test_the_answer_box_takes_the_keys_by_its_key_or_a_click_only(tmp_path: Path) -> None:
-    app = new_app(tmp_path)
+    app = make_app(lab_session("threaded"), tmp_path, clients=1)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: focused_client(app) == 1, "client 1's input focused")
         # Its key is in the footer, in the app's language.
-        assert any(b.key == "f12" and b.description == "Answer"
-                   for b in app.active_bindings.values() for b in [b.binding])
+        assert any(a.binding.key == "f12" and a.binding.description == "Answer"
+                   for a in app.active_bindings.values())
         # Out of the Tab order: Tab goes round without landing in it.
         await pilot.press("f1")
         for _ in range(len(app.screen.focus_chain) + 2):
@@ -209,9 +205,7 @@ async def test_the_focused_input_is_seen_at_80x24(tmp_path: Path) -> None:
     """Client 1's card, which has the keys, is drawn heavy (seen without colours), client
     2's round. With the steps panel open over the cards (F1), the panel's top line says
     where the keys go and shows what is typed there; with the answer box chosen, it does not."""
-    from test_diagram_ladder import screen_lines
-
-    app = new_app(tmp_path, clients=2)
+    app = make_app(lab_session("threaded"), tmp_path, clients=2)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: connected(app, 1) and connected(app, 2), "2 clients")
 
@@ -252,7 +246,7 @@ async def test_the_focused_input_is_seen_at_80x24(tmp_path: Path) -> None:
 
 # -- 8. nothing the student types is lost ---------------------------------------------------
 async def test_an_answer_is_saved_as_typed_without_enter(tmp_path: Path) -> None:
-    app = new_app(tmp_path, clients=0)
+    app = make_app(lab_session("threaded"), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await choose_answer_box(pilot, app)
         await pilot.press(*keys(ANSWER))
@@ -264,7 +258,7 @@ async def test_an_answer_is_saved_as_typed_without_enter(tmp_path: Path) -> None
 async def test_an_answer_survives_a_change_of_step(tmp_path: Path) -> None:
     """Typed, then at once Ctrl+N and Ctrl+B: the answer is back in the box and on disk, and
     the next step did not catch the keystrokes still on their way."""
-    app = new_app(tmp_path, clients=0)
+    app = make_app(lab_session("threaded"), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await choose_answer_box(pilot, app)
         await pilot.press(*keys(ANSWER), "ctrl+n")
@@ -280,7 +274,7 @@ async def test_an_answer_survives_a_change_of_step(tmp_path: Path) -> None:
 
 
 async def test_ctrl_q_writes_what_was_typed(tmp_path: Path) -> None:
-    app = new_app(tmp_path, clients=0)
+    app = make_app(lab_session("threaded"), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         app.guide.autosave.delay = 3600.0  # only quitting can write it within this test
         await choose_answer_box(pilot, app)
@@ -292,7 +286,7 @@ async def test_ctrl_q_writes_what_was_typed(tmp_path: Path) -> None:
 async def test_sigterm_writes_what_was_typed_and_closes_every_socket(tmp_path: Path) -> None:
     """The signal's handler (a real process receives it in test_e2e_tmux): the answer typed
     is written, the session closed (the port is free), the exit status 128 + 15."""
-    app = new_app(tmp_path)
+    app = make_app(lab_session("threaded"), tmp_path, clients=1)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
         port = app.session.port

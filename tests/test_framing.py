@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support import Lab
 
 from lab.net.framing import IDLE_FLUSH, MAX_MESSAGE, Framer, is_fin
 from lab.observe.model import Endpoint
@@ -91,7 +92,7 @@ def test_is_not_fin(text: str) -> None:
 
 
 @pytest.mark.parametrize("mode", ["single", "threaded"])
-def test_bare_chunks_are_separate_messages(lab, mode: str) -> None:
+def test_bare_chunks_are_separate_messages(lab: Lab, mode: str) -> None:
     server = lab.server(mode)
     sock = lab.raw(server.port)
     peer = Endpoint.of(*sock.getsockname()[:2])
@@ -106,7 +107,7 @@ def test_bare_chunks_are_separate_messages(lab, mode: str) -> None:
     assert not lab.server_events.of("eof")
 
 
-def test_messages_in_one_send_stay_distinct(lab) -> None:
+def test_messages_in_one_send_stay_distinct(lab: Lab) -> None:
     server = lab.server("threaded")
     sock = lab.raw(server.port)
     peer = Endpoint.of(*sock.getsockname()[:2])
@@ -117,7 +118,7 @@ def test_messages_in_one_send_stay_distinct(lab) -> None:
     assert lab.server_events.messages(peer) == ["un", "deux", "", "trois", "Fin"]
 
 
-def test_invalid_utf8_gives_replacement_characters(lab) -> None:
+def test_invalid_utf8_gives_replacement_characters(lab: Lab) -> None:
     server = lab.server("single")
     sock = lab.raw(server.port)
     peer = Endpoint.of(*sock.getsockname()[:2])
@@ -127,7 +128,7 @@ def test_invalid_utf8_gives_replacement_characters(lab) -> None:
     assert lab.server_events.messages(peer) == ["\ufffd\ufffdabc\ufffd", "\x1b[31mred"]
 
 
-def test_one_mebibyte_message_arrives_whole(lab) -> None:
+def test_one_mebibyte_message_arrives_whole(lab: Lab) -> None:
     server = lab.server("single")
     sock = lab.raw(server.port)
     peer = Endpoint.of(*sock.getsockname()[:2])
@@ -139,7 +140,7 @@ def test_one_mebibyte_message_arrives_whole(lab) -> None:
     assert messages[0] == payload
 
 
-def test_leaving_without_fin_ends_the_client(lab) -> None:
+def test_leaving_without_fin_ends_the_client(lab: Lab) -> None:
     server = lab.server("single")
     first = lab.raw(server.port)
     peer = Endpoint.of(*first.getsockname()[:2])
@@ -154,7 +155,7 @@ def test_leaving_without_fin_ends_the_client(lab) -> None:
     lab.server_events.wait_message("next", peer=other)
 
 
-def test_lab_client_messages_and_fin(lab) -> None:
+def test_lab_client_messages_and_fin(lab: Lab) -> None:
     server = lab.server("threaded")
     client = lab.client(server.port)
     for text in ("a", "b c", "FIN"):

@@ -15,7 +15,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from grading_class import Student, answer_of, borrow_step, copy_as, make_class
-from support import ROOT, console_script, free_port
+from support import ROOT, cli, free_port
 
 from lab.grading.copies import shared_evidence
 from lab.grading.grade import check_all
@@ -67,14 +66,6 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Made:
     return Made(root, port, reports, borrowed)
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LANG": "en_US.UTF-8"}
-    env.pop("LC_ALL", None)
-    return subprocess.run([*console_script(), "verify", *args], capture_output=True, text=True,
-                          encoding="utf-8", cwd=ROOT, env=env, timeout=120,
-                          stdin=subprocess.DEVNULL, check=False)
-
-
 @dataclass
 class Graded:
     done: subprocess.CompletedProcess[str]
@@ -85,7 +76,7 @@ class Graded:
 @pytest.fixture(scope="session")
 def graded(made: Made, tmp_path_factory: pytest.TempPathFactory) -> Graded:
     out = tmp_path_factory.mktemp("graded")
-    done = cli(str(made.root), "--csv", str(out / "notes.csv"),
+    done = cli("verify", str(made.root), "--csv", str(out / "notes.csv"),
                "--report", str(out / "classe.html"))
     rows = list(csv.reader(io.StringIO((out / "notes.csv").read_bytes().decode("utf-8"),
                                        newline="")))
@@ -136,7 +127,7 @@ def test_the_gradebook_has_one_row_per_folder_and_one_column_per_step(
 def test_the_gradebook_speaks_english_when_asked_and_keeps_names_as_text(
         made: Made, tmp_path: Path) -> None:
     formula = copy_as(made.root / "q01", tmp_path / "q01", "Student 01", "=HYPERLINK(1)")
-    done = cli(str(formula), "--csv", str(tmp_path / "grades.csv"), "--lang", "en")
+    done = cli("verify", str(formula), "--csv", str(tmp_path / "grades.csv"), "--lang", "en")
     assert done.returncode == 1, done.stdout + done.stderr
     head, row = list(csv.reader(io.StringIO(
         (tmp_path / "grades.csv").read_text(encoding="utf-8"), newline="")))
@@ -313,7 +304,7 @@ def test_the_report_the_app_writes_says_it_is_not_verified(made: Made) -> None:
 def test_verify_rewrites_the_report_with_its_verdict(made: Made, tmp_path: Path) -> None:
     folder = tmp_path / "chloe"
     shutil.copytree(made.root / "chloe", folder)
-    assert cli(str(folder)).returncode == 0  # the terminal in English, the page in French
+    assert cli("verify", str(folder)).returncode == 0  # the terminal in English, the page in French
     page = (folder / REPORT).read_text(encoding="utf-8")
     assert "VALIDE" in page and "NON VÉRIFIÉ" not in page
     digest = hashlib.sha256((folder / MANIFEST).read_bytes()).hexdigest()
@@ -322,7 +313,7 @@ def test_verify_rewrites_the_report_with_its_verdict(made: Made, tmp_path: Path)
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     gone = manifest["screenshots"][2]["file"]
     (folder / gone).unlink()
-    assert cli(str(folder), "--lang", "en").returncode == 1
+    assert cli("verify", str(folder), "--lang", "en").returncode == 1
     page = (folder / REPORT).read_text(encoding="utf-8")
     assert "REJECTED" in page and "ACCEPTED" not in page and f"{gone} is missing" in page
     assert page.count("data:image/svg+xml;base64,") == len(STEP_IDS) - 1
@@ -345,7 +336,7 @@ def test_an_answer_edited_outside_the_app_is_noted_not_refused(made: Made,
     assert "The answer to p1-q2 was edited outside the app (it no longer matches the digest " \
            "stored when the app saved it)" in result.notes
     assert not any("p1-q1" in n and "answer" in n for n in result.notes)
-    assert cli(str(folder), "--csv", str(tmp_path / "notes.csv")).returncode == 0
+    assert cli("verify", str(folder), "--csv", str(tmp_path / "notes.csv")).returncode == 0
     row = (tmp_path / "notes.csv").read_text(encoding="utf-8").splitlines()[1]
     assert ",accepted,5," in row and "La réponse à p1-q2 a été modifiée hors de l" in row
 

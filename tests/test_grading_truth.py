@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from support import console_script, free_port
+from support import cli, free_port
 from test_steps_bundle import DONE, HOST, STUDENT, WHEN, screen_svg, snapshot_of, student_bundle
 
 from lab import __version__
@@ -21,14 +19,6 @@ from lab.grading.record import origin_of, seal_for, seal_of_entry
 from lab.grading.verify import verify
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LANG": "en_US.UTF-8"}
-    env.pop("LC_ALL", None)
-    return subprocess.run([*console_script(), *args], capture_output=True, text=True,
-                          encoding="utf-8", cwd=ROOT, env=env, timeout=120,
-                          stdin=subprocess.DEVNULL)
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 from app_support import make_app, wait_until
-from support import LOCALHOST, wait_for
+from support import LOCALHOST, Lab, lab_session, wait_for
+from textual.widgets import RichLog
 
 from lab.observe.model import Endpoint
-from lab.session import Session
 from lab.text import printable
 
 # Unicode's Bidi_Control property (PropList.txt): the characters that reorder text.
@@ -77,7 +77,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("bad", HOSTILE, ids=[h.name for h in HOSTILE])
-def test_threaded_server_serves_others_whatever_a_peer_sends(lab, bad: Hostile) -> None:
+def test_threaded_server_serves_others_whatever_a_peer_sends(lab: Lab, bad: Hostile) -> None:
     server = lab.server("threaded")
     witness = lab.client(server.port)
     lab.server_events.wait("accepted", peer=witness.local)
@@ -114,7 +114,7 @@ def test_threaded_server_serves_others_whatever_a_peer_sends(lab, bad: Hostile) 
     assert server.running
 
 
-def test_single_server_moves_on_after_reset_and_half_close(lab) -> None:
+def test_single_server_moves_on_after_reset_and_half_close(lab: Lab) -> None:
     server = lab.server("single")
     first = lab.raw(server.port)
     lab.server_events.wait("accepted", peer=peer_of(first))
@@ -131,7 +131,7 @@ def test_single_server_moves_on_after_reset_and_half_close(lab) -> None:
     lab.server_events.wait_message("served after both", peer=third.local)
 
 
-def test_an_idle_server_with_odd_clients_still_answers(lab) -> None:
+def test_an_idle_server_with_odd_clients_still_answers(lab: Lab) -> None:
     """20 connected clients that send nothing (and a few odd ones): each odd one is dealt
     with, and a silent client is still heard at once. (What the idle server costs in CPU,
     beside the handout's code, is measured by ``bench/bench_idle.py``.)"""
@@ -165,7 +165,7 @@ def test_printable_leaves_no_control_or_bidi_character_in_all_of_unicode() -> No
 
 
 @pytest.mark.needs("sigint")
-def test_lab_server_command_prints_no_raw_escape(lab) -> None:
+def test_lab_server_command_prints_no_raw_escape(lab: Lab) -> None:
     proc = lab.python("-m", "lab.server", "--threaded", "--port", "0", "--lang", "en")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")
     port = int(first.split("127.0.0.1:")[1].split()[0].rstrip(",;:)"))
@@ -198,12 +198,12 @@ def test_lab_server_command_prints_no_raw_escape(lab) -> None:
 
 
 
-def rendered_text(widget) -> str:
+def rendered_text(widget: RichLog) -> str:
     """What a RichLog really drew (its strips), not what the app meant to write."""
     return "\n".join("".join(seg.text for seg in strip) for strip in widget.lines)
 
 
-def no_actions_or_links(widget) -> bool:
+def no_actions_or_links(widget: RichLog) -> bool:
     for strip in widget.lines:
         for seg in strip:
             style = seg.style
@@ -214,9 +214,7 @@ def no_actions_or_links(widget) -> bool:
 
 
 async def test_app_shows_hostile_text_literally_and_keeps_running(tmp_path: Path) -> None:
-    session = Session(host=LOCALHOST, port=0, mode="threaded", interval=0.05, source="auto")
-    session.bind()
-    app = make_app(session, tmp_path)
+    app = make_app(lab_session("threaded", source="auto"), tmp_path)
     socks: list[socket.socket] = []
     try:
         async with app.run_test(size=(160, 48)) as pilot:
@@ -255,7 +253,7 @@ async def test_app_shows_hostile_text_literally_and_keeps_running(tmp_path: Path
             left = sorted({f"U+{ord(ch):04X}" for x in pane.lines_text for ch in x
                            if forbidden(ch)})
             assert not left, f"raw control characters in the server pane: {left}"
-            log = pane.query_one("#server-log")
+            log = pane.query_one("#server-log", RichLog)
             await wait_until(pilot, lambda: "[@click=app.quit]x[/]" in rendered_text(log),
                              "the hostile lines drawn")
             drawn = rendered_text(log)
@@ -293,10 +291,8 @@ async def test_app_client_shows_what_a_hostile_server_sends_literally(tmp_path: 
         served.append(conn)
         conn.sendall(payload)
 
-    session = Session(host=LOCALHOST, port=port, with_server=False, interval=0.05,
-                      source="auto")
-    session.bind()
-    app = make_app(session, tmp_path, clients=1)
+    app = make_app(lab_session(port=port, with_server=False, source="auto"), tmp_path,
+                   clients=1)
     try:
         async with app.run_test(size=(160, 48)) as pilot:
             await asyncio.to_thread(serve)

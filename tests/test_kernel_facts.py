@@ -12,7 +12,7 @@ import threading
 
 import psutil
 import pytest
-from support import LOCALHOST, ss_agrees, wait_for
+from support import LOCALHOST, Lab, ss_agrees, wait_for
 
 from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot, Transition
 from lab.observe.observer import Observer
@@ -30,7 +30,7 @@ def no_owner(c: Connection) -> bool:
     return c.pid is None
 
 
-def test_listener_is_labelled(lab, source_kind) -> None:
+def test_listener_is_labelled(lab: Lab, source_kind: str) -> None:
     server = lab.server()
     kernel = lab.kernel(source_kind, server.port)
     row = kernel.wait(server.address, None, "LISTEN", owned_by_us)
@@ -39,7 +39,7 @@ def test_listener_is_labelled(lab, source_kind) -> None:
 
 
 @pytest.mark.needs("system-sockets")
-def test_single_fin_leaves_fin_wait_2_and_close_wait(lab, source_kind) -> None:
+def test_single_fin_leaves_fin_wait_2_and_close_wait(lab: Lab, source_kind: str) -> None:
     server = lab.server("single")
     kernel = lab.kernel(source_kind, server.port)
     client = lab.client(server.port)
@@ -69,7 +69,7 @@ def test_single_fin_leaves_fin_wait_2_and_close_wait(lab, source_kind) -> None:
 
 
 @pytest.mark.needs("system-sockets")
-def test_single_close_after_fin_leaves_time_wait(lab, source_kind) -> None:
+def test_single_close_after_fin_leaves_time_wait(lab: Lab, source_kind: str) -> None:
     server = lab.server("single", close_after_fin=True)
     kernel = lab.kernel(source_kind, server.port)
     client = lab.client(server.port)
@@ -87,7 +87,7 @@ def test_single_close_after_fin_leaves_time_wait(lab, source_kind) -> None:
 
 
 @pytest.mark.needs("system-sockets")
-def test_single_second_client_waits_in_the_accept_queue(lab, source_kind) -> None:
+def test_single_second_client_waits_in_the_accept_queue(lab: Lab, source_kind: str) -> None:
     server = lab.server("single")
     kernel = lab.kernel(source_kind, server.port)
     first = lab.client(server.port)
@@ -132,7 +132,7 @@ def test_single_second_client_waits_in_the_accept_queue(lab, source_kind) -> Non
 
 
 @pytest.mark.needs("linux-accept-queue")
-def test_single_backlog_1_fourth_client_stays_in_syn_sent(lab, source_kind) -> None:
+def test_single_backlog_1_fourth_client_stays_in_syn_sent(lab: Lab, source_kind: str) -> None:
     server = lab.server("single")
     assert server.backlog == 1
     kernel = lab.kernel(source_kind, server.port)
@@ -158,7 +158,7 @@ def test_single_backlog_1_fourth_client_stays_in_syn_sent(lab, source_kind) -> N
 
 
 @pytest.mark.needs("system-sockets")
-def test_threaded_serves_two_clients_at_once(lab, source_kind) -> None:
+def test_threaded_serves_two_clients_at_once(lab: Lab, source_kind: str) -> None:
     server = lab.server("threaded")
     kernel = lab.kernel(source_kind, server.port)
     one, two = lab.client(server.port), lab.client(server.port)
@@ -189,7 +189,7 @@ def test_threaded_serves_two_clients_at_once(lab, source_kind) -> None:
 
 
 @pytest.mark.needs("system-sockets")
-def test_observer_thread_reports_transitions(lab, source_kind) -> None:
+def test_observer_thread_reports_transitions(lab: Lab, source_kind: str) -> None:
     server = lab.server("single")
     lock = threading.Lock()
     seen: list[Transition] = []

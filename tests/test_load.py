@@ -19,11 +19,10 @@ from pathlib import Path
 
 import pytest
 from app_support import make_app, wait_until
-from support import LOCALHOST, wait_for
+from support import LOCALHOST, Lab, lab_session, wait_for
 
 from lab.net.client import LabClient
 from lab.observe.model import Endpoint
-from lab.session import Session
 
 CLIENTS = 100
 MESSAGES = 50
@@ -38,11 +37,11 @@ def expected(client: int) -> list[str]:
     return [message(client, n) for n in range(MESSAGES)] + ["Fin"]
 
 
-def accepted(lab, peer: Endpoint | None) -> None:
+def accepted(lab: Lab, peer: Endpoint | None) -> None:
     lab.server_events.wait("accepted", peer=peer)
 
 
-def check_every_message_once_in_order(lab, peers: dict[int, Endpoint]) -> None:
+def check_every_message_once_in_order(lab: Lab, peers: dict[int, Endpoint]) -> None:
     """Every client's messages arrived exactly once, in order, none lost, none merged."""
     by_peer: dict[Endpoint, list[str]] = {p: [] for p in peers.values()}
     for e in lab.server_events.of("message"):
@@ -53,7 +52,7 @@ def check_every_message_once_in_order(lab, peers: dict[int, Endpoint]) -> None:
     assert len(lab.server_events.of("message")) == CLIENTS * (MESSAGES + 1)
 
 
-def test_threaded_server_holds_100_lab_clients_sending_50_messages_each(lab) -> None:
+def test_threaded_server_holds_100_lab_clients_sending_50_messages_each(lab: Lab) -> None:
     server = lab.server("threaded")
 
     def connect(i: int) -> LabClient:
@@ -70,7 +69,10 @@ def test_threaded_server_holds_100_lab_clients_sending_50_messages_each(lab) -> 
     # All 100 are held at once, each by its own server thread.
     assert len(lab.server_events.of("accepted")) == CLIENTS
     assert server._active == CLIENTS
-    peers = {c.number: c.local for c in connected}
+    peers: dict[int, Endpoint] = {}
+    for c in connected:
+        assert c.local is not None  # connected
+        peers[c.number] = c.local
     assert len(set(peers.values())) == CLIENTS
 
     def send_all(client: LabClient) -> None:
@@ -89,7 +91,7 @@ def test_threaded_server_holds_100_lab_clients_sending_50_messages_each(lab) -> 
     wait_for(lambda: server._active == 0, 10, message="every client thread to end")
 
 
-def test_threaded_server_100_raw_sockets_lines_grouped_any_way(lab) -> None:
+def test_threaded_server_100_raw_sockets_lines_grouped_any_way(lab: Lab) -> None:
     """Raw sockets, as the kernel may group bytes: several lines per send, none split."""
     server = lab.server("threaded")
     socks: dict[int, socket.socket] = {}
@@ -125,7 +127,7 @@ def test_threaded_server_100_raw_sockets_lines_grouped_any_way(lab) -> None:
 # -- the cap on client threads ---------------------------------------------------------------
 
 
-def test_max_clients_refuses_the_fourth_and_serves_the_others(lab) -> None:
+def test_max_clients_refuses_the_fourth_and_serves_the_others(lab: Lab) -> None:
     server = lab.server("threaded", max_clients=3)
     first = [lab.client(server.port) for _ in range(3)]
     for c in first:
@@ -152,7 +154,7 @@ def test_max_clients_refuses_the_fourth_and_serves_the_others(lab) -> None:
 
 
 @pytest.mark.needs("sigint")
-def test_lab_server_command_says_when_the_cap_is_reached(lab) -> None:
+def test_lab_server_command_says_when_the_cap_is_reached(lab: Lab) -> None:
     proc = lab.python("-m", "lab.server", "--threaded", "--max-clients", "2", "--port", "0",
                       "--lang", "en")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")
@@ -192,8 +194,7 @@ def closing_all(socks: list[socket.socket]) -> Iterator[list[socket.socket]]:
 
 async def test_app_stays_responsive_with_a_hundred_connections(tmp_path: Path) -> None:
     count = 120
-    session = Session(host=LOCALHOST, port=0, mode="threaded", interval=0.05, source="auto")
-    session.bind()
+    session = lab_session("threaded", source="auto")
     app = make_app(session, tmp_path)
     socks: list[socket.socket] = []
 
@@ -220,8 +221,11 @@ async def test_app_stays_responsive_with_a_hundred_connections(tmp_path: Path) -
             # fast, with thousands of rows, is bench/bench_scale.py's measure).
             for expect_paused in (True, False):
                 await pilot.press("f7")
-                await wait_until(pilot, lambda p=expect_paused: app.recorder.paused is p,
-                                 "F7 handled")
+
+                def handled(paused: bool = expect_paused) -> bool:
+                    return app.recorder.paused is paused
+
+                await wait_until(pilot, handled, "F7 handled")
             # And the table keeps following the kernel: a few connections end.
             for sock in socks[:5]:
                 sock.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support import conn
 
 from lab.observe.model import ALL_STATES, Connection, Endpoint, Role, RoleKind, state_name
 from lab.observe.roles import Registry, classify, describe_role
@@ -98,10 +99,6 @@ C2 = Endpoint("127.0.0.1", 40002)  # our client 2, still queued
 EXT = Endpoint("127.0.0.1", 40003)  # somebody else's client
 
 
-def c(local: Endpoint, remote: Endpoint | None, state: str, pid: int | None = 1) -> Connection:
-    return Connection(local=local, remote=remote, state=state, pid=pid)
-
-
 def _registry() -> Registry:
     registry = Registry()
     registry.add_client(C1, 1)
@@ -117,14 +114,14 @@ def roles(*connections: Connection) -> list[tuple[RoleKind, int | None, str | No
 
 def test_roles() -> None:
     assert roles(
-        c(SERVER, None, "LISTEN"),
-        c(C1, SERVER, "ESTABLISHED"),
-        c(SERVER, C1, "ESTABLISHED"),
-        c(C2, SERVER, "ESTABLISHED"),
-        c(SERVER, C2, "ESTABLISHED", pid=None),
-        c(EXT, SERVER, "ESTABLISHED", pid=77),
-        c(SERVER, EXT, "ESTABLISHED"),
-        c(Endpoint("127.0.0.1", 22), Endpoint("127.0.0.1", 50000), "ESTABLISHED"),
+        conn(SERVER, None, "LISTEN", pid=1),
+        conn(C1, SERVER, "ESTABLISHED", pid=1),
+        conn(SERVER, C1, "ESTABLISHED", pid=1),
+        conn(C2, SERVER, "ESTABLISHED", pid=1),
+        conn(SERVER, C2, "ESTABLISHED", pid=None),
+        conn(EXT, SERVER, "ESTABLISHED", pid=77),
+        conn(SERVER, EXT, "ESTABLISHED", pid=1),
+        conn(22, 50000, "ESTABLISHED", pid=1),
     ) == [
         (RoleKind.LISTENER, None, None),
         (RoleKind.CLIENT, 1, None),
@@ -139,12 +136,12 @@ def test_roles() -> None:
 
 def test_roles_of_sockets_nobody_owns() -> None:
     assert roles(
-        c(C1, SERVER, "FIN_WAIT_2", pid=None),
-        c(C1, SERVER, "TIME_WAIT", pid=None),
-        c(SERVER, C1, "TIME_WAIT", pid=None),
-        c(SERVER, C1, "CLOSE_WAIT", pid=1),
-        c(EXT, SERVER, "TIME_WAIT", pid=None),
-        c(C2, SERVER, "SYN_SENT", pid=1),
+        conn(C1, SERVER, "FIN_WAIT_2", pid=None),
+        conn(C1, SERVER, "TIME_WAIT", pid=None),
+        conn(SERVER, C1, "TIME_WAIT", pid=None),
+        conn(SERVER, C1, "CLOSE_WAIT", pid=1),
+        conn(EXT, SERVER, "TIME_WAIT", pid=None),
+        conn(C2, SERVER, "SYN_SENT", pid=1),
     ) == [
         (RoleKind.ORPHANED, 1, None),
         (RoleKind.ORPHANED, 1, None),
@@ -157,8 +154,8 @@ def test_roles_of_sockets_nobody_owns() -> None:
 
 def test_describe_role_in_both_languages() -> None:
     (server, queued, orphan) = classify(
-        [c(SERVER, C1, "ESTABLISHED"), c(SERVER, C2, "ESTABLISHED", pid=None),
-         c(C1, SERVER, "FIN_WAIT_2", pid=None)],
+        [conn(SERVER, C1, "ESTABLISHED", pid=1), conn(SERVER, C2, "ESTABLISHED", pid=None),
+         conn(C1, SERVER, "FIN_WAIT_2", pid=None)],
         PORT,
         _registry(),
     )
@@ -166,7 +163,7 @@ def test_describe_role_in_both_languages() -> None:
     assert describe_role(queued.role, "en") == "accept() queue ← client 2"
     assert describe_role(orphan.role, "en") == "orphaned (client 1)"
     assert describe_role(orphan.role, "fr") == "orphelin (client 1)"
-    (server_end,) = classify([c(SERVER, C1, "TIME_WAIT", pid=None)], PORT, _registry())
+    (server_end,) = classify([conn(SERVER, C1, "TIME_WAIT", pid=None)], PORT, _registry())
     assert server_end.role.kind is RoleKind.ORPHANED
     assert describe_role(server_end.role, "en") == "orphaned server ↔ client 1"
     for kind in RoleKind:
@@ -184,10 +181,10 @@ def test_a_socket_sharing_our_clients_local_address_is_not_ours() -> None:
     registry.add_accepted(C1, "")
     elsewhere = Endpoint("127.0.0.1", 5432)
     got = [(x.role.kind, x.role.client) for x in classify([
-        c(C1, SERVER, "ESTABLISHED"),
-        c(SERVER, C1, "ESTABLISHED"),
-        c(C1, elsewhere, "ESTABLISHED", pid=99),
-        c(elsewhere, C1, "ESTABLISHED", pid=99),
+        conn(C1, SERVER, "ESTABLISHED", pid=1),
+        conn(SERVER, C1, "ESTABLISHED", pid=1),
+        conn(C1, elsewhere, "ESTABLISHED", pid=99),
+        conn(elsewhere, C1, "ESTABLISHED", pid=99),
     ], PORT, registry)]
     assert got == [(RoleKind.CLIENT, 1), (RoleKind.SERVER, 1), (RoleKind.OTHER, None),
                    (RoleKind.OTHER, None)]
@@ -229,7 +226,7 @@ def test_a_field_without_default_after_one_with_default_is_refused() -> None:
     with pytest.raises(TypeError):
         class Bad(NamedTuple):
             a: int = 1
-            b: int
+            b: int  # type: ignore[misc]  # the mistake under test
 
 
 def test_a_socket_held_by_a_process_that_cannot_be_read_is_not_orphaned() -> None:
@@ -237,11 +234,11 @@ def test_a_socket_held_by_a_process_that_cannot_be_read_is_not_orphaned() -> Non
     is a process this user cannot read (another user's), not nobody."""
     lab = Endpoint("127.0.0.1", 9500)
     peer = Endpoint("127.0.0.1", 50001)
-    held = dict(inode=81234)  # what netlink reports for a socket some process holds
+    held = 81234  # the inode netlink reports for a socket some process holds
     rows = [
-        Connection(peer, lab, "ESTABLISHED", **held),  # another user's client
+        Connection(peer, lab, "ESTABLISHED", inode=held),  # another user's client
         Connection(peer, lab, "FIN_WAIT_2"),  # inode 0: closed, nobody holds it
-        Connection(lab, peer, "ESTABLISHED", **held),  # accepted by another user's server
+        Connection(lab, peer, "ESTABLISHED", inode=held),  # accepted by another user's server
         Connection(lab, Endpoint("127.0.0.1", 50002), "ESTABLISHED"),  # in the accept queue
     ]
     kinds = [c.role.kind for c in classify(rows, 9500, Registry())]

@@ -10,13 +10,11 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
-from typing import TypeVar
 
 import psutil
 import pytest
-from support import ROOT, Proc, Sockets, netlink_available, ss_rows
+from support import LOCALHOST, ROOT, Proc, Sockets, netlink_available, ss_rows, wait_for
 
 from lab.observe.model import Connection, Endpoint, Snapshot
 from lab.observe.sources import PsutilSource, open_source
@@ -30,21 +28,6 @@ pytestmark = [
 from lab.observe import netlink  # noqa: E402  (after the skip decision)
 from lab.observe.netlink import NetlinkSource  # noqa: E402
 
-T = TypeVar("T")
-LOCALHOST = "127.0.0.1"
-
-
-def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 5.0) -> T:
-    """Call ``probe`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.002)
-
 
 def poll_until(
     source: NetlinkSource, port: int | None, ready: Callable[[Snapshot], object], what: str
@@ -55,7 +38,7 @@ def poll_until(
         snap = source.poll(port)
         return snap if ready(snap) else None
 
-    return wait_for(probe, what)
+    return wait_for(probe, message=what)
 
 
 Key = tuple[Endpoint, Endpoint | None]
@@ -169,7 +152,7 @@ def test_agrees_with_psutil(source: NetlinkSource, socks: Sockets) -> None:
         pids = {c.key: c.pid for c in mine.connections}
         return same and pids == {c.key: c.pid for c in theirs.connections}
 
-    wait_for(agree, "netlink and psutil to agree")
+    wait_for(agree, message="netlink and psutil to agree")
     pids = {c.key: c.pid for c in ours.connections if c.key in keys}
     assert pids == {k: None if k == unowned else os.getpid() for k in keys}
 
@@ -197,7 +180,7 @@ def test_agrees_with_ss(source: NetlinkSource, socks: Sockets) -> None:
     # Polled again until they agree: a stranger on the port may change between the two.
     wait_for(
         lambda: triples(source.poll(port).connections) == _ss_triples(port),
-        "netlink and ss to agree",
+        message="netlink and ss to agree",
     )
 
 
@@ -230,7 +213,7 @@ def test_unaccepted_connection_has_no_owner(source: NetlinkSource, socks: Socket
         row = listen_row(snap, server_side)
         return snap if row is not None and row.recv_q == 1 else None
 
-    snap = wait_for(queued, "LISTEN with one queued connection")
+    snap = wait_for(queued, message="LISTEN with one queued connection")
     rows = [c for c in snap.connections if c.remote == local_of(client)]
     assert len(rows) == 1
     assert rows[0].state == "ESTABLISHED"
@@ -247,11 +230,12 @@ def test_time_wait_has_a_timer(source: NetlinkSource, socks: Sockets) -> None:
     client_end, server_end = local_of(client), local_of(server)
 
     client.close()  # the client closes first ...
-    wait_for(lambda: find(source.poll(port), server_end, client_end, "CLOSE_WAIT"), "CLOSE_WAIT")
+    wait_for(lambda: find(source.poll(port), server_end, client_end, "CLOSE_WAIT"),
+             message="CLOSE_WAIT")
     server.close()  # ... then the server, as the threaded server does
 
     row = wait_for(
-        lambda: find(source.poll(port), client_end, server_end, "TIME_WAIT"), "TIME_WAIT"
+        lambda: find(source.poll(port), client_end, server_end, "TIME_WAIT"), message="TIME_WAIT"
     )
     assert row.timer == "timewait"
     assert row.timer_left is not None and 0 < row.timer_left <= 60
@@ -268,7 +252,8 @@ def test_fin_wait_2_orphan_has_a_timer(source: NetlinkSource, socks: Sockets) ->
 
     client.close()  # the server never closes: the single server of the handout
     row = wait_for(
-        lambda: find(source.poll(port), client_end, server_end, "FIN_WAIT_2"), "FIN_WAIT_2"
+        lambda: find(source.poll(port), client_end, server_end, "FIN_WAIT_2"),
+        message="FIN_WAIT_2",
     )
     assert row.pid is None
     assert row.timer is not None
@@ -424,7 +409,8 @@ def test_other_process_is_named_and_scanned_for_once(
         lab_end = local_of(listener)
         socks.accept(listener)
 
-        row = wait_for(lambda: find(source.poll(port), child_end, lab_end), "the child's socket")
+        row = wait_for(lambda: find(source.poll(port), child_end, lab_end),
+                       message="the child's socket")
         assert row.pid == child.pid
         assert row.process == psutil.Process(child.pid).name()
         for _ in range(5):  # nothing new about it: no further /proc scan for it
@@ -537,12 +523,12 @@ def test_the_owner_named_is_the_live_one_after_a_fork() -> None:
             row = rows.get((local, server_end))
             return row.pid if row is not None else None
 
-        wait_for(lambda: owner() == proc.popen.pid, "the client as the owner")
+        wait_for(lambda: owner() == proc.popen.pid, message="the client as the owner")
         proc.write("go\n")
         grandchild = int(proc.expect_text("petit-fils").split()[1])
         assert proc.wait() == 0  # the client itself is gone
-        wait_for(lambda: owner() == grandchild, f"the grandchild {grandchild} as the owner",
-                 timeout=10)
+        wait_for(lambda: owner() == grandchild, 10,
+                 message=f"the grandchild {grandchild} as the owner")
     finally:
         if grandchild is not None:
             with contextlib.suppress(ProcessLookupError):

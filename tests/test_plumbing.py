@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import socket
 
-from support import LOCALHOST
+import pytest
+from support import LOCALHOST, Lab
 
 from lab.observe import plumbing
 from lab.observe.model import Endpoint
@@ -23,7 +24,7 @@ def tcp_pair() -> tuple[socket.socket, socket.socket, socket.socket]:
     return listener, a, b
 
 
-def test_a_registered_pair_is_not_in_the_table(lab, source_kind: str) -> None:
+def test_a_registered_pair_is_not_in_the_table(lab: Lab, source_kind: str) -> None:
     """With every source: the fixture skips netlink where it does not open."""
     listener, a, b = tcp_pair()
     port = listener.getsockname()[1]
@@ -61,7 +62,7 @@ def test_a_wake_pair_wakes_and_is_registered_only_if_it_is_tcp() -> None:
         plumbing.close_pair(r, w)
 
 
-def test_a_tcp_wake_pair_is_registered_and_released(monkeypatch) -> None:
+def test_a_tcp_wake_pair_is_registered_and_released(monkeypatch: pytest.MonkeyPatch) -> None:
     """Windows' pair (a TCP connection on loopback), made here too: both ends are
     plumbing while the pair lives, and nothing is once it is closed."""
 

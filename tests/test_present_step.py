@@ -6,16 +6,18 @@ import time
 
 from app_support import wait_until
 from rich.text import Text
-from snapshot_scene import T0, make_scene_app, play_scene
+from snapshot_scene import T0, make_scene_app, play_scene, scene_clock
+from textual.strip import Strip
 from textual.widgets import Static
 
 from lab.observe.model import Connection, Endpoint, Role, RoleKind, Transition
+from tui.app import ObservatoryApp
 from tui.theme import LATER_STYLE
 from tui.widgets.banner import Banner
 from tui.widgets.connections import PRESENT_COLUMNS, format_age
 
 
-def client1_state(app) -> list[str]:
+def client1_state(app: ObservatoryApp) -> list[str]:
     return app.table.state_of(lambda c: c.role.client == 1 and not c.role.server_side)
 
 
@@ -38,6 +40,7 @@ async def test_presentation_mode_writes_the_latest_change_large() -> None:
         browser = Connection(Endpoint("127.0.0.1", 40000), Endpoint("127.0.0.1", 443),
                              "TIME_WAIT", role=Role(RoleKind.OTHER))
         closing = Transition(time.time(), browser, "ESTABLISHED", "TIME_WAIT", 1.0)
+        assert app.views.snapshot is not None
         app.views.show(app.views.snapshot, [closing])
         assert banner.caption == lab_caption
         ours = Connection(Endpoint("127.0.0.1", 40001), Endpoint("127.0.0.1", 9500),
@@ -88,21 +91,22 @@ async def test_step_back_and_forth_then_return_to_live() -> None:
         assert "moment" not in app.sub_title
 
 
-def ages(app) -> dict[str, str]:
+def ages(app: ObservatoryApp) -> dict[str, str]:
     """Each row's "For" cell as the table shows it, by the row's local address."""
     at = app.table.shown.index("age")
     return {key.partition("|")[0] + ">" + key.partition("|")[2]:
             app.table.get_row(key)[at].plain for key in app.table.rows_by_key}
 
 
-def card_text(app, n: int) -> tuple[str, str]:
+def card_text(app: ObservatoryApp, n: int) -> tuple[str, str]:
     """Client n's card: its title and its status line, as on screen."""
     card = app.clients_pane.card(n)
+    assert card is not None, f"no card for client {n}"
     title = Text.from_markup(str(card.border_title)).plain  # the border keeps it as markup
     return title, str(card.query_one(".client-status", Static).render())
 
 
-def greyed(strip) -> bool:
+def greyed(strip: Strip) -> bool:
     return all(seg.style is not None and seg.style.color == LATER_STYLE.color
                for seg in strip if seg.text.strip())
 
@@ -114,7 +118,7 @@ async def test_stepping_back_shows_the_moment_on_every_view() -> None:
     app = make_scene_app("en")
     async with app.run_test(size=(80, 24)) as pilot:  # every column, "For" included
         await play_scene(pilot)
-        app.scene_clock[0] = T0 + 100  # the present: 90 s after the last change
+        scene_clock(app).now = T0 + 100  # the present: 90 s after the last change
         await pilot.press("f7")
         await pilot.press("left_square_bracket")
         await wait_until(pilot, lambda: app.recorder.step_index == 0, "the first moment")

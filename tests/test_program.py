@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import psutil
@@ -71,7 +72,7 @@ def run() -> Iterator[list[Program]]:
         pids = p.pids()
         p.stop(grace=1.0)
         for pid in pids:
-            wait_for(lambda pid=pid: gone(pid), timeout=5, message=f"pid {pid} to end")
+            wait_for(partial(gone, pid), timeout=5, message=f"pid {pid} to end")
 
 
 def gone(pid: int) -> bool:
@@ -150,7 +151,7 @@ def test_stop_ends_the_whole_process_group(run: list[Program]) -> None:
     pids = prog.pids()
     prog.stop(grace=1.0)
     for pid in pids:
-        wait_for(lambda pid=pid: gone(pid), timeout=5, message=f"pid {pid} to end")
+        wait_for(partial(gone, pid), timeout=5, message=f"pid {pid} to end")
     assert pane.exits()
     assert "stopped" in exit_text(pane.exits()[0], prog.name, "en")
 
@@ -194,7 +195,7 @@ def test_endless_binary_printer_is_held_back_and_escaped(run: list[Program]) -> 
     run.append(prog)
     assert prog.start()
     wait_for(lambda: len(pane.lines()) >= 150, timeout=15, message="150 lines of the flood")
-    written = psutil.Process(prog.pid).io_counters().write_chars  # type: ignore[attr-defined]
+    written = psutil.Process(prog.pid).io_counters().write_chars
     lines = pane.lines()
     # Every line, in order: none was dropped to keep up...
     numbers = [int(x.split()[1]) for x in lines if x.startswith("line ")]
@@ -272,7 +273,12 @@ def test_rows_name_the_students_programs(run: list[Program]) -> None:
             return {(c.local, c.remote): describe_role(c.role, "en") for c in snap.connections}
 
         server_end = Endpoint(LOCALHOST, port)
-        seen = wait_for(lambda: (r := roles()).get((local, server_end)) and r)
+
+        def labelled() -> dict[tuple[Endpoint, Endpoint | None], str] | None:
+            now = roles()
+            return now if now.get((local, server_end)) else None
+
+        seen = wait_for(labelled)
         assert seen[(local, server_end)] == "client 2 (client.py)"
         assert seen[(server_end, None)].endswith("(serveur_single.py)")
         assert seen[(server_end, local)].endswith("(serveur_single.py)")

@@ -4,20 +4,17 @@ both its ends on the banner, the app saying why a state lingers, and French as w
 from __future__ import annotations
 
 import asyncio
-import atexit
-import shutil
-import tempfile
-from pathlib import Path
+from typing import Any
 
 import pytest
-from app_support import wait_until
+from app_support import make_app, screen_cells, wait_until
 from rich.style import Style
-from snapshot_scene import T0, make_scene_app, play_scene
-from support import ss_agrees
+from snapshot_scene import T0, make_scene_app, play_scene, scene_clock
+from support import conn, ss_agrees
+from textual.pilot import Pilot
 
 from lab.guide.evidence import check_evidence
-from lab.observe.model import ALL_STATES, Connection, Endpoint, Role, RoleKind
-from lab.session import Session
+from lab.observe.model import ALL_STATES, Endpoint, RoleKind
 from tui.app import ObservatoryApp
 from tui.theme import state_glyph, state_style
 from tui.widgets.banner import Banner
@@ -31,17 +28,6 @@ PROJECTOR = [(80, 24), (100, 30)]
 ORPHAN = {"en": "orphaned (client 1)", "fr": "orphelin (client 1)"}
 SERVING = {"en": "server ↔ client 1", "fr": "serveur ↔ client 1"}
 LISTENING = {"en": "server (listening)", "fr": "serveur (écoute)"}
-
-
-def screen_cells(app: ObservatoryApp) -> list[list[tuple[str, Style]]]:
-    """Every cell on screen, with its style, row by row."""
-    rows = []
-    for strip in app.screen._compositor.render_strips():
-        row: list[tuple[str, Style]] = []
-        for seg in strip:
-            row.extend((ch, seg.style or Style()) for ch in seg.text)
-        rows.append(row)
-    return rows
 
 
 def diagram_cells(app: ObservatoryApp) -> list[list[tuple[str, Style]]]:
@@ -58,7 +44,7 @@ def find_label(lines: list[str], state: str, *, last: bool = False) -> tuple[int
     return found[-1] if last else found[0]
 
 
-async def _scene_on_diagram(pilot, present: bool) -> None:
+async def _scene_on_diagram(pilot: Pilot[Any], present: bool) -> None:
     await play_scene(pilot)
     await pilot.press("f9")
     if present:
@@ -158,16 +144,7 @@ async def test_the_banner_tells_every_socket_the_event_moved(
     assert [tr.to_state for tr in banner.moved] == ["FIN_WAIT_2", "CLOSE_WAIT"]
 
 
-def _real_app(lang: str = "en", **kw: object) -> ObservatoryApp:
-    session = Session(host="127.0.0.1", port=0, mode="single", interval=0.05, source="psutil")
-    session.bind()
-    folder = Path(tempfile.mkdtemp(prefix="tcpobs-projector-"))
-    atexit.register(shutil.rmtree, folder, True)
-    return ObservatoryApp(session, lang=lang, clients=1, student="Test Student",
-                          folder=folder, auto_capture=False, **kw)  # type: ignore[arg-type]
-
-
-async def _send(pilot, text: str) -> None:
+async def _send(pilot: Pilot[Any], text: str) -> None:
     await pilot.press(*[ch if ch != " " else "space" for ch in text])
     await pilot.press("enter")
 
@@ -176,7 +153,7 @@ async def _send(pilot, text: str) -> None:
 async def test_fin_on_real_sockets_moves_both_ends_in_one_banner() -> None:
     """The handout's single server, a real "Fin": the banner ends up telling the client's
     FIN_WAIT_2 and the server's CLOSE_WAIT together (as ss sees them), under the cause."""
-    app = _real_app(present=True)
+    app = make_app(clients=1, present=True)
     async with app.run_test(size=(100, 30)) as pilot:
         port = app.session.port
         client = app.session.clients[1]
@@ -213,7 +190,7 @@ async def test_the_why_line_says_why_and_follows_the_selected_row(lang: str) -> 
         why = app.query_one(WhyLine)
         assert why.display and why.state == "FIN_WAIT_2"
         assert ORPHAN[lang] in why.shown and "FIN_WAIT_2" in why.shown
-        app.scene_clock[0] = T0 + 40.5  # type: ignore[attr-defined]
+        scene_clock(app).now = T0 + 40.5
         app._tick()
         await pilot.pause()
         assert why.state == "CLOSE_WAIT"
@@ -240,7 +217,7 @@ async def test_a_close_wait_held_open_on_real_sockets_is_explained() -> None:
     says so, naming the program that holds the socket, while ss shows the CLOSE_WAIT."""
     import psutil
 
-    app = _real_app(view="diagram")
+    app = make_app(clients=1, view="diagram")
     async with app.run_test(size=(100, 30)) as pilot:
         port = app.session.port
         client = app.session.clients[1]
@@ -294,13 +271,10 @@ def test_no_tick_before_its_event() -> None:
     for lang in ("fr", "en"):
         ev = check_evidence("p1-q3", [], [], "single", port=9500, lang=lang)
         assert not any("(?)" in fact for fact in ev.found), ev.found
-    ep = Endpoint
     rows = [
-        Connection(ep("127.0.0.1", 9500), None, "LISTEN", role=Role(RoleKind.LISTENER)),
-        Connection(ep("127.0.0.1", 9500), ep("127.0.0.1", 50002), "ESTABLISHED",
-                   role=Role(RoleKind.QUEUED, 2, server_side=True), recv_q=0),
-        Connection(ep("127.0.0.1", 50002), ep("127.0.0.1", 9500), "ESTABLISHED", pid=1,
-                   role=Role(RoleKind.CLIENT, 2)),
+        conn(9500, None, "LISTEN", RoleKind.LISTENER),
+        conn(9500, 50002, "ESTABLISHED", RoleKind.QUEUED, 2, server_side=True, recv_q=0),
+        conn(50002, 9500, "ESTABLISHED", RoleKind.CLIENT, 2, pid=1),
     ]
     ev = check_evidence("p1-q3", rows, [], "single", port=9500, lang="en")
     assert "Nothing was received from the waiting client (2)" in ev.found

@@ -16,16 +16,18 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
-from app_support import wait_until
-from support import Sockets, console_script, netlink_available, wait_for
+from app_support import TABLE_T0, table_app, wait_until
+from support import LOCALHOST, Sockets, conn, console_script, crowd, netlink_available, wait_for
 
 from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
 from lab.observe.observer import Observer
 
-LOCALHOST = "127.0.0.1"
+if TYPE_CHECKING:
+    pass
+
 
 
 needs_netlink = pytest.mark.skipif(not netlink_available(),
@@ -114,24 +116,21 @@ def test_a_timer_changes_a_record_once_a_second(socks: Sockets) -> None:
 
 # -- the observer --------------------------------------------------------------------------
 
-def conn(port: int, state: str, recv_q: int = 0) -> Connection:
-    return Connection(Endpoint(LOCALHOST, port), Endpoint(LOCALHOST, 9500), state,
-                      recv_q=recv_q, role=Role(RoleKind.OTHER))
-
-
 class ListSource:
-    """A source that builds every record afresh at every poll, as psutil does."""
+    """A source that builds every record afresh at every poll, as psutil does: a row is
+    (client port, state) or (client port, state, recv-Q), the recv-Q 0 unless given."""
 
     name = "list"
 
     def __init__(self) -> None:
-        self.rows: list[tuple[int, str, int]] = []
+        self.rows: list[tuple[int, str] | tuple[int, str, int]] = []
         self.delay = 0.0
 
     def poll(self, port: int | None, **_: object) -> Snapshot:
         if self.delay:
             time.sleep(self.delay)
-        return Snapshot(time.time(), tuple(conn(*r) for r in self.rows), self.name)
+        return Snapshot(time.time(), tuple(conn(r[0], 9500, r[1], recv_q=r[2] if len(r) > 2 else 0)
+                                           for r in self.rows), self.name)
 
     def close(self) -> None:
         pass
@@ -170,9 +169,12 @@ def test_polling_slows_down_when_a_poll_costs_too_much_and_comes_back() -> None:
     source.delay = 0.03  # 30 ms a poll: more than a fifth of 0.1 s
     paced: list[tuple[float, float]] = []
     seen = threading.Event()
-    observer = Observer(source, 9500, lambda s, t: None, interval=0.1,
-                        on_pace=lambda interval, cost: (paced.append((interval, cost)),
-                                                        seen.set()))
+
+    def on_pace(interval: float, cost: float) -> None:
+        paced.append((interval, cost))
+        seen.set()
+
+    observer = Observer(source, 9500, lambda s, t: None, interval=0.1, on_pace=on_pace)
     observer.start()
     try:
         assert seen.wait(10), "the interval never grew"
@@ -189,29 +191,7 @@ def test_polling_slows_down_when_a_poll_costs_too_much_and_comes_back() -> None:
 
 # -- the table -----------------------------------------------------------------------------
 
-T0 = 1_790_000_000.0  # the table tests' time: their table's clock stands still there
-
-
-def table_app() -> Any:
-    """A headless app holding one ConnectionsTable (imported here: Textual is heavy).
-
-    The table's clock stands at ``T0``: the tests move time with ``tick(when)``. A table
-    reading the real clock in ``apply`` did its once-a-second work at whatever moment a
-    loaded machine reached it, not at the moments the test gives."""
-    from textual.app import App, ComposeResult
-
-    from tui.widgets.connections import ConnectionsTable
-
-    class Host(App[None]):
-        def compose(self) -> ComposeResult:
-            yield ConnectionsTable("en", id="t", clock=lambda: T0)
-
-    return Host()
-
-
-def crowd(n: int, state: str = "ESTABLISHED", **kw: Any) -> list[Connection]:
-    return [Connection(Endpoint(LOCALHOST, 20000 + i), Endpoint(LOCALHOST, 9600), state,
-                       **kw) for i in range(n)]
+T0 = TABLE_T0  # the table tests' time: their table's clock stands still there
 
 
 async def test_a_big_table_removes_many_rows_at_once_and_keeps_the_rest_in_order() -> None:
@@ -269,7 +249,11 @@ async def test_rows_that_linger_leave_a_big_table_together_once_a_second() -> No
         table.apply(Snapshot(t0, kept, "test", seq=2, changed=(), gone=tuple(closed)),
                     [Transition(t0, c, "ESTABLISHED", "CLOSED", 1.0) for c in closed])
         removed: list[object] = []
-        table.remove_row = removed.append  # one at a time would come through here
+
+        def remove_row(row_key: object) -> None:
+            removed.append(row_key)
+
+        table.remove_row = remove_row  # type: ignore[method-assign]  # one at a time comes here
         table.tick(t0 + 1.1)  # off the lab port: applied at the next second, then linger
         assert table.row_count == 1500
         assert all(table.rows_by_key[f"{c.local}|{c.remote}"].gone_at for c in closed)
@@ -295,7 +279,7 @@ async def test_many_timers_ticking_are_drawn_once() -> None:
         assert "timer" in table.shown
         later = tuple(r._replace(timer_left=49.0) for r in rows)
         before = table.draws
-        table.apply(Snapshot(t0 + 1, later, "test", seq=2, changed=later, gone=rows))
+        table.apply(Snapshot(t0 + 1, later, "test", seq=2, changed=later, gone=tuple(rows)))
         table.tick(t0 + 2.2)
         assert table.draws == before + 1  # (DataTable's own restyles come later)
         await pilot.pause()

@@ -9,15 +9,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from app_support import wait_until
+from app_support import make_app, wait_until
 from rich.text import Text
 from snapshot_scene import make_scene_app, play_scene
-from support import console_script
+from support import console_script, lab_session
 
 from lab.i18n import MESSAGES, NBSP, t, texts
-from lab.net.modes import SINGLE
 from lab.observe.model import Connection, RoleKind
-from lab.session import Session
 from tui.app import ObservatoryApp
 from tui.widgets.connections import COLUMNS
 from tui.widgets.prompt import NamePrompt
@@ -26,14 +24,6 @@ from tui.widgets.steps_panel import StepsPanel
 
 SIZE = (140, 44)
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def new_app(folder: Path, *, student: str | None = "Test Student", clients: int = 0,
-            mode: str = SINGLE, **kw: object) -> ObservatoryApp:
-    session = Session(host="127.0.0.1", port=0, mode=mode, interval=0.05, source="psutil")
-    session.bind()
-    return ObservatoryApp(session, lang="en", clients=clients, student=student,
-                          folder=folder, **kw)  # type: ignore[arg-type]
 
 
 def lab_rows(app: ObservatoryApp) -> list[Connection]:
@@ -47,10 +37,13 @@ def client_states(app: ObservatoryApp, n: int) -> list[str]:
 
 
 # -- 1. nobody who only watches is asked anything ------------------------------------------
-@pytest.mark.parametrize("options", [{}, {"present": True}, {"view": "diagram"}],
+@pytest.mark.parametrize(("present", "view"), [(False, "connections"), (True, "connections"),
+                                             (False, "diagram")],
                          ids=["bare", "present", "diagram"])
-async def test_a_watcher_is_never_asked_for_a_name(tmp_path: Path, options: dict) -> None:
-    app = new_app(tmp_path, student=None, clients=1, **options)
+async def test_a_watcher_is_never_asked_for_a_name(tmp_path: Path, present: bool,
+                                                   view: str) -> None:
+    app = make_app(lab_session(), tmp_path, student=None, clients=1, auto_capture=True,
+                   present=present, view=view)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
         app.session.send(1, "Bonjour")
@@ -66,7 +59,7 @@ async def test_a_watcher_is_never_asked_for_a_name(tmp_path: Path, options: dict
 
 async def test_the_name_is_asked_at_the_first_screenshot_and_kept_for_the_folder(
         tmp_path: Path) -> None:
-    app = new_app(tmp_path, student=None)
+    app = make_app(lab_session(), tmp_path, student=None, auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: isinstance(app.screen, NamePrompt), "name prompt")
@@ -75,7 +68,7 @@ async def test_the_name_is_asked_at_the_first_screenshot_and_kept_for_the_folder
         await wait_until(pilot, lambda: len(app.shots.saved) == 1, "screenshot saved")
         assert app.guide.student == "Zoe Leroy"
     # Reopened without --student: the folder's name, no prompt; Ctrl+S saves at once.
-    again = new_app(tmp_path, student=None)
+    again = make_app(lab_session(), tmp_path, student=None, auto_capture=True)
     async with again.run_test(size=SIZE) as pilot:
         assert again.guide.student == "Zoe Leroy"
         await pilot.press("ctrl+s")
@@ -102,7 +95,7 @@ def test_another_name_for_a_used_folder_is_one_sentence(tmp_path: Path) -> None:
 
 # -- 2. one step, one scene ---------------------------------------------------------------
 async def test_setting_a_step_up_leaves_the_messages_to_the_student(tmp_path: Path) -> None:
-    app = new_app(tmp_path, auto_capture=True)
+    app = make_app(lab_session(), tmp_path, auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         app.select_step("p2-q1")
         await pilot.press("ctrl+r")
@@ -127,7 +120,7 @@ async def test_setting_a_step_up_leaves_the_messages_to_the_student(tmp_path: Pa
 
 @pytest.mark.needs("system-sockets")
 async def test_a_new_scene_numbers_clients_from_one_and_clears_the_past(tmp_path: Path) -> None:
-    app = new_app(tmp_path, clients=2, mode="threaded")
+    app = make_app(lab_session("threaded"), tmp_path, clients=2, auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: client_states(app, 2) == ["ESTABLISHED"]
                          and len([c for c in lab_rows(app) if c.role.kind is RoleKind.SERVER
@@ -152,6 +145,7 @@ async def test_a_new_scene_numbers_clients_from_one_and_clears_the_past(tmp_path
         # holds them, marked as earlier: out of the step's scene.
         old_rows = [c for c in lab_rows(app) if c.local.port in old_ports]
         assert all(c.key in app.scene.earlier for c in old_rows)
+        assert app.views.snapshot is not None
         assert not [c for c in app.scene.only(app.views.snapshot).connections
                     if c.local.port in old_ports]
         # ... but the timeline keeps the whole history.
@@ -167,7 +161,7 @@ async def test_a_new_scene_numbers_clients_from_one_and_clears_the_past(tmp_path
 
 
 async def test_switching_mode_closes_the_old_servers_clients(tmp_path: Path) -> None:
-    app = new_app(tmp_path, clients=1)
+    app = make_app(lab_session(), tmp_path, clients=1, auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
         await pilot.press("f4")
@@ -223,7 +217,7 @@ async def test_the_timeline_is_in_time_order_with_causes_first(tmp_path: Path) -
     from lab.observe.model import Endpoint, Role, Snapshot, Transition
     from lab.session import Action
 
-    app = new_app(tmp_path, start_session=False)
+    app = make_app(lab_session(), tmp_path, start_session=False, auto_capture=True)
     async with app.run_test(size=(160, 48)) as pilot:
         t0 = 1_790_000_000.0
         peer = Endpoint("127.0.0.1", 50001)
@@ -295,7 +289,7 @@ async def test_a_screenshot_being_saved_is_not_taken_twice(
         return real_save(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(shots, "save_screenshot", slow_save)
-    app = new_app(tmp_path, clients=1, auto_capture=False)
+    app = make_app(lab_session(), tmp_path, clients=1)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
         app.session.send(1, "Bonjour")

@@ -5,30 +5,35 @@ Update after a deliberate change of look: ``pytest tests/test_snapshots.py --sna
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import pytest
+from app_support import SnapCompare
 from snapshot_scene import make_scene_app, play_scene
+from textual.pilot import Pilot
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
-def test_main_screen(snap_compare, lang: str, size: tuple[int, int]) -> None:
+def test_main_screen(snap_compare: SnapCompare, lang: str, size: tuple[int, int]) -> None:
     assert snap_compare(make_scene_app(lang), terminal_size=size, run_before=play_scene)
 
 
-async def _present(pilot) -> None:
+async def _present(pilot: Pilot[Any]) -> None:
     await play_scene(pilot)
     await pilot.press("f10")
     await pilot.pause()
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_presentation_mode(snap_compare, lang: str) -> None:
+def test_presentation_mode(snap_compare: SnapCompare, lang: str) -> None:
     """What a projector at 100x30 shows: the latest change written large."""
     assert snap_compare(make_scene_app(lang), terminal_size=(100, 30), run_before=_present)
 
 
-def _on_view(presses: int):
-    async def run_before(pilot) -> None:
+def _on_view(presses: int) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await play_scene(pilot)
         for _ in range(presses):
             await pilot.press("f9")
@@ -39,14 +44,14 @@ def _on_view(presses: int):
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
 @pytest.mark.parametrize("view,presses", [("diagram", 1), ("ladder", 2)])
-def test_views(snap_compare, lang: str, view: str, presses: int) -> None:
+def test_views(snap_compare: SnapCompare, lang: str, view: str, presses: int) -> None:
     """The state diagram and the ladder, in the window, at 160x48."""
     assert snap_compare(make_scene_app(lang), terminal_size=(160, 48),
                         run_before=_on_view(presses))
 
 
-def _projected(theme: str):
-    async def run_before(pilot) -> None:
+def _projected(theme: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[Any]) -> None:
         if theme == "light":
             await pilot.press("ctrl+t")
         await play_scene(pilot)
@@ -60,6 +65,7 @@ def _projected(theme: str):
 @pytest.mark.parametrize("theme", ["dark", "light"])
 @pytest.mark.parametrize("lang", ["fr", "en"])
 @pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=["80x24", "100x30"])
-def test_projector_diagram(snap_compare, size: tuple[int, int], lang: str, theme: str) -> None:
+def test_projector_diagram(
+        snap_compare: SnapCompare, size: tuple[int, int], lang: str, theme: str) -> None:
     """The state diagram in presentation mode at a projector's sizes, in both themes."""
     assert snap_compare(make_scene_app(lang), terminal_size=size, run_before=_projected(theme))

@@ -5,8 +5,9 @@ the addresses share a column, and so do the role and the process (rows of two li
 from __future__ import annotations
 
 import pytest
-from app_support import wait_until, whole_in_view
+from app_support import table_app, wait_until, whole_in_view
 from snapshot_scene import make_scene_app, play_scene
+from support import ConnFields, conn
 
 from lab.guide.steps import STEP_IDS, get_step
 from tui.app import ObservatoryApp
@@ -37,11 +38,11 @@ async def test_every_step_keeps_its_columns_in_view_with_the_panel_open(
             step = get_step(step_id)
             need = must_be_whole(app, step_id)
 
-            def in_view(need: tuple[str, ...] = need) -> bool:
-                return set(need) <= set(whole_in_view(table))
+            def in_view(step_id: str = step_id, need: tuple[str, ...] = need) -> bool:
+                return (panel.step_id == step_id and panel.display
+                        and set(need) <= set(whole_in_view(table)))
 
-            await wait_until(pilot, lambda step_id=step_id: panel.step_id == step_id
-                             and panel.display and in_view(),
+            await wait_until(pilot, in_view,
                              f"{step_id}'s columns {need} whole in view at {size}")
             await pilot.pause()
             shown = table.shown
@@ -95,10 +96,11 @@ async def test_without_the_panel_the_panes_stay_beside_the_table_and_make_room(
             if i:
                 await pilot.press("ctrl+n")
             need = must_be_whole(app, step_id)
-            await wait_until(pilot, lambda step_id=step_id, need=need:
-                             app.step_id == step_id
-                             and set(need) <= set(whole_in_view(table)),
-                             f"{step_id}'s columns {need} whole in view")
+
+            def in_view(step_id: str = step_id, need: tuple[str, ...] = need) -> bool:
+                return app.step_id == step_id and set(need) <= set(whole_in_view(table))
+
+            await wait_until(pilot, in_view, f"{step_id}'s columns {need} whole in view")
             await pilot.pause()
             assert set(need) <= set(whole_in_view(table)), (step_id, table.shown)
             # Side by side: the server and clients to the right of the table.
@@ -112,39 +114,29 @@ async def test_at_80_columns_the_widest_lab_rows_still_leave_room_for_what_a_ste
     earlier step with its mark, a 7-digit pid, a timer, an IPv4 ephemeral port): stacked,
     every step's columns fit 80 columns, the scrollbar's cell kept (walks at 80x24 found a
     Recv/Send-Q and a timer pushed out by such rows)."""
-    from textual.app import App, ComposeResult
-
-    from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
+    from lab.observe.model import RoleKind, Snapshot
     from tui.widgets.connections import (
         COLUMNS,
         STACKED_SCROLLBAR,
-        ConnectionsTable,
         row_key,
         scroll_order,
         stack,
     )
 
-    def ep(port: int) -> Endpoint:
-        return Endpoint("127.0.0.1", port)
-
-    big = dict(pid=4194303, process="tcp-observatory", recv_q=0, send_q=0)
+    big: ConnFields = {"pid": 4194303, "process": "tcp-observatory", "recv_q": 0, "send_q": 0}
     rows = (
-        Connection(ep(9500), None, "LISTEN", role=Role(RoleKind.LISTENER), **big),
-        Connection(ep(9500), ep(65012), "ESTABLISHED",
-                   role=Role(RoleKind.QUEUED, 12, server_side=True), **big),
-        Connection(ep(9500), ep(65011), "TIME_WAIT", timer="timewait", timer_left=59.0,
-                   role=Role(RoleKind.ORPHANED, 11, server_side=True)),
-        Connection(ep(65011), ep(9500), "FIN_WAIT_2", timer="timewait", timer_left=59.0,
-                   role=Role(RoleKind.ORPHANED, 11)),
-        Connection(ep(65012), ep(9500), "ESTABLISHED", role=Role(RoleKind.CLIENT, 12), **big),
+        conn(9500, None, "LISTEN", RoleKind.LISTENER, **big),
+        conn(9500, 65012, "ESTABLISHED", RoleKind.QUEUED, 12, server_side=True, **big),
+        conn(9500, 65011, "TIME_WAIT", RoleKind.ORPHANED, 11, server_side=True,
+             timer="timewait", timer_left=59.0),
+        conn(65011, 9500, "FIN_WAIT_2", RoleKind.ORPHANED, 11, timer="timewait",
+             timer_left=59.0),
+        conn(65012, 9500, "ESTABLISHED", RoleKind.CLIENT, 12, **big),
     )
 
-    class Host(App[None]):
-        def compose(self) -> ComposeResult:
-            yield ConnectionsTable(lang, id="t", clock=lambda: 1000.0)
-
-    async with Host().run_test(size=(80, 24)) as pilot:
-        table = pilot.app.query_one(ConnectionsTable)
+    app = table_app(lambda: 1000.0, lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.table
         table.apply(Snapshot(1000.0, rows, "test", seq=1, changed=rows, gone=()))
         table.set_earlier(frozenset(c.key for c in rows[2:4]))
         await pilot.pause()

@@ -7,54 +7,42 @@ compared; the assertions read the exported SVG's text as a grader's ``verify`` d
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from app_support import wait_until
-from snapshot_scene import LOCAL, PID, PORT, T0, make_scene_app
+from app_support import SnapCompare, app_of, wait_until
+from snapshot_scene import PORT, T0, make_scene_app, scene_clock, scene_row
+from textual.pilot import Pilot
 
 from lab.grading.picture import first_difference, read_table
 from lab.grading.stamp import squash, svg_text_content
 from lab.guide.steps import STEP_IDS, get_step
 from lab.i18n import t
-from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot, Transition
+from lab.observe.model import Connection, RoleKind, Snapshot, Transition
 from lab.session import Action
 
 SIZES = [(80, 24), (160, 48)]
 
 
-def _ep(port: int) -> Endpoint:
-    return Endpoint(LOCAL, port)
-
-
-def _row(local: int, remote: int | None, state: str, kind: RoleKind, n: int | None = None,
-         *, server: bool = False, pid: int | None = PID, recv_q: int = 0,
-         timer: str | None = None) -> Connection:
-    return Connection(_ep(local), _ep(remote) if remote else None, state, pid=pid,
-                      process="python3" if pid else None,
-                      role=Role(kind, client=n, server_side=server), recv_q=recv_q,
-                      send_q=1 if remote is None else 0, timer=timer,
-                      timer_left=58.0 if timer else None)
-
-
-LISTEN = _row(PORT, None, "LISTEN", RoleKind.LISTENER)
-SERVED = _row(PORT, 50001, "ESTABLISHED", RoleKind.SERVER, 1, server=True)
-CLIENT1 = _row(50001, PORT, "ESTABLISHED", RoleKind.CLIENT, 1)
+LISTEN = scene_row(PORT, None, "LISTEN", RoleKind.LISTENER)
+SERVED = scene_row(PORT, 50001, "ESTABLISHED", RoleKind.SERVER, 1, server_side=True)
+CLIENT1 = scene_row(50001, PORT, "ESTABLISHED", RoleKind.CLIENT, 1)
 # Rows a previous step left: they must not be in the next step's picture.
-LEFTOVER = _row(50007, PORT, "TIME_WAIT", RoleKind.ORPHANED, 1, pid=None, timer="timewait")
+LEFTOVER = scene_row(50007, PORT, "TIME_WAIT", RoleKind.ORPHANED, 1, pid=None, timer="timewait")
 
 SCENES: dict[str, tuple[Connection, ...]] = {
     "p1-q1": (LISTEN, SERVED, CLIENT1),
     "p1-q2": (LISTEN, SERVED._replace(state="CLOSE_WAIT"),
-              _row(50001, PORT, "FIN_WAIT_2", RoleKind.ORPHANED, 1, pid=None)),
+              scene_row(50001, PORT, "FIN_WAIT_2", RoleKind.ORPHANED, 1, pid=None)),
     "p1-q3": (LISTEN, SERVED, CLIENT1,
-              _row(PORT, 50002, "ESTABLISHED", RoleKind.QUEUED, 2, server=True, pid=None,
+              scene_row(PORT, 50002, "ESTABLISHED", RoleKind.QUEUED, 2, server_side=True, pid=None,
                    recv_q=20),
-              _row(50002, PORT, "ESTABLISHED", RoleKind.CLIENT, 2)),
+              scene_row(50002, PORT, "ESTABLISHED", RoleKind.CLIENT, 2)),
     "p2-q1": (LISTEN, SERVED, CLIENT1,
-              _row(PORT, 50002, "ESTABLISHED", RoleKind.SERVER, 2, server=True),
-              _row(50002, PORT, "ESTABLISHED", RoleKind.CLIENT, 2)),
-    "p2-fin": (LISTEN, _row(50001, PORT, "TIME_WAIT", RoleKind.ORPHANED, 1, pid=None,
+              scene_row(PORT, 50002, "ESTABLISHED", RoleKind.SERVER, 2, server_side=True),
+              scene_row(50002, PORT, "ESTABLISHED", RoleKind.CLIENT, 2)),
+    "p2-fin": (LISTEN, scene_row(50001, PORT, "TIME_WAIT", RoleKind.ORPHANED, 1, pid=None,
                             timer="timewait")),
 }
 ACTIONS: dict[str, list[Action]] = {
@@ -67,19 +55,19 @@ ACTIONS: dict[str, list[Action]] = {
 }
 
 
-def picture_of(step_id: str) -> Any:
+def picture_of(step_id: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
     """Put the app in ``step_id``'s scene, with a row left by the step before, then show
     the step's picture as a screenshot would (without writing it)."""
 
-    async def run_before(pilot: Any) -> None:
-        app = pilot.app
-        clock = app.scene_clock
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = app_of(pilot)
+        clock = scene_clock(app)
         before = Snapshot(T0 - 5, (LISTEN, LEFTOVER), "fixed")
-        clock[0] = T0 - 5
+        clock.now = T0 - 5
         app.apply(before, [Transition(T0 - 5, c, None, c.state, None)
                            for c in before.connections])
         await pilot.pause()
-        clock[0] = T0
+        clock.now = T0
         app.select_step(step_id)
         app.prepare_scene()
         for action in ACTIONS[step_id]:
@@ -88,11 +76,12 @@ def picture_of(step_id: str) -> Any:
                          == ACTIONS[step_id], "the step's actions handled")
         rows = SCENES[step_id]
         snap = Snapshot(T0 + 6, (*rows, LEFTOVER), "fixed")
-        clock[0] = T0 + 6
+        clock.now = T0 + 6
         app.apply(snap, [Transition(T0 + 6, c, None, c.state, None) for c in rows])
         await pilot.pause()
         app.shots.capturing = True  # as while a screenshot is taken: the stamp holds its time
         app._update_stamp(T0 + 6, "0123456789ab")
+        assert app.views.snapshot is not None
         app.enter_capture(step_id, app.views.snapshot)
         await wait_until(pilot, app.shots.laid_out, "the picture's layout")
 
@@ -101,7 +90,8 @@ def picture_of(step_id: str) -> Any:
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
 @pytest.mark.parametrize("step_id", STEP_IDS)
-def test_step_picture_snapshot(snap_compare, step_id: str, size: tuple[int, int]) -> None:
+def test_step_picture_snapshot(
+        snap_compare: SnapCompare, step_id: str, size: tuple[int, int]) -> None:
     assert snap_compare(make_scene_app("fr"), terminal_size=size,
                         run_before=picture_of(step_id))
 

@@ -8,13 +8,15 @@ import io
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.text import Text
-from support import ROOT, console_script, single_line
+from support import ROOT, conn, console_script, single_line
 
 from lab import __version__
 from lab.errors import LabError
@@ -26,7 +28,7 @@ from lab.grading.verify import verify
 from lab.guide.evidence import Message, check_evidence
 from lab.guide.progress import Progress, load_progress, save_progress
 from lab.guide.steps import STEP_IDS, STEPS, get_step
-from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot, Transition
+from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot, Transition
 
 PORT = 9500
 SERVER = Endpoint("127.0.0.1", PORT)
@@ -39,9 +41,10 @@ WHEN = datetime(2026, 11, 24, 9, 3, 12, tzinfo=timezone(timedelta(hours=1)))
 # -- plain records -------------------------------------------------------------------------
 def row(local: Endpoint, remote: Endpoint | None, state: str, kind: RoleKind,
         n: int | None = None, *, server: bool = False, pid: int | None = PID) -> Connection:
-    return Connection(local, remote, state, pid=pid, process="python3" if pid else None,
-                      role=Role(kind, client=n, server_side=server),
-                      recv_q=0, send_q=0, timer="keepalive", timer_left=1.5)
+    """A row as the kernel's dump gives it, queues empty and a keepalive timer running."""
+    return conn(local, remote, state, kind, n, server_side=server, pid=pid,
+                process="python3" if pid else None, recv_q=0, send_q=0, timer="keepalive",
+                timer_left=1.5)
 
 
 LISTEN = row(SERVER, None, "LISTEN", RoleKind.LISTENER)
@@ -145,7 +148,7 @@ def test_stamp_text_in_both_languages() -> None:
         "TCP Observatory 0.1.0")
 
 
-def rich_svg(*lines: str | Text, width: int = 160) -> str:
+def rich_svg(*lines: RenderableType, width: int = 160) -> str:
     """An SVG exported the way Textual exports a screenshot (Rich's export_svg)."""
     console = Console(record=True, width=width, file=io.StringIO(), color_system="truecolor")
     for line in lines:
@@ -414,7 +417,8 @@ def test_unwritable_folder_is_a_lab_error_and_leaves_nothing(tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
 
 
-def test_failed_manifest_write_removes_the_screenshot(tmp_path: Path, monkeypatch) -> None:
+def test_failed_manifest_write_removes_the_screenshot(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     save(tmp_path, "p1-q1")
     before = sorted(p.name for p in tmp_path.iterdir())
 
@@ -472,7 +476,7 @@ def test_verify_command_on_a_missing_folder_says_so_in_one_line(tmp_path: Path) 
 
 
 # -- what verify must not be fooled by (no hash recomputed in any of these) -----------------
-def _edit_manifest(folder: Path, change) -> None:
+def _edit_manifest(folder: Path, change: Callable[[dict[str, Any]], object]) -> None:
     path = folder / MANIFEST
     manifest = json.loads(path.read_text(encoding="utf-8"))
     change(manifest)

@@ -7,28 +7,19 @@ Real sockets on 127.0.0.1, the app driven with Pilot; waits are conditions with 
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 
 import pytest
-from app_support import wait_until
+from app_support import make_app, table_app, wait_until
+from support import lab_session
 from walk import card_local, cards_differ, type_in
 from walk import kernel as walk_kernel
 
-from lab.net.modes import SINGLE
 from lab.observe.model import Connection, Endpoint, RoleKind
-from lab.session import Session
 from tui.app import ObservatoryApp
 
 SIZE = (160, 48)
 
 needs_ss = pytest.mark.needs("ss")
-
-
-def new_app(folder: Path, *, clients: int = 1, mode: str = SINGLE) -> ObservatoryApp:
-    session = Session(host="127.0.0.1", port=0, mode=mode, interval=0.05, source="psutil")
-    session.bind()
-    return ObservatoryApp(session, lang="en", clients=clients, student="Test Student",
-                          folder=folder, auto_capture=False)
 
 
 def rows(app: ObservatoryApp) -> list[Connection]:
@@ -59,7 +50,7 @@ async def test_after_fin_and_ctrl_n_the_orphan_stays_shown_and_the_card_reads_it
     """p1-q2: "Fin", then Ctrl+N. The orphaned FIN_WAIT_2 is still in the kernel: it stays
     a row (marked as before this step) and client 1's card says FIN_WAIT_2, not CLOSED."""
     with tempfile.TemporaryDirectory() as folder:
-        app = new_app(Path(folder))
+        app = make_app(lab_session(), folder, clients=1)
         async with app.run_test(size=SIZE) as pilot:
             app.select_step("p1-q2")
             await wait_until(pilot, lambda: [c.kernel_state for c in app.clients_pane.cards()]
@@ -99,7 +90,7 @@ async def test_new_clients_after_f4_read_their_own_sockets_not_the_old_cards() -
     F4 (threaded) and F2 twice. The new clients 1 and 2 are ESTABLISHED in the kernel; their
     cards must say so (they read the old clients' TIME_WAIT), blank of the old messages."""
     with tempfile.TemporaryDirectory() as folder:
-        app = new_app(Path(folder))
+        app = make_app(lab_session(), folder, clients=1)
         async with app.run_test(size=SIZE) as pilot:
             app.select_step("p1-q3")
             await pilot.press("f2", "f2")
@@ -133,7 +124,7 @@ async def test_a_new_server_starts_the_steps_story_again() -> None:
     new clients. The evidence counts only the new server's messages, and the step's
     picture holds neither the old server's shutdown nor its clients' rows."""
     with tempfile.TemporaryDirectory() as folder:
-        app = new_app(Path(folder))
+        app = make_app(lab_session(), folder, clients=1)
         async with app.run_test(size=SIZE) as pilot:
             app.select_step("p2-q1")
             await wait_until(pilot, lambda: [c.kernel_state for c in app.clients_pane.cards()]
@@ -179,22 +170,16 @@ async def test_a_listener_that_went_and_came_back_between_two_views_stays_a_row(
     restarted between two polls, both polls' transitions reached the view with the first
     snapshot (the listener gone), and the next snapshot, holding the new listener, found
     its row lingering as gone: the row left the table while the kernel listened."""
-    from textual.app import App, ComposeResult
-
     from lab.observe.model import Role, Snapshot, Transition
-    from tui.widgets.connections import ConnectionsTable
 
     clock = [1000.0]
-
-    class Host(App[None]):
-        def compose(self) -> ComposeResult:
-            yield ConnectionsTable("en", clock=lambda: clock[0], id="t")
 
     lab = Endpoint("127.0.0.1", 9500)
     old = Connection(lab, None, "LISTEN", role=Role(RoleKind.LISTENER), inode=1)
     new = old._replace(inode=2)  # the new server's socket: same address, same state
-    async with Host().run_test(size=(160, 30)) as pilot:
-        table = pilot.app.query_one(ConnectionsTable)
+    app = table_app(lambda: clock[0])
+    async with app.run_test(size=(160, 30)) as pilot:
+        table = app.table
         table.apply(Snapshot(1000.0, (old,), "t", seq=1, changed=(old,), gone=()),
                     [Transition(1000.0, old, None, "LISTEN", None)])
         # Snapshot 2 (listener gone) arrives with snapshot 3's transition too.

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from support import conn, ep
+
 from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot, state_name
 from lab.observe.netstat import render_netstat
 
@@ -24,7 +26,7 @@ def without_pid(line: str) -> str:
 
 
 def listener(port: int) -> Connection:
-    return Connection(Endpoint("0.0.0.0", port), None, "LISTEN", role=Role(RoleKind.OTHER))
+    return conn(ep(port, "0.0.0.0"), None, "LISTEN")
 
 
 def test_the_layout_is_windows_own_column_for_column() -> None:

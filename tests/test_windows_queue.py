@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import LOCALHOST, EventLog, free_port, wait_for
+from support import LOCALHOST, EventLog, conn, free_port, lab_session, wait_for
 
 from lab import __version__
 from lab.errors import LabError, connect_error, is_refused
@@ -21,7 +21,7 @@ from lab.guide.evidence import check_evidence
 from lab.guide.setup import run_setup
 from lab.guide.steps import STEPS, get_step
 from lab.net.client import LabClient
-from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
+from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot
 
 PORT = 9500
 SERVER = Endpoint(LOCALHOST, PORT)
@@ -30,8 +30,8 @@ C1, C2 = Endpoint(LOCALHOST, 50001), Endpoint(LOCALHOST, 50002)
 
 def row(local: Endpoint, remote: Endpoint | None, state: str, kind: RoleKind,
         n: int | None = None, *, server: bool = False, pid: int | None = 4242) -> Connection:
-    return Connection(local, remote, state, pid=pid, process="python.exe" if pid else None,
-                      role=Role(kind, client=n, server_side=server))
+    return conn(local, remote, state, kind, n, server_side=server, pid=pid,
+                process="python.exe" if pid else None)
 
 
 LISTEN = row(SERVER, None, "LISTEN", RoleKind.LISTENER)
@@ -232,10 +232,7 @@ async def test_the_clients_pane_says_connection_refused(tmp_path: Path) -> None:
     so the refusal is not taken for "no server yet" (the client would wait for one)."""
     from app_support import make_app, wait_until
 
-    from lab.session import Session
-
-    session = Session(host=LOCALHOST, port=0, interval=0.05, source="psutil")
-    session.bind()
+    session = lab_session()
     session.listener_up = lambda: True  # type: ignore[method-assign]
     app = make_app(session, tmp_path)
     async with app.run_test(size=(140, 44)) as pilot:

@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_support import wait_until
-from support import free_port
+from app_support import make_app, wait_until
+from support import free_port, lab_session
+from textual.pilot import Pilot
+from textual.widgets import Input
 
 from lab.guide.evidence import Receipt, check_evidence
 from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot
@@ -44,15 +46,13 @@ needs_netlink = pytest.mark.needs("netlink")
 
 @contextmanager
 def app_for(session: Session, clients: int) -> Iterator[ObservatoryApp]:
-    session.bind()
     with tempfile.TemporaryDirectory() as folder:
-        yield ObservatoryApp(session, lang="en", clients=clients, student="Test Student",
-                             folder=Path(folder), auto_capture=False)
+        yield make_app(session, folder, clients=clients)
 
 
 def hosted(server: str, source: str = "netlink") -> Session:
-    return Session(host="127.0.0.1", port=free_port(), interval=0.05, source=source,
-                   exec_server=server, exec_clients=[CLIENT], lang="en")
+    return lab_session(port=free_port(), source=source, exec_server=server,
+                       exec_clients=[CLIENT], lang="en")
 
 
 def lab_rows(app: ObservatoryApp) -> list[Connection]:
@@ -80,12 +80,12 @@ def waiting_bytes(app: ObservatoryApp, n: int) -> int:
     return (end.recv_q or 0) if end is not None else 0
 
 
-async def type_in(pilot: Any, app: ObservatoryApp, n: int, text: str) -> None:
+async def type_in(pilot: Pilot[Any], app: ObservatoryApp, n: int, text: str) -> None:
     card = app.clients_pane.card(n)
     assert card is not None, f"no card for client {n}"
-    field = card.query_one("Input")
+    field = card.query_one(Input)
     field.focus()
-    field.value = text  # type: ignore[attr-defined]
+    field.value = text
     await pilot.press("enter")
 
 
@@ -106,7 +106,8 @@ def kernel_saw(app: ObservatoryApp, text: str) -> bool:
         f.startswith("Seen by the kernel") and text in f for f in app.guide.evidence.found)
 
 
-async def at_step(pilot: Any, app: ObservatoryApp, step: str, key: str | None = None) -> None:
+async def at_step(pilot: Pilot[Any], app: ObservatoryApp, step: str,
+                  key: str | None = None) -> None:
     if key is None:
         app.select_step(step)
     else:
@@ -114,7 +115,7 @@ async def at_step(pilot: Any, app: ObservatoryApp, step: str, key: str | None = 
     await wait_until(pilot, lambda: app.step_id == step, f"step {step}")
 
 
-async def set_up(pilot: Any, app: ObservatoryApp, clients: int) -> None:
+async def set_up(pilot: Pilot[Any], app: ObservatoryApp, clients: int) -> None:
     """Ctrl+R: the step's scene, with the student's own clients numbered from 1."""
     await pilot.press("ctrl+r")
     await wait_until(pilot, lambda: [c.number for c in app.clients_pane.cards()
@@ -128,7 +129,7 @@ async def set_up(pilot: Any, app: ObservatoryApp, clients: int) -> None:
 # -- the app with a student's server that prints nothing ------------------------------------
 
 
-async def do_part_1(pilot: Any, app: ObservatoryApp) -> None:
+async def do_part_1(pilot: Pilot[Any], app: ObservatoryApp) -> None:
     """p1-q1, p1-q2 and p1-q3 with a single server that prints nothing."""
     await at_step(pilot, app, "p1-q1")
     await wait_until(pilot, lambda: served(app, 1), "client 1 served")
@@ -162,7 +163,7 @@ async def do_part_1(pilot: Any, app: ObservatoryApp) -> None:
     assert kernel_saw(app, f"client {3 - waiting}'s connection")
 
 
-async def do_part_2(pilot: Any, app: ObservatoryApp) -> None:
+async def do_part_2(pilot: Pilot[Any], app: ObservatoryApp) -> None:
     """p2-q1 and p2-fin with a threaded server that prints nothing."""
     await at_step(pilot, app, "p2-q1")
     await set_up(pilot, app, 2)
@@ -219,8 +220,8 @@ async def test_every_step_with_a_server_observed_with_no_server() -> None:
     """--no-server: the student's server runs apart from the app (here a process the test
     starts), the single one for part 1, then the threaded one for part 2."""
     port = free_port()
-    session = Session(host="127.0.0.1", port=port, interval=0.05, source="netlink",
-                      with_server=False, exec_clients=[CLIENT], lang="en")
+    session = lab_session(port=port, source="netlink", with_server=False,
+                          exec_clients=[CLIENT], lang="en")
     with server_process(port) as single, app_for(session, clients=0) as app:
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: listening_pid(app) == single.pid,

@@ -27,17 +27,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from app_support import whole_in_view
-from support import ss_rows
+from app_support import make_app, whole_in_view
+from support import lab_session, ss_rows
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from lab.guide.steps import get_step
-from lab.net.modes import SINGLE
 from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot
-from lab.session import Session
 from tui.app import ObservatoryApp
 from tui.widgets.clients import ClientCard
 
@@ -70,14 +68,6 @@ class Walk:
     checks: int = 0
     # Lab-port addresses ss ever showed in a handshake (SYN_SENT, SYN_RECEIVED).
     handshaking: set[str] = field(default_factory=set)
-
-
-def new_app(folder: Path) -> ObservatoryApp:
-    # The kernel's own dump where there is one (queues and retries: drops can be judged).
-    session = Session(host="127.0.0.1", port=0, mode=SINGLE, interval=0.05, source="auto")
-    session.bind()
-    return ObservatoryApp(session, lang="en", clients=1, student="Walk Student",
-                          folder=folder, auto_capture=False, show_clock=False)
 
 
 def kernel(port: int) -> Kernel:
@@ -186,7 +176,7 @@ def picture_differs(pic: Picture, before: Kernel, after: Kernel) -> str:
     return ""
 
 
-async def settle(pilot: Any, app: ObservatoryApp, what: Callable[[], bool],
+async def settle(pilot: Pilot[Any], app: ObservatoryApp, what: Callable[[], bool],
                  timeout: float = CHECK_TIMEOUT) -> bool:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -203,12 +193,12 @@ def busy(app: ObservatoryApp) -> bool:
                                  for w in app.workers)
 
 
-async def polled_since(pilot: Any, app: ObservatoryApp, when: float) -> None:
+async def polled_since(pilot: Pilot[Any], app: ObservatoryApp, when: float) -> None:
     await settle(pilot, app, lambda: app.views.snapshot is not None
                  and app.views.snapshot.time > when)
 
 
-async def check(pilot: Any, app: ObservatoryApp, walk: Walk) -> None:
+async def check(pilot: Pilot[Any], app: ObservatoryApp, walk: Walk) -> None:
     """Wait (with a deadline) until the table and the cards agree with the kernel."""
     port = app.session.port
     problem = ""
@@ -243,21 +233,17 @@ def live_cards(app: ObservatoryApp) -> list[ClientCard]:
     return [c for c in app.clients_pane.cards() if not c.query_one(Input).disabled]
 
 
-async def type_in(pilot: Any, card: ClientCard, text: str) -> None:
+async def type_in(pilot: Pilot[Any], card: ClientCard, text: str) -> None:
     field = card.query_one(Input)
     field.focus()
     await pilot.pause()
-    if app_focused(pilot.app) is not field:
+    if pilot.app.focused is not field:
         return
     await pilot.press(*[ch if ch != " " else "space" for ch in text])
     await pilot.press("enter")
 
 
-def app_focused(app: ObservatoryApp) -> Any:
-    return app.focused
-
-
-async def play(pilot: Any, app: ObservatoryApp, rng: random.Random, action: str,
+async def play(pilot: Pilot[Any], app: ObservatoryApp, rng: random.Random, action: str,
                walk: Walk) -> None:
     if action == "f2" and len(app.clients_pane.cards()) >= MAX_CLIENTS:
         action = "message"
@@ -326,7 +312,9 @@ async def run_walk(seed: int, steps: int, size: tuple[int, int] = (160, 48)) -> 
     rng = random.Random(seed)
     walk = Walk(seed, steps)
     with tempfile.TemporaryDirectory(prefix="tcpobs-walk-") as folder:
-        app = new_app(Path(folder))
+        # The kernel's own dump where there is one (queues and retries: drops can be judged).
+        app = make_app(lab_session(source="auto"), folder, clients=1, student="Walk Student",
+                       show_clock=False)
         async with app.run_test(size=size) as pilot:
             record_pictures(app, walk)
             stop = threading.Event()

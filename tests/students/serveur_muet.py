@@ -16,7 +16,7 @@ port = int(sys.argv[1]) if len(sys.argv) > 1 else 9500
 threaded = len(sys.argv) > 2 and sys.argv[2] == "thread"
 
 
-def servir(conn):
+def servir(conn: socket.socket) -> None:
     reception = ""
     while reception != "Fin":
         reception = conn.recv(1024).decode(errors="replace")

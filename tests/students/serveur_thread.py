@@ -11,7 +11,7 @@ import threading
 port = int(sys.argv[1]) if len(sys.argv) > 1 else 9500
 
 
-def servir(conn, adresse):
+def servir(conn: socket.socket, adresse: tuple[str, int]) -> None:
     Reception = ""
     while Reception != "Fin":
         Reception = conn.recv(1024).decode(errors="replace")
