@@ -315,3 +315,29 @@ async def test_a_screenshot_being_saved_is_not_taken_twice(
             w.group == "screenshot" and not w.is_finished for w in app.workers),
             "every picture written")
         assert len(list(tmp_path.glob("p1-q1-*.svg"))) == 1 and len(app.shots.saved) == 1
+
+
+def test_a_scene_begun_before_the_first_snapshot_leaves_out_what_was_already_finished() -> None:
+    """A step chosen before the app's first poll (the grading class's apps, a student quick
+    on Ctrl+R): another run's TIME_WAIT on the lab port, in that first snapshot, is an
+    earlier connection, not the step's (at 80x24 its picture could not hold the extra rows,
+    and verify refused it); what is alive in that snapshot stays the step's."""
+    from support import conn
+
+    from lab.observe.model import Snapshot
+    from tui.scene import Scene
+
+    old = conn(9500, 40001, "TIME_WAIT", RoleKind.ORPHANED, 1, server_side=True)
+    gone_client = conn(40002, 9500, "FIN_WAIT_2", RoleKind.ORPHANED, 2)
+    listener = conn(9500, None, "LISTEN", RoleKind.LISTENER)
+    new = conn(40003, 9500, "ESTABLISHED", RoleKind.CLIENT, 1)
+    scene = Scene()
+    scene.begin(1.0, None, finished_only=False)
+    first = Snapshot(1.1, (listener, old, gone_client, new), "fixed")
+    scene.first_look(first)
+    assert scene.earlier == {old.key, gone_client.key}
+    assert scene.only(first).connections == (listener, new)
+    # Once only: a later TIME_WAIT is the step's own story.
+    later = conn(40003, 9500, "TIME_WAIT", RoleKind.ORPHANED, 1)
+    scene.first_look(Snapshot(2.0, (listener, later), "fixed"))
+    assert later.key not in scene.earlier

@@ -228,6 +228,7 @@ class ObservatoryApp(App[int]):
             self._warned_source = True
             self.notify(t("ns.own_only", self.lang), severity="warning", timeout=15)
         self.recorder.keep(transitions)
+        self.scene.first_look(self.views.lab_rows(snapshot))
         self.views.to_timeline(transitions, self.inbox.first_look)
         shown = None if transitions or self.recorder.paused else self.views.quiet(snapshot)
         if shown is not None:
@@ -519,8 +520,9 @@ class ObservatoryApp(App[int]):
         """A new scene (tui.scene): the rows on screen are marked earlier (only those
         finished, with ``finished_only``), and the step's evidence is looked for again."""
         self.guide.evidence = None
-        self.scene.begin(when, self._shown_lab_rows(), finished_only=finished_only,
-                         keep_setup=keep_setup)
+        seen = self.views.snapshot is not None  # none yet: the first one will tell
+        self.scene.begin(when, self._shown_lab_rows() if seen else None,
+                         finished_only=finished_only, keep_setup=keep_setup)
         shown = self.views.snapshot
         if shown is not None:
             self.table.set_earlier(frozenset(self.scene.earlier))

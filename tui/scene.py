@@ -38,24 +38,41 @@ class Scene:
         # The kernel's witness of the scene's messages (bytes reaching the server's socket,
         # whoever wrote the server); begun again with each scene (``witness``).
         self._witness = StepWitness()
+        # A scene begun before the app's first snapshot (a step chosen at once): the rows
+        # that snapshot shows already finished were closed before it (another run's
+        # TIME_WAIT on the lab port) and are earlier ones (``first_look``).
+        self._unseen = False
 
-    def begin(self, when: float, rows: Iterable[Connection], *, finished_only: bool,
+    def begin(self, when: float, rows: Iterable[Connection] | None, *, finished_only: bool,
               keep_setup: bool = False) -> None:
         """A new scene from ``when``: the step's messages and refusals start again, and the
         lab's connections in ``rows`` (the lab port's rows on screen) belong to an earlier
         story (only those already finished, with ``finished_only``): they stay in the
         table, marked, and leave the step's evidence and picture. The listener is every
-        scene's. ``keep_setup``: a new server within a step keeps what its setup did."""
+        scene's. ``keep_setup``: a new server within a step keeps what its setup did.
+        ``rows`` None: no snapshot seen yet (see ``first_look``)."""
         self.messages = []
         self.refused = []
         self.sent_by_app = []
         if not keep_setup:
             self.by_app = []
         self.start = when
+        if rows is None:
+            self._unseen, rows = True, ()
         self.earlier |= {c.key for c in rows if c.state != "LISTEN" and (
             not finished_only or c.state in FINISHED)}
         self.past = set(self.earlier)
         self._missing.clear()
+
+    def first_look(self, lab: Snapshot) -> None:
+        """The first snapshot after a scene begun before any (``begin`` with no rows): its
+        lab rows already finished belong to an earlier story, as ``begin`` would have said."""
+        if not self._unseen:
+            return
+        self._unseen = False
+        finished = {c.key for c in lab.connections if c.state in FINISHED}
+        self.earlier |= finished
+        self.past |= finished
 
     def set_up(self, by_app: list[str]) -> None:
         """What the app did to set the step's scene up, in words (kept with its picture)."""
