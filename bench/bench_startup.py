@@ -11,13 +11,19 @@ screen is there:
   and one client); full when the table shows the listener's row and both ESTABLISHED rows
   of the client's connection.
 
-The two alternate (bare first, then ours first), after one warm-up run of each that is not
-counted. Then each is run once more under ``-X importtime`` (the imports of the whole
-start, lazy ones included) to say where the import time goes.
+They take turns (each in its turn first), after one warm-up run of each that is not
+counted: it writes the bytecode caches, so each starts as a user's second start does, even
+where PYTHONDONTWRITEBYTECODE is set (that would compile the app's modules at every start,
+and not Textual's, installed compiled). Then each is run once more under
+``-X importtime`` (the imports of the whole start, lazy ones included) to say where the
+import time goes.
 
     python bench/bench_startup.py --repeat 9
 
-Figures are medians; the ratio divides ours by the bare app's.
+``--before CMD`` adds another command that starts the app (an older checkout) to the same
+turns, so that a change is measured before and after under the same load.
+
+Figures are medians; the ratio divides each app's by the bare app's.
 """
 
 from __future__ import annotations
@@ -91,8 +97,9 @@ class Terminal:
                   "cat")
 
     def tmux(self, *args: str, check: bool = True) -> str:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         return subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", *args],
-                              capture_output=True, text=True, check=check).stdout
+                              capture_output=True, text=True, check=check, env=env).stdout
 
     def time_to_screen(self, name: str, command: str, full: Callable[[str], bool],
                        timeout: float = 30.0) -> float:
@@ -156,11 +163,12 @@ def ours_full(port: int) -> Callable[[str], bool]:
 
 
 class Runs:
-    def __init__(self, terminal: Terminal, folder: Path) -> None:
+    def __init__(self, terminal: Terminal, folder: Path, before: str | None) -> None:
         self.terminal = terminal
         self.folder = folder
         self.bare_file = folder / "bare_app.py"
         self.bare_file.write_text(BARE_APP)
+        self.before = before
         self.count = 0
 
     def bare(self, log: Path | None = None) -> float:
@@ -171,10 +179,18 @@ class Runs:
                                             bare_full)
 
     def ours(self, log: Path | None = None) -> float:
+        return self._app(TOOL, log)
+
+    def older(self) -> float:
+        assert self.before is not None
+        return self._app(self.before, None)
+
+    def _app(self, start: str, log: Path | None) -> float:
         self.count += 1
         port = free_port()
         shots = self.folder / f"shots{self.count}"
-        argv = [TOOL, "--port", str(port), "--lang", "en", "--screenshots", str(shots)]
+        argv = [*shlex.split(start), "--port", str(port), "--lang", "en",
+                "--screenshots", str(shots)]
         run = "from tui.cli import main; sys.exit(main())"
         return self.terminal.time_to_screen(f"ours{self.count}", self._command(argv, run, log),
                                             ours_full(port))
@@ -229,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="160x48", help="terminal size (160x48)")
     parser.add_argument("--top", type=int, default=15, help="rows of the import table (15)")
     parser.add_argument("--no-imports", action="store_true", help="skip the import part")
+    parser.add_argument("--before", default=None, metavar="CMD",
+                        help="another command that starts the app, measured in the same "
+                        "turns (an older checkout: 'env PYTHONPATH=DIR python -m tui')")
     args = parser.parse_args(argv)
     if shutil.which("tmux") is None:
         print("tmux is missing: this bench needs a real terminal")
@@ -242,25 +261,28 @@ def main(argv: list[str] | None = None) -> int:
     terminal = Terminal(width, height)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
-            runs = Runs(terminal, Path(tmp))
-            runs.bare()  # warm-up: compiled bytecode and the page cache, for both
-            runs.ours()
-            bare: list[float] = []
-            ours: list[float] = []
+            runs = Runs(terminal, Path(tmp), args.before)
+            contenders: list[tuple[str, Callable[[], float]]] = [
+                ("bare Textual app, DataTable", runs.bare),
+                ("tcp-observatory (server, one client)", runs.ours)]
+            if args.before:
+                contenders.append((f"`{args.before}` (server, one client)", runs.older))
+            for _name, start in contenders:
+                start()  # warm-up: compiled bytecode and the page cache, for each
+            times: list[list[float]] = [[] for _ in contenders]
             for i in range(args.repeat):
-                if i % 2 == 0:
-                    bare.append(runs.bare())
-                    ours.append(runs.ours())
-                else:
-                    ours.append(runs.ours())
-                    bare.append(runs.bare())
-            b, o = statistics.median(bare), statistics.median(ours)
-            print("\n| first full screen | median | range |\n|---|---:|---:|")
-            print(f"| bare Textual app, DataTable | {b * 1000:.0f} ms | "
-                  f"{min(bare) * 1000:.0f}–{max(bare) * 1000:.0f} ms |")
-            print(f"| tcp-observatory (server, one client) | {o * 1000:.0f} ms | "
-                  f"{min(ours) * 1000:.0f}–{max(ours) * 1000:.0f} ms |")
-            print(f"\nratio: {o / b:.2f}x", flush=True)
+                # Each takes its turn first: none always starts after the same one.
+                for k in range(len(contenders)):
+                    j = (i + k) % len(contenders)
+                    times[j].append(contenders[j][1]())
+            bare = statistics.median(times[0])
+            print("\n| first full screen | median | range | ratio to bare |\n"
+                  "|---|---:|---:|---:|")
+            for (name, _start), took in zip(contenders, times, strict=True):
+                median = statistics.median(took)
+                print(f"| {name} | {median * 1000:.0f} ms | "
+                      f"{min(took) * 1000:.0f}–{max(took) * 1000:.0f} ms | "
+                      f"{median / bare:.2f}x |", flush=True)
             if not args.no_imports:
                 part_imports(runs, args.top)
     finally:
