@@ -20,10 +20,14 @@ import time goes.
 
     python bench/bench_startup.py --repeat 9
 
-``--before CMD`` adds another command that starts the app (an older checkout) to the same
-turns, so that a change is measured before and after under the same load.
+``--before DIR`` adds another checkout of the app (a folder holding its ``lab`` and ``tui``,
+e.g. ``git archive main lab tui | tar -x -C DIR``) to the same turns, run by this
+interpreter with that folder's code in place of the installed one, so that a change is
+measured before and after under the same load.
 
-Figures are medians; the ratio divides each app's by the bare app's.
+Figures are medians; the ratio divides each app's by the bare app's. Beside the time, the
+CPU the process had used when its screen was full (all threads): on a machine shared with
+other work the times stretch, the CPU much less.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 LOCALHOST = "127.0.0.1"
 PY = sys.executable
@@ -80,6 +85,16 @@ sys.argv = {argv!r}
 """
 
 
+# Another checkout's code in place of the installed one: an editable install's finder comes
+# before PYTHONPATH, so it is taken out of the way first.
+BEFORE = """import sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f)]
+sys.path.insert(0, {folder!r})
+from tui.cli import main
+sys.exit(main())
+"""
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((LOCALHOST, 0))
@@ -102,17 +117,17 @@ class Terminal:
                               capture_output=True, text=True, check=check, env=env).stdout
 
     def time_to_screen(self, name: str, command: str, full: Callable[[str], bool],
-                       timeout: float = 30.0) -> float:
-        """Seconds from starting ``command`` in a new session to ``full(pane text)``."""
+                       timeout: float = 30.0) -> Start:
+        """From starting ``command`` in a new session to ``full(pane text)``."""
         started = time.perf_counter()
-        self.tmux("new-session", "-d", "-s", name, "-x", self.size[0], "-y", self.size[1],
-                  command)
+        pid = int(self.tmux("new-session", "-d", "-P", "-F", "#{pane_pid}", "-s", name,
+                            "-x", self.size[0], "-y", self.size[1], command))
         try:
             while True:
                 screen = self.tmux("capture-pane", "-p", "-t", name, check=False)
                 took = time.perf_counter() - started
                 if full(screen):
-                    return took
+                    return Start(took, _cpu(pid))
                 if took > timeout:
                     raise RuntimeError(f"{name}: no full screen after {timeout:.0f} s:\n"
                                        f"{screen}")
@@ -135,6 +150,19 @@ class Terminal:
 
     def close(self) -> None:
         self.tmux("kill-server", check=False)
+
+
+class Start(NamedTuple):
+    wall: float  # seconds from the start to the full screen
+    cpu: float  # seconds of CPU the process had used by then (all its threads)
+
+
+def _cpu(pid: int) -> float:
+    """The process's user and system time, from /proc (the pane's process is the program:
+    the shell tmux starts it with runs it in its place)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _alive(pid: int) -> bool:
@@ -163,7 +191,7 @@ def ours_full(port: int) -> Callable[[str], bool]:
 
 
 class Runs:
-    def __init__(self, terminal: Terminal, folder: Path, before: str | None) -> None:
+    def __init__(self, terminal: Terminal, folder: Path, before: Path | None) -> None:
         self.terminal = terminal
         self.folder = folder
         self.bare_file = folder / "bare_app.py"
@@ -171,21 +199,23 @@ class Runs:
         self.before = before
         self.count = 0
 
-    def bare(self, log: Path | None = None) -> float:
+    def bare(self, log: Path | None = None) -> Start:
         self.count += 1
         argv = [PY, str(self.bare_file)]
         run = f"import runpy; runpy.run_path({str(self.bare_file)!r}, run_name='__main__')"
         return self.terminal.time_to_screen(f"bare{self.count}", self._command(argv, run, log),
                                             bare_full)
 
-    def ours(self, log: Path | None = None) -> float:
+    def ours(self, log: Path | None = None) -> Start:
         return self._app(TOOL, log)
 
-    def older(self) -> float:
+    def older(self) -> Start:
         assert self.before is not None
-        return self._app(self.before, None)
+        launcher = self.folder / "before.py"
+        launcher.write_text(BEFORE.format(folder=str(self.before.resolve())))
+        return self._app(shlex.join([PY, str(launcher)]), None)
 
-    def _app(self, start: str, log: Path | None) -> float:
+    def _app(self, start: str, log: Path | None) -> Start:
         self.count += 1
         port = free_port()
         shots = self.folder / f"shots{self.count}"
@@ -245,9 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="160x48", help="terminal size (160x48)")
     parser.add_argument("--top", type=int, default=15, help="rows of the import table (15)")
     parser.add_argument("--no-imports", action="store_true", help="skip the import part")
-    parser.add_argument("--before", default=None, metavar="CMD",
-                        help="another command that starts the app, measured in the same "
-                        "turns (an older checkout: 'env PYTHONPATH=DIR python -m tui')")
+    parser.add_argument("--before", default=None, type=Path, metavar="DIR",
+                        help="another checkout's folder (its lab/ and tui/), measured in the "
+                        "same turns")
     args = parser.parse_args(argv)
     if shutil.which("tmux") is None:
         print("tmux is missing: this bench needs a real terminal")
@@ -262,27 +292,30 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
             runs = Runs(terminal, Path(tmp), args.before)
-            contenders: list[tuple[str, Callable[[], float]]] = [
+            contenders: list[tuple[str, Callable[[], Start]]] = [
                 ("bare Textual app, DataTable", runs.bare),
                 ("tcp-observatory (server, one client)", runs.ours)]
             if args.before:
-                contenders.append((f"`{args.before}` (server, one client)", runs.older))
+                contenders.append((f"{args.before} (server, one client)", runs.older))
             for _name, start in contenders:
                 start()  # warm-up: compiled bytecode and the page cache, for each
-            times: list[list[float]] = [[] for _ in contenders]
+            times: list[list[Start]] = [[] for _ in contenders]
             for i in range(args.repeat):
                 # Each takes its turn first: none always starts after the same one.
                 for k in range(len(contenders)):
                     j = (i + k) % len(contenders)
                     times[j].append(contenders[j][1]())
-            bare = statistics.median(times[0])
-            print("\n| first full screen | median | range | ratio to bare |\n"
-                  "|---|---:|---:|---:|")
+            bare = statistics.median(s.wall for s in times[0])
+            bare_cpu = statistics.median(s.cpu for s in times[0])
+            print("\n| first full screen | median | range | ratio to bare | CPU by then | "
+                  "ratio |\n|---|---:|---:|---:|---:|---:|")
             for (name, _start), took in zip(contenders, times, strict=True):
-                median = statistics.median(took)
+                walls = [s.wall for s in took]
+                median, cpu = statistics.median(walls), statistics.median(s.cpu for s in took)
                 print(f"| {name} | {median * 1000:.0f} ms | "
-                      f"{min(took) * 1000:.0f}–{max(took) * 1000:.0f} ms | "
-                      f"{median / bare:.2f}x |", flush=True)
+                      f"{min(walls) * 1000:.0f}–{max(walls) * 1000:.0f} ms | "
+                      f"{median / bare:.2f}x | {cpu * 1000:.0f} ms | {cpu / bare_cpu:.2f}x |",
+                      flush=True)
             if not args.no_imports:
                 part_imports(runs, args.top)
     finally:
