@@ -123,7 +123,9 @@ class ObservatoryApp(Screenshots, Guided, Focus, StepThrough, LiveView):
                 yield Timeline(self.lang, id="timeline")
             with Vertical(id="right"):
                 yield ServerPane(self.lang, id="server")
-                yield ClientsPane(self.lang, id="clients")
+                # The clients started before the window (tui.run) are in its first screen.
+                started = sorted(self.session.idents.items()) if self.session.holding else ()
+                yield ClientsPane(self.lang, id="clients", cards=started)
         yield StepsPanel(self.lang, id="steps")
         yield KeysFooter(id="keys", descriptions={"quit": t("key.quit", self.lang)})
 
@@ -142,7 +144,7 @@ class ObservatoryApp(Screenshots, Guided, Focus, StepThrough, LiveView):
         self.set_interval(0.5, self._tick)
         if self.signals:
             self._catch_stop_signals()
-        if self.start_session:
+        if self.start_session:  # else it runs already (tui.run starts it before the window)
             self.session.start(clients=0)
             for _ in range(self.initial_clients):
                 self.session.add_client()

@@ -44,13 +44,24 @@ def run_app(args: argparse.Namespace) -> int:
     if not (sys.stdin and sys.stdin.isatty() and sys.stdout and sys.stdout.isatty()):
         session.shutdown()
         raise LabError(t("err.no_terminal", args.lang))
-    from tui.app import ObservatoryApp
-
     clients = max(args.clients, len(getattr(args, "exec_client", None) or ()))
+    # The lab starts now, while Textual loads and the window is put together: the first
+    # screen shows it running, and neither waits for the other. What it does meanwhile
+    # is kept and reaches the app when the app mounts (ObservatoryApp.on_mount).
+    session.hold_events()
+    try:
+        session.start(clients=0)
+        for _ in range(clients):
+            session.add_client()
+        from tui.app import ObservatoryApp
 
-    app = ObservatoryApp(session, lang=args.lang, clients=clients, present=args.present,
-                         view=args.view, student=args.student, folder=args.screenshots,
-                         signals=True, colours=getattr(args, "theme", "dark"))
+        app = ObservatoryApp(session, lang=args.lang, clients=clients, present=args.present,
+                             view=args.view, student=args.student, folder=args.screenshots,
+                             signals=True, colours=getattr(args, "theme", "dark"),
+                             start_session=False)
+    except BaseException:
+        session.shutdown()
+        raise
     try:
         result = app.run()
     finally:

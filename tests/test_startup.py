@@ -1,0 +1,110 @@
+"""The lab starts before its window (``tui.run``): what it does meanwhile reaches the app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from app_support import wait_until
+from support import wait_for
+
+import tui
+from lab.net.client import ClientEvent
+from lab.net.server import ServerEvent
+from lab.observe.model import RoleKind, Snapshot
+from lab.session import Action, Event, ObserverUpdate, Session
+from tui.app import ObservatoryApp
+
+
+class FirstLook(ObservatoryApp):
+    """The app, noting which client cards the window had when it was put together (its
+    on_mount runs before any event of the session is handled)."""
+
+    CSS_PATH = str(Path(tui.__file__).parent / "app.tcss")  # found from here, not tests/
+    cards_at_mount: list[tuple[int, int]] | None = None
+
+    async def on_mount(self) -> None:
+        self.cards_at_mount = [(card.number, card.ident) for card in self.clients_pane.cards()]
+        await super().on_mount()
+
+
+def _client_established(snapshot: Snapshot, number: int) -> bool:
+    """Both ends of client ``number``'s connection are ESTABLISHED in the kernel's rows."""
+    ends = [c for c in snapshot.connections
+            if c.role.client == number and c.state == "ESTABLISHED"]
+    return (any(c.role.kind is RoleKind.CLIENT for c in ends)
+            and any(c.role.server_side for c in ends))
+
+
+def _seen_established(events: list[Event], number: int) -> bool:
+    return any(isinstance(e, ObserverUpdate) and _client_established(e.snapshot, number)
+               for e in list(events))
+
+
+@pytest.mark.needs("system-sockets")
+def test_events_of_a_session_started_before_its_sink_all_reach_the_sink_in_order() -> None:
+    session = Session(host="127.0.0.1", port=0, interval=0.05, source="psutil")
+    session.bind()
+    events: list[Event] = []
+    try:
+        session.hold_events()
+        session.start(clients=1)
+        client = session.clients[1]
+        wait_for(lambda: client.state == "connected", 10, message="client 1 connected")
+        session.set_sink(events.append)
+        # Emitted on this thread before the sink was given: kept, not lost.
+        assert [e.kind for e in events if isinstance(e, Action)] == ["client-add"]
+        wait_for(lambda: _seen_established(events, 1), 10,
+                 message=lambda: f"client 1 ESTABLISHED in an update; events: {events}")
+        kinds = [(type(e).__name__, getattr(e, "kind", "")) for e in events]
+        assert ("ServerEvent", "listening") in kinds
+        added = kinds.index(("Action", "client-add"))
+        connected = kinds.index(("ClientEvent", "connected"))
+        assert added < connected, kinds  # the client's events follow its card's cause
+        assert kinds.count(("Action", "client-add")) == 1, kinds
+        first_look = next(e for e in events if isinstance(e, ObserverUpdate))
+        assert any(c.state == "LISTEN" and c.local.port == session.port
+                   for c in first_look.snapshot.connections), first_look
+        # And what happens after the sink was given goes straight to it.
+        number = session.add_client()
+        wait_for(lambda: _seen_established(events, number), 10,
+                 message=lambda: f"client {number} ESTABLISHED; events: {events}")
+        assert sum(isinstance(e, Action) and e.kind == "client-add" for e in events) == 2
+        assert any(isinstance(e, ServerEvent) and e.kind == "accepted" for e in events)
+        assert any(isinstance(e, ClientEvent) and e.number == number and e.kind == "connected"
+                   for e in events)
+    finally:
+        session.shutdown()
+
+
+@pytest.mark.needs("system-sockets")
+async def test_a_client_started_before_the_window_is_in_its_first_screen(
+        tmp_path: Path) -> None:
+    """As ``tcp-observatory`` starts: the client's card is composed with the window (not
+    mounted after it was drawn), once, and the table and the card show its connection."""
+    session = Session(host="127.0.0.1", port=0, interval=0.05, source="psutil")
+    session.bind()
+    session.hold_events()
+    session.start(clients=0)
+    session.add_client()
+    app = FirstLook(session, lang="en", clients=1, student="Test Student", folder=tmp_path,
+                    auto_capture=False, start_session=False)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            assert app.cards_at_mount == [(1, 1)]
+            cards = app.clients_pane.cards()
+            await wait_until(pilot, lambda: any(a.kind == "client-add" for a in app.actions),
+                             "the client-add action handled")
+            await wait_until(
+                pilot, lambda: app.snapshot is not None
+                and _client_established(app.snapshot, 1), "client 1 ESTABLISHED")
+            await wait_until(pilot, lambda: app.table.state_of(
+                lambda c: c.role.kind is RoleKind.CLIENT and c.role.client == 1)
+                == ["ESTABLISHED"], "client 1's row ESTABLISHED")
+            await wait_until(pilot, lambda: "ESTABLISHED" in str(cards[0].border_title),
+                             "the card says ESTABLISHED")
+            assert app.clients_pane.cards() == cards  # the same card: not mounted again
+            assert not app.query_one("#clients-empty").display
+            assert any("client 1" in line.lower() for line in app.timeline.lines_text)
+    finally:
+        app.shutdown()
