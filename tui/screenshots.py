@@ -13,7 +13,6 @@ from lab import __version__
 from lab.errors import LabError
 from lab.grading.manifest import save_screenshot
 from lab.grading.record import origin_of, seal_for
-from lab.grading.report import write_report
 from lab.grading.stamp import stamp_text, watermark_text
 from lab.guide.witness import server_mode
 from lab.i18n import t
@@ -182,6 +181,8 @@ class Screenshots(ObservatoryBase):
         self._update_stamp()
 
         def work() -> None:
+            from lab.grading.report import write_report  # loaded at the first picture
+
             try:
                 saved = save_screenshot(self.folder, step, svg, **args)
                 write_report(self.folder, self.lang)
