@@ -191,13 +191,18 @@ class Session:
         held = self._sink
         if isinstance(held, HeldEvents):
             held.release(sink)  # what happened before, in order, then the new sink
+            self._sink = sink
+            self.observer.release()
+            return
         self._sink = sink
 
     def hold_events(self) -> None:
         """Keep every event until ``set_sink``: the lab can start before its window is up
         (the app's first screen then finds the server, the clients and the observer's
-        first look ready, instead of starting them once it is drawn)."""
+        first look ready, instead of starting them once it is drawn). Meanwhile the
+        observer polls when the server or a client acts, not every interval."""
         self._sink = HeldEvents()
+        self.observer.hold()
 
     @property
     def holding(self) -> bool:

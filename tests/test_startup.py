@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ from support import wait_for
 import tui
 from lab.net.client import ClientEvent
 from lab.net.server import ServerEvent
-from lab.observe.model import RoleKind, Snapshot
+from lab.observe.model import RoleKind, Snapshot, Transition
+from lab.observe.observer import Observer
 from lab.session import Action, Event, ObserverUpdate, Session
 from tui.app import ObservatoryApp
 
@@ -41,6 +43,53 @@ def _seen_established(events: list[Event], number: int) -> bool:
                for e in list(events))
 
 
+class SlowSource:
+    """A source as slow as psutil with thousands of sockets: each poll takes 50 ms."""
+
+    name = "slow"
+
+    def __init__(self) -> None:
+        self.polls = 0
+
+    def poll(self, port: int | None, *, owners: bool = True,
+             lab_port: int | None = None) -> Snapshot:
+        time.sleep(0.05)  # the poll's cost, not a wait for anything
+        self.polls += 1
+        return Snapshot(time.time(), (), self.name)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_held_observer_polls_when_asked_and_those_polls_do_not_pace_it() -> None:
+    """While the window is put together the observer polls when the lab acts, not every
+    interval, and what those polls cost (the interpreter busy elsewhere) does not slow
+    polling down; released, it polls every interval again, paced by its own costs."""
+    source = SlowSource()
+    paced: list[float] = []
+    updates: list[list[Transition]] = []
+    observer = Observer(source, 9, lambda _s, tr: updates.append(tr), interval=0.01,
+                        on_pace=lambda interval, _cost: paced.append(interval))
+    observer.hold()
+    started = time.monotonic()
+    observer.start()
+    try:
+        wait_for(lambda: source.polls >= 1, 10, message="the first look")
+        for asked in range(2, 6):
+            observer.poll_now()
+            wait_for(lambda: source.polls >= asked, 10,  # noqa: B023 (waited for here)
+                     message=f"poll {asked}")
+        # Five polls of 50 ms: polling every 10 ms it would have polled some twenty times.
+        assert time.monotonic() - started >= 0.2
+        assert source.polls == 5 and len(updates) == 5
+        assert paced == [] and observer.effective_interval == 0.01
+        observer.release()
+        wait_for(lambda: paced, 10, message="polls paced again once released")
+        assert source.polls > 5 and observer.effective_interval > 0.01
+    finally:
+        observer.stop()
+
+
 @pytest.mark.needs("system-sockets")
 def test_events_of_a_session_started_before_its_sink_all_reach_the_sink_in_order() -> None:
     session = Session(host="127.0.0.1", port=0, interval=0.05, source="psutil")
@@ -65,6 +114,10 @@ def test_events_of_a_session_started_before_its_sink_all_reach_the_sink_in_order
         first_look = next(e for e in events if isinstance(e, ObserverUpdate))
         assert any(c.state == "LISTEN" and c.local.port == session.port
                    for c in first_look.snapshot.connections), first_look
+        # Released, the observer looks every interval again, asked or not.
+        looked = sum(isinstance(e, ObserverUpdate) for e in events)
+        wait_for(lambda: sum(isinstance(e, ObserverUpdate) for e in events) >= looked + 3, 10,
+                 message="updates every interval after the sink was given")
         # And what happens after the sink was given goes straight to it.
         number = session.add_client()
         wait_for(lambda: _seen_established(events, number), 10,
