@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
 import pytest
-from app_support import wait_until
+from app_support import make_app, wait_until
 from support import wait_for
 
 import tui
@@ -16,6 +17,7 @@ from lab.observe.model import RoleKind, Snapshot, Transition
 from lab.observe.observer import Observer
 from lab.session import Action, Event, ObserverUpdate, Session
 from tui.app import ObservatoryApp
+from tui.cli import main
 
 
 class FirstLook(ObservatoryApp):
@@ -161,3 +163,29 @@ async def test_a_client_started_before_the_window_is_in_its_first_screen(
             assert any("client 1" in line.lower() for line in app.timeline.lines_text)
     finally:
         app.shutdown()
+
+
+async def test_the_collector_held_off_for_the_start_runs_again_once_the_window_is_drawn(
+        tmp_path: Path) -> None:
+    """``tcp-observatory`` holds the cyclic collector off while the app starts (tui.cli):
+    the app gives it back once its first screen is drawn, not at its end."""
+    session = Session(host="127.0.0.1", port=0, interval=0.05, source="psutil")
+    session.bind()
+    app = make_app(session, tmp_path)
+    gc.disable()
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await wait_until(pilot, gc.isenabled, "the collector running again")
+            assert app.is_running
+    finally:
+        gc.enable()
+        app.shutdown()
+
+
+def test_the_collector_runs_again_when_the_app_cannot_start(tmp_path: Path) -> None:
+    """Without a terminal the app refuses to start (a sentence, exit status 1): the
+    collector held off for its start is running again when main returns."""
+    assert gc.isenabled()
+    code = main(["--port", "0", "--lang", "en", "--screenshots", str(tmp_path / "shots")])
+    assert code == 1
+    assert gc.isenabled()

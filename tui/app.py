@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import threading
@@ -138,6 +139,7 @@ class ObservatoryApp(Screenshots, Guided, Focus, StepThrough, LiveView):
             self._apply_present()
         self._apply_view()
         self.call_after_refresh(self.keep_panel_above_keys)
+        self.call_after_refresh(gc.enable)  # tui.cli held the collector off for the start
         self._show_step()
         self._update_stamp()
         self.session.set_sink(self._from_session)
