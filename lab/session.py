@@ -89,6 +89,32 @@ Event = (ServerEvent | ClientEvent | Action | ObserverUpdate | SessionError | Pr
 Sink = Callable[[Event], None]
 
 
+class HeldEvents:
+    """A sink that keeps the events until the real one is given (``Session.hold_events``),
+    then hands them over in order; an event arriving during or after that goes straight
+    through, never ahead of one kept."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: list[Event] = []
+        self._target: Sink | None = None
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            target = self._target
+            if target is None:
+                self._events.append(event)
+                return
+        target(event)
+
+    def release(self, target: Sink) -> None:
+        with self._lock:
+            for event in self._events:
+                target(event)
+            self._events.clear()
+            self._target = target
+
+
 class Session:
     def __init__(
         self,
@@ -162,7 +188,26 @@ class Session:
 
     # -- sink ------------------------------------------------------------------------------
     def set_sink(self, sink: Sink) -> None:
+        held = self._sink
+        if isinstance(held, HeldEvents):
+            held.release(sink)  # what happened before, in order, then the new sink
+            self._sink = sink
+            self.observer.release()
+            return
         self._sink = sink
+
+    def hold_events(self) -> None:
+        """Keep every event until ``set_sink``: the lab can start before its window is up
+        (the app's first screen then finds the server, the clients and the observer's
+        first look ready, instead of starting them once it is drawn). Meanwhile the
+        observer polls when the server or a client acts, not every interval."""
+        self._sink = HeldEvents()
+        self.observer.hold()
+
+    @property
+    def holding(self) -> bool:
+        """Whether events are being kept for a sink still to come (``hold_events``)."""
+        return isinstance(self._sink, HeldEvents)
 
     def _emit(self, event: Event) -> None:
         self._sink(event)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import socket
@@ -701,7 +702,9 @@ class ObservatoryApp(App[int]):
                 yield Timeline(self.lang, id="timeline")
             with Vertical(id="right"):
                 yield ServerPane(self.lang, id="server")
-                yield ClientsPane(self.lang, id="clients")
+                # The clients started before the window (tui.run) are in its first screen.
+                started = sorted(self.session.idents.items()) if self.session.holding else ()
+                yield ClientsPane(self.lang, id="clients", cards=started)
         yield StepsPanel(self.lang, id="steps")
         yield KeysFooter(id="keys", descriptions={"quit": t("key.quit", self.lang)})
 
@@ -714,13 +717,14 @@ class ObservatoryApp(App[int]):
             self.views.apply_present()
         self.views.apply_view()
         self.call_after_refresh(self.views.keep_panel_above_keys)
+        self.call_after_refresh(gc.enable)  # tui.cli held the collector off for the start
         self._show_step()
         self._update_stamp()
         self.session.set_sink(self._from_session)
         self.set_interval(0.5, self._tick)
         if self.signals:
             self._catch_stop_signals()
-        if self.start_session:
+        if self.start_session:  # else it runs already (tui.run starts it before the window)
             self.session.start(clients=0)
             for _ in range(self.initial_clients):
                 self.session.add_client()

@@ -21,7 +21,6 @@ from lab import __version__
 from lab.errors import LabError
 from lab.grading.manifest import save_screenshot
 from lab.grading.record import origin_of, seal_for
-from lab.grading.report import write_report
 from lab.grading.stamp import stamp_text, watermark_text
 from lab.guide.evidence import Receipt
 from lab.i18n import t
@@ -189,6 +188,8 @@ class ScreenshotFlow:
         done()
 
         def work() -> None:
+            from lab.grading.report import write_report  # loaded at the first picture
+
             try:
                 saved = save_screenshot(folder, step, svg, **args)
                 write_report(folder, self.lang)

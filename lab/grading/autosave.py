@@ -20,7 +20,6 @@ from pathlib import Path
 
 from lab.errors import LabError
 from lab.grading.manifest import save_answers
-from lab.grading.report import write_report
 from lab.guide.progress import Progress, save_progress
 
 DELAY = 0.5  # seconds: the most typing a hard kill may lose (with the write's own time)
@@ -150,6 +149,10 @@ class AutoSave:
                 save_progress(self.folder, progress, self.lang)
             if answers:
                 if save_answers(self.folder, answers, lang=self.lang):
+                    # The report's page (and its checks) loads at the first answer written,
+                    # not with the app's first screen.
+                    from lab.grading.report import write_report
+
                     write_report(self.folder, self.lang)
         except LabError as exc:
             if str(exc) != self._last_error:

@@ -5,7 +5,6 @@ time in this process; every write atomic (``lab.files``)."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import threading
@@ -38,6 +37,8 @@ lock = threading.Lock()  # one read-modify-write of the folder's files at a time
 def answer_digest(step_id: str, answer: str) -> str:
     """What the app stores beside an answer it saves: an answer edited in the manifest by
     hand no longer matches it (``verify`` notes it). No key: a note, not a proof."""
+    import hashlib  # here, not with the app's first screen: its library takes ~5 ms to load
+
     data = f"{step_id}\x00{answer}".encode("utf-8", errors="surrogatepass")
     return hashlib.sha256(data).hexdigest()[:16]
 
@@ -138,6 +139,8 @@ def save_screenshot(
     evidence = check_evidence(step.id, conns, msgs, mode, port=port, lang=lang,
                               refused=stored_refused, windows=bool(stored_refused),
                               receipts=stored_receipts)
+    import hashlib
+
     data = svg_text.encode("utf-8")
     with lock:
         path = ensure_folder(folder, lang)

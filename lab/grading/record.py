@@ -8,7 +8,6 @@ picture was taken no longer matches the picture.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -77,6 +76,8 @@ def seal_of(record: dict[str, Any]) -> str:
     Editing the stored record (to claim states the picture does not show) changes it, and
     the picture, whose hash is stored too, still shows the old one.
     """
+    import hashlib  # here, not with the app's first screen: its library takes ~5 ms to load
+
     data = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(data.encode("utf-8")).hexdigest()[:12]
 

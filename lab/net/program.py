@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import select
 import shlex
 import signal
@@ -38,12 +37,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import IO
-
-import psutil
+from typing import IO, TYPE_CHECKING
 
 from lab.i18n import t
 from lab.text import printable
+
+if TYPE_CHECKING:  # psutil is imported where programs are handled, not with the app's
+    import psutil  # first screen (which has none): it costs the start ~15 ms
 
 MAX_LINE = 2000  # characters kept from one line; the rest is cut with a visible note
 MAX_RATE = 200  # lines per second handed over per stream; past it the program waits
@@ -234,7 +234,7 @@ class Program:
         self.max_pending = max_pending
         # Inherited by every process the program starts, whatever group or session it
         # moves to: how its descendants are known once their parents are gone.
-        self.mark = f"{os.getpid()}-{secrets.token_hex(8)}"
+        self.mark = f"{os.getpid()}-{os.urandom(8).hex()}"
         self.terminal = has_terminal() if terminal is None else terminal
         self._sink = sink
         self._proc: subprocess.Popen[bytes] | None = None
@@ -263,6 +263,8 @@ class Program:
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> bool:
         """Start the program; on failure report one sentence to the sink and return False."""
+        import psutil
+
         try:
             argv = expand(self.command, self.port)
         except ValueError as exc:
@@ -453,6 +455,8 @@ class Program:
     def adopt(self, pid: int) -> bool:
         """Track ``pid`` if it descends from this program (its environment bears the mark):
         a process found holding a lab socket, whose parents are gone."""
+        import psutil
+
         try:
             proc = psutil.Process(pid)
             if proc.environ().get(MARK) != self.mark:
@@ -468,6 +472,8 @@ class Program:
 
     def _alive(self, children: dict[int, list[int]] | None = None) -> list[psutil.Process]:
         """Sample the tracked processes: drop the ended ones, add their new descendants."""
+        import psutil
+
         with self._track_lock:
             tracked = list(self._tracked.values())
         alive: dict[int, psutil.Process] = {}
@@ -511,6 +517,8 @@ class Program:
     def _marked(self) -> list[psutil.Process]:
         """Every process bearing the mark: descendants that left the group and were never
         seen by a sample (only processes started since the program are read)."""
+        import psutil
+
         since = self._started_at - 1.0
         own = os.getpid()
         found: list[psutil.Process] = []
@@ -536,6 +544,8 @@ class Program:
 
     def listening_ports(self) -> set[int]:
         """TCP ports the program (or a descendant) listens on."""
+        import psutil
+
         ports: set[int] = set()
         for proc in self._alive():
             try:
@@ -571,6 +581,8 @@ class Program:
 
     def stop(self, grace: float = GRACE) -> None:
         """End the program and every descendant: terminate, then kill after ``grace`` s."""
+        import psutil
+
         proc = self._proc
         if proc is None or self._ended.is_set():
             return  # never started, or ended already (F3, then quit): nothing of it is left
@@ -705,6 +717,8 @@ def children_map() -> dict[int, list[int]]:
     """pid -> its children's pids, for the processes under this one (the programs and
     theirs): one walk of the process table shared by every program sampled, where
     ``Process.children`` walks it once per call."""
+    import psutil
+
     children: dict[int, list[int]] = {}
     try:
         below = psutil.Process().children(recursive=True)
@@ -720,6 +734,8 @@ def children_map() -> dict[int, list[int]]:
 
 def _runs(proc: psutil.Process) -> bool:
     """Whether ``proc`` (the same process, not a reused pid) runs and is not a zombie."""
+    import psutil
+
     try:
         return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
@@ -739,6 +755,8 @@ def _wait_gone(procs: Iterable[psutil.Process], deadline: float) -> None:
 def end_marked(pids: Iterable[int], marks: set[str], grace: float = GRACE) -> list[int]:
     """End those of ``pids`` that bear one of ``marks`` (the app's programs' descendants
     still holding a lab socket): terminate, then kill after ``grace``. Returns them."""
+    import psutil
+
     own = os.getpid()
     found: list[psutil.Process] = []
     for pid in set(pids):

@@ -13,7 +13,6 @@ polling back to back; it comes back when polls are cheap again.
 
 from __future__ import annotations
 
-import statistics
 import threading
 import time
 from collections import deque
@@ -63,6 +62,7 @@ class Observer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._refilter = False
+        self._held = False  # polls only when asked (``hold``)
         # Whether every socket's owner is wanted (a Process column is shown), or only the
         # lab port's, which roles need.
         self.owners = owners
@@ -95,6 +95,18 @@ class Observer:
 
     def poll_now(self) -> None:
         """Ask for a poll as soon as possible (from any thread)."""
+        self._wake.set()
+
+    def hold(self) -> None:
+        """Poll only when asked (``poll_now``), not every interval, until ``release``: while
+        the app's window is being put together, a poll every interval tells nothing new and
+        takes the interpreter from it (each poll's system calls hand it back and forth). The
+        cost of those polls says nothing of the source either: it does not pace polling."""
+        self._held = True
+
+    def release(self) -> None:
+        """Poll every interval again, starting now."""
+        self._held = False
         self._wake.set()
 
     def set_all_ports(self, all_ports: bool) -> None:
@@ -187,7 +199,7 @@ class Observer:
         sockets looked up in /proc) does not slow the next ones down.
         """
         self._costs.append(cost)
-        self.poll_cost = statistics.median(self._costs)
+        self.poll_cost = _median(self._costs)
         wanted = self.interval
         if self.poll_cost > BUDGET * self.interval:
             wanted = min(MAX_INTERVAL, max(self.interval, round(self.poll_cost / BUDGET, 2)))
@@ -202,9 +214,11 @@ class Observer:
         while not self._stop.is_set():
             started = time.monotonic()
             self._wake.clear()
+            held = self._held
             try:
                 snap, transitions = self.poll_once()
-                self._pace(time.monotonic() - started)
+                if not held:
+                    self._pace(time.monotonic() - started)
             except Exception as exc:  # a failing source must not kill the thread silently
                 if self._on_error is not None:
                     self._on_error(exc)
@@ -217,7 +231,19 @@ class Observer:
             except Exception as exc:  # a failing consumer is reported, polling goes on
                 if self._on_error is not None:
                     self._on_error(exc)
+            if self._held:
+                self._wake.wait()  # until someone asks for a poll (or release, or stop)
+                continue
             # Sleep for what is left of the interval, unless someone asks for a poll.
             left = self.effective_interval - (time.monotonic() - started)
             if left > 0:
                 self._wake.wait(left)
+
+
+def _median(values: deque[float]) -> float:
+    """statistics.median of a few values (that module costs the app's start ~5 ms)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2

@@ -4,6 +4,7 @@ client program (--exec-client) also gets the log of what it printed."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -166,12 +167,20 @@ class ClientCard(Vertical):
 
 
 class ClientsPane(VerticalScroll):
-    def __init__(self, lang: str, *, id: str | None = None) -> None:
+    def __init__(self, lang: str, *, id: str | None = None,
+                 cards: Iterable[tuple[int, int]] = ()) -> None:
+        """``cards``: the clients (number, ident) the lab has already, drawn with the pane
+        (their "client-add" finds each card there instead of mounting it afterwards)."""
         super().__init__(id=id)
         self.lang = lang
+        self._initial = list(cards)
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(t("clients.empty", self.lang)), id="clients-empty")
+        empty = Static(Text(t("clients.empty", self.lang)), id="clients-empty")
+        empty.display = not self._initial
+        yield empty
+        for number, ident in self._initial:
+            yield ClientCard(number, self.lang, ident)
 
     def card(self, number: int) -> ClientCard | None:
         found = self.query(f"#client-{number}")

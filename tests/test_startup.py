@@ -1,0 +1,192 @@
+"""The lab starts before its window (``tui.run``): what it does meanwhile reaches the app."""
+
+from __future__ import annotations
+
+import gc
+import time
+from pathlib import Path
+
+import pytest
+from app_support import make_app, wait_until
+from support import wait_for
+
+import tui
+from lab.net.client import ClientEvent
+from lab.net.server import ServerEvent
+from lab.observe.model import RoleKind, Snapshot, Transition
+from lab.observe.observer import Observer
+from lab.session import Action, Event, ObserverUpdate, Session
+from tui.app import ObservatoryApp
+from tui.cli import main
+
+
+class FirstLook(ObservatoryApp):
+    """The app, noting which client cards the window had when it was put together (its
+    on_mount runs before any event of the session is handled)."""
+
+    CSS_PATH = str(Path(tui.__file__).parent / "app.tcss")  # found from here, not tests/
+    cards_at_mount: list[tuple[int, int]] | None = None
+
+    async def on_mount(self) -> None:
+        self.cards_at_mount = [(card.number, card.ident) for card in self.clients_pane.cards()]
+        await super().on_mount()
+
+
+def _client_established(snapshot: Snapshot, number: int) -> bool:
+    """Both ends of client ``number``'s connection are ESTABLISHED in the kernel's rows."""
+    ends = [c for c in snapshot.connections
+            if c.role.client == number and c.state == "ESTABLISHED"]
+    return (any(c.role.kind is RoleKind.CLIENT for c in ends)
+            and any(c.role.server_side for c in ends))
+
+
+def _seen_established(events: list[Event], number: int) -> bool:
+    return any(isinstance(e, ObserverUpdate) and _client_established(e.snapshot, number)
+               for e in list(events))
+
+
+class SlowSource:
+    """A source as slow as psutil with thousands of sockets: each poll takes 50 ms."""
+
+    name = "slow"
+
+    def __init__(self) -> None:
+        self.polls = 0
+
+    def poll(self, port: int | None, *, owners: bool = True,
+             lab_port: int | None = None) -> Snapshot:
+        time.sleep(0.05)  # the poll's cost, not a wait for anything
+        self.polls += 1
+        return Snapshot(time.time(), (), self.name)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_held_observer_polls_when_asked_and_those_polls_do_not_pace_it() -> None:
+    """While the window is put together the observer polls when the lab acts, not every
+    interval, and what those polls cost (the interpreter busy elsewhere) does not slow
+    polling down; released, it polls every interval again, paced by its own costs."""
+    source = SlowSource()
+    paced: list[float] = []
+    updates: list[list[Transition]] = []
+    observer = Observer(source, 9, lambda _s, tr: updates.append(tr), interval=0.01,
+                        on_pace=lambda interval, _cost: paced.append(interval))
+    observer.hold()
+    started = time.monotonic()
+    observer.start()
+    try:
+        wait_for(lambda: source.polls >= 1, 10, message="the first look")
+        for asked in range(2, 6):
+            observer.poll_now()
+            wait_for(lambda: source.polls >= asked, 10,  # noqa: B023 (waited for here)
+                     message=f"poll {asked}")
+        # Five polls of 50 ms: polling every 10 ms it would have polled some twenty times.
+        assert time.monotonic() - started >= 0.2
+        assert source.polls == 5 and len(updates) == 5
+        assert paced == [] and observer.effective_interval == 0.01
+        observer.release()
+        wait_for(lambda: paced, 10, message="polls paced again once released")
+        assert source.polls > 5 and observer.effective_interval > 0.01
+    finally:
+        observer.stop()
+
+
+@pytest.mark.needs("system-sockets")
+def test_events_of_a_session_started_before_its_sink_all_reach_the_sink_in_order() -> None:
+    session = Session(host="127.0.0.1", port=0, interval=0.05, source="psutil")
+    session.bind()
+    events: list[Event] = []
+    try:
+        session.hold_events()
+        session.start(clients=1)
+        client = session.clients[1]
+        wait_for(lambda: client.state == "connected", 10, message="client 1 connected")
+        session.set_sink(events.append)
+        # Emitted on this thread before the sink was given: kept, not lost.
+        assert [e.kind for e in events if isinstance(e, Action)] == ["client-add"]
+        wait_for(lambda: _seen_established(events, 1), 10,
+                 message=lambda: f"client 1 ESTABLISHED in an update; events: {events}")
+        kinds = [(type(e).__name__, getattr(e, "kind", "")) for e in events]
+        assert ("ServerEvent", "listening") in kinds
+        added = kinds.index(("Action", "client-add"))
+        connected = kinds.index(("ClientEvent", "connected"))
+        assert added < connected, kinds  # the client's events follow its card's cause
+        assert kinds.count(("Action", "client-add")) == 1, kinds
+        first_look = next(e for e in events if isinstance(e, ObserverUpdate))
+        assert any(c.state == "LISTEN" and c.local.port == session.port
+                   for c in first_look.snapshot.connections), first_look
+        # Released, the observer looks every interval again, asked or not.
+        looked = sum(isinstance(e, ObserverUpdate) for e in events)
+        wait_for(lambda: sum(isinstance(e, ObserverUpdate) for e in events) >= looked + 3, 10,
+                 message="updates every interval after the sink was given")
+        # And what happens after the sink was given goes straight to it.
+        number = session.add_client()
+        wait_for(lambda: _seen_established(events, number), 10,
+                 message=lambda: f"client {number} ESTABLISHED; events: {events}")
+        assert sum(isinstance(e, Action) and e.kind == "client-add" for e in events) == 2
+        assert any(isinstance(e, ServerEvent) and e.kind == "accepted" for e in events)
+        assert any(isinstance(e, ClientEvent) and e.number == number and e.kind == "connected"
+                   for e in events)
+    finally:
+        session.shutdown()
+
+
+@pytest.mark.needs("system-sockets")
+async def test_a_client_started_before_the_window_is_in_its_first_screen(
+        tmp_path: Path) -> None:
+    """As ``tcp-observatory`` starts: the client's card is composed with the window (not
+    mounted after it was drawn), once, and the table and the card show its connection."""
+    session = Session(host="127.0.0.1", port=0, interval=0.05, source="psutil")
+    session.bind()
+    session.hold_events()
+    session.start(clients=0)
+    session.add_client()
+    app = FirstLook(session, lang="en", clients=1, student="Test Student", folder=tmp_path,
+                    auto_capture=False, start_session=False)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            assert app.cards_at_mount == [(1, 1)]
+            cards = app.clients_pane.cards()
+            await wait_until(pilot, lambda: any(a.kind == "client-add"
+                                                for a in app.recorder.actions),
+                             "the client-add action handled")
+            await wait_until(
+                pilot, lambda: app.views.snapshot is not None
+                and _client_established(app.views.snapshot, 1), "client 1 ESTABLISHED")
+            await wait_until(pilot, lambda: app.table.state_of(
+                lambda c: c.role.kind is RoleKind.CLIENT and c.role.client == 1)
+                == ["ESTABLISHED"], "client 1's row ESTABLISHED")
+            await wait_until(pilot, lambda: "ESTABLISHED" in str(cards[0].border_title),
+                             "the card says ESTABLISHED")
+            assert app.clients_pane.cards() == cards  # the same card: not mounted again
+            assert not app.query_one("#clients-empty").display
+            assert any("client 1" in line.lower() for line in app.timeline.lines_text)
+    finally:
+        app.shutdown()
+
+
+async def test_the_collector_held_off_for_the_start_runs_again_once_the_window_is_drawn(
+        tmp_path: Path) -> None:
+    """``tcp-observatory`` holds the cyclic collector off while the app starts (tui.cli):
+    the app gives it back once its first screen is drawn, not at its end."""
+    session = Session(host="127.0.0.1", port=0, interval=0.05, source="psutil")
+    session.bind()
+    app = make_app(session, tmp_path)
+    gc.disable()
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await wait_until(pilot, gc.isenabled, "the collector running again")
+            assert app.is_running
+    finally:
+        gc.enable()
+        app.shutdown()
+
+
+def test_the_collector_runs_again_when_the_app_cannot_start(tmp_path: Path) -> None:
+    """Without a terminal the app refuses to start (a sentence, exit status 1): the
+    collector held off for its start is running again when main returns."""
+    assert gc.isenabled()
+    code = main(["--port", "0", "--lang", "en", "--screenshots", str(tmp_path / "shots")])
+    assert code == 1
+    assert gc.isenabled()
