@@ -96,7 +96,7 @@ while True:
 # This project's threaded server, counting what it reports.
 OURS = r"""
 import sys, threading
-from lab.net.server import LabServer
+from tcp_observatory.lab.net.server import LabServer
 port, backlog = int(sys.argv[1]), int(sys.argv[2])
 lock = threading.Lock()
 counts = {"accepted": 0, "message": 0}

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import psutil
 
-from lab.observe.sources import PsutilSource
+from tcp_observatory.lab.observe.sources import PsutilSource
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from crowd import close_hard
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             )
 
     try:
-        from lab.observe.netlink import NetlinkSource
+        from tcp_observatory.lab.observe.netlink import NetlinkSource
 
         netlink: NetlinkSource | None = NetlinkSource()
         counting: NetlinkSource | None = NetlinkSource()

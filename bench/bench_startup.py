@@ -90,7 +90,7 @@ sys.argv = {argv!r}
 BEFORE = """import sys
 sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f)]
 sys.path.insert(0, {folder!r})
-from tui.cli import main
+from tui.cli import main  # a checkout from before the package was named tcp_observatory
 sys.exit(main())
 """
 
@@ -221,7 +221,7 @@ class Runs:
         shots = self.folder / f"shots{self.count}"
         argv = [*shlex.split(start), "--port", str(port), "--lang", "en",
                 "--screenshots", str(shots)]
-        run = "from tui.cli import main; sys.exit(main())"
+        run = "from tcp_observatory.tui.cli import main; sys.exit(main())"
         return self.terminal.time_to_screen(f"ours{self.count}", self._command(argv, run, log),
                                             ours_full(port))
 

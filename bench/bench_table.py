@@ -17,9 +17,9 @@ import time
 
 from textual.app import App, ComposeResult
 
-from lab.observe.differ import Differ
-from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
-from tui.widgets.connections import ConnectionsTable
+from tcp_observatory.lab.observe.differ import Differ
+from tcp_observatory.lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
+from tcp_observatory.tui.widgets.connections import ConnectionsTable
 
 
 def conns(n: int, start: int, round_: int) -> list[Connection]:

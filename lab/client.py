@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 import threading
 
-from lab.cmdline import ClearParser, port_number, timeout_seconds
-from lab.errors import LabError
-from lab.i18n import LANGS, default_lang, set_language, t
-from lab.net.client import ClientEvent, LabClient
-from lab.net.framing import is_fin
-from lab.text import printable, utf8_stdio
+from tcp_observatory.lab.cmdline import ClearParser, port_number, timeout_seconds
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.i18n import LANGS, default_lang, set_language, t
+from tcp_observatory.lab.net.client import ClientEvent, LabClient
+from tcp_observatory.lab.net.framing import is_fin
+from tcp_observatory.lab.text import printable, utf8_stdio
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,8 +7,8 @@ import ipaddress
 import sys
 from typing import NoReturn
 
-from lab.i18n import current_language, t
-from lab.net.modes import DEFAULT_MAX_CLIENTS
+from tcp_observatory.lab.i18n import current_language, t
+from tcp_observatory.lab.net.modes import DEFAULT_MAX_CLIENTS
 
 
 def _bad(key: str, **values: object) -> argparse.ArgumentTypeError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import sys
 
-from lab.i18n import current_language, t
+from tcp_observatory.lab.i18n import current_language, t
 
 
 class LabError(Exception):

@@ -10,8 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from lab.errors import LabError
-from lab.i18n import t
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.i18n import t
 
 
 # -- writing -----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 
-from lab.records import NamedTuple
+from tcp_observatory.lab.records import NamedTuple
 
 LANGS = ("fr", "en")
 NBSP = "\u00a0"

@@ -11,23 +11,23 @@ import sys
 import threading
 from typing import TextIO
 
-from lab.cmdline import (
+from tcp_observatory.lab.cmdline import (
     ClearParser,
     add_server_options,
     is_loopback,
     port_number,
 )
-from lab.errors import LabError
-from lab.i18n import LANGS, default_lang, set_language, t
-from lab.net.describe import describe_event
-from lab.net.server import (
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.i18n import LANGS, default_lang, set_language, t
+from tcp_observatory.lab.net.describe import describe_event
+from tcp_observatory.lab.net.server import (
     DEFAULT_PORT,
     SINGLE,
     THREADED,
     LabServer,
     ServerEvent,
 )
-from lab.text import utf8_stdio
+from tcp_observatory.lab.text import utf8_stdio
 
 
 def format_event(e: ServerEvent, lang: str, close_after_fin: bool = False) -> str:

@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from lab.net.client import ClientEvent, LabClient
-from lab.net.framing import is_fin
-from lab.net.overflow import DropWatch
-from lab.net.program import (
+from tcp_observatory.lab.net.client import ClientEvent, LabClient
+from tcp_observatory.lab.net.framing import is_fin
+from tcp_observatory.lab.net.overflow import DropWatch
+from tcp_observatory.lab.net.program import (
     Program,
     ProgramEvent,
     ProgramExited,
@@ -28,11 +28,17 @@ from lab.net.program import (
     end_marked,
     short_name,
 )
-from lab.net.server import DEFAULT_MAX_CLIENTS, SINGLE, THREADED, LabServer, ServerEvent
-from lab.observe.model import Connection, Snapshot, Transition
-from lab.observe.observer import Observer
-from lab.observe.roles import Registry
-from lab.observe.sources import Source, open_source
+from tcp_observatory.lab.net.server import (
+    DEFAULT_MAX_CLIENTS,
+    SINGLE,
+    THREADED,
+    LabServer,
+    ServerEvent,
+)
+from tcp_observatory.lab.observe.model import Connection, Snapshot, Transition
+from tcp_observatory.lab.observe.observer import Observer
+from tcp_observatory.lab.observe.roles import Registry
+from tcp_observatory.lab.observe.sources import Source, open_source
 
 SERVER_WAIT = 5.0  # seconds a student's client may take to connect before the next starts
 PROGRAM_STOP_WAIT = 5.0  # seconds a restart waits for the student's clients to end

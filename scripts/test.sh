@@ -11,5 +11,5 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
 .venv/bin/ruff check lab tui tests bench
-.venv/bin/mypy lab tui tests bench
+scripts/typecheck.sh
 exec .venv/bin/python -m pytest "$@"

@@ -17,9 +17,9 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.strip import Strip
 
-from lab.session import Session
-from tui.app import ObservatoryApp
-from tui.widgets.connections import ConnectionsTable, parts
+from tcp_observatory.lab.session import Session
+from tcp_observatory.tui.app import ObservatoryApp
+from tcp_observatory.tui.widgets.connections import ConnectionsTable, parts
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

@@ -12,8 +12,8 @@ import pytest
 from needs import NEEDS, unmet
 from support import SOURCES, Lab, Sockets
 
-from lab import i18n
-from lab.observe.sources import open_source
+from tcp_observatory.lab import i18n
+from tcp_observatory.lab.observe.sources import open_source
 
 # A message key missing from the catalogue fails the tests (here and in the programs they
 # start) instead of showing as itself.

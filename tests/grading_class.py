@@ -22,12 +22,12 @@ from pathlib import Path
 from app_support import make_app
 from support import lab_session
 
-from lab.errors import LabError
-from lab.grading.record import seal_of_entry
-from lab.guide.setup import poll_wait, run_setup, student_part
-from lab.guide.steps import get_step
-from lab.net.client import LabClient
-from tui.app import ObservatoryApp
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.grading.record import seal_of_entry
+from tcp_observatory.lab.guide.setup import poll_wait, run_setup, student_part
+from tcp_observatory.lab.guide.steps import get_step
+from tcp_observatory.lab.net.client import LabClient
+from tcp_observatory.tui.app import ObservatoryApp
 
 STEP_TIMEOUT = 20.0
 

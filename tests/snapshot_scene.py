@@ -14,11 +14,11 @@ from app_support import app_of, make_app, wait_until
 from support import conn, ep
 from textual.pilot import Pilot
 
-from lab.net.client import ClientEvent
-from lab.net.server import ServerEvent
-from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot, Transition
-from lab.session import Action, Session
-from tui.app import ObservatoryApp
+from tcp_observatory.lab.net.client import ClientEvent
+from tcp_observatory.lab.net.server import ServerEvent
+from tcp_observatory.lab.observe.model import Connection, Endpoint, RoleKind, Snapshot, Transition
+from tcp_observatory.lab.session import Action, Session
+from tcp_observatory.tui.app import ObservatoryApp
 
 os.environ["TZ"] = "UTC"
 if hasattr(time, "tzset"):

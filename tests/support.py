@@ -21,13 +21,20 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
-from lab.net.client import LabClient
-from lab.net.server import LabServer
-from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot, state_name
-from lab.observe.observer import Observer
-from lab.observe.roles import Registry
-from lab.observe.sources import Source, open_source
-from lab.session import Session, Sink
+from tcp_observatory.lab.net.client import LabClient
+from tcp_observatory.lab.net.server import LabServer
+from tcp_observatory.lab.observe.model import (
+    Connection,
+    Endpoint,
+    Role,
+    RoleKind,
+    Snapshot,
+    state_name,
+)
+from tcp_observatory.lab.observe.observer import Observer
+from tcp_observatory.lab.observe.roles import Registry
+from tcp_observatory.lab.observe.sources import Source, open_source
+from tcp_observatory.lab.session import Session, Sink
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -267,7 +274,7 @@ def lab_session(mode: str = "single", *, port: int = 0, source: Source | str = "
 def console_script() -> list[str]:
     """The installed ``tcp-observatory`` next to this interpreter, or ``python -m tui``."""
     script = Path(sys.executable).with_name("tcp-observatory")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "tui"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tcp_observatory.tui"]
 
 
 class Proc:
@@ -446,7 +453,7 @@ def netlink_available() -> bool:
     if sys.platform != "linux":
         return False
     try:
-        from lab.observe.netlink import NetlinkSource
+        from tcp_observatory.lab.observe.netlink import NetlinkSource
 
         NetlinkSource().close()
     except (ImportError, OSError):

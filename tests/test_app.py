@@ -13,10 +13,10 @@ from app_support import make_app, wait_until
 from support import conn, lab_session, port_is_free
 from textual.pilot import Pilot
 
-from lab import __version__
-from lab.grading.stamp import stamp_text
-from lab.observe.model import Connection, RoleKind
-from tui.app import ObservatoryApp
+from tcp_observatory.lab import __version__
+from tcp_observatory.lab.grading.stamp import stamp_text
+from tcp_observatory.lab.observe.model import Connection, RoleKind
+from tcp_observatory.tui.app import ObservatoryApp
 
 SIZE = (140, 44)
 
@@ -309,8 +309,8 @@ async def test_the_first_look_is_one_note_even_when_paused_from_the_start(
     applies it with: paused from the start (a busy machine's first look can take seconds,
     and F7 comes first), a connection that opens later is its own line, not a second note
     saying it was open at start."""
-    from lab.observe.model import Snapshot, Transition
-    from lab.session import ObserverUpdate
+    from tcp_observatory.lab.observe.model import Snapshot, Transition
+    from tcp_observatory.lab.session import ObserverUpdate
 
     app = make_app(lab_session(), tmp_path, start_session=False, auto_capture=True)
 

@@ -15,14 +15,14 @@ from support import LOCALHOST, free_port, lab_session, ss_agrees, ss_rows, wait_
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from lab.i18n import t
-from lab.net.program import ProgramLine
-from lab.observe.model import Endpoint
-from lab.observe.roles import describe_role
-from lab.session import Action, ProgramReport, Session
-from tui.app import ObservatoryApp
-from tui.widgets.clients import CARD_LINES, ClientCard
-from tui.widgets.pane_log import PaneLog
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.net.program import ProgramLine
+from tcp_observatory.lab.observe.model import Endpoint
+from tcp_observatory.lab.observe.roles import describe_role
+from tcp_observatory.lab.session import Action, ProgramReport, Session
+from tcp_observatory.tui.app import ObservatoryApp
+from tcp_observatory.tui.widgets.clients import CARD_LINES, ClientCard
+from tcp_observatory.tui.widgets.pane_log import PaneLog
 
 SIZE = (140, 44)
 STUDENTS = Path(__file__).parent / "students"
@@ -290,8 +290,8 @@ async def test_f3_ends_the_students_client() -> None:
 
 
 def test_step_setup_starts_the_students_programs_and_sends_nothing() -> None:
-    from lab.guide.programs import program_hint
-    from lab.guide.setup import run_setup
+    from tcp_observatory.lab.guide.programs import program_hint
+    from tcp_observatory.lab.guide.setup import run_setup
 
     server = f"{PY} {STUDENTS / 'serveur_single.py'} {{port}}"
     client = f"{PY} {STUDENTS / 'client.py'} {{port}}"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from support import wait_for
 
-from lab.grading.autosave import AutoSave
-from lab.grading.manifest import MANIFEST, REPORT, load_manifest, save_answers
-from lab.guide.progress import PROGRESS, Progress, load_progress
+from tcp_observatory.lab.grading.autosave import AutoSave
+from tcp_observatory.lab.grading.manifest import MANIFEST, REPORT, load_manifest, save_answers
+from tcp_observatory.lab.guide.progress import PROGRESS, Progress, load_progress
 
 
 class Recorded(AutoSave):

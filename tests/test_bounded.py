@@ -1,4 +1,4 @@
-from tui.bounded import keep
+from tcp_observatory.tui.bounded import keep
 
 
 def test_keep_drops_the_oldest_once_full() -> None:

@@ -17,7 +17,7 @@ import pytest
 from app_support import make_app
 from support import LOCALHOST, Lab, lab_session, wait_for
 
-from lab.observe.model import Endpoint
+from tcp_observatory.lab.observe.model import Endpoint
 
 
 @contextlib.contextmanager
@@ -65,7 +65,7 @@ def test_a_silent_client_is_closed_after_the_idle_timeout(lab: Lab) -> None:
     assert idle.text == "0.3"
     silent.settimeout(5)
     assert silent.recv(10) == b""  # the server closed its end
-    from lab.net.describe import describe_event
+    from tcp_observatory.lab.net.describe import describe_event
 
     assert describe_event(idle, "en") == f"[{idle.thread}] {silent_peer} silent for 0.3 s: " \
                                          "connection closed (--idle-timeout)"
@@ -115,7 +115,7 @@ def test_dropped_handshakes_are_reported(lab: Lab) -> None:
     overflow = lab.server_events.of("overflow")[0]
     assert overflow.text == "1" and overflow.drops.queue == 2 and overflow.drops.backlog == 1
     assert all(s.state == "SYN_SENT" and s.tries >= 1 for s in overflow.drops.stuck)
-    from lab.net.describe import describe_event
+    from tcp_observatory.lab.net.describe import describe_event
 
     line = describe_event(overflow, "en")
     assert line.startswith("accept queue full (2/1): the kernel dropped the handshake")
@@ -126,7 +126,8 @@ def test_dropped_handshakes_are_reported(lab: Lab) -> None:
 @pytest.mark.needs("sigint")
 def test_the_server_console_writes_one_whole_line_per_event(lab: Lab) -> None:
     """40 clients x 25 messages at once: every line whole, one event each, none lost."""
-    proc = lab.python("-m", "lab.server", "--threaded", "--port", "0", "--lang", "en",
+    proc = lab.python("-m", "tcp_observatory.lab.server",
+                      "--threaded", "--port", "0", "--lang", "en",
                       "--backlog", "64")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")
     assert "backlog 64" in first
@@ -171,7 +172,8 @@ def test_the_server_console_writes_one_whole_line_per_event(lab: Lab) -> None:
 
 
 def test_json_lines_are_one_object_per_event(lab: Lab) -> None:
-    proc = lab.python("-m", "lab.server", "--threaded", "--port", "0", "--json", "--lang", "en")
+    proc = lab.python("-m", "tcp_observatory.lab.server",
+                      "--threaded", "--port", "0", "--json", "--lang", "en")
     first = json.loads(proc.expect(lambda line: line.strip() != "", what="the first event"))
     assert first["kind"] == "listening" and first["address"].startswith("127.0.0.1:")
     port = int(first["address"].rsplit(":", 1)[1])
@@ -193,8 +195,8 @@ def test_json_lines_are_one_object_per_event(lab: Lab) -> None:
 async def test_the_server_pane_shows_the_accept_queue_live(tmp_path: Path) -> None:
     from app_support import wait_until
 
-    from lab.observe.model import RoleKind
-    from lab.observe.sources import open_source
+    from tcp_observatory.lab.observe.model import RoleKind
+    from tcp_observatory.lab.observe.sources import open_source
 
     try:
         source = open_source("netlink")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from support import Sockets, wait_for
 
-from lab.observe.model import Connection, Endpoint, Snapshot
+from tcp_observatory.lab.observe.model import Connection, Endpoint, Snapshot
 
 needs_netlink = pytest.mark.needs("netlink")
 
@@ -40,7 +40,7 @@ def by_local(snapshot: Snapshot) -> dict[str, Connection]:
 @needs_netlink
 @pytest.mark.needs("ss")
 def test_netlink_reads_each_lab_sockets_byte_counts_as_ss_does(socks: Sockets) -> None:
-    from lab.observe.netlink import NetlinkSource
+    from tcp_observatory.lab.observe.netlink import NetlinkSource
 
     listener = socks.listener()
     port = listener.getsockname()[1]
@@ -85,8 +85,8 @@ def test_netlink_reads_each_lab_sockets_byte_counts_as_ss_does(socks: Sockets) -
 def test_a_message_updates_the_row_without_a_transition(socks: Sockets) -> None:
     """A byte count changing is a change of the record (the table's row and the step's
     witness get it), not a change of state."""
-    from lab.observe.netlink import NetlinkSource
-    from lab.observe.observer import Observer
+    from tcp_observatory.lab.observe.netlink import NetlinkSource
+    from tcp_observatory.lab.observe.observer import Observer
 
     listener = socks.listener()
     port = listener.getsockname()[1]

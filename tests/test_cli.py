@@ -13,7 +13,7 @@ import psutil
 import pytest
 from support import LOCALHOST, Lab, console_script, single_line, wait_for
 
-from lab.observe.model import Endpoint, RoleKind
+from tcp_observatory.lab.observe.model import Endpoint, RoleKind
 
 OWN_PID = os.getpid()
 OWN_NAME = psutil.Process().name()
@@ -34,7 +34,8 @@ def free_port(lab: Lab) -> tuple[int, socket.socket]:
 def test_external_client_process(lab: Lab, source_kind: str) -> None:
     server = lab.server("single")
     kernel = lab.kernel(source_kind, server.port)
-    proc = lab.python("-m", "lab.client", "--port", str(server.port), "--lang", "en", stdin=True)
+    proc = lab.python("-m", "tcp_observatory.lab.client",
+                      "--port", str(server.port), "--lang", "en", stdin=True)
     proc.expect_text("Connected:")
     accepted = lab.server_events.wait("accepted")
     peer = accepted.peer
@@ -56,7 +57,7 @@ def test_external_client_process(lab: Lab, source_kind: str) -> None:
 
 def test_client_to_nobody_exits_1_with_one_line(lab: Lab) -> None:
     port, _holder = free_port(lab)
-    proc = lab.python("-m", "lab.client", "--port", str(port), "--lang", "en")
+    proc = lab.python("-m", "tcp_observatory.lab.client", "--port", str(port), "--lang", "en")
     assert proc.wait() == 1
     line = single_line(proc.stderr_lines)
     assert line.startswith("Connection refused") and "nobody is listening" in line
@@ -75,7 +76,7 @@ def _started_port(line: str) -> int:
 
 @pytest.mark.needs("sigint")
 def test_server_prints_one_line_per_event_single(lab: Lab) -> None:
-    proc = lab.python("-m", "lab.server", "--port", "0", "--lang", "en")
+    proc = lab.python("-m", "tcp_observatory.lab.server", "--port", "0", "--lang", "en")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")
     assert first.startswith("Server started: 127.0.0.1:") and "single mode, backlog 1" in first
     port = _started_port(first)
@@ -109,7 +110,8 @@ def test_server_prints_one_line_per_event_single(lab: Lab) -> None:
 
 @pytest.mark.needs("sigint")
 def test_server_prints_one_line_per_event_threaded(lab: Lab) -> None:
-    proc = lab.python("-m", "lab.server", "--threaded", "--port", "0", "--lang", "fr")
+    proc = lab.python("-m", "tcp_observatory.lab.server",
+                      "--threaded", "--port", "0", "--lang", "fr")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")
     assert first.startswith("Lancement serveur") and "multi-thread" in first
     port = _started_port(first)
@@ -135,7 +137,7 @@ def test_server_prints_one_line_per_event_threaded(lab: Lab) -> None:
 
 def test_server_port_in_use_exits_with_one_line(lab: Lab) -> None:
     taken = lab.server("single")
-    proc = lab.python("-m", "lab.server", "--port", str(taken.port), "--lang", "en")
+    proc = lab.python("-m", "tcp_observatory.lab.server", "--port", str(taken.port), "--lang", "en")
     code = proc.wait()
     assert code != 0
     line = single_line(proc.stderr_lines)
@@ -148,10 +150,10 @@ def test_server_port_in_use_exits_with_one_line(lab: Lab) -> None:
 @pytest.mark.parametrize(
     "command",
     [
-        ["-m", "lab.server"],
-        ["-m", "lab.client"],
-        ["-m", "tui", "netstat"],
-        ["-m", "tui", "watch"],
+        ["-m", "tcp_observatory.lab.server"],
+        ["-m", "tcp_observatory.lab.client"],
+        ["-m", "tcp_observatory.tui", "netstat"],
+        ["-m", "tcp_observatory.tui", "watch"],
     ],
     ids=["server", "client", "netstat", "watch"],
 )

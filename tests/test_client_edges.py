@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from support import LOCALHOST, Lab, free_port, lab_session, ss_agrees, wait_for
 
-from lab.net.client import LabClient
-from lab.observe.model import Endpoint
+from tcp_observatory.lab.net.client import LabClient
+from tcp_observatory.lab.observe.model import Endpoint
 
 
 @pytest.mark.needs("syn-dropped-when-full")
@@ -76,7 +76,7 @@ def test_a_reset_from_the_server_is_said_not_taken_for_a_close(lab: Lab) -> None
     reporting an orderly close (Windows' aborts, 10053, take the same path)."""
     import struct
 
-    from lab.net.client import LabClient
+    from tcp_observatory.lab.net.client import LabClient
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

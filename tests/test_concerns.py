@@ -12,15 +12,15 @@ from pathlib import Path
 
 from textual.app import App
 
-from lab.session import Session
-from tui.app import ObservatoryApp
-from tui.focus import Focus
-from tui.guided import Guide
-from tui.live import Views
-from tui.messages import Inbox
-from tui.scene import Scene
-from tui.screenshots import ScreenshotFlow
-from tui.stepthrough import Recorder
+from tcp_observatory.lab.session import Session
+from tcp_observatory.tui.app import ObservatoryApp
+from tcp_observatory.tui.focus import Focus
+from tcp_observatory.tui.guided import Guide
+from tcp_observatory.tui.live import Views
+from tcp_observatory.tui.messages import Inbox
+from tcp_observatory.tui.scene import Scene
+from tcp_observatory.tui.screenshots import ScreenshotFlow
+from tcp_observatory.tui.stepthrough import Recorder
 
 TUI = Path(__file__).resolve().parent.parent / "tui"
 
@@ -152,7 +152,7 @@ def test_no_concern_declares_or_writes_another_concerns_state() -> None:
         # And none knows the app's class (only Textual's App, for its widgets).
         tree = ast.parse((TUI / module).read_text(encoding="utf-8"))
         imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-        assert "tui.app" not in imported, module
+        assert "tcp_observatory.tui.app" not in imported, module
     # The views are given the recorder and the scene, to read.
     assert _held_concerns(_class("live.py", "Views")) == {"_recorder", "_scene"}
 

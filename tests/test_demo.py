@@ -11,8 +11,8 @@ from support import cli, free_port, lab_session
 from test_steps_bundle import STUDENT, student_bundle
 from textual.widgets import Input
 
-from lab.grading.stamp import svg_text_content
-from lab.guide.progress import Progress, save_progress
+from tcp_observatory.lab.grading.stamp import svg_text_content
+from tcp_observatory.lab.guide.progress import Progress, save_progress
 
 
 def test_demo_writes_a_demo_bundle_that_verify_refuses_as_a_submission(tmp_path: Path) -> None:
@@ -72,7 +72,7 @@ async def test_progress_resumes_after_a_restart(tmp_path: Path) -> None:
         await pilot.press("ctrl+n")
         await wait_until(pilot, lambda: app.step_id == "p2-q1", "the next step")
     # The move to the next step was saved too.
-    from lab.guide.progress import load_progress
+    from tcp_observatory.lab.guide.progress import load_progress
 
     assert load_progress(tmp_path).step == "p2-q1"
 

@@ -17,12 +17,18 @@ from app_support import SnapCompare, screen_lines, style_at, wait_until
 from support import conn, ep
 from textual.app import App, ComposeResult
 
-from lab.net.server import ServerEvent
-from lab.observe.model import Connection, RoleKind, Snapshot, Transition
-from lab.session import Action
-from tui.theme import state_glyph, state_style
-from tui.widgets.diagram import Marker, StateDiagram, marker_lines, marker_summary, markers_from
-from tui.widgets.ladder import ARROW, CLIENT, SERVER, STATE, LadderView, ladder_from
+from tcp_observatory.lab.net.server import ServerEvent
+from tcp_observatory.lab.observe.model import Connection, RoleKind, Snapshot, Transition
+from tcp_observatory.lab.session import Action
+from tcp_observatory.tui.theme import state_glyph, state_style
+from tcp_observatory.tui.widgets.diagram import (
+    Marker,
+    StateDiagram,
+    marker_lines,
+    marker_summary,
+    markers_from,
+)
+from tcp_observatory.tui.widgets.ladder import ARROW, CLIENT, SERVER, STATE, LadderView, ladder_from
 
 os.environ["TZ"] = "UTC"
 if hasattr(time, "tzset"):
@@ -318,7 +324,7 @@ def test_ladder_draws_each_effect_after_its_cause_whatever_their_stamps() -> Non
     FIN_WAIT_2 before "Fin". The ladder still draws connect(), the SYN, then ESTABLISHED;
     "Fin", then FIN_WAIT_2 and CLOSE_WAIT. A CLOSE_WAIT the server's close caused seconds
     before the client's own close stays where it happened."""
-    from tui.widgets.ladder import render_lines
+    from tcp_observatory.tui.widgets.ladder import render_lines
 
     seen = T0 + 0.0004  # the poll's time: 0.6 ms before the action's record
     actions = [Action("client-add", T0 + 0.001, 1), Action("fin", T0 + 5.001, 1, "Fin")]

@@ -7,8 +7,8 @@ import itertools
 import pytest
 from support import conn
 
-from lab.observe.differ import Differ
-from lab.observe.model import Connection, Endpoint, Snapshot, Transition
+from tcp_observatory.lab.observe.differ import Differ
+from tcp_observatory.lab.observe.model import Connection, Endpoint, Snapshot, Transition
 
 SERVER = Endpoint("127.0.0.1", 9500)
 

@@ -15,14 +15,14 @@ import pytest
 from app_support import make_app, wait_until
 from support import LOCALHOST, EventLog, Sockets, conn, ep, lab_session, ss_rows, wait_for
 
-from lab.i18n import NBSP
-from lab.net.describe import describe_drops, describe_event
-from lab.net.overflow import Drops, DropWatch, Stuck, judge
-from lab.net.server import ServerEvent
-from lab.observe.model import OTHER_ROLE, Connection, Endpoint, Role, RoleKind
-from lab.observe.sources import Source, open_source
-from lab.session import ObserverUpdate, Session
-from tui.widgets.evidence_view import EvidenceView
+from tcp_observatory.lab.i18n import NBSP
+from tcp_observatory.lab.net.describe import describe_drops, describe_event
+from tcp_observatory.lab.net.overflow import Drops, DropWatch, Stuck, judge
+from tcp_observatory.lab.net.server import ServerEvent
+from tcp_observatory.lab.observe.model import OTHER_ROLE, Connection, Endpoint, Role, RoleKind
+from tcp_observatory.lab.observe.sources import Source, open_source
+from tcp_observatory.lab.session import ObserverUpdate, Session
+from tcp_observatory.tui.widgets.evidence_view import EvidenceView
 
 PORT = 9500
 LAB = Endpoint("127.0.0.1", PORT)

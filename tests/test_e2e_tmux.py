@@ -16,7 +16,7 @@ import psutil
 import pytest
 from support import free_port, port_is_free
 
-from lab.guide.progress import load_progress
+from tcp_observatory.lab.guide.progress import load_progress
 
 pytestmark = pytest.mark.needs("tmux")
 
@@ -60,7 +60,8 @@ def tmux() -> Iterator[Tmux]:
 
 def start_app(tmux: Tmux, folder: Path, port: int) -> None:
     """The app in a 160x48 terminal; the shell says how it exited (EXITED=status)."""
-    app = shlex.join([sys.executable, "-m", "tui", "--port", str(port), "--lang", "en",
+    app = shlex.join([sys.executable, "-m", "tcp_observatory.tui",
+                     "--port", str(port), "--lang", "en",
                       "--student", "E2E Student", "--screenshots", str(folder)])
     env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
     subprocess.run(

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 import pytest
 from support import wait_for
 
-from lab.grading.record import connection_from_json
-from lab.guide.evidence import Evidence, Message, check_evidence, message_of
-from lab.guide.setup import run_setup
-from lab.guide.steps import STEP_IDS
-from lab.net.server import ServerEvent
-from lab.observe.model import RoleKind, Snapshot
-from lab.session import Event, ObserverUpdate, Session
+from tcp_observatory.lab.grading.record import connection_from_json
+from tcp_observatory.lab.guide.evidence import Evidence, Message, check_evidence, message_of
+from tcp_observatory.lab.guide.setup import run_setup
+from tcp_observatory.lab.guide.steps import STEP_IDS
+from tcp_observatory.lab.net.server import ServerEvent
+from tcp_observatory.lab.observe.model import RoleKind, Snapshot
+from tcp_observatory.lab.session import Event, ObserverUpdate, Session
 
 
 class Recorder:

@@ -10,9 +10,9 @@ from pathlib import Path
 from app_support import make_app, wait_until
 from support import lab_session
 
-from lab.net.modes import SINGLE
-from lab.observe.model import RoleKind
-from tui.app import ObservatoryApp
+from tcp_observatory.lab.net.modes import SINGLE
+from tcp_observatory.lab.observe.model import RoleKind
+from tcp_observatory.tui.app import ObservatoryApp
 
 
 def client_established(app: ObservatoryApp) -> bool:

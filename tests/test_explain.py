@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import pytest
 from support import ConnFields, Lab, conn, ss_agrees
 
-from lab.observe.explain import LINGER, explain, holder, most_telling
-from lab.observe.model import Connection, Role, RoleKind
+from tcp_observatory.lab.observe.explain import LINGER, explain, holder, most_telling
+from tcp_observatory.lab.observe.model import Connection, Role, RoleKind
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

@@ -15,8 +15,8 @@ import pytest
 from app_support import table_app
 from support import LOCALHOST, ROOT, crowd
 
-from lab.observe.model import Snapshot
-from tui.widgets import fast_table
+from tcp_observatory.lab.observe.model import Snapshot
+from tcp_observatory.tui.widgets import fast_table
 
 # The private names of DataTable and Textual that fast_table.py alone may use.
 PRIVATE = re.compile(
@@ -32,7 +32,7 @@ def test_the_fast_path_is_on_with_this_textual() -> None:
 
 
 async def test_a_table_in_an_app_takes_the_fast_path() -> None:
-    from tui.widgets.connections import ConnectionsTable
+    from tcp_observatory.tui.widgets.connections import ConnectionsTable
 
     app = table_app()
     async with app.run_test(size=(120, 30)):
@@ -46,7 +46,7 @@ async def test_a_table_in_an_app_takes_the_fast_path() -> None:
 
 async def test_the_fast_path_shows_what_the_public_api_shows() -> None:
     """The same changes through both paths: the same rows, in the same order, same cells."""
-    from tui.widgets.connections import ConnectionsTable
+    from tcp_observatory.tui.widgets.connections import ConnectionsTable
 
     async def play(fast: bool) -> list[list[str]]:
         app = table_app()
@@ -79,8 +79,8 @@ async def test_the_fast_path_shows_what_the_public_api_shows() -> None:
 async def test_rows_of_two_lines_draw_the_same_on_both_paths() -> None:
     """The stacked columns (80 columns): every row two lines high; the fast path's line
     offsets put each line of each row where the public API puts it, scrolled or not."""
-    from lab.grading.picture import screen_lines
-    from tui.widgets.connections import ConnectionsTable, stack
+    from tcp_observatory.lab.grading.picture import screen_lines
+    from tcp_observatory.tui.widgets.connections import ConnectionsTable, stack
 
     async def play(fast: bool) -> list[list[str]]:
         app = table_app()

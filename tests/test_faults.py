@@ -13,13 +13,13 @@ import pytest
 from app_support import make_app, wait_until
 from support import LOCALHOST, Lab, lab_session, single_line, wait_for
 
-from lab.i18n import t
-from lab.net.server import LabServer
-from lab.observe.model import Endpoint
-from lab.observe.sources import PsutilSource
-from lab.session import Session
-from tui.app import ObservatoryApp
-from tui.cli import build_parser
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.net.server import LabServer
+from tcp_observatory.lab.observe.model import Endpoint
+from tcp_observatory.lab.observe.sources import PsutilSource
+from tcp_observatory.lab.session import Session
+from tcp_observatory.tui.app import ObservatoryApp
+from tcp_observatory.tui.cli import build_parser
 
 NO_TRACEBACK = "Traceback"
 
@@ -58,7 +58,7 @@ class Notes:
 
 def test_app_on_a_taken_port_says_so_in_one_sentence(lab: Lab) -> None:
     taken = lab.server("single")
-    proc = lab.python("-m", "tui", "--port", str(taken.port), "--lang", "en")
+    proc = lab.python("-m", "tcp_observatory.tui", "--port", str(taken.port), "--lang", "en")
     code = proc.wait(20)
     assert code != 0
     line = single_line(proc.stderr_lines)
@@ -206,7 +206,7 @@ async def test_app_warns_once_when_the_os_refuses(tmp_path: Path, denied: list[s
 
 def test_netstat_says_once_that_it_sees_only_its_own(
         lab: Lab, denied: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    from lab.observe.netstat import run_netstat
+    from tcp_observatory.lab.observe.netstat import run_netstat
 
     server = lab.server("single")
     args = build_parser().parse_args(["netstat", "--source", "psutil", "--port",
@@ -274,7 +274,7 @@ def test_servers_listen_on_loopback_unless_asked(lab: Lab) -> None:
     finally:
         session.shutdown()
     assert build_parser().parse_args([]).host == "127.0.0.1"
-    proc = lab.python("-m", "lab.server", "--port", "0", "--lang", "en")
+    proc = lab.python("-m", "tcp_observatory.lab.server", "--port", "0", "--lang", "en")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")
     port = int(first.split("127.0.0.1:")[1].split()[0].rstrip(",;:)"))
     assert listening(proc.popen.pid, port) == ["127.0.0.1"]
@@ -285,7 +285,8 @@ def test_servers_listen_on_loopback_unless_asked(lab: Lab) -> None:
 
 @pytest.mark.needs("sigint")
 def test_lab_server_on_every_address_warns(lab: Lab) -> None:
-    proc = lab.python("-m", "lab.server", "--host", "0.0.0.0", "--port", "0", "--lang", "en")
+    proc = lab.python("-m", "tcp_observatory.lab.server",
+                      "--host", "0.0.0.0", "--port", "0", "--lang", "en")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")
     port = int(first.split("0.0.0.0:")[1].split()[0].rstrip(",;:)"))
     wait_for(lambda: proc.stderr_lines, 10, message="a warning on stderr")

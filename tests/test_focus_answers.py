@@ -19,11 +19,11 @@ from support import lab_session
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from lab.grading.manifest import MANIFEST, REPORT
-from lab.guide.progress import load_progress
-from tui.app import ObservatoryApp
-from tui.focus import focused_card
-from tui.widgets.steps_panel import StepsPanel
+from tcp_observatory.lab.grading.manifest import MANIFEST, REPORT
+from tcp_observatory.lab.guide.progress import load_progress
+from tcp_observatory.tui.app import ObservatoryApp
+from tcp_observatory.tui.focus import focused_card
+from tcp_observatory.tui.widgets.steps_panel import StepsPanel
 
 SIZE = (140, 44)
 ANSWER = "CLOSE_WAIT chez le serveur"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from support import Lab
 
-from lab.net.framing import IDLE_FLUSH, MAX_MESSAGE, Framer, is_fin
-from lab.observe.model import Endpoint
+from tcp_observatory.lab.net.framing import IDLE_FLUSH, MAX_MESSAGE, Framer, is_fin
+from tcp_observatory.lab.observe.model import Endpoint
 
 # -- the Framer ----------------------------------------------------------------------------
 

@@ -25,13 +25,13 @@ import pytest
 from grading_class import Student, answer_of, borrow_step, copy_as, make_class
 from support import ROOT, cli, free_port
 
-from lab.grading.copies import shared_evidence
-from lab.grading.grade import check_all
-from lab.grading.gradebook import HEADER
-from lab.grading.manifest import MANIFEST, REPORT
-from lab.grading.verify import verify
-from lab.guide.steps import STEP_IDS
-from lab.i18n import t
+from tcp_observatory.lab.grading.copies import shared_evidence
+from tcp_observatory.lab.grading.grade import check_all
+from tcp_observatory.lab.grading.gradebook import HEADER
+from tcp_observatory.lab.grading.manifest import MANIFEST, REPORT
+from tcp_observatory.lab.grading.verify import verify
+from tcp_observatory.lab.guide.steps import STEP_IDS
+from tcp_observatory.lab.i18n import t
 
 FR = [Student("alice", "Alice Martin", STEP_IDS)]
 FR += [Student(f"p{k:02d}", f"Élève {k:02d}", (STEP_IDS[k % 5],)) for k in range(8)]

@@ -13,10 +13,10 @@ import pytest
 from support import cli, free_port
 from test_steps_bundle import DONE, HOST, STUDENT, WHEN, screen_svg, snapshot_of, student_bundle
 
-from lab import __version__
-from lab.grading.manifest import save_screenshot
-from lab.grading.record import origin_of, seal_for, seal_of_entry
-from lab.grading.verify import verify
+from tcp_observatory.lab import __version__
+from tcp_observatory.lab.grading.manifest import save_screenshot
+from tcp_observatory.lab.grading.record import origin_of, seal_for, seal_of_entry
+from tcp_observatory.lab.grading.verify import verify
 
 ROOT = Path(__file__).resolve().parent.parent
 

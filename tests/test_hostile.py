@@ -21,8 +21,8 @@ from app_support import make_app, wait_until
 from support import LOCALHOST, Lab, lab_session, wait_for
 from textual.widgets import RichLog
 
-from lab.observe.model import Endpoint
-from lab.text import printable
+from tcp_observatory.lab.observe.model import Endpoint
+from tcp_observatory.lab.text import printable
 
 # Unicode's Bidi_Control property (PropList.txt): the characters that reorder text.
 BIDI_CONTROL = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -166,7 +166,8 @@ def test_printable_leaves_no_control_or_bidi_character_in_all_of_unicode() -> No
 
 @pytest.mark.needs("sigint")
 def test_lab_server_command_prints_no_raw_escape(lab: Lab) -> None:
-    proc = lab.python("-m", "lab.server", "--threaded", "--port", "0", "--lang", "en")
+    proc = lab.python("-m", "tcp_observatory.lab.server",
+                      "--threaded", "--port", "0", "--lang", "en")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")
     port = int(first.split("127.0.0.1:")[1].split()[0].rstrip(",;:)"))
     sock = lab.raw(port)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lab import i18n
-from lab.i18n import MESSAGES, NBSP, Plural, placeholders, t, texts
+from tcp_observatory.lab import i18n
+from tcp_observatory.lab.i18n import MESSAGES, NBSP, Plural, placeholders, t, texts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,7 @@ def test_french_punctuation_is_held_by_a_no_break_space() -> None:
 
 
 def test_steps_come_from_the_catalogue() -> None:
-    from lab.guide.steps import STEPS
+    from tcp_observatory.lab.guide.steps import STEPS
 
     for step in STEPS:
         for what in ("title", "todo", "question", "evidence"):

@@ -14,9 +14,9 @@ import psutil
 import pytest
 from support import LOCALHOST, Lab, ss_agrees, wait_for
 
-from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot, Transition
-from lab.observe.observer import Observer
-from lab.observe.sources import open_source
+from tcp_observatory.lab.observe.model import Connection, Endpoint, RoleKind, Snapshot, Transition
+from tcp_observatory.lab.observe.observer import Observer
+from tcp_observatory.lab.observe.sources import open_source
 
 OWN_PID = os.getpid()
 OWN_NAME = psutil.Process().name()

@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The folders lab/ and tui/ are installed as these packages (pyproject.toml's package-dir).
+PACKAGE = "tcp_observatory"
+LAB, TUI = f"{PACKAGE}.lab", f"{PACKAGE}.tui"
 
 
 def project_modules() -> dict[str, Path]:
@@ -17,17 +20,19 @@ def project_modules() -> dict[str, Path]:
     for top in ("lab", "tui"):
         for path in sorted((ROOT / top).rglob("*.py")):
             parts = path.relative_to(ROOT).with_suffix("").parts
-            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            modules[f"{PACKAGE}.{name}"] = path
     return modules
 
 
 def lab_modules() -> list[str]:
-    return [name for name in project_modules() if name.split(".")[0] == "lab"]
+    return [name for name in project_modules() if name == LAB or name.startswith(LAB + ".")]
 
 
 def test_there_are_modules_to_check() -> None:
     names = lab_modules()
-    assert "lab.net.server" in names and "lab.grading.verify" in names and len(names) > 20
+    assert f"{LAB}.net.server" in names and f"{LAB}.grading.verify" in names
+    assert len(names) > 20
 
 
 def test_every_lab_module_imports_without_textual() -> None:
@@ -54,14 +59,15 @@ def test_every_lab_module_imports_without_textual() -> None:
 # or a package holding it (``lab`` names its ``__init__`` alone: a new module of ``lab`` is given
 # a layer here, not the ground by default).
 LAYERS: list[tuple[str, ...]] = [
-    ("lab", "lab.text", "lab.records", "lab.i18n", "lab.errors", "lab.files"),  # the ground
-    ("lab.observe",),  # the kernel's view of the connections
-    ("lab.net",),  # the lab's sockets (they name their own rows to the observer)
-    ("lab.session",),  # a server, its clients and an observer as one object
-    ("lab.guide",),  # the steps: their setup, what proves them, where the student is
-    ("lab.grading",),  # what a student hands in and a grader checks
-    ("lab.cmdline", "lab.server", "lab.client"),  # the lab's own commands
-    ("tui",),  # the app
+    (LAB, f"{LAB}.text", f"{LAB}.records", f"{LAB}.i18n", f"{LAB}.errors",
+     f"{LAB}.files"),  # the ground
+    (f"{LAB}.observe",),  # the kernel's view of the connections
+    (f"{LAB}.net",),  # the lab's sockets (they name their own rows to the observer)
+    (f"{LAB}.session",),  # a server, its clients and an observer as one object
+    (f"{LAB}.guide",),  # the steps: their setup, what proves them, where the student is
+    (f"{LAB}.grading",),  # what a student hands in and a grader checks
+    (f"{LAB}.cmdline", f"{LAB}.server", f"{LAB}.client"),  # the lab's own commands
+    (TUI,),  # the app
 ]
 
 
@@ -83,7 +89,8 @@ def _imported_names(path: Path, name: str) -> set[str]:
                 module = ".".join([*base, module] if module else base)
             out.add(module)
             out.update(f"{module}.{alias.name}" for alias in node.names)
-    return {n for n in out if n.split(".")[0] in ("lab", "tui")}
+    return {n for n in out if n.split(".")[:2] in (["tcp_observatory", "lab"],
+                                                    ["tcp_observatory", "tui"])}
 
 
 def import_graph() -> dict[str, set[str]]:
@@ -108,11 +115,11 @@ def test_imports_are_read_wherever_they_stand(tmp_path: Path) -> None:
     file = tmp_path / "lab" / "observe" / "x.py"
     file.write_text(
         "from typing import TYPE_CHECKING\n"
-        "if TYPE_CHECKING:\n    from lab.session import Session\n"
-        "def f():\n    import tui.app\n    from . import model\n    from ..net import server\n",
+        f"if TYPE_CHECKING:\n    from {LAB}.session import Session\n"
+        f"def f():\n    import {TUI}.app\n    from . import model\n    from ..net import server\n",
         encoding="utf-8")
-    assert _imported_names(file, "lab.observe.x") >= {
-        "lab.session", "tui.app", "lab.observe.model", "lab.net.server"}
+    assert _imported_names(file, f"{LAB}.observe.x") >= {
+        f"{LAB}.session", f"{TUI}.app", f"{LAB}.observe.model", f"{LAB}.net.server"}
 
 
 def test_no_import_circles() -> None:
@@ -141,7 +148,7 @@ def layer_of(module: str) -> int | None:
     best: tuple[int, int] | None = None  # (length of the name that matched, layer)
     for level, names in enumerate(LAYERS):
         for named in names:
-            if module == named or (named != "lab" and module.startswith(named + ".")):
+            if module == named or (named != LAB and module.startswith(named + ".")):
                 if best is None or len(named) > best[0]:
                     best = (len(named), level)
     return None if best is None else best[1]
@@ -157,3 +164,22 @@ def test_no_import_runs_up_the_layers() -> None:
     up = [f"{name} -> {dep}" for name, deps in sorted(import_graph().items())
           for dep in sorted(deps) if (layer_of(dep) or 0) > (layer_of(name) or 0)]
     assert up == [], "imports from a higher layer:\n" + "\n".join(up)
+
+
+def test_no_import_names_the_folders() -> None:
+    """Every import of ours names the installed package (``tcp_observatory.lab...``): one
+    that named the folder (``lab...``) would work from the repository's root only, and load
+    a second copy of the module beside the installed one."""
+    bare = []
+    for top in ("lab", "tui", "tests", "bench"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level:
+                    names = [node.module or ""]
+                else:
+                    continue
+                bare += [f"{path.relative_to(ROOT)}:{node.lineno}: {n}" for n in names
+                         if n.split(".")[0] in ("lab", "tui")]
+    assert bare == []

@@ -21,8 +21,8 @@ import pytest
 from app_support import make_app, wait_until
 from support import LOCALHOST, Lab, lab_session, wait_for
 
-from lab.net.client import LabClient
-from lab.observe.model import Endpoint
+from tcp_observatory.lab.net.client import LabClient
+from tcp_observatory.lab.observe.model import Endpoint
 
 CLIENTS = 100
 MESSAGES = 50
@@ -155,7 +155,8 @@ def test_max_clients_refuses_the_fourth_and_serves_the_others(lab: Lab) -> None:
 
 @pytest.mark.needs("sigint")
 def test_lab_server_command_says_when_the_cap_is_reached(lab: Lab) -> None:
-    proc = lab.python("-m", "lab.server", "--threaded", "--max-clients", "2", "--port", "0",
+    proc = lab.python("-m", "tcp_observatory.lab.server",
+                      "--threaded", "--max-clients", "2", "--port", "0",
                       "--lang", "en")
     first = proc.expect(lambda line: line.strip() != "", what="the start line")
     port = int(first.split("127.0.0.1:")[1].split()[0].rstrip(",;:)"))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.observe.macos import MacNetstatSource, parse_netstat
-from lab.observe.model import Endpoint
+from tcp_observatory.lab.observe.macos import MacNetstatSource, parse_netstat
+from tcp_observatory.lab.observe.model import Endpoint
 
 # macOS 12 (Monterey): pid in its own column after rhiwat and shiwat.
 MONTEREY = """\
@@ -162,8 +162,8 @@ def test_macos_roles_come_from_identity_and_state_not_from_a_missing_pid() -> No
     """macOS keeps the last pid on sockets nobody holds: a pid proves nothing there. The
     app's own sockets are told by identity and state; the rest that cannot be told is
     "unknown", never a guess."""
-    from lab.observe.model import Connection, RoleKind
-    from lab.observe.roles import Registry, classify
+    from tcp_observatory.lab.observe.model import Connection, RoleKind
+    from tcp_observatory.lab.observe.roles import Registry, classify
 
     lab = Endpoint("127.0.0.1", 9500)
     mine, waiting, theirs = (Endpoint("127.0.0.1", p) for p in (50001, 50002, 50003))

@@ -5,10 +5,17 @@ from __future__ import annotations
 import pytest
 from support import conn
 
-from lab.observe.model import ALL_STATES, Connection, Endpoint, Role, RoleKind, state_name
-from lab.observe.roles import Registry, classify, describe_role
-from lab.records import NamedTuple
-from lab.text import printable
+from tcp_observatory.lab.observe.model import (
+    ALL_STATES,
+    Connection,
+    Endpoint,
+    Role,
+    RoleKind,
+    state_name,
+)
+from tcp_observatory.lab.observe.roles import Registry, classify, describe_role
+from tcp_observatory.lab.records import NamedTuple
+from tcp_observatory.lab.text import printable
 
 # -- lab.text.printable ----------------------------------------------------------------------
 
@@ -243,7 +250,7 @@ def test_a_socket_held_by_a_process_that_cannot_be_read_is_not_orphaned() -> Non
     ]
     kinds = [c.role.kind for c in classify(rows, 9500, Registry())]
     assert kinds == [RoleKind.EXTERNAL, RoleKind.ORPHANED, RoleKind.SERVER, RoleKind.QUEUED]
-    from lab.observe.netstat import _process_text
+    from tcp_observatory.lab.observe.netstat import _process_text
 
     assert _process_text(rows[0], "en") == "[owner not readable]"
     assert _process_text(rows[1], "en") == "[orphaned]"

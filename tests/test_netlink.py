@@ -16,8 +16,8 @@ import psutil
 import pytest
 from support import LOCALHOST, ROOT, Proc, Sockets, netlink_available, ss_rows, wait_for
 
-from lab.observe.model import Connection, Endpoint, Snapshot
-from lab.observe.sources import PsutilSource, open_source
+from tcp_observatory.lab.observe.model import Connection, Endpoint, Snapshot
+from tcp_observatory.lab.observe.sources import PsutilSource, open_source
 
 pytestmark = [
     pytest.mark.needs("netlink"),
@@ -25,8 +25,8 @@ pytestmark = [
                        reason="netlink sock_diag is refused here (no allowed socket)"),
 ]
 
-from lab.observe import netlink  # noqa: E402  (after the skip decision)
-from lab.observe.netlink import NetlinkSource  # noqa: E402
+from tcp_observatory.lab.observe import netlink  # noqa: E402  (after the skip decision)
+from tcp_observatory.lab.observe.netlink import NetlinkSource  # noqa: E402
 
 
 def poll_until(

@@ -11,8 +11,8 @@ import socket
 import pytest
 from support import LOCALHOST, Lab
 
-from lab.observe import plumbing
-from lab.observe.model import Endpoint
+from tcp_observatory.lab.observe import plumbing
+from tcp_observatory.lab.observe.model import Endpoint
 
 
 def tcp_pair() -> tuple[socket.socket, socket.socket, socket.socket]:

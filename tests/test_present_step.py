@@ -10,11 +10,11 @@ from snapshot_scene import T0, make_scene_app, play_scene, scene_clock
 from textual.strip import Strip
 from textual.widgets import Static
 
-from lab.observe.model import Connection, Endpoint, Role, RoleKind, Transition
-from tui.app import ObservatoryApp
-from tui.theme import LATER_STYLE
-from tui.widgets.banner import Banner
-from tui.widgets.connections import PRESENT_COLUMNS, format_age
+from tcp_observatory.lab.observe.model import Connection, Endpoint, Role, RoleKind, Transition
+from tcp_observatory.tui.app import ObservatoryApp
+from tcp_observatory.tui.theme import LATER_STYLE
+from tcp_observatory.tui.widgets.banner import Banner
+from tcp_observatory.tui.widgets.connections import PRESENT_COLUMNS, format_age
 
 
 def client1_state(app: ObservatoryApp) -> list[str]:
@@ -165,8 +165,8 @@ async def test_stepping_back_shows_the_moment_on_every_view() -> None:
 
 
 async def test_views_cycle_and_follow_the_step_through() -> None:
-    from tui.widgets.diagram import StateDiagram
-    from tui.widgets.ladder import LadderView
+    from tcp_observatory.tui.widgets.diagram import StateDiagram
+    from tcp_observatory.tui.widgets.ladder import LadderView
 
     app = make_scene_app("en")
     async with app.run_test(size=(160, 48)) as pilot:
@@ -221,8 +221,8 @@ async def test_keyboard_sort_by_state_and_back_to_the_lab_order() -> None:
 
 
 def test_recorded_moments_stay_within_their_row_budget() -> None:
-    from lab.observe.model import Connection, Endpoint, Snapshot, Transition
-    from tui import stepthrough as app_module
+    from tcp_observatory.lab.observe.model import Connection, Endpoint, Snapshot, Transition
+    from tcp_observatory.tui import stepthrough as app_module
 
     app = make_scene_app("en")
     rows = tuple(Connection(Endpoint("127.0.0.1", 10000 + i), Endpoint("127.0.0.1", 9500),

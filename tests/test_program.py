@@ -20,7 +20,7 @@ import psutil
 import pytest
 from support import LOCALHOST, free_port, wait_for
 
-from lab.net.program import (
+from tcp_observatory.lab.net.program import (
     Program,
     ProgramEvent,
     ProgramExited,
@@ -30,8 +30,8 @@ from lab.net.program import (
     exit_text,
     short_name,
 )
-from lab.observe.model import Endpoint
-from lab.observe.sources import open_source
+from tcp_observatory.lab.observe.model import Endpoint
+from tcp_observatory.lab.observe.sources import open_source
 
 STUDENTS = Path(__file__).parent / "students"
 PY = f'"{sys.executable}"'
@@ -253,8 +253,8 @@ def test_java_client(run: list[Program], tmp_path: Path) -> None:
 @pytest.mark.needs("system-sockets")
 def test_rows_name_the_students_programs(run: list[Program]) -> None:
     """Rows read "server (serveur_single.py)", "client 2 (client.py)"; orphaned still applies."""
-    from lab.observe.observer import Observer
-    from lab.observe.roles import Registry, describe_role
+    from tcp_observatory.lab.observe.observer import Observer
+    from tcp_observatory.lab.observe.roles import Registry, describe_role
 
     port = free_port()
     registry = Registry()

@@ -13,16 +13,16 @@ from snapshot_scene import T0, make_scene_app, play_scene, scene_clock
 from support import conn, ss_agrees
 from textual.pilot import Pilot
 
-from lab.guide.evidence import check_evidence
-from lab.observe.model import ALL_STATES, Endpoint, RoleKind
-from tui.app import ObservatoryApp
-from tui.theme import state_glyph, state_style
-from tui.widgets.banner import Banner
-from tui.widgets.diagram import StateDiagram
-from tui.widgets.pane_log import PaneLog
-from tui.widgets.steps_panel import StepsPanel
-from tui.widgets.timeline import Timeline
-from tui.widgets.why import WhyLine
+from tcp_observatory.lab.guide.evidence import check_evidence
+from tcp_observatory.lab.observe.model import ALL_STATES, Endpoint, RoleKind
+from tcp_observatory.tui.app import ObservatoryApp
+from tcp_observatory.tui.theme import state_glyph, state_style
+from tcp_observatory.tui.widgets.banner import Banner
+from tcp_observatory.tui.widgets.diagram import StateDiagram
+from tcp_observatory.tui.widgets.pane_log import PaneLog
+from tcp_observatory.tui.widgets.steps_panel import StepsPanel
+from tcp_observatory.tui.widgets.timeline import Timeline
+from tcp_observatory.tui.widgets.why import WhyLine
 
 PROJECTOR = [(80, 24), (100, 30)]
 ORPHAN = {"en": "orphaned (client 1)", "fr": "orphelin (client 1)"}

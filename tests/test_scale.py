@@ -22,8 +22,8 @@ import pytest
 from app_support import TABLE_T0, table_app, wait_until
 from support import LOCALHOST, Sockets, conn, console_script, crowd, netlink_available, wait_for
 
-from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
-from lab.observe.observer import Observer
+from tcp_observatory.lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
+from tcp_observatory.lab.observe.observer import Observer
 
 if TYPE_CHECKING:
     pass
@@ -42,7 +42,7 @@ def ends(sock: socket.socket) -> tuple[Endpoint, Endpoint]:
 
 @needs_netlink
 def test_an_unchanged_socket_comes_back_as_the_same_object(socks: Sockets) -> None:
-    from lab.observe.netlink import NetlinkSource
+    from tcp_observatory.lab.observe.netlink import NetlinkSource
 
     lab = socks.listener()
     client, _server = socks.pair(lab)
@@ -65,7 +65,7 @@ def test_an_unchanged_socket_comes_back_as_the_same_object(socks: Sockets) -> No
 
 @needs_netlink
 def test_owners_off_the_lab_port_only_when_asked(socks: Sockets) -> None:
-    from lab.observe.netlink import NetlinkSource
+    from tcp_observatory.lab.observe.netlink import NetlinkSource
 
     lab, other = socks.listener(), socks.listener()
     lab_client, _ = socks.pair(lab)
@@ -84,7 +84,7 @@ def test_owners_off_the_lab_port_only_when_asked(socks: Sockets) -> None:
 
 @needs_netlink
 def test_a_timer_changes_a_record_once_a_second(socks: Sockets) -> None:
-    from lab.observe.netlink import NetlinkSource
+    from tcp_observatory.lab.observe.netlink import NetlinkSource
 
     lab = socks.listener()
     client, server = socks.pair(lab)
@@ -195,7 +195,7 @@ T0 = TABLE_T0  # the table tests' time: their table's clock stands still there
 
 
 async def test_a_big_table_removes_many_rows_at_once_and_keeps_the_rest_in_order() -> None:
-    from tui.widgets.connections import ConnectionsTable, row_key
+    from tcp_observatory.tui.widgets.connections import ConnectionsTable, row_key
 
     rows = crowd(1500)
     app = table_app()
@@ -235,8 +235,8 @@ async def test_rows_that_linger_leave_a_big_table_together_once_a_second() -> No
     """Closed rows stay shown a moment, then go. In a big table each DataTable.remove_row
     renumbers every row (~20 ms at 10,000): they go together, once a second, in one
     renumbering, and the rest keep their order."""
-    from lab.observe.model import Transition
-    from tui.widgets.connections import ConnectionsTable
+    from tcp_observatory.lab.observe.model import Transition
+    from tcp_observatory.tui.widgets.connections import ConnectionsTable
 
     app = table_app()
     rows = crowd(1500)
@@ -267,7 +267,7 @@ async def test_rows_that_linger_leave_a_big_table_together_once_a_second() -> No
 async def test_many_timers_ticking_are_drawn_once() -> None:
     """A thousand TIME_WAIT countdowns change each second: their cells are written, and the
     table drawn once for all of them (it was once per cell)."""
-    from tui.widgets.connections import ConnectionsTable
+    from tcp_observatory.tui.widgets.connections import ConnectionsTable
 
     app = table_app()
     rows = crowd(1200, "TIME_WAIT", timer="timewait", timer_left=50.0)
@@ -290,8 +290,8 @@ async def test_many_timers_ticking_are_drawn_once() -> None:
 async def test_the_default_order_is_the_same_by_records_as_by_cells() -> None:
     """A big table sorts by its rows' records (3x faster); the order is the one sorting by
     the cells gave: listener, server side, clients by number, the rest by address."""
-    from lab.observe.model import Role, RoleKind
-    from tui.widgets.connections import ConnectionsTable
+    from tcp_observatory.lab.observe.model import Role, RoleKind
+    from tcp_observatory.tui.widgets.connections import ConnectionsTable
 
     lab = Endpoint(LOCALHOST, 9600)
     mixed = [Connection(lab, None, "LISTEN", role=Role(RoleKind.LISTENER))]
@@ -335,7 +335,7 @@ async def test_a_big_table_keeps_its_rows_out_of_full_collections() -> None:
     goes. A lab's few rows freeze nothing."""
     import gc
 
-    from tui.widgets.connections import ConnectionsTable
+    from tcp_observatory.tui.widgets.connections import ConnectionsTable
 
     assert gc.get_freeze_count() == 0
     app = table_app()
@@ -358,7 +358,7 @@ async def test_the_timeline_scrolls_once_for_a_burst_of_lines() -> None:
     the end for all of them (one each had queued a message per line)."""
     from textual.app import App, ComposeResult
 
-    from tui.widgets.timeline import Timeline
+    from tcp_observatory.tui.widgets.timeline import Timeline
 
     class Host(App[None]):
         def compose(self) -> ComposeResult:
@@ -393,10 +393,10 @@ def test_netstat_imports_only_what_it_needs(socks: Sockets) -> None:
     probe = (
         "import sys, runpy\n"
         f"sys.argv = ['tcp-observatory', 'netstat', '--port', '{port}']\n"
-        "from tui.cli import main\n"
+        "from tcp_observatory.tui.cli import main\n"
         "code = main()\n"
         "heavy = sorted(m for m in ('psutil', 'textual', 'rich', 'dataclasses',"
-        " 'lab.observe.observer', 'argparse', 'typing', 'threading', 'json')"
+        " 'tcp_observatory.lab.observe.observer', 'argparse', 'typing', 'threading', 'json')"
         " if m in sys.modules)\n"
         "print('HEAVY', ' '.join(heavy))\n"
     )

@@ -14,13 +14,13 @@ from rich.text import Text
 from snapshot_scene import make_scene_app, play_scene
 from support import console_script, lab_session
 
-from lab.i18n import MESSAGES, NBSP, t, texts
-from lab.observe.model import Connection, RoleKind
-from tui.app import ObservatoryApp
-from tui.widgets.connections import COLUMNS
-from tui.widgets.prompt import NamePrompt
-from tui.widgets.prose import wrap_text
-from tui.widgets.steps_panel import StepsPanel
+from tcp_observatory.lab.i18n import MESSAGES, NBSP, t, texts
+from tcp_observatory.lab.observe.model import Connection, RoleKind
+from tcp_observatory.tui.app import ObservatoryApp
+from tcp_observatory.tui.widgets.connections import COLUMNS
+from tcp_observatory.tui.widgets.prompt import NamePrompt
+from tcp_observatory.tui.widgets.prose import wrap_text
+from tcp_observatory.tui.widgets.steps_panel import StepsPanel
 
 SIZE = (140, 44)
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,9 +213,9 @@ async def test_headers_are_whole_at_160x48(panel: bool) -> None:
 async def test_the_timeline_is_in_time_order_with_causes_first(tmp_path: Path) -> None:
     """Events arrive out of order (a poll that began before an action is delivered after
     it); the timeline shows them by when they happened, the action before its effects."""
-    from lab.net.server import ServerEvent
-    from lab.observe.model import Endpoint, Role, Snapshot, Transition
-    from lab.session import Action
+    from tcp_observatory.lab.net.server import ServerEvent
+    from tcp_observatory.lab.observe.model import Endpoint, Role, Snapshot, Transition
+    from tcp_observatory.lab.session import Action
 
     app = make_app(lab_session(), tmp_path, start_session=False, auto_capture=True)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -256,7 +256,7 @@ async def test_the_timeline_is_in_time_order_with_causes_first(tmp_path: Path) -
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 async def test_the_inferred_mark_is_on_screen(size: tuple[int, int]) -> None:
-    from lab.grading.stamp import svg_text_content
+    from tcp_observatory.lab.grading.stamp import svg_text_content
 
     app = make_scene_app("en")
     async with app.run_test(size=size) as pilot:
@@ -279,7 +279,7 @@ async def test_a_screenshot_being_saved_is_not_taken_twice(
     automatic capture does not add a second picture of the same moment."""
     import threading
 
-    import tui.screenshots as shots
+    import tcp_observatory.tui.screenshots as shots
 
     gate = threading.Event()
     real_save = shots.save_screenshot
@@ -324,8 +324,8 @@ def test_a_scene_begun_before_the_first_snapshot_leaves_out_what_was_already_fin
     and verify refused it); what is alive in that snapshot stays the step's."""
     from support import conn
 
-    from lab.observe.model import Snapshot
-    from tui.scene import Scene
+    from tcp_observatory.lab.observe.model import Snapshot
+    from tcp_observatory.tui.scene import Scene
 
     old = conn(9500, 40001, "TIME_WAIT", RoleKind.ORPHANED, 1, server_side=True)
     gone_client = conn(40002, 9500, "FIN_WAIT_2", RoleKind.ORPHANED, 2)

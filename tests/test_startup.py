@@ -10,14 +10,14 @@ import pytest
 from app_support import make_app, wait_until
 from support import wait_for
 
-import tui
-from lab.net.client import ClientEvent
-from lab.net.server import ServerEvent
-from lab.observe.model import RoleKind, Snapshot, Transition
-from lab.observe.observer import Observer
-from lab.session import Action, Event, ObserverUpdate, Session
-from tui.app import ObservatoryApp
-from tui.cli import main
+from tcp_observatory import tui
+from tcp_observatory.lab.net.client import ClientEvent
+from tcp_observatory.lab.net.server import ServerEvent
+from tcp_observatory.lab.observe.model import RoleKind, Snapshot, Transition
+from tcp_observatory.lab.observe.observer import Observer
+from tcp_observatory.lab.session import Action, Event, ObserverUpdate, Session
+from tcp_observatory.tui.app import ObservatoryApp
+from tcp_observatory.tui.cli import main
 
 
 class FirstLook(ObservatoryApp):

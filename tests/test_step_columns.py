@@ -9,10 +9,10 @@ from app_support import table_app, wait_until, whole_in_view
 from snapshot_scene import make_scene_app, play_scene
 from support import ConnFields, conn
 
-from lab.guide.steps import STEP_IDS, get_step
-from tui.app import ObservatoryApp
-from tui.widgets.connections import parts
-from tui.widgets.steps_panel import StepsPanel
+from tcp_observatory.lab.guide.steps import STEP_IDS, get_step
+from tcp_observatory.tui.app import ObservatoryApp
+from tcp_observatory.tui.widgets.connections import parts
+from tcp_observatory.tui.widgets.steps_panel import StepsPanel
 
 ALWAYS = ("local", "remote", "state")
 
@@ -114,8 +114,8 @@ async def test_at_80_columns_the_widest_lab_rows_still_leave_room_for_what_a_ste
     earlier step with its mark, a 7-digit pid, a timer, an IPv4 ephemeral port): stacked,
     every step's columns fit 80 columns, the scrollbar's cell kept (walks at 80x24 found a
     Recv/Send-Q and a timer pushed out by such rows)."""
-    from lab.observe.model import RoleKind, Snapshot
-    from tui.widgets.connections import (
+    from tcp_observatory.lab.observe.model import RoleKind, Snapshot
+    from tcp_observatory.tui.widgets.connections import (
         COLUMNS,
         STACKED_SCROLLBAR,
         row_key,

@@ -15,12 +15,12 @@ from app_support import SnapCompare, app_of, wait_until
 from snapshot_scene import PORT, T0, make_scene_app, scene_clock, scene_row
 from textual.pilot import Pilot
 
-from lab.grading.picture import first_difference, read_table
-from lab.grading.stamp import squash, svg_text_content
-from lab.guide.steps import STEP_IDS, get_step
-from lab.i18n import t
-from lab.observe.model import Connection, RoleKind, Snapshot, Transition
-from lab.session import Action
+from tcp_observatory.lab.grading.picture import first_difference, read_table
+from tcp_observatory.lab.grading.stamp import squash, svg_text_content
+from tcp_observatory.lab.guide.steps import STEP_IDS, get_step
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.observe.model import Connection, RoleKind, Snapshot, Transition
+from tcp_observatory.lab.session import Action
 
 SIZES = [(80, 24), (160, 48)]
 

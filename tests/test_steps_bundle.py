@@ -18,17 +18,22 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 from support import ROOT, conn, console_script, single_line
 
-from lab import __version__
-from lab.errors import LabError
-from lab.grading.manifest import MANIFEST, load_manifest, save_answer, save_screenshot
-from lab.grading.record import connection_from_json, seal_for
-from lab.grading.report import write_report
-from lab.grading.stamp import stamp_found, stamp_text
-from lab.grading.verify import verify
-from lab.guide.evidence import Message, check_evidence
-from lab.guide.progress import Progress, load_progress, save_progress
-from lab.guide.steps import STEP_IDS, STEPS, get_step
-from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot, Transition
+from tcp_observatory.lab import __version__
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.grading.manifest import (
+    MANIFEST,
+    load_manifest,
+    save_answer,
+    save_screenshot,
+)
+from tcp_observatory.lab.grading.record import connection_from_json, seal_for
+from tcp_observatory.lab.grading.report import write_report
+from tcp_observatory.lab.grading.stamp import stamp_found, stamp_text
+from tcp_observatory.lab.grading.verify import verify
+from tcp_observatory.lab.guide.evidence import Message, check_evidence
+from tcp_observatory.lab.guide.progress import Progress, load_progress, save_progress
+from tcp_observatory.lab.guide.steps import STEP_IDS, STEPS, get_step
+from tcp_observatory.lab.observe.model import Connection, Endpoint, RoleKind, Snapshot, Transition
 
 PORT = 9500
 SERVER = Endpoint("127.0.0.1", PORT)
@@ -160,7 +165,7 @@ def screen_svg(step_id: str, *, student: str = STUDENT, lang: str = "fr",
                seal: str | None = None, when: datetime = WHEN) -> str:
     """A step's picture: the stamp, then the step's table as the app draws it (its rows
     from ``DONE``), which ``verify`` reads back and compares with the record."""
-    from tui.widgets.evidence_view import scene_table
+    from tcp_observatory.tui.widgets.evidence_view import scene_table
 
     stamp = stamp_text(student, HOST, when, step_id, __version__, lang, seal)
     # Styled in pieces, as a footer would be: Rich leaves out the runs that are only spaces.
@@ -425,7 +430,7 @@ def test_failed_manifest_write_removes_the_screenshot(
     def refuse(path: Path, data: bytes, lang: str = "fr") -> None:
         raise LabError("Cannot write: disk full.")
 
-    monkeypatch.setattr("lab.grading.manifest.write_atomic", refuse)
+    monkeypatch.setattr("tcp_observatory.lab.grading.manifest.write_atomic", refuse)
     with pytest.raises(LabError, match="disk full"):
         save(tmp_path, "p1-q2")
     assert sorted(p.name for p in tmp_path.iterdir()) == before

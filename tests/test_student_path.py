@@ -14,8 +14,8 @@ from support import lab_session
 from walk import card_local, cards_differ, type_in
 from walk import kernel as walk_kernel
 
-from lab.observe.model import Connection, Endpoint, RoleKind
-from tui.app import ObservatoryApp
+from tcp_observatory.lab.observe.model import Connection, Endpoint, RoleKind
+from tcp_observatory.tui.app import ObservatoryApp
 
 SIZE = (160, 48)
 
@@ -150,7 +150,7 @@ async def test_a_new_server_starts_the_steps_story_again() -> None:
                              and app.guide.evidence.met,
                              "p2-q1 met by the new server's two clients")
             # The picture: the step's rows and story only.
-            from tui.widgets.evidence_view import EvidenceView
+            from tcp_observatory.tui.widgets.evidence_view import EvidenceView
 
             assert app.views.snapshot is not None
             app.enter_capture("p2-q1", app.views.snapshot)
@@ -170,7 +170,7 @@ async def test_a_listener_that_went_and_came_back_between_two_views_stays_a_row(
     restarted between two polls, both polls' transitions reached the view with the first
     snapshot (the listener gone), and the next snapshot, holding the new listener, found
     its row lingering as gone: the row left the table while the kernel listened."""
-    from lab.observe.model import Role, Snapshot, Transition
+    from tcp_observatory.lab.observe.model import Role, Snapshot, Transition
 
     clock = [1000.0]
 
@@ -199,7 +199,7 @@ def test_a_reused_number_is_not_taken_for_the_new_client_having_connected() -> N
     """Ctrl+R started a student's client 2 before client 1 had connected: the registry
     still held the earlier client 1's address, so "client 1 connected" was already true.
     The new client is known by its ident."""
-    from lab.observe.roles import Registry
+    from tcp_observatory.lab.observe.roles import Registry
 
     registry = Registry()
     lab = Endpoint("127.0.0.1", 9500)

@@ -13,9 +13,9 @@ from rich.style import Style
 from snapshot_scene import make_scene_app, play_scene
 from textual.color import Color
 
-from lab.observe.model import ALL_STATES
-from tui.cli import build_parser
-from tui.theme import (
+from tcp_observatory.lab.observe.model import ALL_STATES
+from tcp_observatory.tui.cli import build_parser
+from tcp_observatory.tui.theme import (
     FAMILY_GLYPH,
     STATE_FAMILY,
     STATE_STYLE,
@@ -27,7 +27,7 @@ from tui.theme import (
     state_glyph,
     text_pairs,
 )
-from tui.widgets.footer import KeysFooter, pack
+from tcp_observatory.tui.widgets.footer import KeysFooter, pack
 
 # -- contrast -------------------------------------------------------------------------------
 

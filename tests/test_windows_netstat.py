@@ -8,8 +8,15 @@ from pathlib import Path
 
 from support import conn, ep
 
-from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot, state_name
-from lab.observe.netstat import render_netstat
+from tcp_observatory.lab.observe.model import (
+    Connection,
+    Endpoint,
+    Role,
+    RoleKind,
+    Snapshot,
+    state_name,
+)
+from tcp_observatory.lab.observe.netstat import render_netstat
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "windows" / "netstat-ano-en.txt"
 

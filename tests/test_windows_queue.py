@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 from support import LOCALHOST, EventLog, conn, free_port, lab_session, wait_for
 
-from lab import __version__
-from lab.errors import LabError, connect_error, is_refused
-from lab.grading.manifest import save_screenshot
-from lab.grading.record import evidence_of_entry, seal_for, seal_of_entry
-from lab.guide.evidence import check_evidence
-from lab.guide.setup import run_setup
-from lab.guide.steps import STEPS, get_step
-from lab.net.client import LabClient
-from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot
+from tcp_observatory.lab import __version__
+from tcp_observatory.lab.errors import LabError, connect_error, is_refused
+from tcp_observatory.lab.grading.manifest import save_screenshot
+from tcp_observatory.lab.grading.record import evidence_of_entry, seal_for, seal_of_entry
+from tcp_observatory.lab.guide.evidence import check_evidence
+from tcp_observatory.lab.guide.setup import run_setup
+from tcp_observatory.lab.guide.steps import STEPS, get_step
+from tcp_observatory.lab.net.client import LabClient
+from tcp_observatory.lab.observe.model import Connection, Endpoint, RoleKind, Snapshot
 
 PORT = 9500
 SERVER = Endpoint(LOCALHOST, PORT)
@@ -49,7 +49,7 @@ SAID = [(1, "Bonjour du client 1")]
                          [("en", "Connection refused"), ("fr", "Connexion refusée")])
 def test_a_refusal_is_said_as_such_and_on_windows_names_the_full_queue(
         monkeypatch: pytest.MonkeyPatch, lang: str, refused: str) -> None:
-    monkeypatch.setattr("lab.errors.current_language", lambda: lang)
+    monkeypatch.setattr("tcp_observatory.lab.errors.current_language", lambda: lang)
     exc = OSError(10061, "No connection could be made")
     assert is_refused(exc)
     on_windows = str(connect_error(exc, LOCALHOST, PORT, windows=True))

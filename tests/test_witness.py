@@ -28,10 +28,10 @@ from support import free_port, lab_session
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from lab.guide.evidence import Receipt, check_evidence
-from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot
-from lab.session import Session
-from tui.app import ObservatoryApp
+from tcp_observatory.lab.guide.evidence import Receipt, check_evidence
+from tcp_observatory.lab.observe.model import Connection, Endpoint, RoleKind, Snapshot
+from tcp_observatory.lab.session import Session
+from tcp_observatory.tui.app import ObservatoryApp
 
 SIZE = (160, 48)
 STUDENTS = Path(__file__).parent / "students"
@@ -330,9 +330,9 @@ def test_the_servers_report_and_the_kernels_bytes_count_once() -> None:
 def test_the_record_keeps_the_kernels_receipts_under_its_seal(tmp_path: Path) -> None:
     """verify reaches the app's verdict from the stored receipts; editing them breaks the
     seal."""
-    from lab.grading.manifest import load_manifest, save_screenshot
-    from lab.grading.record import evidence_of_entry, seal_for, seal_of_entry
-    from lab.observe.model import Role
+    from tcp_observatory.lab.grading.manifest import load_manifest, save_screenshot
+    from tcp_observatory.lab.grading.record import evidence_of_entry, seal_for, seal_of_entry
+    from tcp_observatory.lab.observe.model import Role
 
     lab, peer = Endpoint("127.0.0.1", 9500), Endpoint("127.0.0.1", 40000)
     rows = (

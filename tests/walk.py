@@ -34,10 +34,10 @@ from support import lab_session, ss_rows
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from lab.guide.steps import get_step
-from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot
-from tui.app import ObservatoryApp
-from tui.widgets.clients import ClientCard
+from tcp_observatory.lab.guide.steps import get_step
+from tcp_observatory.lab.observe.model import Connection, Endpoint, RoleKind, Snapshot
+from tcp_observatory.tui.app import ObservatoryApp
+from tcp_observatory.tui.widgets.clients import ClientCard
 
 Key = tuple[Endpoint, Endpoint | None]
 Kernel = dict[Key, str]

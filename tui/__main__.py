@@ -1,3 +1,3 @@
-from tui.cli import main
+from tcp_observatory.tui.cli import main
 
 raise SystemExit(main())

@@ -40,22 +40,22 @@ from textual.filter import LineFilter
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Header, Input, Static
 
-from lab.errors import LabError
-from lab.grading.manifest import DEFAULT_FOLDER
-from lab.guide.evidence import message_of
-from lab.guide.setup import describe_op, run_setup, scene_of, student_part
-from lab.guide.witness import StepWitness, server_mode
-from lab.i18n import t
-from lab.net.client import ClientEvent
-from lab.net.program import ProgramLine
-from lab.net.server import ServerEvent
-from lab.observe.model import Connection, Snapshot, Transition
-from lab.session import Action, Event, Paced, ProgramReport, Session, SessionError
-from lab.text import clean_field
-from tui.focus import Focus, focused_card
-from tui.guided import Guide
-from tui.live import Views
-from tui.messages import (
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.grading.manifest import DEFAULT_FOLDER
+from tcp_observatory.lab.guide.evidence import message_of
+from tcp_observatory.lab.guide.setup import describe_op, run_setup, scene_of, student_part
+from tcp_observatory.lab.guide.witness import StepWitness, server_mode
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.net.client import ClientEvent
+from tcp_observatory.lab.net.program import ProgramLine
+from tcp_observatory.lab.net.server import ServerEvent
+from tcp_observatory.lab.observe.model import Connection, Snapshot, Transition
+from tcp_observatory.lab.session import Action, Event, Paced, ProgramReport, Session, SessionError
+from tcp_observatory.lab.text import clean_field
+from tcp_observatory.tui.focus import Focus, focused_card
+from tcp_observatory.tui.guided import Guide
+from tcp_observatory.tui.live import Views
+from tcp_observatory.tui.messages import (
     Inbox,
     Notice,
     ProgramMessage,
@@ -64,24 +64,24 @@ from tui.messages import (
     ShotSaved,
     SnapshotMessage,
 )
-from tui.notes import action_note, server_note
-from tui.programs import show_reports
-from tui.scene import Scene
-from tui.screenshots import ScreenshotFlow, story
-from tui.stepthrough import STEP_ACTIONS, Recorder
-from tui.theme import LightFilter
-from tui.widgets.banner import Banner
-from tui.widgets.clients import ClientCard, ClientsPane
-from tui.widgets.connections import ConnectionsTable
-from tui.widgets.diagram import StateDiagram
-from tui.widgets.evidence_view import EvidenceView
-from tui.widgets.footer import KeysFooter
-from tui.widgets.ladder import LadderView
-from tui.widgets.prompt import NamePrompt
-from tui.widgets.server_pane import ServerPane
-from tui.widgets.steps_panel import StepsPanel
-from tui.widgets.timeline import Timeline
-from tui.widgets.why import WhyLine
+from tcp_observatory.tui.notes import action_note, server_note
+from tcp_observatory.tui.programs import show_reports
+from tcp_observatory.tui.scene import Scene
+from tcp_observatory.tui.screenshots import ScreenshotFlow, story
+from tcp_observatory.tui.stepthrough import STEP_ACTIONS, Recorder
+from tcp_observatory.tui.theme import LightFilter
+from tcp_observatory.tui.widgets.banner import Banner
+from tcp_observatory.tui.widgets.clients import ClientCard, ClientsPane
+from tcp_observatory.tui.widgets.connections import ConnectionsTable
+from tcp_observatory.tui.widgets.diagram import StateDiagram
+from tcp_observatory.tui.widgets.evidence_view import EvidenceView
+from tcp_observatory.tui.widgets.footer import KeysFooter
+from tcp_observatory.tui.widgets.ladder import LadderView
+from tcp_observatory.tui.widgets.prompt import NamePrompt
+from tcp_observatory.tui.widgets.server_pane import ServerPane
+from tcp_observatory.tui.widgets.steps_panel import StepsPanel
+from tcp_observatory.tui.widgets.timeline import Timeline
+from tcp_observatory.tui.widgets.why import WhyLine
 
 # key, action, description key
 KEYS: tuple[tuple[str, str, str], ...] = (

@@ -12,10 +12,10 @@ import gc
 import sys
 from types import SimpleNamespace
 
-from lab.errors import LabError
-from lab.i18n import LANGS, default_lang, set_language
-from lab.net.modes import DEFAULT_PORT, MODES
-from lab.text import utf8_stdio
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.i18n import LANGS, default_lang, set_language
+from tcp_observatory.lab.net.modes import DEFAULT_PORT, MODES
+from tcp_observatory.lab.text import utf8_stdio
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a one-shot command ~1.5 ms
 if TYPE_CHECKING:
@@ -36,8 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
             namespace.lang = values
             namespace.lang_chosen = True
 
-    from lab import __version__
-    from lab.cmdline import (
+    from tcp_observatory.lab import __version__
+    from tcp_observatory.lab.cmdline import (
         ClearParser,
         add_server_options,
         interval,
@@ -173,19 +173,19 @@ def main(argv: list[str] | None = None) -> int:
     # ClearParser makes subparsers err in one line too.
     try:
         if args.command == "netstat":
-            from lab.observe.netstat import run_netstat
+            from tcp_observatory.lab.observe.netstat import run_netstat
 
             return run_netstat(args)
         if args.command == "demo":
-            from tui.demo import run_demo
+            from tcp_observatory.tui.demo import run_demo
 
             return run_demo(args)
         if args.command == "watch":
-            from lab.observe.netstat import run_watch
+            from tcp_observatory.lab.observe.netstat import run_watch
 
             return run_watch(args)
         if args.command == "verify":
-            from lab.grading.grade import run_verify
+            from tcp_observatory.lab.grading.grade import run_verify
 
             return run_verify(args)
         # The app's start makes some 74,000 lasting objects and almost no garbage (180
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         # gives it back then), or until the end if the app never starts.
         gc.disable()
         try:
-            from tui.run import run_app
+            from tcp_observatory.tui.run import run_app
 
             return run_app(args)
         finally:

@@ -13,16 +13,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lab.errors import LabError
-from lab.files import ensure_folder
-from lab.grading.report import write_report
-from lab.grading.verify import format_verify, verify
-from lab.guide.setup import poll_wait, run_setup
-from lab.guide.steps import STEPS
-from lab.i18n import t
-from lab.session import Session
-from lab.text import clean_field
-from tui.app import ObservatoryApp
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.files import ensure_folder
+from tcp_observatory.lab.grading.report import write_report
+from tcp_observatory.lab.grading.verify import format_verify, verify
+from tcp_observatory.lab.guide.setup import poll_wait, run_setup
+from tcp_observatory.lab.guide.steps import STEPS
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.session import Session
+from tcp_observatory.lab.text import clean_field
+from tcp_observatory.tui.app import ObservatoryApp
 
 SIZE = (160, 48)
 STEP_TIMEOUT = 30.0  # seconds for one step's evidence to show once it is set up

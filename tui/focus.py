@@ -14,8 +14,8 @@ from textual.app import App
 from textual.widget import Widget
 from textual.widgets import Input
 
-from tui.widgets.clients import ClientCard, ClientsPane
-from tui.widgets.steps_panel import AnswerInput, StepsPanel
+from tcp_observatory.tui.widgets.clients import ClientCard, ClientsPane
+from tcp_observatory.tui.widgets.steps_panel import AnswerInput, StepsPanel
 
 W = TypeVar("W")
 

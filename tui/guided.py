@@ -12,18 +12,18 @@ from typing import Any
 
 from textual.app import App
 
-from lab.grading.autosave import AutoSave
-from lab.grading.manifest import folder_student
-from lab.guide.evidence import Evidence, Message, Receipt, check_evidence
-from lab.guide.programs import program_hint
-from lab.guide.progress import load_progress
-from lab.guide.steps import STEP_IDS
-from lab.i18n import t
-from lab.observe.model import Snapshot
-from lab.session import Session
-from lab.text import clean_field
-from tui.messages import Notice
-from tui.widgets.steps_panel import StepsPanel
+from tcp_observatory.lab.grading.autosave import AutoSave
+from tcp_observatory.lab.grading.manifest import folder_student
+from tcp_observatory.lab.guide.evidence import Evidence, Message, Receipt, check_evidence
+from tcp_observatory.lab.guide.programs import program_hint
+from tcp_observatory.lab.guide.progress import load_progress
+from tcp_observatory.lab.guide.steps import STEP_IDS
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.observe.model import Snapshot
+from tcp_observatory.lab.session import Session
+from tcp_observatory.lab.text import clean_field
+from tcp_observatory.tui.messages import Notice
+from tcp_observatory.tui.widgets.steps_panel import StepsPanel
 
 
 class Guide:

@@ -17,22 +17,22 @@ from textual.css.scalar import Scalar
 from textual.widgets import ContentSwitcher
 from textual.widgets.data_table import CellDoesNotExist
 
-from lab.cmdline import is_loopback
-from lab.guide.steps import get_step
-from lab.i18n import t
-from lab.net.modes import SINGLE
-from lab.net.program import short_name
-from lab.observe.explain import explain, most_telling
-from lab.observe.model import Connection, RoleKind, Snapshot, Transition
-from lab.session import Action, Session
-from lab.text import printable
-from tui.focus import focused_card
-from tui.notes import action_note, server_note
-from tui.scene import Scene
-from tui.stepthrough import Recorder
-from tui.widgets.banner import Banner
-from tui.widgets.clients import ClientsPane
-from tui.widgets.connections import (
+from tcp_observatory.lab.cmdline import is_loopback
+from tcp_observatory.lab.guide.steps import get_step
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.net.modes import SINGLE
+from tcp_observatory.lab.net.program import short_name
+from tcp_observatory.lab.observe.explain import explain, most_telling
+from tcp_observatory.lab.observe.model import Connection, RoleKind, Snapshot, Transition
+from tcp_observatory.lab.session import Action, Session
+from tcp_observatory.lab.text import printable
+from tcp_observatory.tui.focus import focused_card
+from tcp_observatory.tui.notes import action_note, server_note
+from tcp_observatory.tui.scene import Scene
+from tcp_observatory.tui.stepthrough import Recorder
+from tcp_observatory.tui.widgets.banner import Banner
+from tcp_observatory.tui.widgets.clients import ClientsPane
+from tcp_observatory.tui.widgets.connections import (
     ALWAYS,
     COLUMNS,
     PRESENT_COLUMNS,
@@ -42,12 +42,12 @@ from tui.widgets.connections import (
     scroll_order,
     stack,
 )
-from tui.widgets.diagram import StateDiagram, markers_from
-from tui.widgets.ladder import LadderView, ladder_from
-from tui.widgets.server_pane import ServerPane
-from tui.widgets.steps_panel import StepsPanel
-from tui.widgets.timeline import Timeline
-from tui.widgets.why import WhyLine
+from tcp_observatory.tui.widgets.diagram import StateDiagram, markers_from
+from tcp_observatory.tui.widgets.ladder import LadderView, ladder_from
+from tcp_observatory.tui.widgets.server_pane import ServerPane
+from tcp_observatory.tui.widgets.steps_panel import StepsPanel
+from tcp_observatory.tui.widgets.timeline import Timeline
+from tcp_observatory.tui.widgets.why import WhyLine
 
 VIEWS = ("connections", "diagram", "ladder")
 NARROW = 110  # columns below which the panes are stacked and the table scrolls sideways

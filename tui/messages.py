@@ -13,9 +13,9 @@ from pathlib import Path
 
 from textual.message import Message
 
-from lab.grading.manifest import SavedScreenshot
-from lab.observe.model import Snapshot, Transition
-from lab.session import Event, ObserverUpdate, ProgramReport
+from tcp_observatory.lab.grading.manifest import SavedScreenshot
+from tcp_observatory.lab.observe.model import Snapshot, Transition
+from tcp_observatory.lab.session import Event, ObserverUpdate, ProgramReport
 
 
 class SessionMessage(Message):

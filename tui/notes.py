@@ -3,11 +3,11 @@ step's picture tell them."""
 
 from __future__ import annotations
 
-from lab.i18n import t
-from lab.net.describe import describe_event
-from lab.net.server import ServerEvent
-from lab.session import Action
-from lab.text import printable
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.net.describe import describe_event
+from tcp_observatory.lab.net.server import ServerEvent
+from tcp_observatory.lab.session import Action
+from tcp_observatory.lab.text import printable
 
 SERVER_NOTES = {
     "accepted": "act.accepted",

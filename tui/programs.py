@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from lab.i18n import t
-from lab.net.program import (
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.net.program import (
     MAX_PENDING,
     ProgramExited,
     ProgramFailed,
@@ -20,10 +20,10 @@ from lab.net.program import (
     ProgramWaiting,
     exit_text,
 )
-from lab.session import ProgramReport
-from lab.text import printable
-from tui.widgets.clients import ClientsPane
-from tui.widgets.server_pane import ServerPane
+from tcp_observatory.lab.session import ProgramReport
+from tcp_observatory.lab.text import printable
+from tcp_observatory.tui.widgets.clients import ClientsPane
+from tcp_observatory.tui.widgets.server_pane import ServerPane
 
 ERR_STYLE = "#ff8787"
 NOTE_STYLE = "bold #ffd700"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lab.errors import LabError
-from lab.i18n import t
-from lab.session import Session
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.session import Session
 
 
 def build_session(args: argparse.Namespace) -> Session:
@@ -29,8 +29,8 @@ def build_session(args: argparse.Namespace) -> Session:
 
 def check_folder(args: argparse.Namespace) -> None:
     """A screenshots folder is one student's: another name would make it fail ``verify``."""
-    from lab.grading.manifest import folder_student
-    from lab.text import clean_field
+    from tcp_observatory.lab.grading.manifest import folder_student
+    from tcp_observatory.lab.text import clean_field
 
     owner = folder_student(args.screenshots)
     if args.student and owner and clean_field(args.student) != owner:
@@ -57,7 +57,7 @@ def run_app(args: argparse.Namespace) -> int:
             session.start(clients=0)
             for _ in range(clients):
                 session.add_client()
-        from tui.app import ObservatoryApp
+        from tcp_observatory.tui.app import ObservatoryApp
 
         app = ObservatoryApp(session, lang=args.lang, clients=clients, present=args.present,
                              view=args.view, student=args.student, folder=args.screenshots,

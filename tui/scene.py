@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from lab.guide.evidence import Message
-from lab.guide.witness import StepWitness
-from lab.net.server import ServerEvent
-from lab.observe.model import Connection, Endpoint, Snapshot
-from tui.bounded import keep
-from tui.stepthrough import MAX_EVENTS
+from tcp_observatory.lab.guide.evidence import Message
+from tcp_observatory.lab.guide.witness import StepWitness
+from tcp_observatory.lab.net.server import ServerEvent
+from tcp_observatory.lab.observe.model import Connection, Endpoint, Snapshot
+from tcp_observatory.tui.bounded import keep
+from tcp_observatory.tui.stepthrough import MAX_EVENTS
 
 Key = tuple[Endpoint, Endpoint | None]  # a connection's (local, remote)
 

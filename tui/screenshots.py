@@ -17,22 +17,22 @@ from textual.app import App
 from textual.widget import Widget
 from textual.widgets import Static
 
-from lab import __version__
-from lab.errors import LabError
-from lab.grading.manifest import save_screenshot
-from lab.grading.record import origin_of, seal_for
-from lab.grading.stamp import stamp_text, watermark_text
-from lab.guide.evidence import Receipt
-from lab.i18n import t
-from lab.observe.model import RoleKind, Snapshot
-from lab.observe.roles import describe_role
-from lab.text import printable
-from tui.messages import ShotFailed, ShotSaved
-from tui.notes import action_note, server_note
-from tui.scene import Scene
-from tui.stepthrough import Recorder
-from tui.widgets.evidence_view import EvidenceView, StoryLine
-from tui.widgets.steps_panel import StepsPanel
+from tcp_observatory.lab import __version__
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.grading.manifest import save_screenshot
+from tcp_observatory.lab.grading.record import origin_of, seal_for
+from tcp_observatory.lab.grading.stamp import stamp_text, watermark_text
+from tcp_observatory.lab.guide.evidence import Receipt
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.observe.model import RoleKind, Snapshot
+from tcp_observatory.lab.observe.roles import describe_role
+from tcp_observatory.lab.text import printable
+from tcp_observatory.tui.messages import ShotFailed, ShotSaved
+from tcp_observatory.tui.notes import action_note, server_note
+from tcp_observatory.tui.scene import Scene
+from tcp_observatory.tui.stepthrough import Recorder
+from tcp_observatory.tui.widgets.evidence_view import EvidenceView, StoryLine
+from tcp_observatory.tui.widgets.steps_panel import StepsPanel
 
 CAPTURE_REFRESHES = 20  # refreshes a capture waits at most for the picture's layout
 STORY_SPAN = 120.0  # seconds of transitions kept with a picture's record (200 at most)
@@ -188,7 +188,9 @@ class ScreenshotFlow:
         done()
 
         def work() -> None:
-            from lab.grading.report import write_report  # loaded at the first picture
+            from tcp_observatory.lab.grading.report import (
+                write_report,  # loaded at the first picture
+            )
 
             try:
                 saved = save_screenshot(folder, step, svg, **args)

@@ -7,13 +7,13 @@ moment chosen); only the app writes it, in the order a snapshot takes."""
 
 from __future__ import annotations
 
-from lab.i18n import t
-from lab.net.server import ServerEvent
-from lab.observe.model import RoleKind, Snapshot, Transition
-from lab.session import Action
-from lab.text import clock_text
-from tui.bounded import keep
-from tui.widgets.connections import row_key
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.net.server import ServerEvent
+from tcp_observatory.lab.observe.model import RoleKind, Snapshot, Transition
+from tcp_observatory.lab.session import Action
+from tcp_observatory.lab.text import clock_text
+from tcp_observatory.tui.bounded import keep
+from tcp_observatory.tui.widgets.connections import row_key
 
 MAX_EVENTS = 20000  # transitions, actions, server events and messages kept in memory
 MAX_MOMENTS = 5000

@@ -18,9 +18,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lab.errors import LabError
-from lab.grading.manifest import save_answers
-from lab.guide.progress import Progress, save_progress
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.grading.manifest import save_answers
+from tcp_observatory.lab.guide.progress import Progress, save_progress
 
 DELAY = 0.5  # seconds: the most typing a hard kill may lose (with the write's own time)
 FLUSH_TIMEOUT = 10.0  # seconds a flush waits for the disk before giving up
@@ -151,7 +151,7 @@ class AutoSave:
                 if save_answers(self.folder, answers, lang=self.lang):
                     # The report's page (and its checks) loads at the first answer written,
                     # not with the app's first screen.
-                    from lab.grading.report import write_report
+                    from tcp_observatory.lab.grading.report import write_report
 
                     write_report(self.folder, self.lang)
         except LabError as exc:

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from lab.files import write_atomic
-from lab.grading.copies import SharedPair
-from lab.grading.report import CSS, esc, head_html, picture_uri
-from lab.grading.verify import StepRow, VerifyResult, verdict
-from lab.guide.steps import STEPS
-from lab.i18n import t
+from tcp_observatory.lab.files import write_atomic
+from tcp_observatory.lab.grading.copies import SharedPair
+from tcp_observatory.lab.grading.report import CSS, esc, head_html, picture_uri
+from tcp_observatory.lab.grading.verify import StepRow, VerifyResult, verdict
+from tcp_observatory.lab.guide.steps import STEPS
+from tcp_observatory.lab.i18n import t
 
 _CLASS_CSS = CSS + """
 body{max-width:none}

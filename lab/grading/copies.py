@@ -17,10 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lab.grading.verify import VerifyResult, safe_name
-from lab.guide.steps import STEP_IDS
-from lab.i18n import t
-from lab.text import clock_text, printable
+from tcp_observatory.lab.grading.verify import VerifyResult, safe_name
+from tcp_observatory.lab.guide.steps import STEP_IDS
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.text import clock_text, printable
 
 MAX_FACTS = 6  # matching connections named in one sentence
 SAME_TIME = 1.0  # seconds: closer file times cannot tell which folder came first

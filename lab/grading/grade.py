@@ -12,15 +12,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lab.errors import LabError
-from lab.grading.class_report import write_class_report
-from lab.grading.copies import SharedPair, flag_copies, json_pairs
-from lab.grading.gradebook import write_gradebook
-from lab.grading.manifest import MANIFEST
-from lab.grading.report import write_report
-from lab.grading.verify import VerifyResult, format_verify, verdict, verify
-from lab.i18n import t
-from lab.text import printable
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.grading.class_report import write_class_report
+from tcp_observatory.lab.grading.copies import SharedPair, flag_copies, json_pairs
+from tcp_observatory.lab.grading.gradebook import write_gradebook
+from tcp_observatory.lab.grading.manifest import MANIFEST
+from tcp_observatory.lab.grading.report import write_report
+from tcp_observatory.lab.grading.verify import VerifyResult, format_verify, verdict, verify
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.text import printable
 
 
 def class_folders(folder: str) -> list[str]:

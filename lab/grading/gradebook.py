@@ -8,11 +8,11 @@ import io
 import os
 from collections.abc import Sequence
 
-from lab.files import write_atomic
-from lab.grading.verify import VerifyResult, verdict
-from lab.guide.steps import STEP_IDS
-from lab.i18n import t
-from lab.text import printable
+from tcp_observatory.lab.files import write_atomic
+from tcp_observatory.lab.grading.verify import VerifyResult, verdict
+from tcp_observatory.lab.guide.steps import STEP_IDS
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.text import printable
 
 HEADER = ("folder", "student", "host", "verdict", "score", *STEP_IDS, "feedback")
 # A spreadsheet runs a cell that starts with one of these as a formula: a student's name

@@ -14,15 +14,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lab.errors import LabError
-from lab.files import ensure_folder, reason_of, write_atomic, write_new
-from lab.grading.record import evidence_record, seal_of
-from lab.grading.stamp import local_time
-from lab.guide.evidence import Evidence, Message, Receipt, check_evidence
-from lab.guide.steps import MAX_ANSWER, get_step
-from lab.i18n import t
-from lab.observe.model import RoleKind, Snapshot, Transition
-from lab.text import clean_field
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.files import ensure_folder, reason_of, write_atomic, write_new
+from tcp_observatory.lab.grading.record import evidence_record, seal_of
+from tcp_observatory.lab.grading.stamp import local_time
+from tcp_observatory.lab.guide.evidence import Evidence, Message, Receipt, check_evidence
+from tcp_observatory.lab.guide.steps import MAX_ANSWER, get_step
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.observe.model import RoleKind, Snapshot, Transition
+from tcp_observatory.lab.text import clean_field
 
 APP_NAME = "TCP Observatory"
 DEFAULT_FOLDER = "screenshots"

@@ -15,10 +15,10 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lab.i18n import t
-from lab.observe.model import Connection, RoleKind
-from lab.observe.roles import describe_role
-from lab.text import printable
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.observe.model import Connection, RoleKind
+from tcp_observatory.lab.observe.roles import describe_role
+from tcp_observatory.lab.text import printable
 
 # Below this width the two addresses share one column, one above the other.
 WIDE = 120

@@ -12,9 +12,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from lab.guide.evidence import Evidence, Message, Receipt, check_evidence, lab_port
-from lab.guide.steps import get_step
-from lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
+from tcp_observatory.lab.guide.evidence import Evidence, Message, Receipt, check_evidence, lab_port
+from tcp_observatory.lab.guide.steps import get_step
+from tcp_observatory.lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
 
 MAX_STORED_MESSAGES = 200  # the step's latest messages kept as evidence
 MAX_MESSAGE_CHARS = 500  # of each (a 1 MiB paste is not evidence of anything more)

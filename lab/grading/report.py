@@ -13,11 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lab.files import write_atomic
-from lab.grading.manifest import APP_NAME, MANIFEST, REPORT, load_manifest, lock
-from lab.grading.verify import ShotCheck, VerifyResult, safe_name, verdict
-from lab.guide.steps import STEPS
-from lab.i18n import t
+from tcp_observatory.lab.files import write_atomic
+from tcp_observatory.lab.grading.manifest import APP_NAME, MANIFEST, REPORT, load_manifest, lock
+from tcp_observatory.lab.grading.verify import ShotCheck, VerifyResult, safe_name, verdict
+from tcp_observatory.lab.guide.steps import STEPS
+from tcp_observatory.lab.i18n import t
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:75rem;

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from lab.i18n import t
-from lab.text import clean_field
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.text import clean_field
 
 _TIME_RE = r"\d{4}-\d{2}-\d{2}\d{2}:\d{2}:\d{2}"  # a stamp's time once whitespace is removed
 _TIME_MARK = "\x00TIME\x00"

@@ -16,19 +16,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lab.errors import LabError
-from lab.files import reason_of
-from lab.grading.manifest import MANIFEST, REPORT, answer_digest, load_manifest
-from lab.grading.picture import Difference, first_difference, header_label, row_order
-from lab.grading.record import evidence_of_entry, seal_of_entry, snapshot_from_entry
-from lab.grading.stamp import squash, stamp_clock, stamp_times, svg_text_content, watermark_found
-from lab.guide.evidence import Evidence
-from lab.guide.progress import PROGRESS
-from lab.guide.steps import STEP_IDS, get_step
-from lab.i18n import LANGS, t
-from lab.observe.model import Connection
-from lab.observe.roles import describe_role
-from lab.text import printable
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.files import reason_of
+from tcp_observatory.lab.grading.manifest import MANIFEST, REPORT, answer_digest, load_manifest
+from tcp_observatory.lab.grading.picture import (
+    Difference,
+    first_difference,
+    header_label,
+    row_order,
+)
+from tcp_observatory.lab.grading.record import evidence_of_entry, seal_of_entry, snapshot_from_entry
+from tcp_observatory.lab.grading.stamp import (
+    squash,
+    stamp_clock,
+    stamp_times,
+    svg_text_content,
+    watermark_found,
+)
+from tcp_observatory.lab.guide.evidence import Evidence
+from tcp_observatory.lab.guide.progress import PROGRESS
+from tcp_observatory.lab.guide.steps import STEP_IDS, get_step
+from tcp_observatory.lab.i18n import LANGS, t
+from tcp_observatory.lab.observe.model import Connection
+from tcp_observatory.lab.observe.roles import describe_role
+from tcp_observatory.lab.text import printable
 
 
 @dataclass

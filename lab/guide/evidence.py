@@ -17,16 +17,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lab.errors import LabError
-from lab.guide.steps import STEP_IDS
-from lab.i18n import t
-from lab.net.framing import is_fin
-from lab.net.modes import SINGLE, THREADED
-from lab.observe.model import Connection, RoleKind, Snapshot
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.guide.steps import STEP_IDS
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.net.framing import is_fin
+from tcp_observatory.lab.net.modes import SINGLE, THREADED
+from tcp_observatory.lab.observe.model import Connection, RoleKind, Snapshot
 
 if TYPE_CHECKING:
-    from lab.net.server import ServerEvent
-    from lab.observe.roles import Registry
+    from tcp_observatory.lab.net.server import ServerEvent
+    from tcp_observatory.lab.observe.roles import Registry
 
 # (client number or None when the sender is unknown, text) as the server received it
 Message = tuple[int | None, str]

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from lab.errors import LabError
-from lab.guide.steps import Step, get_step
-from lab.i18n import t
-from lab.net.modes import THREADED
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.guide.steps import Step, get_step
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.net.modes import THREADED
 
 if TYPE_CHECKING:
-    from lab.session import Session
+    from tcp_observatory.lab.session import Session
 
 Wait = Callable[[Callable[[], bool], float], bool]
 

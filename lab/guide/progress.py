@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lab.files import ensure_folder, write_atomic
-from lab.guide.steps import MAX_ANSWER, STEP_IDS
-from lab.text import clean_field
+from tcp_observatory.lab.files import ensure_folder, write_atomic
+from tcp_observatory.lab.guide.steps import MAX_ANSWER, STEP_IDS
+from tcp_observatory.lab.text import clean_field
 
 PROGRESS = "progress.json"  # beside the screenshots and their manifest
 

@@ -11,15 +11,15 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from lab.errors import LabError
-from lab.guide.programs import run_program_setup, uses_programs
-from lab.guide.steps import SetupOp, Step, get_step
-from lab.i18n import t
-from lab.net.modes import THREADED
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.guide.programs import run_program_setup, uses_programs
+from tcp_observatory.lab.guide.steps import SetupOp, Step, get_step
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.net.modes import THREADED
 
 if TYPE_CHECKING:
-    from lab.net.client import LabClient
-    from lab.session import Session
+    from tcp_observatory.lab.net.client import LabClient
+    from tcp_observatory.lab.session import Session
 
 # wait(predicate, timeout) -> True once predicate() held, False when the time ran out
 Wait = Callable[[Callable[[], bool], float], bool]

@@ -9,9 +9,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from lab.errors import LabError
-from lab.i18n import MESSAGES, current_language, t
-from lab.net.modes import SINGLE, THREADED
+from tcp_observatory.lab.errors import LabError
+from tcp_observatory.lab.i18n import MESSAGES, current_language, t
+from tcp_observatory.lab.net.modes import SINGLE, THREADED
 
 # ("mode", "single") ("close_after_fin", False) ("clients", 2) ("send", 1, "Bonjour") ("fin", 1)
 SetupOp = tuple[Any, ...]

@@ -23,12 +23,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from lab.guide.evidence import UNKNOWN_MODE, Message, Receipt
-from lab.net.framing import is_fin
-from lab.observe.model import Connection, Endpoint, RoleKind
+from tcp_observatory.lab.guide.evidence import UNKNOWN_MODE, Message, Receipt
+from tcp_observatory.lab.net.framing import is_fin
+from tcp_observatory.lab.observe.model import Connection, Endpoint, RoleKind
 
 if TYPE_CHECKING:
-    from lab.session import Session
+    from tcp_observatory.lab.session import Session
 
 Key = tuple[Endpoint, Endpoint | None]
 

@@ -25,12 +25,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lab.errors import LabError, connect_error, is_refused
-from lab.i18n import current_language, t
-from lab.net.framing import is_fin
-from lab.observe.model import Endpoint
-from lab.observe.plumbing import close_pair, wake_pair
-from lab.observe.roles import Registry
+from tcp_observatory.lab.errors import LabError, connect_error, is_refused
+from tcp_observatory.lab.i18n import current_language, t
+from tcp_observatory.lab.net.framing import is_fin
+from tcp_observatory.lab.observe.model import Endpoint
+from tcp_observatory.lab.observe.plumbing import close_pair, wake_pair
+from tcp_observatory.lab.observe.roles import Registry
 
 _FIN = object()  # queue marker: close after what was queued before it
 _AGAIN = object()  # _connect's answer: a server listens now, connect again

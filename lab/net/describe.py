@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from lab.i18n import t
-from lab.net.modes import SINGLE
-from lab.net.overflow import Drops
-from lab.net.server import ServerEvent
-from lab.text import printable
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.net.modes import SINGLE
+from tcp_observatory.lab.net.overflow import Drops
+from tcp_observatory.lab.net.server import ServerEvent
+from tcp_observatory.lab.text import printable
 
 
 def describe_event(e: ServerEvent, lang: str, close_after_fin: bool = False,

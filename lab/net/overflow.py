@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from lab.observe.model import Connection, Endpoint
-from lab.records import NamedTuple
+from tcp_observatory.lab.observe.model import Connection, Endpoint
+from tcp_observatory.lab.records import NamedTuple
 
 _WILDCARD_HOSTS = ("0.0.0.0", "::", "*", "")
 

@@ -39,8 +39,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
-from lab.i18n import t
-from lab.text import printable
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.text import printable
 
 if TYPE_CHECKING:  # psutil is imported where programs are handled, not with the app's
     import psutil  # first screen (which has none): it costs the start ~15 ms

@@ -36,10 +36,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lab.errors import LabError, bind_error
-from lab.i18n import current_language, t
-from lab.net.framing import IDLE_FLUSH, Framer, is_fin
-from lab.net.modes import (
+from tcp_observatory.lab.errors import LabError, bind_error
+from tcp_observatory.lab.i18n import current_language, t
+from tcp_observatory.lab.net.framing import IDLE_FLUSH, Framer, is_fin
+from tcp_observatory.lab.net.modes import (
     DEFAULT_MAX_CLIENTS,
     DEFAULT_PORT,
     MODES,
@@ -47,10 +47,10 @@ from lab.net.modes import (
     THREADED,
     default_backlog,
 )
-from lab.net.overflow import Drops, DropWatch
-from lab.observe.model import Endpoint
-from lab.observe.plumbing import close_pair, wake_pair
-from lab.observe.roles import Registry, classify
+from tcp_observatory.lab.net.overflow import Drops, DropWatch
+from tcp_observatory.lab.observe.model import Endpoint
+from tcp_observatory.lab.observe.plumbing import close_pair, wake_pair
+from tcp_observatory.lab.observe.roles import Registry, classify
 
 __all__ = ["DEFAULT_MAX_CLIENTS", "DEFAULT_PORT", "MODES", "SINGLE", "THREADED", "LabServer",
            "ServerEvent"]
@@ -367,7 +367,7 @@ class LabServer:
         another program's full queue is not this server's). Where the rows cannot be read
         (no sock_diag: macOS, Windows, a locked-down container), say it cannot be told."""
         try:
-            from lab.observe.netlink import NetlinkSource
+            from tcp_observatory.lab.observe.netlink import NetlinkSource
 
             source = NetlinkSource()
         except (ImportError, OSError):

@@ -1,6 +1,6 @@
 """Connection observer: kernel -> source -> snapshot -> diff -> transitions."""
 
-from lab.observe.model import (
+from tcp_observatory.lab.observe.model import (
     ALL_STATES,
     Connection,
     Endpoint,

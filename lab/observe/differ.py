@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from lab.observe.model import Connection, Endpoint, Snapshot, Transition
+from tcp_observatory.lab.observe.model import Connection, Endpoint, Snapshot, Transition
 
 Key = tuple[Endpoint, "Endpoint | None"]
 

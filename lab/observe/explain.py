@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from lab.i18n import t
-from lab.observe.model import Connection, RoleKind
-from lab.observe.roles import describe_role, held_by_nobody
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.observe.model import Connection, RoleKind
+from tcp_observatory.lab.observe.roles import describe_role, held_by_nobody
 
 LINGER = 3.0  # seconds in CLOSE_WAIT after which it is told as held open, not passing
 

@@ -18,8 +18,8 @@ import time
 
 import psutil
 
-from lab.observe.model import Connection, Endpoint, Snapshot, state_name
-from lab.observe.names import ProcessNames
+from tcp_observatory.lab.observe.model import Connection, Endpoint, Snapshot, state_name
+from tcp_observatory.lab.observe.names import ProcessNames
 
 
 def parse_address(text: str, family: int) -> Endpoint | None:

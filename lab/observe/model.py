@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 
-from lab.records import NamedTuple
+from tcp_observatory.lab.records import NamedTuple
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import sys
 import time
 from _thread import allocate_lock  # threading.Lock itself, without importing threading
 
-from lab.text import printable
+from tcp_observatory.lab.text import printable
 
 RECHECK = 1.0  # seconds during which a pid's name is trusted without looking again
 

@@ -23,8 +23,14 @@ import sys
 import time
 from _thread import allocate_lock  # threading.Lock, without importing threading (~0.5 ms)
 
-from lab.observe.model import OTHER_ROLE, Connection, Endpoint, Snapshot, normalise_host
-from lab.observe.names import ProcessNames
+from tcp_observatory.lab.observe.model import (
+    OTHER_ROLE,
+    Connection,
+    Endpoint,
+    Snapshot,
+    normalise_host,
+)
+from tcp_observatory.lab.observe.names import ProcessNames
 
 __all__ = ["NetlinkSource"]
 

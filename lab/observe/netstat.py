@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import sys
 
-from lab.i18n import current_language, t
-from lab.observe.model import Connection, RoleKind, Snapshot, Transition
-from lab.observe.roles import classify, describe_role
-from lab.observe.sources import Source, open_source
-from lab.text import clock_text
+from tcp_observatory.lab.i18n import current_language, t
+from tcp_observatory.lab.observe.model import Connection, RoleKind, Snapshot, Transition
+from tcp_observatory.lab.observe.roles import classify, describe_role
+from tcp_observatory.lab.observe.sources import Source, open_source
+from tcp_observatory.lab.text import clock_text
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a one-shot command ~1.5 ms
 if TYPE_CHECKING:
@@ -102,7 +102,9 @@ def run_netstat(args: argparse.Namespace) -> int:
         source.close()
         if args.source != "auto" or source.name != "netlink":
             raise _no_source(args.source, exc) from None
-        from lab.observe.sources import PsutilSource  # sock_diag blocked: as auto would
+        from tcp_observatory.lab.observe.sources import (
+            PsutilSource,  # sock_diag blocked: as auto would
+        )
 
         source = PsutilSource()
         snap = source.poll(port)
@@ -141,7 +143,7 @@ def run_watch(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from lab.observe.observer import Observer
+    from tcp_observatory.lab.observe.observer import Observer
 
     source = _source(args.source)
     done = threading.Event()

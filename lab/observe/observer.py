@@ -18,12 +18,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from lab.observe import plumbing
-from lab.observe.differ import Differ
-from lab.observe.model import Connection, Endpoint, Snapshot, Transition
-from lab.observe.plumbing import is_plumbing
-from lab.observe.roles import Registry, classify
-from lab.observe.sources import Source
+from tcp_observatory.lab.observe import plumbing
+from tcp_observatory.lab.observe.differ import Differ
+from tcp_observatory.lab.observe.model import Connection, Endpoint, Snapshot, Transition
+from tcp_observatory.lab.observe.plumbing import is_plumbing
+from tcp_observatory.lab.observe.roles import Registry, classify
+from tcp_observatory.lab.observe.sources import Source
 
 Listener = Callable[[Snapshot, list[Transition]], None]
 # (interval now used, what one poll costs): called when the interval had to grow, or came back.

@@ -13,7 +13,7 @@ import contextlib
 import socket
 import threading
 
-from lab.observe.model import Endpoint
+from tcp_observatory.lab.observe.model import Endpoint
 
 _lock = threading.Lock()
 _pairs: set[tuple[Endpoint, Endpoint]] = set()

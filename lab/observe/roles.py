@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from lab.observe.model import Connection, Endpoint, Role, RoleKind
+from tcp_observatory.lab.observe.model import Connection, Endpoint, Role, RoleKind
 
 # States in which a server-side socket with no owner is still waiting for accept().
 _QUEUE_STATES = frozenset({"SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT"})
@@ -237,7 +237,7 @@ def describe_role(role: Role, lang: str) -> str:
 
 
 def _describe(role: Role, lang: str) -> str:
-    from lab.i18n import t
+    from tcp_observatory.lab.i18n import t
 
     n = role.client
     kind = role.kind

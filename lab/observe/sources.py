@@ -11,8 +11,8 @@ import socket
 import sys
 import time
 
-from lab.observe.model import Connection, Endpoint, Snapshot, state_name
-from lab.observe.names import ProcessNames
+from tcp_observatory.lab.observe.model import Connection, Endpoint, Snapshot, state_name
+from tcp_observatory.lab.observe.names import ProcessNames
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def open_source(kind: str = "auto", *, probe: bool = True) -> Source:
     if kind not in ("auto", "psutil", "netlink", "netstat"):
         raise ValueError(f"unknown source {kind!r}: choose auto, psutil, netlink or netstat")
     if kind == "netstat" or (kind == "auto" and sys.platform == "darwin"):
-        from lab.observe.macos import MacNetstatSource
+        from tcp_observatory.lab.observe.macos import MacNetstatSource
 
         try:
             return MacNetstatSource()
@@ -125,7 +125,7 @@ def open_source(kind: str = "auto", *, probe: bool = True) -> Source:
                 raise
     if kind in ("auto", "netlink"):
         try:
-            from lab.observe.netlink import NetlinkSource
+            from tcp_observatory.lab.observe.netlink import NetlinkSource
         except ImportError:
             if kind == "netlink":
                 raise

@@ -14,12 +14,19 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
-from lab.i18n import t
-from lab.observe.model import Transition
-from lab.observe.roles import describe_role
-from lab.text import clock_text
-from tui.theme import ACTION_STYLE, FAINT, INFERRED_STYLE, MUTED, state_glyph, state_style
-from tui.widgets import bigtext
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.observe.model import Transition
+from tcp_observatory.lab.observe.roles import describe_role
+from tcp_observatory.lab.text import clock_text
+from tcp_observatory.tui.theme import (
+    ACTION_STYLE,
+    FAINT,
+    INFERRED_STYLE,
+    MUTED,
+    state_glyph,
+    state_style,
+)
+from tcp_observatory.tui.widgets import bigtext
 
 SEPARATOR = "  ·  "
 

@@ -12,12 +12,12 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from lab.i18n import t
-from lab.net.client import ClientEvent
-from lab.text import printable
-from tui.bounded import keep
-from tui.theme import state_style
-from tui.widgets.pane_log import PaneLog, show_dropped
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.net.client import ClientEvent
+from tcp_observatory.lab.text import printable
+from tcp_observatory.tui.bounded import keep
+from tcp_observatory.tui.theme import state_style
+from tcp_observatory.tui.widgets.pane_log import PaneLog, show_dropped
 
 CARD_LINES = 500  # rows of a client program's log kept
 LOG_ROWS = 8  # rows of it on screen at most (.client-log's max-height in app.tcss)

@@ -21,12 +21,12 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from lab.i18n import t
-from lab.observe.model import Connection, Endpoint, RoleKind, Snapshot, Transition
-from lab.observe.roles import describe_role
-from tui.heap import Heap
-from tui.theme import DIM_STYLE, EARLIER_STYLE, FLASH_STYLE, state_style
-from tui.widgets.fast_table import FastTable
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.observe.model import Connection, Endpoint, RoleKind, Snapshot, Transition
+from tcp_observatory.lab.observe.roles import describe_role
+from tcp_observatory.tui.heap import Heap
+from tcp_observatory.tui.theme import DIM_STYLE, EARLIER_STYLE, FLASH_STYLE, state_style
+from tcp_observatory.tui.widgets.fast_table import FastTable
 
 # A row left by an earlier step: dimmed, and this mark before its role (two cells: the
 # Role column must stay narrow enough for the step's columns at 80x24); the table's lower

@@ -21,10 +21,10 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from lab.i18n import t
-from lab.observe.model import ALL_STATES, Connection, RoleKind, Snapshot, Transition
-from lab.observe.roles import describe_role
-from tui.theme import INFERRED_STYLE, state_glyph, state_style
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.observe.model import ALL_STATES, Connection, RoleKind, Snapshot, Transition
+from tcp_observatory.lab.observe.roles import describe_role
+from tcp_observatory.tui.theme import INFERRED_STYLE, state_glyph, state_style
 
 # (from_state, to_state, inferred)
 Step = tuple[str, str, bool]

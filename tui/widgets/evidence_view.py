@@ -18,12 +18,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
-from lab.grading.picture import WIDE, cell_text, columns, header_label, row_order
-from lab.guide.steps import get_step
-from lab.i18n import t
-from lab.observe.model import Connection, RoleKind, Snapshot
-from lab.text import clock_text
-from tui.theme import ACTION_STYLE, DIM_STYLE, INFERRED_STYLE, state_style
+from tcp_observatory.lab.grading.picture import WIDE, cell_text, columns, header_label, row_order
+from tcp_observatory.lab.guide.steps import get_step
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.observe.model import Connection, RoleKind, Snapshot
+from tcp_observatory.lab.text import clock_text
+from tcp_observatory.tui.theme import ACTION_STYLE, DIM_STYLE, INFERRED_STYLE, state_style
 
 
 @dataclass(frozen=True)

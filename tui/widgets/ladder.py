@@ -20,13 +20,13 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
-from lab.i18n import t
-from lab.net.framing import is_fin
-from lab.net.server import ServerEvent
-from lab.observe.model import Endpoint, Transition
-from lab.session import Action
-from lab.text import clock_text, printable
-from tui.theme import ACTION_STYLE, INFERRED_STYLE, state_glyph, state_style
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.net.framing import is_fin
+from tcp_observatory.lab.net.server import ServerEvent
+from tcp_observatory.lab.observe.model import Endpoint, Transition
+from tcp_observatory.lab.session import Action
+from tcp_observatory.lab.text import clock_text, printable
+from tcp_observatory.tui.theme import ACTION_STYLE, INFERRED_STYLE, state_glyph, state_style
 
 CLIENT = "client"
 SERVER = "server"

@@ -8,8 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from lab.i18n import t
-from lab.text import clean_field
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.text import clean_field
 
 
 class NamePrompt(ModalScreen[str]):

@@ -7,13 +7,13 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from lab.i18n import t
-from lab.net.describe import describe_event
-from lab.net.server import ServerEvent
-from lab.text import clock_text, printable
-from tui.bounded import keep
-from tui.theme import DIM_STYLE, PEER_TEXT_STYLE
-from tui.widgets.pane_log import PaneLog, show_dropped
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.net.describe import describe_event
+from tcp_observatory.lab.net.server import ServerEvent
+from tcp_observatory.lab.text import clock_text, printable
+from tcp_observatory.tui.bounded import keep
+from tcp_observatory.tui.theme import DIM_STYLE, PEER_TEXT_STYLE
+from tcp_observatory.tui.widgets.pane_log import PaneLog, show_dropped
 
 MAX_LINES = 3000  # rows of the log kept on screen (and lines as text)
 MAX_SHOWN = 2000  # characters of one message shown in the log (the rest is summarised)

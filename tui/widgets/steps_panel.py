@@ -11,10 +11,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from lab.guide.evidence import Evidence
-from lab.guide.steps import STEPS, get_step
-from lab.i18n import t
-from tui.widgets.prose import Prose
+from tcp_observatory.lab.guide.evidence import Evidence
+from tcp_observatory.lab.guide.steps import STEPS, get_step
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.tui.widgets.prose import Prose
 
 
 class AnswerInput(Input):

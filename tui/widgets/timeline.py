@@ -26,12 +26,18 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import RichLog
 
-from lab.i18n import t
-from lab.observe.model import Transition
-from lab.observe.roles import describe_role
-from lab.text import clock_text
-from tui.heap import Heap
-from tui.theme import ACTION_STYLE, INFERRED_STYLE, LATER_STYLE, SERVER_STYLE, state_style
+from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.observe.model import Transition
+from tcp_observatory.lab.observe.roles import describe_role
+from tcp_observatory.lab.text import clock_text
+from tcp_observatory.tui.heap import Heap
+from tcp_observatory.tui.theme import (
+    ACTION_STYLE,
+    INFERRED_STYLE,
+    LATER_STYLE,
+    SERVER_STYLE,
+    state_style,
+)
 
 HOLD = 0.3  # seconds an entry waits for older ones still on their way
 ACTION, CHANGE = 0, 1  # at the same instant the cause (an action) comes first

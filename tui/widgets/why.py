@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
-from tui.theme import WHY_STYLE, state_glyph, state_style
+from tcp_observatory.tui.theme import WHY_STYLE, state_glyph, state_style
 
 
 class WhyLine(Widget):
