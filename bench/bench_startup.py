@@ -110,6 +110,7 @@ class Terminal:
         self.size = (str(width), str(height))
         self.tmux("new-session", "-d", "-s", "keep", "-x", self.size[0], "-y", self.size[1],
                   "cat")
+        self.path = self.tmux("display-message", "-p", "#{socket_path}").strip()
 
     def tmux(self, *args: str, check: bool = True) -> str:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -150,6 +151,8 @@ class Terminal:
 
     def close(self) -> None:
         self.tmux("kill-server", check=False)
+        if self.path:
+            Path(self.path).unlink(missing_ok=True)  # kill-server leaves its socket behind
 
 
 class Start(NamedTuple):
