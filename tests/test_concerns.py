@@ -112,7 +112,8 @@ def _calls(function: ast.FunctionDef) -> list[str]:
 
 def test_the_app_has_no_mixin_and_the_base_with_its_hooks_is_gone() -> None:
     assert ObservatoryApp.__bases__ == (App,)
-    ours = [cls for cls in ObservatoryApp.__mro__ if cls.__module__.startswith("tui.")]
+    ours = [cls for cls in ObservatoryApp.__mro__
+            if cls.__module__.startswith("tcp_observatory.tui.")]
     assert ours == [ObservatoryApp]
     assert not (TUI / "base.py").exists()
     for path in sorted(TUI.rglob("*.py")):  # no hook left for another part to fill in
@@ -129,7 +130,7 @@ def test_each_concern_is_one_object_of_its_own_module(tmp_path: Path) -> None:
     try:
         for attribute, (kind, module) in CONCERNS.items():
             assert type(getattr(app, attribute)) is kind, attribute
-            assert kind.__module__ == "tui." + module.removesuffix(".py"), kind
+            assert kind.__module__ == "tcp_observatory.tui." + module.removesuffix(".py"), kind
             assert kind.__bases__ == (object,), f"{kind.__name__} is a plain object"
         # The app's concerns are distinct objects, and the views read the ones it owns.
         assert len({id(getattr(app, a)) for a in CONCERNS}) == len(CONCERNS)
