@@ -28,9 +28,9 @@ from tcp_observatory.tui.heap import Heap
 from tcp_observatory.tui.theme import DIM_STYLE, EARLIER_STYLE, FLASH_STYLE, state_style
 from tcp_observatory.tui.widgets.fast_table import FastTable
 
-# A row left by an earlier step: dimmed, and this mark before its role (two cells: the
-# Role column must stay narrow enough for the step's columns at 80x24); the table's lower
-# border says what both mean.
+# A row left by an earlier step: dimmed, and this mark before its role (at 80 columns,
+# where the role and the process share a column, before the process: the shorter line); the
+# table's lower border says what both mean.
 EARLIER_MARK = "↺ "
 
 # Most telling first: a narrow screen scrolls sideways to the rest.
@@ -121,7 +121,9 @@ def _shared(text: str, style: str | Style = "") -> Text:
 
 def _cell_width(cell: Text) -> int:
     """The cells its widest line takes (a stacked cell has two)."""
-    return max(line.cell_len for line in cell.split())
+    if "\n" not in cell.plain:
+        return cell.cell_len
+    return max((line.cell_len for line in cell.split()), default=0)
 
 
 def _same(a: Text, b: Text) -> bool:
