@@ -334,10 +334,10 @@ def test_a_scene_begun_before_the_first_snapshot_leaves_out_what_was_already_fin
     scene = Scene()
     scene.begin(1.0, None, finished_only=False)
     first = Snapshot(1.1, (listener, old, gone_client, new), "fixed")
-    scene.first_look(first)
+    scene.first_look(lambda: first)
     assert scene.earlier == {old.key, gone_client.key}
     assert scene.only(first).connections == (listener, new)
     # Once only: a later TIME_WAIT is the step's own story.
     later = conn(40003, 9500, "TIME_WAIT", RoleKind.ORPHANED, 1)
-    scene.first_look(Snapshot(2.0, (listener, later), "fixed"))
+    scene.first_look(lambda: Snapshot(2.0, (listener, later), "fixed"))
     assert later.key not in scene.earlier

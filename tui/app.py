@@ -229,7 +229,7 @@ class ObservatoryApp(App[int]):
             self._warned_source = True
             self.notify(t("ns.own_only", self.lang), severity="warning", timeout=15)
         self.recorder.keep(transitions)
-        self.scene.first_look(self.views.lab_rows(snapshot))
+        self.scene.first_look(lambda: self.views.lab_rows(snapshot))
         self.views.to_timeline(transitions, self.inbox.first_look)
         shown = None if transitions or self.recorder.paused else self.views.quiet(snapshot)
         if shown is not None:

@@ -408,28 +408,27 @@ class Views:
         wanted, reads, asks = self._columns()
         narrow = self._app.size.width < NARROW
         for table in self._app.query(ConnectionsTable):
-            width = table.scrollable_content_region.width
-            if narrow:
-                if not table.region.width:
-                    continue  # not on screen (a picture being taken): fitted on its return
-                order = wanted if self.present else scroll_order(wanted, reads, asks)
-                # Rows of two lines fill the view soon: room is kept for their scrollbar.
-                width = table.size.width - STACKED_SCROLLBAR
-                if not self.present and table.needed(reads) > width:
-                    # Too narrow for them side by side: the addresses share a column, the
-                    # role and the process another, a row takes two lines, and what the
-                    # step does not read gives way.
-                    if table.fit(width, stack(order), stack(reads), stack(asks)):
-                        table.scroll_to(x=0, animate=False)
-                elif table.shown != order:
-                    table.set_shown(order)
+            if not table.region.width:
+                continue  # not on screen (a picture being taken): fitted on its return
+            if not narrow:
+                table.fit(table.scrollable_content_region.width, wanted, reads, asks)
+                continue
+            order = wanted if self.present else scroll_order(wanted, reads, asks)
+            # Rows of two lines fill the view soon: room is kept for their scrollbar.
+            width = table.size.width - STACKED_SCROLLBAR
+            if not self.present and table.needed(reads) > width:
+                # Too narrow for them side by side: the addresses share a column, the role
+                # and the process another, a row takes two lines, and what the step does
+                # not read gives way.
+                if table.fit(width, stack(order), stack(reads), stack(asks)):
                     table.scroll_to(x=0, animate=False)
-            elif width > 0:
-                table.fit(width, wanted, reads, asks)
-            for main in self._app.query("#main"):
-                if main.has_class("-stacked") != (table.line_height > 1):
-                    main.set_class(table.line_height > 1, "-stacked")  # app.tcss: more rows
-                    self._app.call_after_refresh(self.keep_panel_above_keys)
+            elif table.shown != order:
+                table.set_shown(order)
+                table.scroll_to(x=0, animate=False)
+        # app.tcss gives rows of two lines more room; the table, grown, says so (Resized) and
+        # the steps panel is placed below it again.
+        for main in self._app.query("#main"):
+            main.set_class(self.table.line_height > 1, "-stacked")
 
     def resize(self, width: int, height: int) -> None:
         """The window's new size (the app's own is still the old one when this is told)."""

@@ -64,13 +64,14 @@ class Scene:
         self.past = set(self.earlier)
         self._missing.clear()
 
-    def first_look(self, lab: Snapshot) -> None:
+    def first_look(self, lab: Callable[[], Snapshot]) -> None:
         """The first snapshot after a scene begun before any (``begin`` with no rows): its
-        lab rows already finished belong to an earlier story, as ``begin`` would have said."""
+        lab rows (``lab()``, asked only then) already finished belong to an earlier story,
+        as ``begin`` would have said."""
         if not self._unseen:
             return
         self._unseen = False
-        finished = {c.key for c in lab.connections if c.state in FINISHED}
+        finished = {c.key for c in lab().connections if c.state in FINISHED}
         self.earlier |= finished
         self.past |= finished
 
