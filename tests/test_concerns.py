@@ -8,6 +8,7 @@ state, the app has no mixin, and ``ObservatoryApp.apply`` reads top to bottom.""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 from textual.app import App
@@ -42,37 +43,34 @@ def _class(module: str, name: str) -> ast.ClassDef:
                 if isinstance(node, ast.ClassDef) and node.name == name)
 
 
+def _assigned(cls: ast.ClassDef) -> Iterator[ast.expr]:
+    """What the class's statements assign to (``x = ``, ``x: T = ``, ``x += ``)."""
+    for node in ast.walk(cls):
+        if isinstance(node, ast.Assign):
+            yield from node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            yield node.target
+
+
 def _self_attributes(cls: ast.ClassDef) -> set[str]:
     """The attributes a class declares: every ``self.name = ...`` in its methods."""
     names: set[str] = set()
-    for node in ast.walk(cls):
-        targets: list[ast.expr] = []
-        if isinstance(node, ast.Assign):
-            targets = list(node.targets)
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-            targets = [node.target]
-        for target in targets:
-            for sub in ast.walk(target):
-                if (isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name)
-                        and sub.value.id == "self"):
-                    names.add(sub.attr)
+    for target in _assigned(cls):
+        for sub in ast.walk(target):
+            if (isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name)
+                    and sub.value.id == "self"):
+                names.add(sub.attr)
     return names
 
 
 def _written_through(cls: ast.ClassDef) -> set[str]:
     """The attributes a class holds and writes into: ``self.held.x = ...``."""
     held: set[str] = set()
-    for node in ast.walk(cls):
-        targets: list[ast.expr] = []
-        if isinstance(node, ast.Assign):
-            targets = list(node.targets)
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-            targets = [node.target]
-        for target in targets:
-            if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute)
-                    and isinstance(target.value.value, ast.Name)
-                    and target.value.value.id == "self"):
-                held.add(target.value.attr)
+    for target in _assigned(cls):
+        if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute)
+                and isinstance(target.value.value, ast.Name)
+                and target.value.value.id == "self"):
+            held.add(target.value.attr)
     return held
 
 
