@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,13 @@ from support import LOCALHOST, free_port, lab_session, ss_agrees, ss_rows, wait_
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
+from tcp_observatory.lab.guide.setup import SETUP_TIMEOUT
 from tcp_observatory.lab.i18n import t
 from tcp_observatory.lab.net.program import ProgramLine
 from tcp_observatory.lab.observe.model import Endpoint
 from tcp_observatory.lab.observe.roles import describe_role
 from tcp_observatory.lab.session import Action, ProgramReport, Session
+from tcp_observatory.tui import app as app_module
 from tcp_observatory.tui.app import ObservatoryApp
 from tcp_observatory.tui.widgets.clients import CARD_LINES, ClientCard
 from tcp_observatory.tui.widgets.pane_log import PaneLog
@@ -409,3 +412,30 @@ async def test_the_guided_steps_with_a_java_server_and_client(tmp_path: Path) ->
         pids = {p for n, prog in app.session.programs.items() for p in prog.pids()}
         await pilot.press("ctrl+q")
     assert alive(pids) == []
+
+
+async def test_quitting_during_a_setup_ends_its_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl+Q while Ctrl+R still waits for the student's server to listen: the setup gives
+    up with the window (it waited out its 10 s before, keeping the process alive after the
+    window closed)."""
+    never_listens = f'{PY} -c "import time; time.sleep(60)"'
+    app = programs_app(never_listens, [], 0)
+    began, ended = threading.Event(), threading.Event()
+    real = app_module.run_setup
+
+    def recorded(*args: Any, **kwargs: Any) -> list[int]:
+        began.set()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            ended.set()
+
+    monkeypatch.setattr(app_module, "run_setup", recorded)
+    async with app.run_test(size=SIZE) as pilot:
+        app.select_step("p1-q2")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, began.is_set, "the setup to begin")
+        assert not ended.is_set()  # it waits for a server that never listens
+        await pilot.press("ctrl+q")
+    assert await asyncio.to_thread(ended.wait, SETUP_TIMEOUT / 2), \
+        "the setup still waited after the window closed"

@@ -14,7 +14,7 @@ from support import wait_for
 
 from tcp_observatory.lab.grading.record import connection_from_json
 from tcp_observatory.lab.guide.evidence import Evidence, Message, check_evidence, message_of
-from tcp_observatory.lab.guide.setup import run_setup
+from tcp_observatory.lab.guide.setup import SetupCancelled, run_setup, wait_unless
 from tcp_observatory.lab.guide.steps import STEP_IDS
 from tcp_observatory.lab.net.server import ServerEvent
 from tcp_observatory.lab.observe.model import RoleKind, Snapshot
@@ -161,3 +161,28 @@ def test_old_time_wait_does_not_prove_the_fin_step(lab_session: Started) -> None
     ev = check_evidence("p2-fin", snap, rec.messages(), session.mode, lang="en")
     assert not ev.met
     assert rec.messages() == []
+
+
+def test_a_setup_called_off_stops_waiting_at_once() -> None:
+    """``wait_unless``: the wait a setup is in gives up when it is called off (the app
+    quits, a new Ctrl+R), with SetupCancelled, not at the end of its timeout."""
+    off = threading.Event()
+    outcome: list[str] = []
+
+    def setup() -> None:
+        try:
+            wait_unless(off.is_set)(lambda: False, 120)
+            outcome.append("waited to the end")
+        except SetupCancelled:
+            outcome.append("called off")
+
+    worker = threading.Thread(target=setup)
+    worker.start()
+    try:
+        assert wait_unless(lambda: False)(lambda: True, 120)  # a met condition is met
+        off.set()
+        worker.join(30)
+        assert outcome == ["called off"]
+    finally:
+        off.set()
+        worker.join()

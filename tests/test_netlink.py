@@ -526,7 +526,8 @@ def test_the_owner_named_is_the_live_one_after_a_fork() -> None:
         wait_for(lambda: owner() == proc.popen.pid, message="the client as the owner")
         proc.write("go\n")
         grandchild = int(proc.expect_text("petit-fils").split()[1])
-        assert proc.wait() == 0  # the client itself is gone
+        # the client itself is gone (its pipes are not: the grandchild holds them)
+        assert proc.popen.wait(10) == 0
         wait_for(lambda: owner() == grandchild, 10,
                  message=f"the grandchild {grandchild} as the owner")
     finally:

@@ -39,11 +39,19 @@ from textual.css.query import NoMatches
 from textual.filter import LineFilter
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Header, Input, Static
+from textual.worker import get_current_worker
 
 from tcp_observatory.lab.errors import LabError
 from tcp_observatory.lab.grading.manifest import DEFAULT_FOLDER
 from tcp_observatory.lab.guide.evidence import message_of
-from tcp_observatory.lab.guide.setup import describe_op, run_setup, scene_of, student_part
+from tcp_observatory.lab.guide.setup import (
+    SetupCancelled,
+    describe_op,
+    run_setup,
+    scene_of,
+    student_part,
+    wait_unless,
+)
 from tcp_observatory.lab.guide.witness import StepWitness, server_mode
 from tcp_observatory.lab.i18n import t
 from tcp_observatory.lab.net.client import ClientEvent
@@ -558,8 +566,12 @@ class ObservatoryApp(App[int]):
         todo = self.prepare_scene()
 
         def work() -> None:
+            worker = get_current_worker()
             try:
-                run_setup(self.session, step, lang=self.lang)
+                run_setup(self.session, step, wait_unless(lambda: worker.is_cancelled),
+                          lang=self.lang)
+            except SetupCancelled:
+                return
             except LabError as exc:
                 self.post_message(Notice(str(exc), error=True, timeout=10))
                 return

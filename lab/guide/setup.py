@@ -38,6 +38,26 @@ def poll_wait(predicate: Callable[[], bool], timeout: float) -> bool:
         time.sleep(0.02)
 
 
+class SetupCancelled(Exception):
+    """A setup called off while it waited: the app quits, or a new Ctrl+R took its place."""
+
+
+def wait_unless(cancelled: Callable[[], bool]) -> Wait:
+    """A ``poll_wait`` that gives up as soon as ``cancelled()``, raising SetupCancelled.
+
+    A setup waits up to SETUP_TIMEOUT for each step of the scene: without this, one still
+    waiting when the student quits kept the process alive that long after the window
+    closed, and one replaced by the next Ctrl+R went on adding clients beside it."""
+
+    def wait(predicate: Callable[[], bool], timeout: float) -> bool:
+        met = poll_wait(lambda: cancelled() or predicate(), timeout)
+        if cancelled():
+            raise SetupCancelled
+        return met
+
+    return wait
+
+
 def run_setup(
     session: Session,
     step: Step | str,
