@@ -12,4 +12,6 @@ fi
 .venv/bin/python -m pip install --quiet -e ".[test]"
 .venv/bin/ruff check lab tui tests bench
 scripts/typecheck.sh
-exec .venv/bin/python -m pytest "$@"
+# One worker per core (TEST_WORKERS=0: none, as a debugger wants); a file's tests stay on one
+# worker, so a module's fixtures (the grading class) are built once.
+exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-auto}" --dist loadfile "$@"
