@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from app_support import make_app, wait_until
-from support import LOCALHOST, Lab, lab_session, wait_for
+from support import LOCALHOST, Lab, lab_session, ss_rows, wait_for
 
 from tcp_observatory.lab.net.client import LabClient
 from tcp_observatory.lab.observe.model import Endpoint
@@ -232,4 +232,35 @@ async def test_app_stays_responsive_with_a_hundred_connections(tmp_path: Path) -
                 sock.close()
             await wait_until(pilot, lambda: len(app.table.state_of(
                 lambda c: c.state == "TIME_WAIT")) >= 5, "five clients in TIME_WAIT")
+            await pilot.press("ctrl+q")
+
+
+@pytest.mark.needs("ss")
+async def test_a_timeout_says_what_the_kernel_holds_beside_the_table(tmp_path: Path) -> None:
+    """A wait that times out names each row where the kernel (ss), the observer's snapshot
+    on screen and the table disagree, so that a row missing from the table names its cause.
+    Here the observer is stopped: the table cannot follow a client that closes, and the
+    message says that the kernel holds its TIME_WAIT and that the snapshot is not new."""
+    session = lab_session("threaded", source="auto")
+    app = make_app(session, tmp_path)
+    with closing_all([]) as socks:
+        async with app.run_test(size=(140, 44)) as pilot:
+            port = app.session.port
+            socks.append(socket.create_connection((LOCALHOST, port), timeout=10))
+            client = Endpoint.of(*socks[0].getsockname()[:2])
+            key = (client, Endpoint.of(LOCALHOST, port))
+            await wait_until(pilot, lambda: app.table.state_of(
+                lambda c: c.key == key) == ["ESTABLISHED"], "the client's row")
+            app.session.observer.stop()
+            socks[0].close()
+            await asyncio.to_thread(
+                wait_for, lambda: (*key, "TIME_WAIT") in (ss_rows(port) or set()), 10,
+                message="ss to show the client in TIME_WAIT")
+            with pytest.raises(AssertionError) as timed_out:
+                await wait_until(pilot, lambda: False, "a row that never comes", timeout=0.1)
+            said = str(timed_out.value)
+            assert (f"{client} -> {key[1]}: kernel (ss) TIME_WAIT, snapshot ESTABLISHED, "
+                    "table ESTABLISHED") in said, said
+            assert re.search(r"the snapshot on screen \(seq \d+\) was polled \d+\.\d s ago",
+                             said), said
             await pilot.press("ctrl+q")
