@@ -227,11 +227,19 @@ async def test_app_stays_responsive_with_a_hundred_connections(tmp_path: Path) -
                     return app.recorder.paused is paused
 
                 await wait_until(pilot, handled, "F7 handled")
-            # And the table keeps following the kernel: a few connections end.
+            # And the table keeps following the kernel: a few connections end, each client
+            # (the side that closes first) in TIME_WAIT.
+            closed = {Endpoint.of(*sock.getsockname()[:2]) for sock in socks[:5]}
             for sock in socks[:5]:
                 sock.close()
-            await wait_until(pilot, lambda: len(app.table.state_of(
-                lambda c: c.state == "TIME_WAIT")) >= 5, "five clients in TIME_WAIT")
+            server = Endpoint.of(LOCALHOST, port)
+
+            def in_time_wait() -> bool:
+                states = app.table.state_of(lambda c: c.local in closed and c.remote == server)
+                return len(states) == len(closed) and set(states) == {"TIME_WAIT"}
+
+            await wait_until(pilot, in_time_wait, "the five clients closed ("
+                             + ", ".join(sorted(map(str, closed))) + ") in TIME_WAIT")
             await pilot.press("ctrl+q")
 
 
