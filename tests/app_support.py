@@ -6,17 +6,21 @@ from __future__ import annotations
 import asyncio
 import atexit
 import shutil
+import subprocess
 import tempfile
-from collections.abc import Callable
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from rich.style import Style
-from support import lab_session
+from support import lab_session, ss_rows
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.strip import Strip
 
+from tcp_observatory.lab.observe.model import Endpoint
 from tcp_observatory.lab.session import Session
 from tcp_observatory.tui.app import ObservatoryApp
 from tcp_observatory.tui.widgets.connections import ConnectionsTable, parts
@@ -80,13 +84,68 @@ async def wait_until(pilot: Pilot[Any], predicate: Callable[[], object], what: s
     deadline = loop.time() + timeout
     while not predicate():
         if loop.time() > deadline:
-            table = getattr(pilot.app, "table", None)  # a test host may have no table
-            rows = [] if table is None else [
-                (str(r.conn.local), r.conn.remote_text, r.conn.state, r.conn.role)
-                for r in table.rows_by_key.values()]
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}; "
-                                 f"table: {rows}")
+            app = pilot.app
+            if isinstance(app, ObservatoryApp):
+                seen = kernel_beside_table(app)
+            else:
+                table = getattr(app, "table", None)  # a test host may have no table
+                seen = "table: " + str([] if table is None else [
+                    (str(r.conn.local), r.conn.remote_text, r.conn.state, r.conn.role)
+                    for r in table.rows_by_key.values()])
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}; {seen}")
         await pilot.pause(0.05)
+
+
+Key = tuple[Endpoint, "Endpoint | None"]
+LISTED = 40  # disagreeing rows named in a report; the others are counted
+
+
+def kernel_beside_table(app: ObservatoryApp) -> str:
+    """The lab port's rows as the kernel holds them (``ss``, the independent witness),
+    as the observer's snapshot on screen has them, and as the table shows them: each
+    row where the three disagree, each one's count by state, and how long ago the
+    snapshot was polled. A row missing from the table so names its cause: the kernel no
+    longer holds it, the observer did not see it (or stopped polling), or the table did
+    not show what the observer saw."""
+    port = app.session.port
+
+    def on_port(local: Endpoint, remote: Endpoint | None) -> bool:
+        return local.port == port or (remote is not None and remote.port == port)
+
+    shown = app.views.snapshot
+    snapshot = {} if shown is None else {
+        c.key: c.state for c in shown.connections if on_port(*c.key)}
+    table = {r.conn.key: r.conn.state if r.gone_at is None else "CLOSED (leaving)"
+             for r in app.table.rows_by_key.values() if on_port(*r.conn.key)}
+    sides: dict[str, Mapping[Key, str]] = {"snapshot": snapshot, "table": table}
+    try:
+        listed = ss_rows(port)
+    except (OSError, subprocess.SubprocessError) as exc:
+        note = f"ss failed ({exc}): the kernel's rows are not shown"
+    else:
+        note = "" if listed is not None else "ss is not installed: the kernel's rows are not shown"
+        if listed is not None:
+            sides = {"kernel (ss)": {(local, remote): state for local, remote, state in listed},
+                     **sides}
+    every: set[Key] = set()
+    for side in sides.values():
+        every |= side.keys()
+    keys = sorted(every, key=lambda k: (str(k[0]), str(k[1])))
+    differ = [k for k in keys if len({side.get(k, "-") for side in sides.values()}) > 1]
+    lines = [note] if note else []
+    lines.append("no snapshot on screen" if shown is None else
+                 f"the snapshot on screen (seq {shown.seq}) was polled "
+                 f"{time.time() - shown.time:.1f} s ago")
+    lines.append("; ".join(f"{name}: {dict(sorted(Counter(side.values()).items()))}"
+                           for name, side in sides.items()))
+    lines.append(f"{len(differ)} of {len(keys)} connections differ"
+                 + (":" if differ else " (each side holds the same rows)"))
+    for local, remote in differ[:LISTED]:
+        lines.append(f"  {local} -> {remote or '*'}: " + ", ".join(
+            f"{name} {side.get((local, remote), '-')}" for name, side in sides.items()))
+    if len(differ) > LISTED:
+        lines.append(f"  and {len(differ) - LISTED} more")
+    return "\n".join(lines)
 
 
 # -- what the screen shows -----------------------------------------------------------------

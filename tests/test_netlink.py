@@ -11,12 +11,14 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import psutil
 import pytest
 from support import LOCALHOST, ROOT, Proc, Sockets, netlink_available, ss_rows, wait_for
 
 from tcp_observatory.lab.observe.model import Connection, Endpoint, Snapshot
+from tcp_observatory.lab.observe.observer import Observer
 from tcp_observatory.lab.observe.sources import PsutilSource, open_source
 
 pytestmark = [
@@ -295,6 +297,39 @@ def test_large_dump_spans_many_datagrams(source: NetlinkSource, socks: Sockets) 
 
     poll_until(source, None, has(expected), "600 sockets in one unfiltered poll")
     assert source.last_records >= 600
+
+
+def test_a_socket_listed_twice_is_one_connection_that_goes_when_closed(
+        source: NetlinkSource, socks: Sockets, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dump of several datagrams may list a socket twice (the kernel resumes its walk of
+    a hash bucket by position; a socket added ahead meanwhile is sent again). Here every
+    record comes twice: each connection is one row, and once closed its ESTABLISHED rows
+    leave the observer's snapshot, the client's TIME_WAIT alone staying."""
+    listener = socks.listener()
+    port = port_of(listener)
+    client, server = socks.pair(listener)
+    keys = pair_keys(listener, (client, server))
+    observer = Observer(source, port, lambda *_: None)
+    dump = source._dump_all
+
+    def twice(*args: Any, **kwargs: Any) -> list[bytes]:
+        records = dump(*args, **kwargs)
+        return records + records
+
+    def rows() -> list[tuple[Key, str]]:
+        snap, _ = observer.poll_once()
+        return sorted(((c.key, c.state) for c in snap.connections if c.key in keys), key=str)
+
+    wait_for(lambda: len(rows()) == 3, message="the listener and the pair")
+    monkeypatch.setattr(source, "_dump_all", twice)
+    assert len(rows()) == 3  # each connection once
+    client_end, server_end = local_of(client), local_of(server)
+    client.close()
+    wait_for(lambda: ((server_end, client_end), "CLOSE_WAIT") in rows(), message="CLOSE_WAIT")
+    server.close()
+    expected = sorted([((local_of(listener), None), "LISTEN"),
+                       ((client_end, server_end), "TIME_WAIT")], key=str)
+    wait_for(lambda: rows() == expected, message=lambda: f"{expected}; seen {rows()}")
 
 
 # -- families ------------------------------------------------------------------------------

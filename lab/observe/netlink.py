@@ -562,10 +562,15 @@ class NetlinkSource:
                 if raw[2]:  # a timer runs: its countdown alone is not a change, its second is
                     raw = records[i] = _per_second(raw)
                 conn = take(raw, None)
-                if conn is None:
-                    new.append(raw)
-                else:
+                if conn is not None:
                     fresh[raw] = conn
+                elif raw not in fresh:
+                    new.append(raw)
+            # A socket listed twice is one: a dump of several datagrams resumes its walk of
+            # a hash bucket by position, and a socket added ahead of it in the meantime
+            # makes the kernel send a record again. Built twice, the first object was handed
+            # on and never said gone: the observer kept it, a row of a socket long closed.
+            new = list(dict.fromkeys(new))
             # What is left of the last poll changed or went.
             gone = retired + list(old.values())
             inode_of = _INODE.unpack_from
