@@ -42,7 +42,10 @@ class Tmux:
             if predicate(text):
                 return text
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; screen:\n{text}")
+                size = self.run("display-message", "-p", "-t", "app",
+                                "#{pane_width}x#{pane_height}").strip()
+                raise AssertionError(f"timed out waiting for {what}; the pane is {size}; "
+                                     f"screen:\n{text}")
             time.sleep(0.1)  # polling interval of a wait-for-condition, not a synchronisation
 
     def keys(self, *keys: str) -> None:
@@ -63,7 +66,10 @@ def start_app(tmux: Tmux, folder: Path, port: int) -> None:
     app = shlex.join([sys.executable, "-m", "tcp_observatory.tui",
                      "--port", str(port), "--lang", "en",
                       "--student", "E2E Student", "--screenshots", str(folder)])
-    env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
+    # The pane's size is the terminal's: COLUMNS and LINES, if set (pytest-xdist's workers
+    # set them to 80x24), would override it in the app (shutil.get_terminal_size).
+    env = {**{k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")},
+           "TERM": "xterm-256color", "COLORTERM": "truecolor"}
     subprocess.run(
         ["tmux", "-L", tmux.sock, "new-session", "-d", "-s", "app", "-x", "160", "-y", "48",
          f"{app}; echo EXITED=$?; sleep 30"],
