@@ -131,14 +131,14 @@ def main(argv: list[str] | None = None) -> int:
         out.close()
         print(exc, file=sys.stderr, flush=True)
         return 1
-    # Said once the server is running: whoever waits for this line may connect at once.
-    if not args.json:
-        out.put(t("srv.listening", lang, addr=addr, mode=t(f"mode.{server.mode}", lang),
-                  backlog=server.backlog))
-    if not is_loopback(args.host):
-        print("!! " + t("warn.exposed", lang, addr=addr), file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: done.set())
-    try:
+    try:  # from here on, Ctrl+C (even during the first lines) ends the server cleanly
+        # Said once the server is running: whoever waits for this line may connect at once.
+        if not args.json:
+            out.put(t("srv.listening", lang, addr=addr, mode=t(f"mode.{server.mode}", lang),
+                      backlog=server.backlog))
+        if not is_loopback(args.host):
+            print("!! " + t("warn.exposed", lang, addr=addr), file=sys.stderr, flush=True)
         while not done.wait(0.5):
             pass
     except KeyboardInterrupt:
