@@ -14,9 +14,13 @@ from support import conn, lab_session, port_is_free
 from textual.pilot import Pilot
 
 from tcp_observatory.lab import __version__
+from tcp_observatory.lab.grading.manifest import SavedScreenshot
 from tcp_observatory.lab.grading.stamp import stamp_text
+from tcp_observatory.lab.guide.evidence import Evidence
 from tcp_observatory.lab.observe.model import Connection, RoleKind
 from tcp_observatory.tui.app import ObservatoryApp
+from tcp_observatory.tui.messages import ShotSaved
+from tcp_observatory.tui.widgets.steps_panel import StepsPanel
 
 SIZE = (140, 44)
 
@@ -87,6 +91,20 @@ async def test_peer_text_is_shown_literally() -> None:
         assert hostile in joined
         assert "\\e[2J" in joined and "\\x07" in joined and "\x1b" not in joined
         assert app.is_running  # [@click=app.quit] did nothing
+
+
+async def test_a_picture_saved_while_the_screen_is_torn_down_is_kept_without_a_crash() -> None:
+    # Textual removes the widgets before the app's own unmount: a screenshot whose save ends
+    # in between reaches an app whose panel has no children left.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await app.query_one("#steps", StepsPanel).remove_children()
+        saved = SavedScreenshot(app.guide.folder / "p1-q1.svg", Evidence(met=True),
+                                "2026-12-03T18:20:33+00:00")
+        app.post_message(ShotSaved("p1-q1", saved))
+        await wait_until(pilot, lambda: "p1-q1" in app.guide.progress.met, "the step met")
+        await pilot.pause()
+        assert app.is_running  # run_test would raise the handler's exception on leaving
 
 
 @pytest.mark.needs("system-sockets")

@@ -668,10 +668,14 @@ class ObservatoryApp(App[int]):
         path = saved.path
         self.shots.written(message)
         # Met only once its screenshot is on disk: a failed save is retried later.
-        if saved.evidence.met and self.guide.mark_met(step):
-            self._show_step()
-        if self._stopped:
+        met_now = saved.evidence.met and self.guide.mark_met(step)
+        if self._stopped or not self.is_running:
             return  # saved while the window closes: on disk, with nothing left to tell it
+        try:
+            if met_now:
+                self._show_step()
+        except NoMatches:
+            return  # the screen is being torn down (the app's unmount comes after its widgets')
         if self.autopilot is None:  # the demo's screenshots would pile these toasts up
             self.notify(t("shot.saved", self.lang, file=path.name), timeout=4)
         # The picture may be saved while the app is closing: its panes are gone by then.
