@@ -43,6 +43,9 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 LOCALHOST = "127.0.0.1"
 SOURCES = ("psutil", "netlink")
+# The source the app's tests watch the kernel with: the one the app itself picks on Linux and
+# Windows (netlink, or psutil), psutil on macOS, where "auto" would run netstat at every poll.
+APP_SOURCE = "psutil" if sys.platform == "darwin" else "auto"
 
 
 def wait_for(
@@ -262,7 +265,7 @@ class SessionOptions(TypedDict, total=False):
     exec_threaded_server: str | None
 
 
-def lab_session(mode: str = "single", *, port: int = 0, source: Source | str = "psutil",
+def lab_session(mode: str = "single", *, port: int = 0, source: Source | str = APP_SOURCE,
                 host: str = LOCALHOST, **options: Unpack[SessionOptions]) -> Session:
     """A session polling every 0.05 s, its port bound (0: a free one the kernel picks)."""
     session = Session(host=host, port=port, mode=mode, interval=0.05, source=source, **options)

@@ -1,4 +1,5 @@
-"""The connections table leans on DataTable's private bookkeeping (tui/widgets/fast_table.py).
+"""The connections table leans on DataTable's private bookkeeping, and every log and table on
+ScrollView's resize hook (tui/widgets/fast_table.py).
 
 These tests fail when the fast path is off: a Textual that moved one of those names is
 caught here (by the scheduled run on the newest releases), not by a student at 10,000 rows
@@ -12,23 +13,66 @@ import re
 import time
 
 import pytest
-from app_support import table_app
+from app_support import table_app, wait_until
+from rich.text import Text
 from support import LOCALHOST, ROOT, crowd
+from textual.app import App, ComposeResult
+from textual.scrollbar import ScrollBar
+from textual.widgets import Static
 
 from tcp_observatory.lab.observe.model import Snapshot
 from tcp_observatory.tui.widgets import fast_table
+from tcp_observatory.tui.widgets.pane_log import PaneLog
 
 # The private names of DataTable and Textual that fast_table.py alone may use.
 PRIVATE = re.compile(
     r"\._(data|row_locations|updated_cells|update_count|require_update_dimensions|y_offsets"
     r"|row_render_cache|row_renderable_cache|line_cache|cell_render_cache)\b"
-    r"|_two_way_dict|TwoWayDict"
+    r"|_two_way_dict|TwoWayDict|_size_updated\b"
 )
 
 
 def test_the_fast_path_is_on_with_this_textual() -> None:
     assert fast_table.missing() == []
     assert fast_table.FAST
+
+
+class LogBeside(App[None]):
+    """A log taller than its window, beside a line whose updates lay the screen out."""
+
+    def compose(self) -> ComposeResult:
+        yield PaneLog(500, id="log")
+        yield Static("0", id="other")
+
+
+async def test_a_layout_elsewhere_leaves_a_logs_scrollbars_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The screen is laid out again for another widget: the log's scrollbar is not redrawn
+    (ScrollView redrew it at every layout); once the log itself grows, it follows."""
+    app = LogBeside()
+    async with app.run_test(size=(60, 20)) as pilot:
+        log = app.query_one(PaneLog)
+        log.add([Text(f"line {i}") for i in range(100)])
+        await wait_until(pilot, lambda: log.show_vertical_scrollbar, "a scrollbar")
+        bar = log.vertical_scrollbar
+        await wait_until(pilot, lambda: bar.window_virtual_size == 100, "100 lines")
+        redraws: list[bool] = []
+
+        def refresh(*_args: object, **_kwargs: object) -> ScrollBar:
+            redraws.append(True)
+            return bar
+
+        monkeypatch.setattr(bar, "refresh", refresh)
+        layouts: list[object] = []
+        app.screen.screen_layout_refresh_signal.subscribe(app, layouts.append)
+        other = app.query_one("#other", Static)
+        for n in range(1, 6):
+            other.update("x" * n)  # laid out again (Static.update's default)
+            await wait_until(pilot, lambda: len(layouts) >= n, f"layout {n}")  # noqa: B023
+        assert redraws == []
+        log.add([Text(f"more {i}") for i in range(50)])
+        await wait_until(pilot, lambda: bar.window_virtual_size == 150, "150 lines")
+        assert redraws
 
 
 async def test_a_table_in_an_app_takes_the_fast_path() -> None:
@@ -127,5 +171,7 @@ def test_the_check_names_a_missing_name(monkeypatch: pytest.MonkeyPatch) -> None
     """``missing`` reports what a Textual lacks (so the tests above can fail)."""
     monkeypatch.setattr(fast_table, "CLASS_NAMES", (*fast_table.CLASS_NAMES, "_gone_name"))
     monkeypatch.setattr(fast_table, "TwoWayDict", None)
+    monkeypatch.setattr(fast_table, "SIZE_UPDATED", ("self", "size"))
     assert fast_table.missing() == ["textual._two_way_dict.TwoWayDict",
+                                    "ScrollView._size_updated('size',)",
                                     "DataTable._gone_name"]

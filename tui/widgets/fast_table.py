@@ -1,4 +1,5 @@
-"""Every private name of Textual's DataTable the connections table leans on, in one place.
+"""Every private name of Textual the app leans on, in one place: DataTable's bookkeeping
+(the connections table) and ScrollView's resize hook (every log and table).
 
 With 10,000 rows DataTable's public API costs too much on the way of a key: each
 ``remove_row`` renumbers every row, each ``update_cell`` asks for a redraw of the whole
@@ -12,14 +13,25 @@ it may change in any Textual release, so
   by the scheduled run on the newest releases, not by a student at 10,000 rows;
 - with a name missing, every method here falls back to the public API (slower, correct).
 
-Nothing outside this module reads or writes a private DataTable name.
+Textual's ScrollView (DataTable, RichLog) updates its scrollbars at every layout of the
+screen, wherever the change: the compositor hands it the size of its window as its "virtual
+size", which it compares with its own (the content's), and they differ whenever the content
+is taller than the window. Each layout then redrew the scrollbars of the table, the timeline
+and both panes' logs: a keystroke in a client's input (Textual's Input lays the screen out
+as its text grows) repainted the window from top to bottom. ``SteadyScrollbars`` updates
+them only when the widget's size, its content's size or its window changed.
+
+Nothing outside this module reads or writes a private Textual name.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
 
 from rich.text import Text
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
@@ -38,10 +50,20 @@ CACHE_SIZES = {"_row_render_cache": 300, "_row_renderable_cache": 300, "_line_ca
                "_cell_render_cache": 2400}
 
 
+# ScrollView's hook, as SteadyScrollbars overrides it.
+SIZE_UPDATED = ("self", "size", "virtual_size", "container_size", "layout")
+
+
+def _hook_is_there() -> bool:
+    hook = getattr(ScrollView, "_size_updated", None)
+    return hook is not None and tuple(inspect.signature(hook).parameters) == SIZE_UPDATED
+
+
 def missing(table: DataTable[Text] | None = None) -> list[str]:
     """The private names the fast path needs that this Textual lacks (empty: all there).
     With a table, its instance's names and caches are checked too."""
     out = [] if TwoWayDict is not None else ["textual._two_way_dict.TwoWayDict"]
+    out += [] if _hook_is_there() else [f"ScrollView._size_updated{SIZE_UPDATED[1:]}"]
     out += [f"DataTable.{n}" for n in CLASS_NAMES if not hasattr(DataTable, n)]
     if table is not None:
         out += [f"DataTable().{n}" for n in INSTANCE_NAMES if not hasattr(table, n)]
@@ -51,6 +73,31 @@ def missing(table: DataTable[Text] | None = None) -> list[str]:
 
 
 FAST = not missing()
+STEADY = _hook_is_there()
+
+
+class SteadyScrollbars(ScrollView):
+    """A ScrollView whose scrollbars are updated (and redrawn) only when its size, its
+    content's size or its window changed, not at every layout of the screen.
+
+    Named after the widget's class (``class Log(RichLog, SteadyScrollbars)``): Textual
+    takes a widget's CSS and component classes along its first bases."""
+
+    _steady: tuple[object, ...] | None = None  # what the scrollbars were last updated for
+
+    def _steady_key(self, size: Size, container_size: Size) -> tuple[object, ...]:
+        return (size, self.virtual_size, container_size, self.styles.gutter,
+                self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,
+                      layout: bool = True) -> bool:
+        if not STEADY:
+            return super()._size_updated(size, virtual_size, container_size, layout)
+        if self._steady == self._steady_key(size, container_size):
+            return False  # what ScrollView returns when nothing changed
+        changed = super()._size_updated(size, virtual_size, container_size, layout)
+        self._steady = self._steady_key(size, container_size)
+        return changed
 
 
 class _Lines:
@@ -79,7 +126,7 @@ class _Lines:
         """DataTable.clear() empties its list; there is nothing kept here."""
 
 
-class FastTable(DataTable[Text]):
+class FastTable(DataTable[Text], SteadyScrollbars):
     """A DataTable whose rows are all one line (or all ``line_height`` lines) high, written,
     placed and removed in batches."""
 

@@ -13,6 +13,8 @@ from rich.text import Text
 from textual import events
 from textual.widgets import RichLog, Static
 
+from tcp_observatory.tui.widgets.fast_table import SteadyScrollbars
+
 FALLBACK_WIDTH = 40  # columns to wrap at before the log has been laid out
 
 
@@ -24,7 +26,7 @@ def show_dropped(note: Static, text: str) -> None:
     note.update(Text(text), layout=len(text) != len(before))
 
 
-class PaneLog(RichLog):
+class PaneLog(RichLog, SteadyScrollbars):
     """A RichLog of whole lines: each line is wrapped here, so that the rows it takes are
     known, and the count of lines dropped is exact (``dropped``)."""
 

@@ -110,7 +110,8 @@ class StepsPanel(VerticalScroll, can_focus=False):
             line = Text(t("steps.typing", self.lang, n=client), style="bold")
             line.append(text)  # the student's own typing, shown literally
             line.append("▏")
-            self.query_one("#step-typing", Static).update(line)
+            # One line, always: the screen need not be laid out again at every key.
+            self.query_one("#step-typing", Static).update(line, layout=False)
 
     def typed_answer(self) -> str:
         """What the answer box holds now (its Changed message may still be on its way)."""

@@ -38,6 +38,7 @@ from tcp_observatory.tui.theme import (
     SERVER_STYLE,
     state_style,
 )
+from tcp_observatory.tui.widgets.fast_table import SteadyScrollbars
 
 HOLD = 0.3  # seconds an entry waits for older ones still on their way
 ACTION, CHANGE = 0, 1  # at the same instant the cause (an action) comes first
@@ -80,7 +81,7 @@ def note_text(ts: float, text: str, *, server: bool = False) -> Text:
     return _whole_or_marked(line)
 
 
-class Timeline(RichLog):
+class Timeline(RichLog, SteadyScrollbars):
     def __init__(self, lang: str, *, id: str | None = None, max_lines: int = 5000) -> None:
         super().__init__(id=id, max_lines=max_lines, markup=False, highlight=False, wrap=False,
                          auto_scroll=True, min_width=40)
