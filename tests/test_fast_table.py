@@ -28,7 +28,7 @@ from tcp_observatory.tui.widgets.pane_log import PaneLog
 PRIVATE = re.compile(
     r"\._(data|row_locations|updated_cells|update_count|require_update_dimensions|y_offsets"
     r"|row_render_cache|row_renderable_cache|line_cache|cell_render_cache)\b"
-    r"|_two_way_dict|TwoWayDict|_size_updated\b"
+    r"|_two_way_dict|TwoWayDict|_size_updated\b|_scroll_update\b"
 )
 
 
@@ -40,6 +40,8 @@ def test_the_fast_path_is_on_with_this_textual() -> None:
 class LogBeside(App[None]):
     """A log taller than its window, beside a line whose updates lay the screen out."""
 
+    AUTO_FOCUS = None  # a focus would restyle (and redraw) the log's scrollbar
+
     def compose(self) -> ComposeResult:
         yield PaneLog(500, id="log")
         yield Static("0", id="other")
@@ -48,14 +50,16 @@ class LogBeside(App[None]):
 async def test_a_layout_elsewhere_leaves_a_logs_scrollbars_alone(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The screen is laid out again for another widget: the log's scrollbar is not redrawn
-    (ScrollView redrew it at every layout); once the log itself grows, it follows."""
+    (ScrollView redrew it at every layout); once the log itself grows, it follows, without
+    a layout of the whole screen (Textual's own declares one at every line written)."""
     app = LogBeside()
     async with app.run_test(size=(60, 20)) as pilot:
         log = app.query_one(PaneLog)
         log.add([Text(f"line {i}") for i in range(100)])
         await wait_until(pilot, lambda: log.show_vertical_scrollbar, "a scrollbar")
         bar = log.vertical_scrollbar
-        await wait_until(pilot, lambda: bar.window_virtual_size == 100, "100 lines")
+        await wait_until(pilot, lambda: bar.window_virtual_size == 100
+                         and bar.position == log.max_scroll_y > 0, "100 lines, at the end")
         redraws: list[bool] = []
 
         def refresh(*_args: object, **_kwargs: object) -> ScrollBar:
@@ -73,6 +77,7 @@ async def test_a_layout_elsewhere_leaves_a_logs_scrollbars_alone(
         log.add([Text(f"more {i}") for i in range(50)])
         await wait_until(pilot, lambda: bar.window_virtual_size == 150, "150 lines")
         assert redraws
+        assert len(layouts) == 5  # the log grew under its bar: no layout of the screen
 
 
 async def test_a_table_in_an_app_takes_the_fast_path() -> None:
@@ -173,5 +178,6 @@ def test_the_check_names_a_missing_name(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(fast_table, "TwoWayDict", None)
     monkeypatch.setattr(fast_table, "SIZE_UPDATED", ("self", "size"))
     assert fast_table.missing() == ["textual._two_way_dict.TwoWayDict",
-                                    "ScrollView._size_updated('size',)",
+                                    "ScrollView._size_updated('size',), "
+                                    "ScrollView._scroll_update",
                                     "DataTable._gone_name"]

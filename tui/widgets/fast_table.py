@@ -31,6 +31,7 @@ from collections.abc import Iterable
 
 from rich.text import Text
 from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, ColumnKey, RowKey
@@ -56,14 +57,16 @@ SIZE_UPDATED = ("self", "size", "virtual_size", "container_size", "layout")
 
 def _hook_is_there() -> bool:
     hook = getattr(ScrollView, "_size_updated", None)
-    return hook is not None and tuple(inspect.signature(hook).parameters) == SIZE_UPDATED
+    return (hook is not None and tuple(inspect.signature(hook).parameters) == SIZE_UPDATED
+            and callable(getattr(ScrollView, "_scroll_update", None)))
 
 
 def missing(table: DataTable[Text] | None = None) -> list[str]:
     """The private names the fast path needs that this Textual lacks (empty: all there).
     With a table, its instance's names and caches are checked too."""
     out = [] if TwoWayDict is not None else ["textual._two_way_dict.TwoWayDict"]
-    out += [] if _hook_is_there() else [f"ScrollView._size_updated{SIZE_UPDATED[1:]}"]
+    out += [] if _hook_is_there() else [f"ScrollView._size_updated{SIZE_UPDATED[1:]}, "
+                                        "ScrollView._scroll_update"]
     out += [f"DataTable.{n}" for n in CLASS_NAMES if not hasattr(DataTable, n)]
     if table is not None:
         out += [f"DataTable().{n}" for n in INSTANCE_NAMES if not hasattr(table, n)]
@@ -84,6 +87,24 @@ class SteadyScrollbars(ScrollView):
     takes a widget's CSS and component classes along its first bases."""
 
     _steady: tuple[object, ...] | None = None  # what the scrollbars were last updated for
+    # Widget's own declares a layout of the whole screen at each change of the content's
+    # size: a line written to a log, a row added to the table. Here only the scrollbars
+    # follow, and the screen is laid out again only when one comes or goes, or when the
+    # widget's own size follows its content (height: auto).
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=not STEADY)
+
+    def watch_virtual_size(self) -> None:
+        if not STEADY:
+            return
+        if self.styles.auto_dimensions or not self.is_mounted or not self.container_size:
+            self.refresh(layout=True)
+            return
+        shown = (self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
+        self._scroll_update(self.virtual_size)
+        if (self.show_vertical_scrollbar, self.show_horizontal_scrollbar) != shown:
+            self.refresh(layout=True)  # the compositor places (or removes) the bar
+        else:
+            self._steady = self._steady_key(self.size, self.container_size)
 
     def _steady_key(self, size: Size, container_size: Size) -> tuple[object, ...]:
         return (size, self.virtual_size, container_size, self.styles.gutter,
