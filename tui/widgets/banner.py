@@ -27,6 +27,7 @@ from tcp_observatory.tui.theme import (
     state_style,
 )
 from tcp_observatory.tui.widgets import bigtext
+from tcp_observatory.tui.widgets.prose import set_text
 
 SEPARATOR = "  ·  "
 
@@ -154,4 +155,4 @@ class Banner(Static):
                 letters.append((tr.to_state, INFERRED_STYLE if tr.inferred
                               else state_style(tr.to_state)))
             lines.append(bigtext.big(letters))
-        self.update(Text("\n").join(lines))
+        set_text(self, Text("\n").join(lines))

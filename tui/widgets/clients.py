@@ -18,6 +18,7 @@ from tcp_observatory.lab.text import printable
 from tcp_observatory.tui.bounded import keep
 from tcp_observatory.tui.theme import state_style
 from tcp_observatory.tui.widgets.pane_log import PaneLog, show_dropped
+from tcp_observatory.tui.widgets.prose import set_text
 
 CARD_LINES = 500  # rows of a client program's log kept
 LOG_ROWS = 8  # rows of it on screen at most (.client-log's max-height in app.tcss)
@@ -73,7 +74,7 @@ class ClientCard(Vertical):
             title.append(self.kernel_state, style=state_style(self.kernel_state))
         self.border_title = title
         self.border_subtitle = Text(self.local) if self.local else None
-        self.query_one(".client-status", Static).update(self._status())
+        set_text(self.query_one(".client-status", Static), self._status())
 
     def _status(self) -> Text:
         if self.moment is None:

@@ -66,16 +66,46 @@ def wrap_text(text: Text, width: int) -> Text:
     return out
 
 
+def _same(a: Text, b: Text) -> bool:
+    """The same text drawn the same way (Rich's ``==`` leaves out the base style)."""
+    return (a.plain == b.plain and a.spans == b.spans and a.style == b.style
+            and a.justify == b.justify and a.no_wrap == b.no_wrap and a.overflow == b.overflow)
+
+
+def _rows(widget: Static, text: Text, width: int) -> int:
+    if isinstance(widget, Prose):
+        return wrap_text(text, width).plain.count("\n") + 1
+    return len(text.wrap(widget.app.console, width))
+
+
+def set_text(widget: Static, text: Text) -> None:
+    """``widget.update(text)``, as cheap as it can be: nothing when the text is the same,
+    and no layout of the screen when the text takes as many rows as before at the
+    widget's width (Static.update lays the whole screen out at every call)."""
+    old = widget.content
+    if isinstance(old, Text) and _same(old, text):
+        return
+    width = widget.content_region.width
+    rule = widget.styles.width
+    keeps = (isinstance(old, Text) and width > 0 and not (rule is not None and rule.is_auto)
+             and _rows(widget, old, width) == _rows(widget, text, width))
+    widget.update(text, layout=not keeps)
+
+
 class Prose(Static):
     """A ``Static`` whose text wraps only at ordinary spaces (see the module's note)."""
 
     def __init__(self, text: Text | str = "", *, id: str | None = None) -> None:
-        super().__init__(id=id, markup=False)
         self._text = text if isinstance(text, Text) else Text(text)
+        super().__init__(self._text, id=id, markup=False)
 
     def update(self, content: object = "", *, layout: bool = True) -> None:
         self._text = content if isinstance(content, Text) else Text(str(content))
         super().update(self._text, layout=layout)
+
+    def show(self, text: Text) -> None:
+        """``update``, skipped when nothing changed, without a layout when the height stays."""
+        set_text(self, text)
 
     def render(self) -> RenderResult:
         width = self.content_region.width or self.size.width

@@ -14,6 +14,7 @@ from tcp_observatory.lab.text import clock_text, printable
 from tcp_observatory.tui.bounded import keep
 from tcp_observatory.tui.theme import DIM_STYLE, PEER_TEXT_STYLE
 from tcp_observatory.tui.widgets.pane_log import PaneLog, show_dropped
+from tcp_observatory.tui.widgets.prose import set_text
 
 MAX_LINES = 3000  # rows of the log kept on screen (and lines as text)
 MAX_SHOWN = 2000  # characters of one message shown in the log (the rest is summarised)
@@ -35,7 +36,7 @@ class ServerPane(Vertical):
 
     def set_info(self, title: str, info: str) -> None:
         self.border_title = title
-        self.query_one("#server-info", Static).update(Text(info, style="bold"))
+        set_text(self.query_one("#server-info", Static), Text(info, style="bold"))
 
     def log_event(self, e: ServerEvent) -> None:
         peer = str(e.peer) if e.peer else ""

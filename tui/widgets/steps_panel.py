@@ -14,7 +14,7 @@ from textual.widgets import Input, Static
 from tcp_observatory.lab.guide.evidence import Evidence
 from tcp_observatory.lab.guide.steps import STEPS, get_step
 from tcp_observatory.lab.i18n import t
-from tcp_observatory.tui.widgets.prose import Prose
+from tcp_observatory.tui.widgets.prose import Prose, set_text
 
 
 class AnswerInput(Input):
@@ -133,7 +133,7 @@ class StepsPanel(VerticalScroll, can_focus=False):
             mark = "✓" if done else ("▶" if here else "·")
             style = "bold #5fff5f" if done else ("bold #ffffff" if here else "#9e9e9e")
             listing.append(f"{mark} {step.id:<7}{step.text('title', lang)}\n", style=style)
-        self.query_one("#steps-list", Static).update(listing)
+        set_text(self.query_one("#steps-list", Static), listing)
         step = get_step(self.step_id)
         body = Text()
         body.append(f"\n{step.id} — {step.text('title', lang)}\n", style="bold #ffd700")
@@ -152,7 +152,7 @@ class StepsPanel(VerticalScroll, can_focus=False):
         if self.todo:
             body.append("\n" + t("steps.your_turn", lang), style="bold #5fff5f")
             body.append(" " + self.todo, style="#5fff5f")
-        self.query_one("#step-body", Static).update(body)
+        set_text(self.query_one("#step-body", Static), body)
         ev = Text()
         if step.id in self.met:
             ev.append("\n✓ " + t("steps.met", lang) + "\n", style="bold #5fff5f")
@@ -165,7 +165,7 @@ class StepsPanel(VerticalScroll, can_focus=False):
                 ev.append(f"  ✓ {fact}\n", style="#5fff5f")
             for fact in self.evidence.missing:
                 ev.append(f"  … {fact}\n", style="#ffaf00")
-        self.query_one("#step-evidence", Static).update(ev)
+        set_text(self.query_one("#step-evidence", Static), ev)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -1,0 +1,61 @@
+"""The screen is laid out again only when a widget's size may have changed: a text that is
+the same is not drawn again, and one that takes as many rows is drawn without a layout of
+the whole screen (Textual's ``Static.update`` lays it out at every call)."""
+
+from __future__ import annotations
+
+from app_support import wait_until
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from tcp_observatory.tui.widgets.prose import Prose, set_text
+
+
+class Texts(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Static(Text("server on 9500"), id="plain")
+        yield Prose(Text("un « mot » ?"), id="prose")
+        yield Static("below", id="below")
+
+
+def text_of(widget: Static) -> str:
+    return "\n".join(line.text for line in widget.render_lines(widget.region.reset_offset))
+
+
+async def rows_and_layouts(pilot: Pilot[None], layouts: list[object], widget: Static) -> None:
+    await wait_until(pilot, lambda: widget.region.height == 1, "one row")
+    before = len(layouts)
+    set_text(widget, Text("server on 9501", style="bold"))  # as many rows
+    await wait_until(pilot, lambda: "9501" in text_of(widget), "the new text")
+    assert len(layouts) == before, widget
+    set_text(widget, Text("server on 9501", style="bold"))  # the same
+    await pilot.pause()
+    assert len(layouts) == before, widget
+    set_text(widget, Text("a line\nand another"))  # one row more
+    await wait_until(pilot, lambda: widget.region.height == 2, "two rows")
+    assert len(layouts) > before
+    assert "and another" in text_of(widget)
+
+
+async def test_set_text_lays_the_screen_out_only_when_the_height_changes() -> None:
+    app = Texts()
+    async with app.run_test(size=(40, 12)) as pilot:
+        layouts: list[object] = []
+        app.screen.screen_layout_refresh_signal.subscribe(app, layouts.append)
+        app.screen.refresh(layout=True)  # any layout still due from the start comes with it
+        await wait_until(pilot, lambda: layouts, "a first layout")
+        await rows_and_layouts(pilot, layouts, app.query_one("#plain", Static))
+        await rows_and_layouts(pilot, layouts, app.query_one("#prose", Static))
+        assert app.query_one("#below", Static).region.y == 4  # moved down by both
+
+
+async def test_a_style_alone_is_a_change() -> None:
+    app = Texts()
+    async with app.run_test(size=(40, 12)) as pilot:
+        widget = app.query_one("#plain", Static)
+        set_text(widget, Text("server on 9500", style="bold #ff5f5f"))
+        await pilot.pause()
+        content = widget.content
+        assert isinstance(content, Text) and content.style == "bold #ff5f5f"
