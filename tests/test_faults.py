@@ -190,7 +190,7 @@ def test_psutil_source_falls_back_to_its_own_connections(lab: Lab, denied: list[
 
 
 async def test_app_warns_once_when_the_os_refuses(tmp_path: Path, denied: list[str]) -> None:
-    app = make_app(lab_session("threaded"), tmp_path, clients=1)
+    app = make_app(lab_session("threaded", source="psutil"), tmp_path, clients=1)
     notes = Notes(app)
     sentence = t("ns.own_only", "en")
     async with app.run_test(size=(140, 44)) as pilot:

@@ -63,6 +63,7 @@ from tcp_observatory.lab.text import clean_field
 from tcp_observatory.tui.focus import Focus, focused_card
 from tcp_observatory.tui.guided import Guide
 from tcp_observatory.tui.live import Views
+from tcp_observatory.tui.lookup import present
 from tcp_observatory.tui.messages import (
     Inbox,
     Notice,
@@ -401,7 +402,7 @@ class ObservatoryApp(App[int]):
         """Twice a second: the stamp's clock, and the table's times in state."""
         self._update_stamp()
         if not self.recorder.paused and not self._stopped:
-            for table in self.query(ConnectionsTable):
+            for table in present(self, ConnectionsTable):
                 table.tick()
             self.views.explain()  # a CLOSE_WAIT held open is told once it has lingered
 
@@ -586,7 +587,7 @@ class ObservatoryApp(App[int]):
         Returns what is left to the student, in words."""
         step = self.step_id
         self._new_scene(self.clock(), finished_only=False)
-        for pane in self.query(ServerPane):
+        for pane in present(self, ServerPane):
             pane.clear_log()
         self.scene.set_up([describe_op(op, self.lang) for op in scene_of(step)])
         sep = t("list.sep", self.lang)
@@ -681,7 +682,7 @@ class ObservatoryApp(App[int]):
         # The picture may be saved while the app is closing: its panes are gone by then.
         # It says "evidence observed" only when its record says so (Ctrl+S saves one before).
         key = "steps.met_note" if saved.evidence.met else "steps.shot_note"
-        for timeline in self.query(Timeline):
+        for timeline in present(self, Timeline):
             timeline.add_note(self.clock(), t(key, self.lang, step=step, file=path.name))
 
     def get_line_filters(self) -> Sequence[LineFilter]:

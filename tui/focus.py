@@ -14,6 +14,7 @@ from textual.app import App
 from textual.widget import Widget
 from textual.widgets import Input
 
+from tcp_observatory.tui.lookup import present
 from tcp_observatory.tui.widgets.clients import ClientCard, ClientsPane
 from tcp_observatory.tui.widgets.steps_panel import AnswerInput, StepsPanel
 
@@ -53,12 +54,12 @@ class Focus:
         input. Without one, the next card to appear takes it (a scene's clients are
         closed before the new ones connect) and the answer box gives it up now."""
         app = self._app
-        for box in app.query(AnswerInput):
+        for box in present(app, AnswerInput):
             box.chosen = False
         card = self._client_to_focus()
         if card is None:
             self._pending = True
-            for box in app.query(AnswerInput):
+            for box in present(app, AnswerInput):
                 if box.screen.focused is box:
                     box.screen.set_focus(None)
             return False
@@ -82,7 +83,7 @@ class Focus:
         if card is not None:
             self._last_client = card.number
             self._pending = False
-            for box in self._app.query(AnswerInput):
+            for box in present(self._app, AnswerInput):
                 if box.screen.focused is not box:  # (chosen again since this was sent)
                     box.chosen = False
 
@@ -98,7 +99,7 @@ class Focus:
     def _show_typing(self, card: ClientCard | None) -> None:
         """The steps panel says where the keys go where it covers the clients' cards."""
         text = card.query_one(Input).value if card is not None else ""
-        for panel in self._app.query(StepsPanel):
+        for panel in present(self._app, StepsPanel):
             panel.show_typing(card.number if card is not None else None, text)
 
     def card_added(self, card: ClientCard) -> None:

@@ -22,6 +22,7 @@ from tcp_observatory.lab.i18n import t
 from tcp_observatory.lab.observe.model import Snapshot
 from tcp_observatory.lab.session import Session
 from tcp_observatory.lab.text import clean_field
+from tcp_observatory.tui.lookup import present
 from tcp_observatory.tui.messages import Notice
 from tcp_observatory.tui.widgets.steps_panel import StepsPanel
 
@@ -95,7 +96,7 @@ class Guide:
         """What the answer box holds is the answer of the step on screen, now: before the
         step changes or the app ends (its last keystrokes' messages may still be on their
         way, and would arrive when the box holds another step's answer)."""
-        for panel in self._app.query(StepsPanel):
+        for panel in present(self._app, StepsPanel):
             typed = panel.typed_answer()
             if panel.step_id == self.step_id and typed != self.answer(self.step_id):
                 self.progress.answers[self.step_id] = typed
@@ -122,12 +123,12 @@ class Guide:
 
     # -- the panel -------------------------------------------------------------------------
     def show_step(self, session: Session) -> None:
-        for panel in self._app.query(StepsPanel):
+        for panel in present(self._app, StepsPanel):
             panel.program_hint = lambda step: program_hint(step, session, self.lang)
             panel.show_step(self.step_id, self.progress.met, self.answer(self.step_id))
 
     def show_setup(self, by_app: list[str], todo: str) -> None:
-        for panel in self._app.query(StepsPanel):
+        for panel in present(self._app, StepsPanel):
             panel.set_scene(by_app, todo)
 
     # -- the evidence ----------------------------------------------------------------------
@@ -141,7 +142,7 @@ class Guide:
                                   refused=refused, receipts=receipts)
         self.evidence = evidence
         waiting = evidence.met and not self.student and step not in self.progress.met
-        for panel in self._app.query(StepsPanel):
+        for panel in present(self._app, StepsPanel):
             panel.set_evidence(evidence, self.progress.met)
             panel.set_hint(t("steps.shoot_hint", self.lang) if waiting else "")
         return evidence

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from textual.app import App
+from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.css.scalar import Scalar
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 from textual.widgets.data_table import CellDoesNotExist
 
@@ -27,6 +29,7 @@ from tcp_observatory.lab.observe.model import Connection, RoleKind, Snapshot, Tr
 from tcp_observatory.lab.session import Action, Session
 from tcp_observatory.lab.text import printable
 from tcp_observatory.tui.focus import focused_card
+from tcp_observatory.tui.lookup import present
 from tcp_observatory.tui.notes import action_note, server_note
 from tcp_observatory.tui.scene import Scene
 from tcp_observatory.tui.stepthrough import Recorder
@@ -351,8 +354,8 @@ class Views:
         them). The steps panel takes its width beside the panes, or, where the table could
         not then show those columns (80x24), lies over the panes' lower half instead
         (F1 takes it away)."""
-        mains = list(self._app.query("#main"))
-        panels = list(self._app.query(StepsPanel))
+        mains = present(self._app, Horizontal, "main")
+        panels = present(self._app, StepsPanel)
         if not mains or not panels:
             return False
         table = self.table
@@ -380,9 +383,9 @@ class Views:
         """The steps panel (docked right, or over the panes at 80x24) ends above the keys'
         rows: they wrap on one or two rows, and the panel's answer box, at its bottom, had
         gone under them (off the screen at 140x44)."""
-        for keys in self._app.query("#keys"):
+        for keys in present(self._app, Widget, "keys"):
             rows = keys.outer_size.height
-            for panel in self._app.query(StepsPanel):
+            for panel in present(self._app, StepsPanel):
                 if panel.styles.margin.bottom != rows:
                     panel.styles.margin = (0, 0, rows, 0)  # docked at the bottom (80x24)
                 room = max(3, self._app.size.height - rows)  # docked right: full height, less them
@@ -407,7 +410,7 @@ class Views:
             return
         wanted, reads, asks = self._columns()
         narrow = self._app.size.width < NARROW
-        for table in self._app.query(ConnectionsTable):
+        for table in present(self._app, ConnectionsTable):
             if not table.region.width:
                 continue  # not on screen (a picture being taken): fitted on its return
             if not narrow:
@@ -427,7 +430,7 @@ class Views:
                 table.scroll_to(x=0, animate=False)
         # app.tcss gives rows of two lines more room; the table, grown, says so (Resized) and
         # the steps panel is placed below it again.
-        for main in self._app.query("#main"):
+        for main in present(self._app, Horizontal, "main"):
             main.set_class(self.table.line_height > 1, "-stacked")
 
     def resize(self, width: int, height: int) -> None:
@@ -437,9 +440,9 @@ class Views:
         app.call_after_refresh(self.keep_panel_above_keys)
         short = height < SHORT
         app.screen.set_class(short, "-short")
-        for banner in app.query(Banner):
+        for banner in present(app, Banner):
             banner.set_compact(short)
-        for why in app.query(WhyLine):
+        for why in present(app, WhyLine):
             why.set_max_lines(2 if short else 3)
         app.call_after_refresh(self.explain)
         app.call_after_refresh(self.fit_table)

@@ -27,6 +27,7 @@ from tcp_observatory.lab.i18n import t
 from tcp_observatory.lab.observe.model import RoleKind, Snapshot
 from tcp_observatory.lab.observe.roles import describe_role
 from tcp_observatory.lab.text import printable
+from tcp_observatory.tui.lookup import present
 from tcp_observatory.tui.messages import ShotFailed, ShotSaved
 from tcp_observatory.tui.notes import action_note, server_note
 from tcp_observatory.tui.scene import Scene
@@ -94,7 +95,7 @@ class ScreenshotFlow:
         if self.demo:  # on screen, and so in every picture: a demo is never a student's work
             text = Text.assemble((f" {watermark_text(self.lang)} ", "bold #ffffff on #d70000"),
                                  " ", text)
-        for bar in self._app.query("#stamp").results(Static):
+        for bar in present(self._app, Static, "stamp"):
             shown = self._stamps_shown.get(id(bar))
             if shown is not None and shown.plain == text.plain:
                 continue
