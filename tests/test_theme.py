@@ -234,11 +234,11 @@ async def test_every_key_is_on_screen_and_clickable(lang: str, size: tuple[int, 
         assert footer.region.height <= 2
         step = app.step_id
         nxt = next(k for k in keys if k.key == "ctrl+n")
-        await pilot.click(nxt)
+        await pilot.click(offset=nxt.region.offset)
         await pilot.pause()
         assert app.step_id != step
         quit_key = next(k for k in app.query_one(KeysFooter).keys() if k.key == "ctrl+q")
-        await pilot.click(quit_key)
+        await pilot.click(offset=quit_key.region.offset)
         await pilot.pause()
     assert app.return_code == 0
     app.shutdown()
