@@ -87,10 +87,18 @@ sys.argv = {argv!r}
 
 # Another checkout's code in place of the installed one: an editable install's finder comes
 # before PYTHONPATH, so it is taken out of the way first.
-BEFORE = """import sys
+# The folder's lab/ and tui/ are tcp_observatory.lab and .tui, as setuptools maps them (a
+# checkout from before that name imports its own "lab" and "tui": the folder is on the path).
+BEFORE = """import sys, types
 sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f)]
 sys.path.insert(0, {folder!r})
-from tui.cli import main  # a checkout from before the package was named tcp_observatory
+package = types.ModuleType("tcp_observatory")
+package.__path__ = [{folder!r}]
+sys.modules["tcp_observatory"] = package
+try:
+    from tcp_observatory.tui.cli import main
+except ImportError:
+    from tui.cli import main
 sys.exit(main())
 """
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from app_support import make_app, wait_until
-from support import wait_for
+from support import ROOT, wait_for
 
 from tcp_observatory import tui
 from tcp_observatory.lab.net.client import ClientEvent
@@ -192,3 +194,35 @@ def test_the_collector_runs_again_when_the_app_cannot_start(tmp_path: Path) -> N
     code = main(["--port", "0", "--lang", "en", "--screenshots", str(tmp_path / "shots")])
     assert code == 1
     assert gc.isenabled()
+
+
+FIRST_SCREEN = """
+import asyncio, sys
+sys.path.insert(0, {tests!r})
+from app_support import make_app
+
+async def main() -> None:
+    app = make_app(clients=0)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await pilot.pause()
+        print(sorted(n for n in sys.modules if n.startswith("tcp_observatory.tui.widgets")))
+        print([w.id for w in app.query("#views > *")])
+        await pilot.press("f9")
+        print([w.id for w in app.query("#views > *")], app.views.view)
+        await pilot.press("ctrl+q")
+
+asyncio.run(main())
+"""
+
+
+def test_the_diagram_and_the_ladder_are_made_when_first_shown() -> None:
+    """The first screen has the table alone in its views: the diagram and the ladder (and
+    their modules) come with F9, the first time they are shown."""
+    done = subprocess.run([sys.executable, "-c", FIRST_SCREEN.format(tests=str(ROOT / "tests"))],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    modules, views, after = done.stdout.splitlines()[-3:]
+    assert "tcp_observatory.tui.widgets.connections" in modules
+    assert "diagram" not in modules and "ladder" not in modules
+    assert views == "['connections']"
+    assert after == "['connections', 'diagram'] diagram"

@@ -82,10 +82,8 @@ from tcp_observatory.tui.theme import LightFilter
 from tcp_observatory.tui.widgets.banner import Banner
 from tcp_observatory.tui.widgets.clients import ClientCard, ClientsPane
 from tcp_observatory.tui.widgets.connections import ConnectionsTable
-from tcp_observatory.tui.widgets.diagram import StateDiagram
 from tcp_observatory.tui.widgets.evidence_view import EvidenceView
 from tcp_observatory.tui.widgets.footer import KeysFooter
-from tcp_observatory.tui.widgets.ladder import LadderView
 from tcp_observatory.tui.widgets.prompt import NamePrompt
 from tcp_observatory.tui.widgets.server_pane import ServerPane
 from tcp_observatory.tui.widgets.steps_panel import StepsPanel
@@ -711,10 +709,9 @@ class ObservatoryApp(App[int]):
         yield EvidenceView(self.lang, id="evidence")
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                with ContentSwitcher(initial=self.views.view, id="views"):
+                # The diagram and the ladder are made when first shown (Views.view_widget).
+                with ContentSwitcher(initial="connections", id="views"):
                     yield ConnectionsTable(self.lang, clock=self.clock, id="connections")
-                    yield StateDiagram(self.lang, id="diagram")
-                    yield LadderView(self.lang, id="ladder")
                 yield WhyLine(id="why")
                 yield Timeline(self.lang, id="timeline")
             with Vertical(id="right"):

@@ -45,8 +45,6 @@ from tcp_observatory.tui.widgets.connections import (
     scroll_order,
     stack,
 )
-from tcp_observatory.tui.widgets.diagram import StateDiagram, markers_from
-from tcp_observatory.tui.widgets.ladder import LadderView, ladder_from
 from tcp_observatory.tui.widgets.server_pane import ServerPane
 from tcp_observatory.tui.widgets.steps_panel import StepsPanel
 from tcp_observatory.tui.widgets.timeline import Timeline
@@ -248,18 +246,39 @@ class Views:
                                        or self.table.line_height > 1):
             self.fit_table()
 
+    def view_widget(self, view: str) -> Widget:
+        """The diagram's or the ladder's widget, made and mounted the first time it is
+        shown: most sessions never show them, and the first screen comes sooner without
+        (their modules are not even imported until then)."""
+        for widget in present(self._app, Widget, view):
+            return widget
+        if view == "diagram":
+            from tcp_observatory.tui.widgets.diagram import StateDiagram
+
+            widget = StateDiagram(self.lang, id="diagram")
+        else:
+            from tcp_observatory.tui.widgets.ladder import LadderView
+
+            widget = LadderView(self.lang, id="ladder")
+        self._app.query_one(ContentSwitcher).mount(widget)
+        return widget
+
     def refresh_view(self, until: float | None = None) -> None:
         """Redraw the diagram or the ladder (only the one on screen), as of ``until``."""
         if self.view == "connections" or self.snapshot is None:
             return
+        from tcp_observatory.tui.widgets.diagram import StateDiagram, markers_from
+        from tcp_observatory.tui.widgets.ladder import LadderView, ladder_from
+
         history, actions, events = self._recorder.upto(until)
-        if self.view == "diagram":
-            diagram = self._app.query_one(StateDiagram)
-            diagram.border_title = t("pane.diagram", self.lang, port=self.session.port)
-            diagram.set_markers(markers_from(self.snapshot, history, self.lang))
+        widget = self.view_widget(self.view)
+        if isinstance(widget, StateDiagram):
+            widget.border_title = t("pane.diagram", self.lang, port=self.session.port)
+            widget.set_markers(markers_from(self.snapshot, history, self.lang))
             return
         number = self._ladder_client()
-        ladder = self._app.query_one(LadderView)
+        assert isinstance(widget, LadderView)
+        ladder = widget
         if number is None:
             ladder.border_title = t("pane.ladder_none", self.lang)
             ladder.show([], client=None)
@@ -458,6 +477,8 @@ class Views:
         self.apply_present()
 
     def apply_view(self) -> None:
+        if self.view != "connections":
+            self.view_widget(self.view)
         self._app.query_one(ContentSwitcher).current = self.view
         self._app.screen.set_class(self.view != "connections", "-drawing")
         self.refresh_view(self._recorder.chosen_time())
