@@ -157,7 +157,11 @@ async def test_a_new_scene_numbers_clients_from_one_and_clears_the_past(tmp_path
         waits = [c for c in lab_rows(app) if c.state == "TIME_WAIT"
                  and c.key not in app.scene.earlier]
         assert len(waits) == 1
-        assert not [c for c in lab_rows(app) if c.local.port in old_ports]
+        # An old client that closed first holds its own TIME_WAIT (which end closes first
+        # is the kernel's race when the old server and its clients go): still shown, and
+        # still marked as earlier.
+        assert all(c.key in app.scene.earlier for c in lab_rows(app)
+                   if c.local.port in old_ports)
 
 
 async def test_switching_mode_closes_the_old_servers_clients(tmp_path: Path) -> None:
