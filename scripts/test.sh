@@ -12,6 +12,7 @@ fi
 .venv/bin/python -m pip install --quiet -e ".[test]"
 .venv/bin/ruff check lab tui tests bench
 scripts/typecheck.sh
-# One worker per core (TEST_WORKERS=0: none, as a debugger wants); a file's tests stay on one
-# worker, so a module's fixtures (the grading class) are built once.
+# One and a half workers per core (tests/conftest.py; TEST_WORKERS=0: none, as a debugger
+# wants); a file's tests stay on one worker, so a module's fixtures (the grading class) are
+# built once.
 exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-auto}" --dist loadfile "$@"

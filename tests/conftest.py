@@ -27,6 +27,14 @@ i18n.STRICT = True
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one and a half workers per core. The tests wait on the kernel, on
+    processes and on the window as much as they compute: with one worker per core a third
+    of the CPU stood idle (two cores: 225 s with 2 workers, 158 s with 3, 175 s with 4)."""
+    return max(2, (os.cpu_count() or 1) * 3 // 2)
+
+
 def _netlink_missing() -> str | None:
     if (reason := unmet("netlink")) is not None:
         return reason
