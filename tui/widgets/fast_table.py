@@ -18,8 +18,10 @@ screen, wherever the change: the compositor hands it the size of its window as i
 size", which it compares with its own (the content's), and they differ whenever the content
 is taller than the window. Each layout then redrew the scrollbars of the table, the timeline
 and both panes' logs: a keystroke in a client's input (Textual's Input lays the screen out
-as its text grows) repainted the window from top to bottom. ``SteadyScrollbars`` updates
-them only when the widget's size, its content's size or its window changed.
+as its text grows) repainted them all. And each line written to a log, each row added to the
+table, laid the whole screen out (Widget's ``virtual_size`` asks for it). ``SteadyScrollbars``
+updates the scrollbars only when the widget's size, its content's size or its window
+changed, and lays the screen out only when a scrollbar comes or goes.
 
 Nothing outside this module reads or writes a private Textual name.
 """
@@ -83,8 +85,8 @@ class SteadyScrollbars(ScrollView):
     """A ScrollView whose scrollbars are updated (and redrawn) only when its size, its
     content's size or its window changed, not at every layout of the screen.
 
-    Named after the widget's class (``class Log(RichLog, SteadyScrollbars)``): Textual
-    takes a widget's CSS and component classes along its first bases."""
+    Listed after the widget's Textual class (``class Log(RichLog, SteadyScrollbars)``):
+    Textual takes a widget's CSS and component classes along its first bases."""
 
     _steady: tuple[object, ...] | None = None  # what the scrollbars were last updated for
     # Widget's own declares a layout of the whole screen at each change of the content's
