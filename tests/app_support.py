@@ -216,3 +216,28 @@ def whole_in_view(table: ConnectionsTable) -> list[str]:
             whole.extend(parts([str(key.value)]))
         x += width
     return whole
+
+
+def view_drawn(app: ObservatoryApp) -> bool:
+    """The view F9 chose is on screen and drawn: the diagram with its connections on it,
+    the ladder with its rows (both are made the first time they are shown)."""
+    view = app.views.view
+    if view == "connections":
+        return app.table.region.area > 0
+    from tcp_observatory.tui.widgets.diagram import StateDiagram
+    from tcp_observatory.tui.widgets.ladder import LadderView
+
+    widget = app.views.view_widget(view)
+    if widget.region.area == 0:
+        return False
+    if isinstance(widget, StateDiagram):
+        return bool(widget.markers)
+    return isinstance(widget, LadderView) and bool(widget.lines_text)
+
+
+async def press_f9(pilot: Pilot[Any], times: int = 1) -> None:
+    """F9 ``times``, then wait until the view it chose is drawn."""
+    for _ in range(times):
+        await pilot.press("f9")
+    app = app_of(pilot)
+    await wait_until(pilot, lambda: view_drawn(app), f"the {app.views.view} drawn")

@@ -28,6 +28,7 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: without xdist (-p no:xdist), unused
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: one and a half workers per core. The tests wait on the kernel, on
     processes and on the window as much as they compute: with one worker per core a third

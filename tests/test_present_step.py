@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from app_support import wait_until
+from app_support import press_f9, wait_until
 from rich.text import Text
 from snapshot_scene import T0, make_scene_app, play_scene, scene_clock
 from textual.strip import Strip
@@ -171,8 +171,8 @@ async def test_views_cycle_and_follow_the_step_through() -> None:
     app = make_scene_app("en")
     async with app.run_test(size=(160, 48)) as pilot:
         await play_scene(pilot)
-        await pilot.press("f9")
-        await wait_until(pilot, lambda: app.views.view == "diagram", "the diagram")
+        await press_f9(pilot)
+        assert app.views.view == "diagram"
         diagram = app.query_one(StateDiagram)
         by_state = {m.state: m.label for m in diagram.markers}
         assert by_state["FIN_WAIT_2"] == "orphaned (client 1)"
@@ -184,8 +184,8 @@ async def test_views_cycle_and_follow_the_step_through() -> None:
         states = {m.label: m.state for m in diagram.markers}
         assert states["client 1"] == "ESTABLISHED"
         await pilot.press("f7")
-        await pilot.press("f9")
-        await wait_until(pilot, lambda: app.views.view == "ladder", "the ladder")
+        await press_f9(pilot)
+        assert app.views.view == "ladder"
         assert not app.recorder.paused
         ladder = app.query_one(LadderView)
         text = "\n".join(ladder.lines_text)

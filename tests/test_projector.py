@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from app_support import make_app, screen_cells, wait_until
+from app_support import app_of, make_app, press_f9, screen_cells, view_drawn, wait_until
 from rich.style import Style
 from snapshot_scene import T0, make_scene_app, play_scene, scene_clock
 from support import conn, ss_agrees
@@ -46,9 +46,10 @@ def find_label(lines: list[str], state: str, *, last: bool = False) -> tuple[int
 
 async def _scene_on_diagram(pilot: Pilot[Any], present: bool) -> None:
     await play_scene(pilot)
-    await pilot.press("f9")
+    await press_f9(pilot)
     if present:
         await pilot.press("f10")
+        await wait_until(pilot, lambda: view_drawn(app_of(pilot)), "the diagram drawn")
     await pilot.pause()
 
 

@@ -4,6 +4,9 @@ the whole screen (Textual's ``Static.update`` lays it out at every call)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from app_support import wait_until
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -24,31 +27,38 @@ def text_of(widget: Static) -> str:
     return "\n".join(line.text for line in widget.render_lines(widget.region.reset_offset))
 
 
-async def rows_and_layouts(pilot: Pilot[None], layouts: list[object], widget: Static) -> None:
+async def rows_and_layouts(pilot: Pilot[None], widget: Static,
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``set_text`` asks of the widget: a repaint, a layout, or nothing."""
     await wait_until(pilot, lambda: widget.region.height == 1, "one row")
-    before = len(layouts)
+    asked: list[bool] = []  # each refresh the widget was asked for: with a layout or not
+    refresh = widget.refresh
+
+    def spy(*args: Any, **kwargs: Any) -> Static:
+        asked.append(bool(kwargs.get("layout")))
+        refresh(*args, **kwargs)
+        return widget
+
+    monkeypatch.setattr(widget, "refresh", spy)
     set_text(widget, Text("server on 9501", style="bold"))  # as many rows
+    assert asked == [False], widget
     await wait_until(pilot, lambda: "9501" in text_of(widget), "the new text")
-    assert len(layouts) == before, widget
     set_text(widget, Text("server on 9501", style="bold"))  # the same
-    await pilot.pause()
-    assert len(layouts) == before, widget
+    assert asked == [False], widget
     set_text(widget, Text("a line\nand another"))  # one row more
+    assert asked == [False, True], widget
     await wait_until(pilot, lambda: widget.region.height == 2, "two rows")
-    assert len(layouts) > before
     assert "and another" in text_of(widget)
 
 
-async def test_set_text_lays_the_screen_out_only_when_the_height_changes() -> None:
+async def test_set_text_lays_the_screen_out_only_when_the_height_changes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     app = Texts()
     async with app.run_test(size=(40, 12)) as pilot:
-        layouts: list[object] = []
-        app.screen.screen_layout_refresh_signal.subscribe(app, layouts.append)
-        app.screen.refresh(layout=True)  # any layout still due from the start comes with it
-        await wait_until(pilot, lambda: layouts, "a first layout")
-        await rows_and_layouts(pilot, layouts, app.query_one("#plain", Static))
-        await rows_and_layouts(pilot, layouts, app.query_one("#prose", Static))
-        assert app.query_one("#below", Static).region.y == 4  # moved down by both
+        await rows_and_layouts(pilot, app.query_one("#plain", Static), monkeypatch)
+        await rows_and_layouts(pilot, app.query_one("#prose", Static), monkeypatch)
+        await wait_until(pilot, lambda: app.query_one("#below", Static).region.y == 4,
+                         "the line below moved down by both")
 
 
 async def test_a_style_alone_is_a_change() -> None:

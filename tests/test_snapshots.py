@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from app_support import SnapCompare
+from app_support import SnapCompare, app_of, press_f9, view_drawn, wait_until
 from snapshot_scene import make_scene_app, play_scene
 from textual.pilot import Pilot
 
@@ -35,8 +35,7 @@ def test_presentation_mode(snap_compare: SnapCompare, lang: str) -> None:
 def _on_view(presses: int) -> Callable[[Pilot[Any]], Awaitable[None]]:
     async def run_before(pilot: Pilot[Any]) -> None:
         await play_scene(pilot)
-        for _ in range(presses):
-            await pilot.press("f9")
+        await press_f9(pilot, presses)
         await pilot.pause()
 
     return run_before
@@ -55,7 +54,9 @@ def _projected(theme: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
         if theme == "light":
             await pilot.press("ctrl+t")
         await play_scene(pilot)
-        await pilot.press("f9", "f10")  # --view diagram --present, as an instructor projects
+        await press_f9(pilot)  # --view diagram --present, as an instructor projects
+        await pilot.press("f10")
+        await wait_until(pilot, lambda: view_drawn(app_of(pilot)), "the diagram drawn")
         await pilot.pause()
 
     return run_before

@@ -8,6 +8,7 @@ import re
 from html import unescape
 
 import pytest
+from app_support import press_f9, view_drawn, wait_until
 from rich.cells import cell_len
 from rich.style import Style
 from snapshot_scene import make_scene_app, play_scene
@@ -176,7 +177,9 @@ async def test_an_exported_picture_reads_in_black_and_white(theme: str) -> None:
     app.colours = theme
     async with app.run_test(size=(100, 30)) as pilot:
         await play_scene(pilot)
-        await pilot.press("f9", "f10")
+        await press_f9(pilot)
+        await pilot.press("f10")
+        await wait_until(pilot, lambda: view_drawn(app), "the diagram drawn")
         await pilot.pause()
         svg = app.export_screenshot()
     words = words_and_grounds(svg)

@@ -461,8 +461,8 @@ class ObservatoryApp(App[int]):
             self.notify(str(exc), severity="error", timeout=8)
         self.views.labels()
 
-    def action_next_view(self) -> None:
-        self.views.next_view()
+    async def action_next_view(self) -> None:
+        await self.views.next_view()
 
     def action_toggle_present(self) -> None:
         self.views.toggle_present()

@@ -252,16 +252,18 @@ class Views:
         (their modules are not even imported until then)."""
         for widget in present(self._app, Widget, view):
             return widget
+        widget = self._make_view(view)
+        self._app.query_one(ContentSwitcher).mount(widget)
+        return widget
+
+    def _make_view(self, view: str) -> Widget:
         if view == "diagram":
             from tcp_observatory.tui.widgets.diagram import StateDiagram
 
-            widget = StateDiagram(self.lang, id="diagram")
-        else:
-            from tcp_observatory.tui.widgets.ladder import LadderView
+            return StateDiagram(self.lang, id="diagram")
+        from tcp_observatory.tui.widgets.ladder import LadderView
 
-            widget = LadderView(self.lang, id="ladder")
-        self._app.query_one(ContentSwitcher).mount(widget)
-        return widget
+        return LadderView(self.lang, id="ladder")
 
     def refresh_view(self, until: float | None = None) -> None:
         """Redraw the diagram or the ladder (only the one on screen), as of ``until``."""
@@ -466,9 +468,12 @@ class Views:
         app.call_after_refresh(self.explain)
         app.call_after_refresh(self.fit_table)
 
-    def next_view(self) -> None:
-        """F9: connections table, state diagram, ladder."""
+    async def next_view(self) -> None:
+        """F9: connections table, state diagram, ladder. A view shown the first time is
+        mounted (with its parts) before it is switched to."""
         self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+        if self.view != "connections" and not present(self._app, Widget, self.view):
+            await self._app.query_one(ContentSwitcher).mount(self._make_view(self.view))
         self.apply_view()
 
     def toggle_present(self) -> None:
