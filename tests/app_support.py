@@ -19,10 +19,12 @@ from support import lab_session, ss_rows
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.strip import Strip
+from textual.widget import Widget
 
 from tcp_observatory.lab.observe.model import Endpoint
 from tcp_observatory.lab.session import Session
 from tcp_observatory.tui.app import ObservatoryApp
+from tcp_observatory.tui.lookup import present
 from tcp_observatory.tui.widgets.connections import ConnectionsTable, parts
 
 if TYPE_CHECKING:
@@ -227,9 +229,10 @@ def view_drawn(app: ObservatoryApp) -> bool:
     from tcp_observatory.tui.widgets.diagram import StateDiagram
     from tcp_observatory.tui.widgets.ladder import LadderView
 
-    widget = app.views.view_widget(view)
-    if widget.region.area == 0:
+    shown = present(app, Widget, view)  # looked for, never made here
+    if not shown or shown[0].region.area == 0:
         return False
+    widget = shown[0]
     if isinstance(widget, StateDiagram):
         return bool(widget.markers)
     return isinstance(widget, LadderView) and bool(widget.lines_text)

@@ -269,15 +269,17 @@ class Views:
         """Redraw the diagram or the ladder (only the one on screen), as of ``until``."""
         if self.view == "connections" or self.snapshot is None:
             return
-        from tcp_observatory.tui.widgets.diagram import StateDiagram, markers_from
-        from tcp_observatory.tui.widgets.ladder import LadderView, ladder_from
-
         history, actions, events = self._recorder.upto(until)
         widget = self.view_widget(self.view)
-        if isinstance(widget, StateDiagram):
+        if self.view == "diagram":
+            from tcp_observatory.tui.widgets.diagram import StateDiagram, markers_from
+
+            assert isinstance(widget, StateDiagram)
             widget.border_title = t("pane.diagram", self.lang, port=self.session.port)
             widget.set_markers(markers_from(self.snapshot, history, self.lang))
             return
+        from tcp_observatory.tui.widgets.ladder import LadderView, ladder_from
+
         number = self._ladder_client()
         assert isinstance(widget, LadderView)
         ladder = widget

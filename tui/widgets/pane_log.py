@@ -14,16 +14,16 @@ from textual import events
 from textual.widgets import RichLog, Static
 
 from tcp_observatory.tui.widgets.fast_table import SteadyScrollbars
+from tcp_observatory.tui.widgets.prose import set_text
 
 FALLBACK_WIDTH = 40  # columns to wrap at before the log has been laid out
 
 
 def show_dropped(note: Static, text: str) -> None:
     """Show the count of dropped lines above a log. The screen is laid out again only when
-    the sentence's length changes (a count that gains a digit), not at every count."""
-    before = str(note.content) if note.display else ""
+    the sentence takes another number of rows (``set_text``), not at every count."""
     note.display = True
-    note.update(Text(text), layout=len(text) != len(before))
+    set_text(note, Text(text))
 
 
 class PaneLog(RichLog, SteadyScrollbars):

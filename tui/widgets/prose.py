@@ -103,10 +103,6 @@ class Prose(Static):
         self._text = content if isinstance(content, Text) else Text(str(content))
         super().update(self._text, layout=layout)
 
-    def show(self, text: Text) -> None:
-        """``update``, skipped when nothing changed, without a layout when the height stays."""
-        set_text(self, text)
-
     def render(self) -> RenderResult:
         width = self.content_region.width or self.size.width
         return wrap_text(self._text, width) if width > 0 else self._text
