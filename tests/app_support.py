@@ -10,13 +10,15 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sized
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from rich.style import Style
 from support import lab_session, ss_rows
+from textual import events
 from textual.app import App, ComposeResult
+from textual.keys import _character_to_key, key_to_character
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widget import Widget
@@ -150,6 +152,81 @@ def kernel_beside_table(app: ObservatoryApp) -> str:
     return "\n".join(lines)
 
 
+# -- keys ----------------------------------------------------------------------------------
+# Pilot.press waits after each key until the process *looks* idle: until a 20 ms slice
+# passed with under 1 ms of CPU in the whole process. The app's observer thread polls the
+# kernel every 0.1 s (a few ms of the kernel's work each time), so that slice is often
+# missed: a key took 100 to 170 ms, a third of the suite's time. ``press`` waits instead
+# for what the key set going: every message it caused handled, by every widget.
+
+# The private names the keys lean on (tests/test_keys.py fails when one is gone): asyncio's
+# list of the callbacks ready to run, Textual's name of a key typed as a character, the
+# screen's update (what its 60-a-second timer calls) and what waits for it.
+PRIVATE = ("asyncio.BaseEventLoop._ready", "textual.keys._character_to_key",
+           "Screen._on_timer_update", "Screen._callbacks")
+
+
+def key_event(key: str) -> events.Key:
+    """The event a terminal sends for ``key``, as Pilot.press names it ("a", "!", "space",
+    "enter", "f2", "ctrl+q"); a single character is its own text."""
+    name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+    return events.Key(name, key if len(key) == 1 else key_to_character(name))
+
+
+def _queued(app: App[Any]) -> bool:
+    """Whether a message waits in the queue of the app or of one of its widgets."""
+    if app.message_queue_size:
+        return True
+    return any(node.message_queue_size for screen in app.screen_stack
+               for node in screen.walk_children(with_self=True))
+
+
+async def settle(pilot: Pilot[Any], timeout: float = 15) -> None:
+    """Let the app run until it has nothing left to do now: no message queued anywhere
+    and nothing ready to run in the event loop (what is left waits on a timer, a socket
+    or a thread). What was posted before this call has then been handled, and so has all
+    it posted in turn, including a handler that awaited a mount. Once the app quits, what
+    is left queued is never handled: no wait."""
+    app = pilot.app
+    loop = asyncio.get_running_loop()
+    ready: Sized = loop._ready  # type: ignore[attr-defined]  # what runs at its next turn
+    deadline = loop.time() + timeout
+    while app.return_code is None and app.is_running:
+        await asyncio.sleep(0)
+        if not ready and not _queued(app):
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"the app was still busy after {timeout} s")
+
+
+async def drawn(pilot: Pilot[Any]) -> None:
+    """Let the app handle what it has to (``settle``), draw the screen as its timer does 60
+    times a second, and run what waited for that drawing (``call_after_refresh``), in turn:
+    what Pilot.pause() is used for, without waiting for the process to look idle."""
+    app = pilot.app
+    await settle(pilot)
+    await app.animator.wait_until_complete()
+    for _ in range(20):  # a callback after a refresh may ask for another: a few rounds
+        if app.return_code is not None or not app.is_running:
+            break
+        screen = app.screen
+        screen._on_timer_update()
+        await settle(pilot)
+        if not screen._callbacks:
+            break
+
+
+async def press(pilot: Pilot[Any], *keys: str) -> None:
+    """Press ``keys`` one after the other, as Pilot.press does: each once the app has
+    handled the one before and drawn the screen (``drawn``)."""
+    app = pilot.app
+    for key in keys:
+        event = key_event(key)
+        event.set_sender(app)
+        app.post_message(event)
+        await drawn(pilot)
+
+
 # -- what the screen shows -----------------------------------------------------------------
 def screen_strips(app: App[Any]) -> list[Strip]:
     return app.screen._compositor.render_strips()
@@ -241,6 +318,6 @@ def view_drawn(app: ObservatoryApp) -> bool:
 async def press_f9(pilot: Pilot[Any], times: int = 1) -> None:
     """F9 ``times``, then wait until the view it chose is drawn."""
     for _ in range(times):
-        await pilot.press("f9")
+        await press(pilot, "f9")
     app = app_of(pilot)
     await wait_until(pilot, lambda: view_drawn(app), f"the {app.views.view} drawn")
