@@ -9,14 +9,17 @@ shows.
 
 from __future__ import annotations
 
+import gc
 import re
 import time
+import weakref
 
 import pytest
-from app_support import table_app, wait_until
+from app_support import drawn, table_app, wait_until
 from rich.text import Text
 from support import LOCALHOST, ROOT, crowd
 from textual.app import App, ComposeResult
+from textual.containers import Vertical
 from textual.scrollbar import ScrollBar
 from textual.widgets import Static
 
@@ -29,6 +32,7 @@ PRIVATE = re.compile(
     r"\._(data|row_locations|updated_cells|update_count|require_update_dimensions|y_offsets"
     r"|row_render_cache|row_renderable_cache|line_cache|cell_render_cache)\b"
     r"|_two_way_dict|TwoWayDict|_size_updated\b|_scroll_update\b"
+    r"|_styles_cache\b|StylesCache|get_inner_outer"
 )
 
 
@@ -112,7 +116,7 @@ async def test_the_fast_path_shows_what_the_public_api_shows() -> None:
             table.apply(Snapshot(t0, moved + kept[50:], "test", seq=2, changed=moved,
                                  gone=tuple(gone) + kept[:50]))
             table.tick(t0 + 2)
-            await pilot.pause()
+            await drawn(pilot)
             columns = [c for c in table.shown if c != "age"]
             at = [table.shown.index(c) for c in columns]
             return [[table.get_row_at(i)[j].plain for j in at]
@@ -148,7 +152,7 @@ async def test_rows_of_two_lines_draw_the_same_on_both_paths() -> None:
             screens = []
             for y in (0, 7, 30):
                 table.scroll_to(y=y, animate=False)
-                await pilot.pause()
+                await drawn(pilot)
                 screens.append(screen_lines(app.export_screenshot()))
             assert table.virtual_size.height == table.header_height + 2 * 35
             return screens
@@ -157,6 +161,36 @@ async def test_rows_of_two_lines_draw_the_same_on_both_paths() -> None:
     assert fast == public
     text = "\n".join(fast[0])
     assert f"{LOCALHOST}:20006 →" in text and "ESTABLISHED" in text
+
+
+class Cards(App[None]):
+    CSS = ".c0 { background: red; } .c1 { background: blue 50%; } .c2 { background: green; }"
+
+    def compose(self) -> ComposeResult:
+        yield Vertical(id="cards")
+
+
+async def test_widgets_removed_leave_none_of_their_drawn_lines_behind() -> None:
+    """Cards drawn and removed (a scene's clients, F4) are freed with all they drew:
+    Textual's cache of a colour computation kept every widget's StylesCache alive."""
+    app = Cards()
+    caches: list[weakref.ref[object]] = []
+    async with app.run_test(size=(40, 20)) as pilot:
+        box = app.query_one("#cards")
+        for scene in range(4):
+            cards = [Static(f"card {scene}-{i}", classes=f"c{i % 3}") for i in range(6)]
+            await box.mount_all(cards)
+            await drawn(pilot)
+            assert all(card.region.area for card in cards)
+            caches += [weakref.ref(card._styles_cache) for card in cards]
+            await box.remove_children()
+            await drawn(pilot)
+        del cards
+        gc.collect()
+        # The last scene's cards may stay in their container's last arrangement (one).
+        earlier = caches[:-6]
+        kept = sum(ref() is not None for ref in earlier)
+        assert kept == 0, f"{kept} of {len(earlier)} removed widgets' StylesCache kept"
 
 
 def test_no_private_textual_name_outside_fast_table() -> None:

@@ -23,6 +23,13 @@ table, laid the whole screen out (Widget's ``virtual_size`` asks for it). ``Stea
 updates the scrollbars only when the widget's size, its content's size or its window
 changed, and lays the screen out only when a scrollbar comes or goes.
 
+Textual's StylesCache (every widget has one, holding its drawn lines) caches a method,
+``get_inner_outer``, with ``lru_cache``: each cache key holds the StylesCache itself, so up
+to 1,024 of them, with the lines they hold, outlive their widgets (Textualize/textual#6665):
+the cards of a closed scene, every table a test made. Every full garbage collection walks
+them (255,000 objects after 13 tests). ``UNLEAKED`` says whether this module put a cache
+keyed on the two colours alone in its place; a Textual without the bug is left as it is.
+
 Nothing outside this module reads or writes a private Textual name.
 """
 
@@ -30,11 +37,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable
+from functools import lru_cache
 
 from rich.text import Text
+from textual.color import Color
 from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
+from textual.style import Style
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
@@ -42,6 +52,10 @@ try:
     from textual._two_way_dict import TwoWayDict
 except ImportError:  # another Textual
     TwoWayDict = None  # type: ignore[assignment,misc]
+try:
+    from textual._styles_cache import StylesCache
+except ImportError:  # another Textual
+    StylesCache = None  # type: ignore[assignment,misc]
 
 # What the batches use: on the class, and on every table once it is made.
 CLASS_NAMES = ("remove_row", "check_idle", "_y_offsets")
@@ -79,6 +93,37 @@ def missing(table: DataTable[Text] | None = None) -> list[str]:
 
 FAST = not missing()
 STEADY = _hook_is_there()
+
+
+# StylesCache.get_inner_outer as Textual writes it (its first parameter is the instance).
+INNER_OUTER = ("cls", "base_background", "background")
+
+
+@lru_cache(1024)
+def _inner_outer(base_background: Color, background: Color) -> tuple[Style, Style]:
+    """What StylesCache.get_inner_outer computes: a function of the two colours alone."""
+    return Style(background=base_background + background), Style(background=base_background)
+
+
+def _get_inner_outer(self: object, base_background: Color,
+                     background: Color) -> tuple[Style, Style]:
+    return _inner_outer(base_background, background)
+
+
+def _unleak_styles_cache() -> bool:
+    """Put ``_inner_outer`` in place of Textual's method where that one is cached on the
+    instance (True); leave a Textual without the bug, or without the method, alone."""
+    method = getattr(StylesCache, "get_inner_outer", None)
+    wrapped = getattr(method, "__wrapped__", None)
+    if StylesCache is None or wrapped is None or not hasattr(method, "cache_clear"):
+        return False
+    if tuple(inspect.signature(wrapped).parameters) != INNER_OUTER:
+        return False
+    StylesCache.get_inner_outer = _get_inner_outer  # type: ignore[method-assign,assignment]
+    return True
+
+
+UNLEAKED = _unleak_styles_cache()
 
 
 class SteadyScrollbars(ScrollView):
