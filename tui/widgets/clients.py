@@ -17,6 +17,7 @@ from tcp_observatory.lab.net.client import ClientEvent
 from tcp_observatory.lab.text import printable
 from tcp_observatory.tui.bounded import keep
 from tcp_observatory.tui.theme import state_style
+from tcp_observatory.tui.widgets.line_input import LineInput
 from tcp_observatory.tui.widgets.pane_log import PaneLog, show_dropped
 from tcp_observatory.tui.widgets.prose import set_text
 
@@ -58,9 +59,9 @@ class ClientCard(Vertical):
         yield PaneLog(CARD_LINES, id=f"client-{self.number}-log", classes="client-log")
         # The focus comes back here after F1, F12, Ctrl+N...: the next key goes on with
         # the line (selected, the line typed before was replaced by it).
-        yield Input(placeholder=t("client.placeholder", self.lang),
-                    id=f"client-{self.number}-input", classes="client-input",
-                    select_on_focus=False)
+        yield LineInput(placeholder=t("client.placeholder", self.lang),
+                        id=f"client-{self.number}-input", classes="client-input",
+                        select_on_focus=False)
 
     def on_mount(self) -> None:
         self._render_title()

@@ -14,10 +14,11 @@ from textual.widgets import Input, Static
 from tcp_observatory.lab.guide.evidence import Evidence
 from tcp_observatory.lab.guide.steps import STEPS, get_step
 from tcp_observatory.lab.i18n import t
+from tcp_observatory.tui.widgets.line_input import LineInput
 from tcp_observatory.tui.widgets.prose import Prose, set_text
 
 
-class AnswerInput(Input):
+class AnswerInput(LineInput):
     """The answer box. It is out of the Tab order and out of Textual's own moves of the
     focus (when a focused client's input is removed, the focus must not fall here and take
     the keystrokes meant for a client): it takes the focus when clicked, or by its key."""
