@@ -10,7 +10,7 @@ import os
 import time
 from typing import Any
 
-from app_support import app_of, make_app, wait_until
+from app_support import app_of, drawn, make_app, wait_until
 from support import conn, ep
 from textual.pilot import Pilot
 
@@ -163,8 +163,8 @@ async def play_scene(pilot: Pilot[Any]) -> None:
     app.table.tick()
     app._update_stamp()  # the stamp shows the scene's final time, whatever the timer did
     app.timeline.flush()  # a fixed scene: nothing older is on its way
-    await pilot.pause()
+    await drawn(pilot)
     # The columns are fitted to the final rows, whenever the layout's own fitting ran (on a
     # busy machine it could run before the last rows were in, and keep a column out).
     app.fit_table()
-    await pilot.pause()
+    await drawn(pilot)

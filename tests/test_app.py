@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_support import make_app, wait_until
+from app_support import drawn, make_app, press, wait_until
 from support import conn, lab_session, port_is_free
 from textual.pilot import Pilot
 
@@ -41,8 +41,8 @@ def client_side(n: int) -> Callable[[Connection], bool]:
 
 
 async def type_line(pilot: Pilot[Any], text: str) -> None:
-    await pilot.press(*[ch if ch != " " else "space" for ch in text])
-    await pilot.press("enter")
+    await press(pilot, *[ch if ch != " " else "space" for ch in text])
+    await press(pilot, "enter")
 
 
 def on_port(c: Connection, port: int) -> bool:
@@ -74,7 +74,7 @@ async def test_single_mode_message_then_fin_shows_close_wait_and_fin_wait_2() ->
         assert "ESTABLISHED → CLOSE_WAIT" in text
         assert "FIN_WAIT_2" in text
         assert 'client 1 sends "Fin" then close()' in text
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
     assert port_is_free(port)
 
 
@@ -103,7 +103,7 @@ async def test_a_picture_saved_while_the_screen_is_torn_down_is_kept_without_a_c
                                 "2026-12-03T18:20:33+00:00")
         app.post_message(ShotSaved("p1-q1", saved))
         await wait_until(pilot, lambda: "p1-q1" in app.guide.progress.met, "the step met")
-        await pilot.pause()
+        await drawn(pilot)
         assert app.is_running  # run_test would raise the handler's exception on leaving
 
 
@@ -113,7 +113,7 @@ async def test_add_and_remove_clients_and_accept_queue() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"],
                          "client 1 accepted")
-        await pilot.press("f2")
+        await press(pilot, "f2")
         await wait_until(pilot, lambda: len(app.clients_pane.cards()) == 2, "second card")
         # Single mode serves client 1: client 2 waits in the accept queue.
         await wait_until(
@@ -122,7 +122,7 @@ async def test_add_and_remove_clients_and_accept_queue() -> None:
                         for r in app.table.rows_by_key.values()),
             "client 2 queued")
         assert app.focused is not None and app.focused.id == "client-2-input"
-        await pilot.press("f3")
+        await press(pilot, "f3")
         await wait_until(pilot, lambda: [c.number for c in app.clients_pane.cards()] == [1],
                          "client 2 removed")
         assert 2 not in app.session.clients
@@ -132,12 +132,12 @@ async def test_add_and_remove_clients_and_accept_queue() -> None:
 async def test_switch_mode_to_threaded_serves_two_clients() -> None:
     app = make_app(auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f4")
+        await press(pilot, "f4")
         await wait_until(pilot, lambda: app.session.mode == "threaded" and
                          app.session.server_running, "threaded server")
         assert "threaded" in app.sub_title
-        await pilot.press("f2")
-        await pilot.press("f2")
+        await press(pilot, "f2")
+        await press(pilot, "f2")
         await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"] and
                          states(app, server_side(2)) == ["ESTABLISHED"], "both accepted")
         app.session.send(1, "from one")
@@ -155,7 +155,7 @@ async def test_close_after_fin_toggle() -> None:
     app = make_app(clients=1, auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"], "accepted")
-        await pilot.press("f5")
+        await press(pilot, "f5")
         await wait_until(pilot, lambda: app.session.close_after_fin, "close() after Fin on")
         app.session.send(1, "Fin")
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["TIME_WAIT"],
@@ -175,12 +175,12 @@ async def test_filter_toggles_between_port_and_all() -> None:
             # The lab-port filter keeps sockets whose local OR remote port is the lab port
             # (an old TIME_WAIT of another test may have used this number as its peer).
             assert all(on_port(r.conn, port) for r in app.table.rows_by_key.values())
-            await pilot.press("f6")
+            await press(pilot, "f6")
             await wait_until(pilot, lambda: any(r.conn.local.port == other_port
                                                 for r in app.table.rows_by_key.values()),
                              "the unrelated listener shows")
             assert "all connections" in str(app.table.border_title)
-            await pilot.press("f6")
+            await press(pilot, "f6")
             await wait_until(pilot, lambda: all(
                 on_port(r.conn, port) or r.gone_at is not None
                 for r in app.table.rows_by_key.values()), "back to the lab port")
@@ -196,7 +196,7 @@ async def test_pause_freezes_the_view_and_resume_catches_up() -> None:
     app = make_app(clients=1, auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["ESTABLISHED"], "connected")
-        await pilot.press("f7")
+        await press(pilot, "f7")
         await wait_until(pilot, lambda: app.recorder.paused and "PAUSED" in app.sub_title, "paused")
         app.session.send(1, "Fin")
         # Held back until the kernel's FIN_WAIT_2 is among them (a poll may also catch the
@@ -207,7 +207,7 @@ async def test_pause_freezes_the_view_and_resume_catches_up() -> None:
             "transitions held back")
         # The table still shows the moment of the pause.
         assert states(app, client_side(1)) == ["ESTABLISHED"]
-        await pilot.press("f7")
+        await press(pilot, "f7")
         await wait_until(pilot, lambda: not app.recorder.paused, "resumed")
         assert states(app, client_side(1)) == ["FIN_WAIT_2"]
         assert any("caught up" in x for x in app.timeline.lines_text)
@@ -217,14 +217,14 @@ async def test_server_stop_and_start_key() -> None:
     app = make_app(clients=1, auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: states(app, server_side(1)) == ["ESTABLISHED"], "accepted")
-        await pilot.press("f8")
+        await press(pilot, "f8")
         await wait_until(pilot, lambda: not app.session.server_running, "the server stopped")
         # The server closed its side first: the client sees it, the server side is orphaned.
         await wait_until(pilot, lambda: states(app, client_side(1)) == ["CLOSE_WAIT"],
                          "client CLOSE_WAIT after the server stopped")
         card = app.clients_pane.card(1)
         assert card is not None and "CLOSE_WAIT" in card.last
-        await pilot.press("f8")
+        await press(pilot, "f8")
         await wait_until(pilot, lambda: app.session.server_running, "the server started")
 
 
@@ -336,7 +336,7 @@ async def test_the_first_look_is_one_note_even_when_paused_from_the_start(
         return conn(port, 443, "ESTABLISHED")
 
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f7")
+        await press(pilot, "f7")
         await wait_until(pilot, lambda: app.recorder.paused, "paused")
         t0 = 1_790_000_000.0
         found = tuple(other(40000 + i) for i in range(3))
@@ -351,7 +351,7 @@ async def test_the_first_look_is_one_note_even_when_paused_from_the_start(
                                                              "ESTABLISHED", None)]))
         await wait_until(pilot, lambda: app.recorder.held_snapshot is not None
                          and app.recorder.held_snapshot.time == t0 + 1, "the second look held")
-        await pilot.press("f7")
+        await press(pilot, "f7")
         await wait_until(pilot, lambda: not app.recorder.paused, "live again")
         app.timeline.flush()
         lines = app.timeline.lines_text
@@ -394,7 +394,7 @@ async def test_keys_typed_after_a_screenshot_reach_the_client_input(
             assert loop.time() < deadline, "the picture saved and the panes back"
             await asyncio.sleep(0.05)
         gate.set()  # the input handles its Hide now, focused again
-        await pilot.press(*"Fin", "enter")
+        await press(pilot, *"Fin", "enter")
         await wait_until(pilot, lambda: any("› Fin" in x for x in app.server_pane.lines_text),
                          "the server received the Fin typed after the picture")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import psutil
 import pytest
-from app_support import make_app, wait_until
+from app_support import make_app, press, wait_until
 from support import LOCALHOST, free_port, lab_session, ss_agrees, ss_rows, wait_for
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
@@ -92,10 +92,10 @@ async def test_students_server_and_client_in_the_window() -> None:
         card = app.clients_pane.card(1)
         assert card is not None
         card.query_one(Input).focus()
-        await pilot.press("h", "i", "enter")
+        await press(pilot, "h", "i", "enter")
         await wait_until(pilot, lambda: any(x == "hi" for x in app.server_pane.lines_text),
                          "the server printing the client's line")
-        await pilot.press("F", "i", "n", "enter")
+        await press(pilot, "F", "i", "n", "enter")
         await wait_until(pilot, lambda: ("CLOSE_WAIT" in [s for r, s in roles(app)
                                                           if "serveur_single.py" in r]),
                          "server side CLOSE_WAIT")
@@ -104,7 +104,7 @@ async def test_students_server_and_client_in_the_window() -> None:
         card = app.clients_pane.card(1)
         await wait_until(pilot, lambda: card is not None and card.closed, "the client's exit")
         assert card is not None and "ended (status 0)" in card.last
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
     assert alive(pids) == []
 
 
@@ -122,7 +122,7 @@ async def test_missing_and_crashing_programs_keep_the_window() -> None:
                          "the client waiting for a server")
         assert 1 not in app.session.programs
         assert app.is_running
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
 
 
 async def test_a_program_that_stops_at_once_leaves_its_error_on_screen() -> None:
@@ -136,7 +136,7 @@ async def test_a_program_that_stops_at_once_leaves_its_error_on_screen() -> None
         assert error is not None
         assert card.lines_text.index(error) < len(card.lines_text) - 1  # the exit came after
         assert card.query_one(PaneLog).display
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
 
 
 async def test_a_flood_keeps_the_card_bounded_and_says_what_it_dropped() -> None:
@@ -158,7 +158,7 @@ async def test_a_flood_keeps_the_card_bounded_and_says_what_it_dropped() -> None
         numbers = [int(x.split()[1]) for x in card.lines_text if x.startswith("line ")]
         assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
         pids = app.session.programs[1].pids()
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
     assert alive(pids) == []
 
 
@@ -179,12 +179,12 @@ async def test_a_c_clients_printf_shows_while_it_runs(tmp_path: Path) -> None:
                          timeout=1.0)
         assert card.kernel_state == "ESTABLISHED" and "connecting" not in card.last
         card.query_one("Input").focus()
-        await pilot.press("B", "o", "n", "j", "o", "u", "r", "enter")
+        await press(pilot, "B", "o", "n", "j", "o", "u", "r", "enter")
         await wait_until(pilot, lambda: any(x.endswith("› Bonjour")
                                             for x in app.server_pane.lines_text),
                          "the server receiving the C client's line")
         pids = app.session.programs[1].pids()
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
     assert alive(pids) == []
 
 
@@ -204,8 +204,8 @@ async def test_a_client_that_never_reads_does_not_freeze_the_window() -> None:
         typing = loop.time()
         for _ in range(20):
             field.value = chunk
-            await pilot.press("enter")
-        await pilot.press("f7")  # a key of the app's: pause
+            await press(pilot, "enter")
+        await press(pilot, "f7")  # a key of the app's: pause
         await wait_until(pilot, lambda: app.recorder.paused, "the pause key to act")
         # A deadline, not a measure: a window blocked in a write stayed blocked until the
         # program ended (60 s).
@@ -215,9 +215,9 @@ async def test_a_client_that_never_reads_does_not_freeze_the_window() -> None:
         assert any(x.startswith("Line not sent: sourd.py is not reading its input")
                    for x in card.lines_text)
         assert field.value == chunk
-        await pilot.press("f7")
+        await press(pilot, "f7")
         quitting = time.monotonic()
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
     assert time.monotonic() - quitting < 15, "the app took too long to quit"
     wait_for(lambda: alive(pids) == [], timeout=5, message="the program to end")
 
@@ -235,7 +235,7 @@ async def test_a_descendant_that_left_the_session_is_named_and_ended_at_quit() -
         await wait_until(pilot, lambda: ("client 1 (fork_client.py)", "ESTABLISHED", parent)
                          in rows(app), "the client's row, owned by the program")
         card.query_one("Input").focus()
-        await pilot.press("g", "o", "enter")
+        await press(pilot, "g", "o", "enter")
         await wait_until(pilot, lambda: printed(card, "petit-fils"), "the grandchild's pid")
         line = printed(card, "petit-fils")
         assert line is not None
@@ -243,7 +243,7 @@ async def test_a_descendant_that_left_the_session_is_named_and_ended_at_quit() -
         await wait_until(pilot, lambda: card.closed, "the program's own exit")
         await wait_until(pilot, lambda: ("client 1 (fork_client.py)", "ESTABLISHED", grandchild)
                          in rows(app), "the row naming the grandchild")
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
     wait_for(lambda: alive({grandchild}) == [], timeout=5, message="the grandchild to end")
 
 
@@ -272,7 +272,7 @@ async def test_a_client_program_starts_once_the_students_server_listens() -> Non
         assert line is not None
         ss_agrees(port, Endpoint(LOCALHOST, int(line.split()[-1])), Endpoint(LOCALHOST, port),
                   "ESTABLISHED")
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
 
 
 async def test_f3_ends_the_students_client() -> None:
@@ -286,10 +286,10 @@ async def test_f3_ends_the_students_client() -> None:
         card = app.clients_pane.card(2)
         assert card is not None
         card.query_one(Input).focus()
-        await pilot.press("f3")
+        await press(pilot, "f3")
         await wait_until(pilot, lambda: not alive(pids), "client 2's process to end")
         assert ("client 1 (client.py)", "ESTABLISHED") in roles(app)
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
 
 
 def test_step_setup_starts_the_students_programs_and_sends_nothing() -> None:
@@ -359,7 +359,7 @@ async def test_ctrl_r_starts_the_students_server_afresh_in_the_steps_mode() -> N
         app.session.send(1, "Fin")
         await wait_until(pilot, lambda: ("server ↔ client 1 (serveur_single.py)", "CLOSE_WAIT")
                          in lab_states(), "the old run's CLOSE_WAIT")
-        await pilot.press("ctrl+r")
+        await press(pilot, "ctrl+r")
         await wait_until(pilot, lambda: server_pid() not in (None, first), "a fresh server")
         # the old run's CLOSE_WAIT is gone with it (the kernel holds none on the port)
         wait_for(lambda: not [r for r in (ss_rows(port) or set()) if r[2] == "CLOSE_WAIT"],
@@ -371,7 +371,7 @@ async def test_ctrl_r_starts_the_students_server_afresh_in_the_steps_mode() -> N
         # a threaded step: their threaded server
         app.select_step("p2-q1")
         before = server_pid()
-        await pilot.press("ctrl+r")
+        await press(pilot, "ctrl+r")
         await wait_until(pilot, lambda: server_pid() not in (None, before)
                          and session.mode == "threaded", "the threaded server")
         # it listens: the port was left free for a server without SO_REUSEADDR
@@ -400,17 +400,17 @@ async def test_the_guided_steps_with_a_java_server_and_client(tmp_path: Path) ->
                          timeout=30)
         assert ("client 1 (java)", "ESTABLISHED") in roles(app)
         card.query_one("Input").focus()
-        await pilot.press("B", "o", "n", "j", "o", "u", "r", "enter")
+        await press(pilot, "B", "o", "n", "j", "o", "u", "r", "enter")
         await wait_until(pilot, lambda: app.guide.evidence is not None and app.guide.evidence.met,
                          "p1-q1 met with the Java server", timeout=20)
         app.select_step("p1-q2")
-        await pilot.press("F", "i", "n", "enter")
+        await press(pilot, "F", "i", "n", "enter")
         await wait_until(pilot, lambda: app.guide.evidence is not None and app.guide.evidence.met,
                          "p1-q2 met: CLOSE_WAIT and FIN_WAIT_2", timeout=20)
         states = {state for _, state in roles(app)}
         assert {"CLOSE_WAIT", "FIN_WAIT_2"} <= states
         pids = {p for n, prog in app.session.programs.items() for p in prog.pids()}
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
     assert alive(pids) == []
 
 
@@ -433,9 +433,9 @@ async def test_quitting_during_a_setup_ends_its_wait(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(app_module, "run_setup", recorded)
     async with app.run_test(size=SIZE) as pilot:
         app.select_step("p1-q2")
-        await pilot.press("ctrl+r")
+        await press(pilot, "ctrl+r")
         await wait_until(pilot, began.is_set, "the setup to begin")
         assert not ended.is_set()  # it waits for a server that never listens
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
     assert await asyncio.to_thread(ended.wait, SETUP_TIMEOUT / 2), \
         "the setup still waited after the window closed"

@@ -100,7 +100,7 @@ def test_a_reset_from_the_server_is_said_not_taken_for_a_close(lab: Lab) -> None
 async def test_a_client_started_before_any_server_waits_then_connects(tmp_path: Path) -> None:
     """--no-server, the client started at launch: refused once, it waits for a listener
     ("waiting for a server on port P…") and connects when one listens."""
-    from app_support import make_app, wait_until
+    from app_support import make_app, press, wait_until
 
     port = free_port()
     app = make_app(lab_session(port=port, with_server=False, lang="en"), tmp_path, clients=1)
@@ -119,6 +119,6 @@ async def test_a_client_started_before_any_server_waits_then_connects(tmp_path: 
             client = app.session.clients[1]
             assert client.local is not None
             ss_agrees(port, client.local, Endpoint(LOCALHOST, port), "ESTABLISHED")
-            await pilot.press("ctrl+q")
+            await press(pilot, "ctrl+q")
     finally:
         listener.close()

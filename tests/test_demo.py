@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app_support import make_app, wait_until
+from app_support import make_app, press, wait_until
 from support import cli, free_port, lab_session
 from test_steps_bundle import STUDENT, student_bundle
 from textual.widgets import Input
@@ -64,12 +64,12 @@ async def test_progress_resumes_after_a_restart(tmp_path: Path) -> None:
         # No name prompt: the name comes from the saved progress.
         assert type(app.screen).__name__ != "NamePrompt"
         assert app.guide.student == "Bea Resume" and app.step_id == "p1-q3"
-        await pilot.press("f1")
+        await press(pilot, "f1")
         panel_answer = app.query_one("#step-answer", Input)
         assert panel_answer.value == "queued"
         stamp = str(app.query_one("#stamp").render())
         assert "Bea Resume" in stamp and "p1-q3" in stamp
-        await pilot.press("ctrl+n")
+        await press(pilot, "ctrl+n")
         await wait_until(pilot, lambda: app.step_id == "p2-q1", "the next step")
     # The move to the next step was saved too.
     from tcp_observatory.lab.guide.progress import load_progress
@@ -95,7 +95,7 @@ async def test_unwritable_screenshots_folder_is_one_clear_message(tmp_path: Path
     blocker.write_text("a file where the folder should be", encoding="utf-8")
     app = make_app(lab_session(), blocker, student="Cy")
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         await wait_until(pilot, lambda: app._notifications, "a notification")
         messages = [n.message for n in app._notifications]
         assert any("not-a-folder" in m for m in messages), messages

@@ -13,7 +13,7 @@ import os
 import time
 
 import pytest
-from app_support import SnapCompare, screen_lines, style_at, wait_until
+from app_support import SnapCompare, drawn, screen_lines, style_at, wait_until
 from support import conn, ep
 from textual.app import App, ComposeResult
 
@@ -205,7 +205,7 @@ def test_many_markers_are_summarised() -> None:
 async def test_diagram_puts_each_connection_on_its_box(lang: str) -> None:
     app = DiagramHost(lang)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await drawn(pilot)
         lines = screen_lines(app)
         assert not app.query_one(StateDiagram).compact
         names = {"en": ("orphaned (client 1)", "server ↔ client 1", "server (listening)"),
@@ -228,7 +228,7 @@ async def test_diagram_puts_each_connection_on_its_box(lang: str) -> None:
 async def test_diagram_highlights_the_last_passage() -> None:
     app = DiagramHost("en")
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await drawn(pilot)
         lines = screen_lines(app)
         y1, l1, r1 = box_of(lines, "FIN_WAIT_1")
         y2, _, _ = box_of(lines, "FIN_WAIT_2")
@@ -252,7 +252,7 @@ async def test_diagram_highlights_the_last_passage() -> None:
 async def test_diagram_degrades_to_a_list(size: tuple[int, int]) -> None:
     app = DiagramHost("en")
     async with app.run_test(size=size) as pilot:
-        await pilot.pause()
+        await drawn(pilot)
         diagram = app.query_one(StateDiagram)
         assert diagram.compact and diagram.listed
         text = "\n".join(screen_lines(app))
@@ -265,14 +265,14 @@ async def test_diagram_survives_resizing_and_no_markers() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         for w, h in ((100, 30), (40, 12), (10, 3), (1, 1), (72, 25), (160, 48)):
             await pilot.resize_terminal(w, h)
-            await pilot.pause()
+            await drawn(pilot)
             screen_lines(app)
         assert "aucune connexion" in "\n".join(screen_lines(app))
         app.query_one(StateDiagram).set_markers(
             [Marker("client 1", "TIME_WAIT", ("FIN_WAIT_2", "TIME_WAIT", False)),
              Marker("client 9", "CLOSED", ("TIME_WAIT", "CLOSED", False)),
              Marker("client 8", "UNKNOWN_STATE", ("LISTEN", "UNKNOWN_STATE", True))])
-        await pilot.pause()
+        await drawn(pilot)
         lines = screen_lines(app)
         y, left, right = box_of(lines, "TIME_WAIT")
         assert "client 1" in lines[y + 1][left:right]
@@ -367,7 +367,7 @@ def test_ladder_draws_each_effect_after_its_cause_whatever_their_stamps() -> Non
 async def test_ladder_on_screen(lang: str) -> None:
     app = LadderHost(lang)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await drawn(pilot)
         view = app.query_one(LadderView)
         rows = view.lines_text
         fin = '"Fin" then close()' if lang == "en" else "«\u00a0Fin\u00a0» puis close()"
@@ -401,7 +401,7 @@ async def test_ladder_on_screen(lang: str) -> None:
 async def test_ladder_styles_inferred_rows_dim() -> None:
     app = LadderHost("en")
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await drawn(pilot)
         lines = screen_lines(app)
         y = next(i for i, line in enumerate(lines) if "SYN+ACK (inferred)" in line)
         x = lines[y].index("SYN+ACK")
@@ -449,7 +449,7 @@ async def test_ladder_follows_the_newest_row_unless_scrolled_back() -> None:
         view.call_after_refresh(refreshed.append, True)
         await wait_until(pilot, lambda: refreshed, "a refresh after the show")
         assert scroll.scroll_y == 0
-        await pilot.pause()
+        await drawn(pilot)
         text = "\n".join(screen_lines(app))
         assert "connect()" in text and "TIME_WAIT" not in text
 

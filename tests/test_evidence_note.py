@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app_support import make_app, wait_until
+from app_support import make_app, press, wait_until
 from support import lab_session
 
 from tcp_observatory.lab.net.modes import SINGLE
@@ -33,7 +33,7 @@ async def test_ctrl_s_before_the_evidence_does_not_say_it_was_observed(tmp_path:
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: client_established(app), "client 1 connected")
         assert app.step_id == "p1-q1"  # its evidence also needs a message received
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         await wait_until(pilot, lambda: len(shot_lines(app)) == 1, "the screenshot's line")
         manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
         assert [s["evidence"]["met"] for s in manifest["screenshots"]] == [False]

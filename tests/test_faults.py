@@ -10,7 +10,7 @@ from typing import Any
 
 import psutil
 import pytest
-from app_support import make_app, wait_until
+from app_support import drawn, make_app, press, wait_until
 from support import LOCALHOST, Lab, lab_session, single_line, wait_for
 
 from tcp_observatory.lab.i18n import t
@@ -75,19 +75,19 @@ async def test_app_restarting_its_server_on_a_port_taken_meanwhile(tmp_path: Pat
         async with app.run_test(size=(140, 44)) as pilot:
             port = app.session.port
             await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
-            await pilot.press("f8")
+            await press(pilot, "f8")
             await wait_until(pilot, lambda: not app.session.server_running, "the server stopped")
             intruder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             intruder.bind((LOCALHOST, port))
             intruder.listen(1)
-            await pilot.press("f8")
+            await press(pilot, "f8")
             await wait_until(pilot, lambda: any("already in use" in m for m in notes.messages),
                              "a notification that the port is taken")
             assert not app.session.server_running and app.is_running
             intruder.close()
-            await pilot.press("f8")
+            await press(pilot, "f8")
             await wait_until(pilot, lambda: app.session.server_running, "the server restarted")
-            await pilot.press("ctrl+q")
+            await press(pilot, "ctrl+q")
     finally:
         intruder.close()
 
@@ -137,7 +137,7 @@ async def test_app_f8_with_three_threaded_clients_leaves_them_in_close_wait(
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_until(pilot, lambda: all(client_states(app, n) == ["ESTABLISHED"]
                                             for n in (1, 2, 3)), "three clients connected")
-        await pilot.press("f8")
+        await press(pilot, "f8")
         await wait_until(pilot, lambda: not app.session.server_running, "the server stopped")
         await wait_until(pilot, lambda: all(client_states(app, n) == ["CLOSE_WAIT"]
                                             for n in (1, 2, 3)), "three clients in CLOSE_WAIT")
@@ -145,15 +145,15 @@ async def test_app_f8_with_three_threaded_clients_leaves_them_in_close_wait(
             card = app.clients_pane.card(n)
             assert card is not None and card.kernel_state == "CLOSE_WAIT"
         # Started again, it serves a new client.
-        await pilot.press("f8")
+        await press(pilot, "f8")
         await wait_until(pilot, lambda: app.session.server_running, "the server started")
-        await pilot.press("f2")
+        await press(pilot, "f2")
         await wait_until(pilot, lambda: client_states(app, 4) == ["ESTABLISHED"], "client 4")
         app.session.send(4, "after the restart")
         await wait_until(pilot, lambda: any("after the restart" in x
                                             for x in app.server_pane.lines_text),
                          "client 4 served")
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
 
 
 # -- the OS refuses the connection list --------------------------------------------------------
@@ -201,7 +201,7 @@ async def test_app_warns_once_when_the_os_refuses(tmp_path: Path, denied: list[s
                          app.views.snapshot.time > first + 0.5, "ten more polls")
         assert notes.messages.count(sentence) == 1, notes.messages
         assert app.is_running
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
 
 
 def test_netstat_says_once_that_it_sees_only_its_own(
@@ -240,7 +240,7 @@ async def test_terminal_shrunk_to_almost_nothing(tmp_path: Path) -> None:
             await wait_until(pilot, received, f"the message at {size}")
             keys = ("f7", "f7", "f9", "f9", "f9", "f10", "f10") if size == (20, 5) \
                 else ("f7", "f7")
-            await pilot.press(*keys)
+            await press(pilot, *keys)
             # Back where the keys began: live (F7 twice), the connections view, no
             # presentation; the panes still stacked.
             await wait_until(pilot, lambda: not app.recorder.paused
@@ -252,7 +252,7 @@ async def test_terminal_shrunk_to_almost_nothing(tmp_path: Path) -> None:
         await pilot.resize_terminal(140, 44)
         await wait_until(pilot, lambda: app.size == (140, 44)
                          and not app.query_one("#main").has_class("-narrow"), "side by side")
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
 
 
 # -- reachable from the network ----------------------------------------------------------------
@@ -312,11 +312,11 @@ async def test_app_warns_on_screen_when_listening_on_every_address(
         await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
         assert app.session.server is not None
         warning = "⚠ " + t("warn.exposed", "en", addr=app.session.server.address)
-        await pilot.pause()
+        await drawn(pilot)
         svg = app.export_screenshot()
         if host == "0.0.0.0":
             assert warning in server_info(app)
             assert "⚠" in svg
         else:
             assert "⚠" not in server_info(app)
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_support import make_app, screen_lines, wait_until
+from app_support import make_app, press, screen_lines, wait_until
 from support import lab_session
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -50,7 +50,7 @@ def connected(app: ObservatoryApp, n: int) -> bool:
 
 async def say_bonjour(pilot: Pilot[Any], app: ObservatoryApp, client: int) -> None:
     """Type "Bonjour" and Enter, as the student does: the server must log it."""
-    await pilot.press(*keys("Bonjour"), "enter")
+    await press(pilot, *keys("Bonjour"), "enter")
     await wait_until(pilot, lambda: any(a.kind == "send" and a.client == client
                                         and a.text == "Bonjour" for a in app.recorder.actions),
                      f"client {client} to send Bonjour")
@@ -102,7 +102,7 @@ async def test_after_a_panel_key_the_keys_go_to_the_client(tmp_path: Path, key: 
         if key == "ctrl+b":
             app.select_step("p1-q2")
         await choose_answer_box(pilot, app)
-        await pilot.press(key)
+        await press(pilot, key)
         await wait_until(pilot, lambda: focused_client(app) == 1, "client 1's input focused")
         await say_bonjour(pilot, app, 1)
         assert answer_box(app).value == "" and app.guide.progress.answers.get(app.step_id, "") == ""
@@ -115,8 +115,8 @@ async def test_after_setting_the_step_up_the_keys_go_to_its_client(tmp_path: Pat
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
         old = app.clients_pane.card(1)
-        await pilot.press("f1")  # the steps panel open, as a student doing the lab has it
-        await pilot.press("ctrl+r")
+        await press(pilot, "f1")  # the steps panel open, as a student doing the lab has it
+        await press(pilot, "ctrl+r")
 
         def new_client() -> bool:
             card = app.clients_pane.card(1)
@@ -133,7 +133,7 @@ async def test_a_new_client_takes_the_keys_from_the_answer_box(tmp_path: Path) -
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
         await choose_answer_box(pilot, app)
-        await pilot.press("f2")
+        await press(pilot, "f2")
         await wait_until(pilot, lambda: focused_client(app) == 2 and connected(app, 2),
                          "client 2's input focused")
         await say_bonjour(pilot, app, 2)
@@ -147,12 +147,12 @@ async def test_after_switching_mode_the_next_client_takes_the_keys(tmp_path: Pat
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: connected(app, 1), "client 1 connected")
         await choose_answer_box(pilot, app)
-        await pilot.press("f4")
+        await press(pilot, "f4")
         await wait_until(pilot, lambda: app.session.mode == "threaded"
                          and not app.clients_pane.cards(), "the old clients closed")
         assert not answer_box(app).has_focus
-        await pilot.press(*keys("Bonjour"))
-        await pilot.press("f2")
+        await press(pilot, *keys("Bonjour"))
+        await press(pilot, "f2")
         await wait_until(pilot, lambda: focused_client(app) == 1 and connected(app, 1),
                          "the new client 1's input focused")
         await say_bonjour(pilot, app, 1)
@@ -166,7 +166,7 @@ async def test_the_last_used_client_gets_the_keys_back(tmp_path: Path) -> None:
         assert focused_client(app) == 1  # at start, the first
         await click(pilot, "#client-2-input", lambda: focused_client(app) == 2)
         await choose_answer_box(pilot, app)
-        await pilot.press("f1")
+        await press(pilot, "f1")
         await wait_until(pilot, lambda: focused_client(app) == 2, "back to client 2")
         await say_bonjour(pilot, app, 2)
 
@@ -179,24 +179,24 @@ async def test_the_answer_box_takes_the_keys_by_its_key_or_a_click_only(tmp_path
         assert any(a.binding.key == "f12" and a.binding.description == "Answer"
                    for a in app.active_bindings.values())
         # Out of the Tab order: Tab goes round without landing in it.
-        await pilot.press("f1")
+        await press(pilot, "f1")
         for _ in range(len(app.screen.focus_chain) + 2):
-            await pilot.press("tab")
+            await press(pilot, "tab")
             assert not answer_box(app).has_focus
         # Its key opens the panel if hidden and gives it the keys; again, back to the client.
-        await pilot.press("f1")
+        await press(pilot, "f1")
         assert not app.query_one(StepsPanel).display
-        await pilot.press("f12")
+        await press(pilot, "f12")
         await wait_until(pilot, lambda: answer_box(app).has_focus, "the answer box focused")
         assert app.query_one(StepsPanel).display
-        await pilot.press(*keys("oui"))
+        await press(pilot, *keys("oui"))
         assert answer_box(app).value == "oui"
-        await pilot.press("f12")
+        await press(pilot, "f12")
         await wait_until(pilot, lambda: focused_client(app) == 1, "back to client 1")
         # Back in the box, the next keys go on with the answer (they do not replace it).
-        await pilot.press("f12", *keys(" et non"))
+        await press(pilot, "f12", *keys(" et non"))
         assert answer_box(app).value == "oui et non"
-        await pilot.press("f12")
+        await press(pilot, "f12")
         # A click gives it the keys too.
         await choose_answer_box(pilot, app)
 
@@ -227,18 +227,18 @@ async def test_the_focused_input_is_seen_at_80x24(tmp_path: Path) -> None:
         def typing_line() -> str:
             return next((line for line in screen_lines(app) if "Keys → client" in line), "")
 
-        await pilot.press("f1")
+        await press(pilot, "f1")
         await wait_until(pilot, lambda: "Keys → client 1:" in typing_line(),
                          "the panel saying the keys go to client 1")
-        await pilot.press(*keys("Bonj"))
+        await press(pilot, *keys("Bonj"))
         await wait_until(pilot, lambda: "Keys → client 1: Bonj" in typing_line(),
                          "what is typed, on the panel")
-        await pilot.press("f12")
+        await press(pilot, "f12")
         await wait_until(pilot, lambda: typing_line() == "" and answer_box(app).has_focus,
                          "the answer box chosen, the line gone")
-        await pilot.press("f1")  # the panel away, the keys back to client 1
+        await press(pilot, "f1")  # the panel away, the keys back to client 1
         await wait_until(pilot, lambda: corner(1) == "┏", "client 1's card heavy again")
-        await pilot.press(*keys("our"), "enter")  # "Bonj" was kept: the line goes on
+        await press(pilot, *keys("our"), "enter")  # "Bonj" was kept: the line goes on
         await wait_until(pilot, lambda: any("Bonjour" in x for x in app.server_pane.lines_text),
                          "the server's log to show Bonjour")
         assert [a.text for a in app.recorder.actions if a.kind == "send"] == ["Bonjour"]
@@ -249,7 +249,7 @@ async def test_an_answer_is_saved_as_typed_without_enter(tmp_path: Path) -> None
     app = make_app(lab_session("threaded"), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await choose_answer_box(pilot, app)
-        await pilot.press(*keys(ANSWER))
+        await press(pilot, *keys(ANSWER))
         await wait_until(pilot, lambda: on_disk(tmp_path, "p1-q1", ANSWER),
                          "the answer on disk without Enter")
         assert answer_box(app).has_focus  # saving took nothing from the student
@@ -261,11 +261,11 @@ async def test_an_answer_survives_a_change_of_step(tmp_path: Path) -> None:
     app = make_app(lab_session("threaded"), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await choose_answer_box(pilot, app)
-        await pilot.press(*keys(ANSWER), "ctrl+n")
+        await press(pilot, *keys(ANSWER), "ctrl+n")
         assert app.step_id == "p1-q2"
         await pilot.pause(0.2)
         assert answer_box(app).value == ""
-        await pilot.press("ctrl+b")
+        await press(pilot, "ctrl+b")
         assert app.step_id == "p1-q1"
         assert answer_box(app).value == ANSWER
         await wait_until(pilot, lambda: on_disk(tmp_path, "p1-q1", ANSWER), "on disk")
@@ -278,7 +278,7 @@ async def test_ctrl_q_writes_what_was_typed(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         app.guide.autosave.delay = 3600.0  # only quitting can write it within this test
         await choose_answer_box(pilot, app)
-        await pilot.press(*keys(ANSWER), "ctrl+q")
+        await press(pilot, *keys(ANSWER), "ctrl+q")
     assert app.return_value == 0
     assert on_disk(tmp_path, "p1-q1", ANSWER)
 
@@ -292,7 +292,7 @@ async def test_sigterm_writes_what_was_typed_and_closes_every_socket(tmp_path: P
         port = app.session.port
         app.guide.autosave.delay = 3600.0
         await choose_answer_box(pilot, app)
-        await pilot.press(*keys(ANSWER))
+        await press(pilot, *keys(ANSWER))
         app.stop_by_signal(signal.SIGTERM)
     assert app.return_value == 128 + signal.SIGTERM
     assert on_disk(tmp_path, "p1-q1", ANSWER)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from app_support import make_app, wait_until
+from app_support import drawn, make_app, press, wait_until
 from support import LOCALHOST, Lab, lab_session, wait_for
 from textual.widgets import RichLog
 
@@ -264,15 +264,15 @@ async def test_app_shows_hostile_text_literally_and_keeps_running(tmp_path: Path
             svg = app.export_screenshot()
             assert "\x1b" not in svg and "\x9b" not in svg and "\u202e" not in svg
             # Still running, still answering keys.
-            await pilot.press("f7")
+            await press(pilot, "f7")
             await wait_until(pilot, lambda: app.recorder.paused, "paused")
-            await pilot.press("f7")
+            await press(pilot, "f7")
             await wait_until(pilot, lambda: not app.recorder.paused, "live again")
             assert app.is_running
             # The silent peer is simply still connected.
             quiet = peer_of(silent)
             assert app.table.state_of(lambda c: c.local == quiet) == ["ESTABLISHED"]
-            await pilot.press("ctrl+q")
+            await press(pilot, "ctrl+q")
     finally:
         for s in socks:
             with contextlib.suppress(OSError):
@@ -303,9 +303,9 @@ async def test_app_client_shows_what_a_hostile_server_sends_literally(tmp_path: 
             assert card is not None
             assert "\\e]52;c;aGk=\\x07 [@click=app.quit]q[/] \\u202eevil \\x9b2J\ufffd" in card.last
             assert not any(forbidden(ch) for ch in card.last)
-            await pilot.pause()
+            await drawn(pilot)
             assert app.is_running
-            await pilot.press("ctrl+q")
+            await press(pilot, "ctrl+q")
     finally:
         for s in [*served, listener]:
             s.close()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_support import make_app, wait_until
+from app_support import make_app, press, wait_until
 from support import LOCALHOST, Lab, lab_session, ss_rows, wait_for
 from textual.pilot import Pilot
 
@@ -226,7 +226,7 @@ async def test_app_stays_responsive_with_a_hundred_connections(tmp_path: Path) -
             # Keys are still handled while the table holds them all and keeps polling (how
             # fast, with thousands of rows, is bench/bench_scale.py's measure).
             for expect_paused in (True, False):
-                await pilot.press("f7")
+                await press(pilot, "f7")
 
                 def handled(paused: bool = expect_paused) -> bool:
                     return app.recorder.paused is paused
@@ -237,7 +237,7 @@ async def test_app_stays_responsive_with_a_hundred_connections(tmp_path: Path) -
             for sock in socks[:5]:
                 sock.close()
             await shown_as_the_kernel_holds(pilot, app, closed)
-            await pilot.press("ctrl+q")
+            await press(pilot, "ctrl+q")
 
 
 async def shown_as_the_kernel_holds(pilot: Pilot[Any], app: ObservatoryApp,
@@ -300,7 +300,7 @@ async def test_a_time_wait_ended_at_once_leaves_the_table_with_the_kernels(
             assert sorted(after) == sorted((c, Endpoint.of(LOCALHOST, port))
                                            for c in clients[1:]), after
             assert not app.table.state_of(lambda c: c.local == clients[0])
-            await pilot.press("ctrl+q")
+            await press(pilot, "ctrl+q")
 
 
 @pytest.mark.needs("ss")
@@ -331,4 +331,4 @@ async def test_a_timeout_says_what_the_kernel_holds_beside_the_table(tmp_path: P
                     "table ESTABLISHED") in said, said
             assert re.search(r"the snapshot on screen \(seq \d+\) was polled \d+\.\d s ago",
                              said), said
-            await pilot.press("ctrl+q")
+            await press(pilot, "ctrl+q")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from app_support import press_f9, wait_until
+from app_support import press, press_f9, wait_until
 from rich.text import Text
 from snapshot_scene import T0, make_scene_app, play_scene, scene_clock
 from textual.strip import Strip
@@ -28,7 +28,7 @@ async def test_presentation_mode_writes_the_latest_change_large() -> None:
     app = make_scene_app("en")
     async with app.run_test(size=(100, 30)) as pilot:
         await play_scene(pilot)
-        await pilot.press("f10")
+        await press(pilot, "f10")
         banner = app.query_one(Banner)
         await wait_until(pilot, lambda: app.views.present and banner.display, "presentation mode")
         lab_caption = ('client 1 sends "Fin" then close(): '
@@ -48,7 +48,7 @@ async def test_presentation_mode_writes_the_latest_change_large() -> None:
         app.views.show(app.views.snapshot, [closing, Transition(time.time(), ours, "SYN_SENT",
                                                      "ESTABLISHED", 0.0)])
         assert banner.caption == "client 2: SYN_SENT -> ESTABLISHED"
-        await pilot.press("f10")
+        await press(pilot, "f10")
         await wait_until(pilot, lambda: not app.views.present and not banner.display,
                          "presentation mode left")
         assert len(app.table.columns) > len(PRESENT_COLUMNS)
@@ -62,10 +62,10 @@ async def test_step_back_and_forth_then_return_to_live() -> None:
         assert client1_state(app) == ["FIN_WAIT_2"]
         # [ does nothing until the view is paused (keys are handled in order: once F7 has
         # paused the view, the [ before it was handled).
-        await pilot.press("left_square_bracket", "f7")
+        await press(pilot, "left_square_bracket", "f7")
         await wait_until(pilot, lambda: app.recorder.paused, "paused")
         assert app.recorder.step_index is None
-        await pilot.press("left_square_bracket")
+        await press(pilot, "left_square_bracket")
         await wait_until(pilot, lambda: app.recorder.step_index == 0, "moment 1")
         assert "moment 1/2" in app.sub_title
         assert client1_state(app) == ["ESTABLISHED"]
@@ -79,12 +79,12 @@ async def test_step_back_and_forth_then_return_to_live() -> None:
             moments.append(app.recorder.step_index)
 
         app.action_step = recorded_step  # type: ignore[method-assign]
-        await pilot.press("left_square_bracket")  # already at the first moment
-        await pilot.press("right_square_bracket")
+        await press(pilot, "left_square_bracket")  # already at the first moment
+        await press(pilot, "right_square_bracket")
         await wait_until(pilot, lambda: len(moments) == 2, "both keys handled")
         assert moments == [0, 1] and client1_state(app) == ["FIN_WAIT_2"]
-        await pilot.press("left_square_bracket")
-        await pilot.press("f7")  # back to live
+        await press(pilot, "left_square_bracket")
+        await press(pilot, "f7")  # back to live
         await wait_until(pilot, lambda: not app.recorder.paused, "live again")
         assert app.recorder.step_index is None
         assert client1_state(app) == ["FIN_WAIT_2"]
@@ -119,8 +119,8 @@ async def test_stepping_back_shows_the_moment_on_every_view() -> None:
     async with app.run_test(size=(80, 24)) as pilot:  # every column, "For" included
         await play_scene(pilot)
         scene_clock(app).now = T0 + 100  # the present: 90 s after the last change
-        await pilot.press("f7")
-        await pilot.press("left_square_bracket")
+        await press(pilot, "f7")
+        await press(pilot, "left_square_bracket")
         await wait_until(pilot, lambda: app.recorder.step_index == 0, "the first moment")
         first = app.recorder.moments[0][0].time
         assert first == T0
@@ -146,14 +146,14 @@ async def test_stepping_back_shows_the_moment_on_every_view() -> None:
                          < timeline.scroll_y + timeline.scrollable_content_region.height,
                          "the moment's line in view")
         # ] : the second moment, ten seconds later.
-        await pilot.press("right_square_bracket")
+        await press(pilot, "right_square_bracket")
         await wait_until(pilot, lambda: app.recorder.step_index == 1, "the second moment")
         assert ages(app)["127.0.0.1:9500>0.0.0.0:0"] == "10 s"  # listening since T0
         assert ages(app)["127.0.0.1:9500>127.0.0.1:50001"] == "0 s"  # CLOSE_WAIT, new
         assert card_text(app, 1) == ("Client 1 · FIN_WAIT_2", '⏸ "Fin" sent, socket closed')
         assert banner.caption == "orphaned (client 1): FIN_WAIT_1 -> FIN_WAIT_2"
         # F7: the present again, on every view.
-        await pilot.press("f7")
+        await press(pilot, "f7")
         await wait_until(pilot, lambda: not app.recorder.paused, "the present")
         assert ages(app)["127.0.0.1:9500>0.0.0.0:0"] == "1 min 40"
         assert ages(app)["127.0.0.1:9500>127.0.0.1:50001"] == "1 min 30"
@@ -178,12 +178,12 @@ async def test_views_cycle_and_follow_the_step_through() -> None:
         assert by_state["FIN_WAIT_2"] == "orphaned (client 1)"
         assert by_state["CLOSE_WAIT"] == "server ↔ client 1"
         # Step back: the diagram shows the moment before "Fin".
-        await pilot.press("f7")
-        await pilot.press("left_square_bracket")
+        await press(pilot, "f7")
+        await press(pilot, "left_square_bracket")
         await wait_until(pilot, lambda: app.recorder.step_index == 0, "moment 1")
         states = {m.label: m.state for m in diagram.markers}
         assert states["client 1"] == "ESTABLISHED"
-        await pilot.press("f7")
+        await press(pilot, "f7")
         await press_f9(pilot)
         assert app.views.view == "ladder"
         assert not app.recorder.paused
@@ -191,7 +191,7 @@ async def test_views_cycle_and_follow_the_step_through() -> None:
         text = "\n".join(ladder.lines_text)
         assert '"Fin" then close()' in text and "FIN_WAIT_2" in text and "(inferred)" in text
         assert "client 1" in str(ladder.border_title)
-        await pilot.press("f9")
+        await press(pilot, "f9")
         await wait_until(pilot, lambda: app.views.view == "connections", "the connections")
 
 
@@ -209,14 +209,14 @@ async def test_keyboard_sort_by_state_and_back_to_the_lab_order() -> None:
         assert lab_order[0] == "server (listening)"
         await wait_until(pilot, lambda: app.table.has_focus, "the table focused")
         for _ in range(app.table.shown.index("state") + 1):
-            await pilot.press("s")
+            await press(pilot, "s")
         await wait_until(pilot, lambda: column("state") == sorted(column("state"))
                          and column("role") != lab_order, "sorted by state")
-        await pilot.press("S")
+        await press(pilot, "S")
         await wait_until(pilot, lambda: column("state") == sorted(column("state"), reverse=True)
                          and column("state") != sorted(column("state")), "reversed")
         for _ in range(len(app.table.shown) - app.table.shown.index("state")):
-            await pilot.press("s")
+            await press(pilot, "s")
         await wait_until(pilot, lambda: column("role") == lab_order, "the lab's order again")
 
 

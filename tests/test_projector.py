@@ -7,7 +7,16 @@ import asyncio
 from typing import Any
 
 import pytest
-from app_support import app_of, make_app, press_f9, screen_cells, view_drawn, wait_until
+from app_support import (
+    app_of,
+    drawn,
+    make_app,
+    press,
+    press_f9,
+    screen_cells,
+    view_drawn,
+    wait_until,
+)
 from rich.style import Style
 from snapshot_scene import T0, make_scene_app, play_scene, scene_clock
 from support import conn, ss_agrees
@@ -48,9 +57,9 @@ async def _scene_on_diagram(pilot: Pilot[Any], present: bool) -> None:
     await play_scene(pilot)
     await press_f9(pilot)
     if present:
-        await pilot.press("f10")
+        await press(pilot, "f10")
         await wait_until(pilot, lambda: view_drawn(app_of(pilot)), "the diagram drawn")
-    await pilot.pause()
+    await drawn(pilot)
 
 
 # -- 1. the diagram at projector sizes --------------------------------------------------------
@@ -146,8 +155,8 @@ async def test_the_banner_tells_every_socket_the_event_moved(
 
 
 async def _send(pilot: Pilot[Any], text: str) -> None:
-    await pilot.press(*[ch if ch != " " else "space" for ch in text])
-    await pilot.press("enter")
+    await press(pilot, *[ch if ch != " " else "space" for ch in text])
+    await press(pilot, "enter")
 
 
 @pytest.mark.needs("system-sockets")
@@ -174,7 +183,7 @@ async def test_fin_on_real_sockets_moves_both_ends_in_one_banner() -> None:
         assert local is not None
         ss_agrees(port, Endpoint("127.0.0.1", port), local, "CLOSE_WAIT")
         ss_agrees(port, local, Endpoint("127.0.0.1", port), "FIN_WAIT_2")
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
 
 
 # -- 3. the app says why -----------------------------------------------------------------------
@@ -193,21 +202,21 @@ async def test_the_why_line_says_why_and_follows_the_selected_row(lang: str) -> 
         assert ORPHAN[lang] in why.shown and "FIN_WAIT_2" in why.shown
         scene_clock(app).now = T0 + 40.5
         app._tick()
-        await pilot.pause()
+        await drawn(pilot)
         assert why.state == "CLOSE_WAIT"
         text = why.shown
         assert SERVING[lang] in text and "python3" in text and "close()" in text
         assert "listing 2" in text and "30" in text  # in CLOSE_WAIT since T0 + 10
         # The connections view: a small window gives the line to the row one selects.
-        await pilot.press("f9", "f9")
-        await pilot.pause()
+        await press(pilot, "f9", "f9")
+        await drawn(pilot)
         assert not why.display
         app.table.focus()
         queued = next(i for i, r in enumerate(app.table.ordered_rows)
                       if app.table.rows_by_key[str(r.key.value)].conn.role.kind
                       is RoleKind.QUEUED)
         app.table.move_cursor(row=queued)
-        await pilot.pause()
+        await drawn(pilot)
         assert why.display and why.state == "ESTABLISHED"
         assert "accept()" in why.shown and "python3" in why.shown
 
@@ -230,7 +239,7 @@ async def test_a_close_wait_held_open_on_real_sockets_is_explained() -> None:
         await wait_until(pilot, lambda: why.state == "CLOSE_WAIT", "the CLOSE_WAIT told")
         assert psutil.Process().name() in why.shown and "close()" in why.shown
         ss_agrees(port, Endpoint("127.0.0.1", port), client.local, "CLOSE_WAIT")
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
 
 
 # -- 5. French as written ----------------------------------------------------------------------
@@ -284,7 +293,7 @@ def test_no_tick_before_its_event() -> None:
 async def test_the_steps_panel_ticks_nothing_before_it_happened() -> None:
     app = make_scene_app("fr")
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.press("ctrl+n", "ctrl+n", "f1")  # p1-q3, nothing done yet
+        await press(pilot, "ctrl+n", "ctrl+n", "f1")  # p1-q3, nothing done yet
         for _ in range(20):
             await pilot.pause(0.05)
             if app.step_id == "p1-q3":
@@ -302,6 +311,6 @@ async def test_the_why_line_is_never_cut_without_a_mark() -> None:
         await _scene_on_diagram(pilot, False)
         why = app.query_one(WhyLine)
         why.set_max_lines(1)
-        await pilot.pause()
+        await drawn(pilot)
         assert why.shown.endswith("…") and why.size.height == 1
     await asyncio.sleep(0)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from app_support import wait_until
+from app_support import drawn, wait_until
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
@@ -66,6 +66,6 @@ async def test_a_style_alone_is_a_change() -> None:
     async with app.run_test(size=(40, 12)) as pilot:
         widget = app.query_one("#plain", Static)
         set_text(widget, Text("server on 9500", style="bold #ff5f5f"))
-        await pilot.pause()
+        await drawn(pilot)
         content = widget.content
         assert isinstance(content, Text) and content.style == "bold #ff5f5f"

@@ -19,7 +19,7 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
-from app_support import TABLE_T0, table_app, wait_until
+from app_support import TABLE_T0, drawn, press, table_app, wait_until
 from support import LOCALHOST, Sockets, conn, console_script, crowd, netlink_available, wait_for
 
 from tcp_observatory.lab.observe.model import Connection, Endpoint, Role, RoleKind, Snapshot
@@ -203,14 +203,14 @@ async def test_a_big_table_removes_many_rows_at_once_and_keeps_the_rest_in_order
         table = app.query_one(ConnectionsTable)
         table.apply(Snapshot(T0, tuple(rows), "test", seq=1, changed=tuple(rows),
                              gone=()))
-        await pilot.pause()
+        await drawn(pilot)
         assert table.row_count == 1500
         dropped = rows[::3]  # 500 rows leave together
         kept = tuple(r for r in rows if r not in dropped)
         table.apply(Snapshot(T0, kept, "test", seq=2, changed=(),
                              gone=tuple(dropped)))
         table.tick(T0 + 2)  # changes off the lab port are applied once a second
-        await pilot.pause()
+        await drawn(pilot)
         assert table.row_count == 1000
         shown = [table.get_row_at(i)[table.shown.index("local")].plain for i in range(1000)]
         assert shown == sorted(shown)  # still in order, and exactly the rows kept
@@ -227,7 +227,7 @@ async def test_a_big_table_removes_many_rows_at_once_and_keeps_the_rest_in_order
         assert table.draws == before
         table.focus()
         await wait_until(pilot, lambda: table.has_focus, "the table focused")
-        await pilot.press("ctrl+end")
+        await press(pilot, "ctrl+end")
         await wait_until(pilot, lambda: table.cursor_row == 999, "the cursor on the last row")
 
 
@@ -258,7 +258,7 @@ async def test_rows_that_linger_leave_a_big_table_together_once_a_second() -> No
         assert table.row_count == 1500
         assert all(table.rows_by_key[f"{c.local}|{c.remote}"].gone_at for c in closed)
         table.tick(t0 + 1.1 + table.linger_seconds + 0.5)
-        await pilot.pause()
+        await drawn(pilot)
         assert removed == [] and table.row_count == 1200
         shown = [table.get_row_at(i)[table.shown.index("local")].plain for i in range(1200)]
         assert shown == [str(r.local) for r in sorted(kept, key=lambda r: r.local.port)]
@@ -282,7 +282,7 @@ async def test_many_timers_ticking_are_drawn_once() -> None:
         table.apply(Snapshot(t0 + 1, later, "test", seq=2, changed=later, gone=tuple(rows)))
         table.tick(t0 + 2.2)
         assert table.draws == before + 1  # (DataTable's own restyles come later)
-        await pilot.pause()
+        await drawn(pilot)
         column = table.shown.index("timer")
         assert {table.get_row_at(i)[column].plain for i in range(1200)} == {"timewait 49 s"}
 
@@ -319,7 +319,7 @@ async def test_the_default_order_is_the_same_by_records_as_by_cells() -> None:
         table.fast = False  # as with a Textual whose DataTable is built otherwise
         table.resort()
         table.fast = True
-        await pilot.pause()
+        await drawn(pilot)
         assert order() == by_records
         assert by_records[0][0] == str(lab)  # the listener
         # then the server's side of each connection, then our clients from number 1
@@ -348,7 +348,7 @@ async def test_a_big_table_keeps_its_rows_out_of_full_collections() -> None:
         many = crowd(1500)
         table.apply(Snapshot(T0, tuple(many), "test", seq=2,
                              changed=tuple(many[40:]), gone=()))
-        await pilot.pause()
+        await drawn(pilot)
         assert table.heap.freezes == 1 and gc.get_freeze_count() > 1500 * 5
     assert gc.get_freeze_count() == 0  # the table went: everything is the collector's again
 
@@ -378,7 +378,7 @@ async def test_the_timeline_scrolls_once_for_a_burst_of_lines() -> None:
         for i in range(3000):
             timeline.add_note(1000.0 + i, f"line {i}")
         timeline.flush()
-        await pilot.pause()
+        await drawn(pilot)
         assert len(scrolls) == 1
         assert len(timeline.lines) == 1000
         assert timeline.lines_text[-1].endswith("line 2999")

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from app_support import make_app, wait_until
+from app_support import drawn, make_app, press, wait_until
 from rich.text import Text
 from snapshot_scene import make_scene_app, play_scene
 from support import console_script, lab_session
@@ -61,17 +61,17 @@ async def test_the_name_is_asked_at_the_first_screenshot_and_kept_for_the_folder
         tmp_path: Path) -> None:
     app = make_app(lab_session(), tmp_path, student=None, auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         await wait_until(pilot, lambda: isinstance(app.screen, NamePrompt), "name prompt")
-        await pilot.press(*"Zoe", "space", *"Leroy")
-        await pilot.press("enter")
+        await press(pilot, *"Zoe", "space", *"Leroy")
+        await press(pilot, "enter")
         await wait_until(pilot, lambda: len(app.shots.saved) == 1, "screenshot saved")
         assert app.guide.student == "Zoe Leroy"
     # Reopened without --student: the folder's name, no prompt; Ctrl+S saves at once.
     again = make_app(lab_session(), tmp_path, student=None, auto_capture=True)
     async with again.run_test(size=SIZE) as pilot:
         assert again.guide.student == "Zoe Leroy"
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         await wait_until(pilot, lambda: len(again.shots.saved) == 1, "second screenshot saved")
         assert not isinstance(again.screen, NamePrompt)
     manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
@@ -98,7 +98,7 @@ async def test_setting_a_step_up_leaves_the_messages_to_the_student(tmp_path: Pa
     app = make_app(lab_session(), tmp_path, auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         app.select_step("p2-q1")
-        await pilot.press("ctrl+r")
+        await press(pilot, "ctrl+r")
         await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"]
                          and client_states(app, 2) == ["ESTABLISHED"], "two clients")
         # The setup is over once it says the step is ready (whatever it did is told by then).
@@ -131,7 +131,7 @@ async def test_a_new_scene_numbers_clients_from_one_and_clears_the_past(tmp_path
         old_ports = {c.local.port for c in lab_rows(app) if not c.role.server_side
                      and c.remote is not None}
         app.select_step("p2-fin")
-        await pilot.press("ctrl+r")
+        await press(pilot, "ctrl+r")
         await wait_until(pilot, lambda: app.session.mode == "threaded"
                          and sorted(app.session.clients) == [1]
                          and client_states(app, 1) == ["ESTABLISHED"], "new scene")
@@ -168,7 +168,7 @@ async def test_switching_mode_closes_the_old_servers_clients(tmp_path: Path) -> 
     app = make_app(lab_session(), tmp_path, clients=1, auto_capture=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: client_states(app, 1) == ["ESTABLISHED"], "connected")
-        await pilot.press("f4")
+        await press(pilot, "f4")
         await wait_until(pilot, lambda: app.session.mode == "threaded"
                          and not app.clients_pane.cards(), "old clients closed")
         assert app.session.clients == {}
@@ -201,7 +201,7 @@ async def test_headers_are_whole_at_160x48(panel: bool) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         await play_scene(pilot)
         if panel:
-            await pilot.press("f1")
+            await press(pilot, "f1")
         steps = app.query_one(StepsPanel)
         # Once the panel is laid out (or stays closed), the columns are fitted to what is
         # left: none cut at the edge.
@@ -238,14 +238,14 @@ async def test_the_timeline_is_in_time_order_with_causes_first(tmp_path: Path) -
         app.apply(Snapshot(t0 + 0.020, (listen, client), "fixed"),
                   [Transition(t0 + 0.011, listen, None, "LISTEN", None),
                    Transition(t0 + 0.020, client, None, "ESTABLISHED", None)])
-        await pilot.pause()
+        await drawn(pilot)
         app.timeline.flush()
         late = Connection(Endpoint("127.0.0.1", 9500), peer, "ESTABLISHED",
                           role=Role(RoleKind.SERVER, client=1, server_side=True))
         # Later still, a transition older than everything on screen.
         app.apply(Snapshot(t0 + 0.030, (listen, client, late), "fixed"),
                   [Transition(t0 + 0.012, late, None, "ESTABLISHED", None)])
-        await pilot.pause()
+        await drawn(pilot)
         app.timeline.flush()
         lines = app.timeline.lines_text
         times = [line[:12] for line in lines]
@@ -271,7 +271,7 @@ async def test_the_inferred_mark_is_on_screen(size: tuple[int, int]) -> None:
         at = next(i for i, line in enumerate(lines) if "inferred" in line)
         if at < app.timeline.scroll_y or at >= app.timeline.scroll_y + app.timeline.size.height:
             app.timeline.scroll_to(y=at, animate=False)
-            await pilot.pause()
+            await drawn(pilot)
         text = svg_text_content(app.export_screenshot())
     # The scene's FIN_WAIT_1 was passed over between two polls: it is marked, visibly.
     assert "FIN_WAIT_1≈inferred" in text
@@ -301,7 +301,7 @@ async def test_a_screenshot_being_saved_is_not_taken_twice(
                          "evidence met")
         # Ctrl+S first: with automatic capture on before it, a poll could take the step's
         # picture by itself and Ctrl+S a second one, which is not the case under test.
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         app.shots.auto_capture = True
 
         def writing() -> bool:  # the picture is taken; writing it waits at the gate

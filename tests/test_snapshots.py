@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from app_support import SnapCompare, app_of, press_f9, view_drawn, wait_until
+from app_support import SnapCompare, app_of, drawn, press, press_f9, view_drawn, wait_until
 from snapshot_scene import make_scene_app, play_scene
 from textual.pilot import Pilot
 
@@ -22,8 +22,8 @@ def test_main_screen(snap_compare: SnapCompare, lang: str, size: tuple[int, int]
 
 async def _present(pilot: Pilot[Any]) -> None:
     await play_scene(pilot)
-    await pilot.press("f10")
-    await pilot.pause()
+    await press(pilot, "f10")
+    await drawn(pilot)
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
@@ -36,7 +36,7 @@ def _on_view(presses: int) -> Callable[[Pilot[Any]], Awaitable[None]]:
     async def run_before(pilot: Pilot[Any]) -> None:
         await play_scene(pilot)
         await press_f9(pilot, presses)
-        await pilot.pause()
+        await drawn(pilot)
 
     return run_before
 
@@ -52,12 +52,12 @@ def test_views(snap_compare: SnapCompare, lang: str, view: str, presses: int) ->
 def _projected(theme: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
     async def run_before(pilot: Pilot[Any]) -> None:
         if theme == "light":
-            await pilot.press("ctrl+t")
+            await press(pilot, "ctrl+t")
         await play_scene(pilot)
         await press_f9(pilot)  # --view diagram --present, as an instructor projects
-        await pilot.press("f10")
+        await press(pilot, "f10")
         await wait_until(pilot, lambda: view_drawn(app_of(pilot)), "the diagram drawn")
-        await pilot.pause()
+        await drawn(pilot)
 
     return run_before
 

@@ -199,17 +199,17 @@ def test_the_collector_runs_again_when_the_app_cannot_start(tmp_path: Path) -> N
 FIRST_SCREEN = """
 import asyncio, sys
 sys.path.insert(0, {tests!r})
-from app_support import make_app
+from app_support import drawn, make_app, press
 
 async def main() -> None:
     app = make_app(clients=0)
     async with app.run_test(size=(140, 44)) as pilot:
-        await pilot.pause()
+        await drawn(pilot)
         print(sorted(n for n in sys.modules if n.startswith("tcp_observatory.tui.widgets")))
         print([w.id for w in app.query("#views > *")])
-        await pilot.press("f9")
+        await press(pilot, "f9")
         print([w.id for w in app.query("#views > *")], app.views.view)
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
 
 asyncio.run(main())
 """

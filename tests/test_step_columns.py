@@ -5,7 +5,7 @@ the addresses share a column, and so do the role and the process (rows of two li
 from __future__ import annotations
 
 import pytest
-from app_support import table_app, wait_until, whole_in_view
+from app_support import drawn, press, table_app, wait_until, whole_in_view
 from snapshot_scene import make_scene_app, play_scene
 from support import ConnFields, conn
 
@@ -29,12 +29,12 @@ async def test_every_step_keeps_its_columns_in_view_with_the_panel_open(
     app = make_scene_app(lang)
     async with app.run_test(size=size) as pilot:
         await play_scene(pilot)
-        await pilot.press("f1")
+        await press(pilot, "f1")
         panel = app.query_one(StepsPanel)
         table = app.table
         for i, step_id in enumerate(STEP_IDS):
             if i:
-                await pilot.press("ctrl+n")
+                await press(pilot, "ctrl+n")
             step = get_step(step_id)
             need = must_be_whole(app, step_id)
 
@@ -44,7 +44,7 @@ async def test_every_step_keeps_its_columns_in_view_with_the_panel_open(
 
             await wait_until(pilot, in_view,
                              f"{step_id}'s columns {need} whole in view at {size}")
-            await pilot.pause()
+            await drawn(pilot)
             shown = table.shown
             assert in_view(), (step_id, shown, whole_in_view(table))
             assert set(step.reads) <= set(parts(shown)), (step_id, shown)
@@ -72,13 +72,13 @@ async def test_at_80x24_the_panel_lies_over_the_panes_and_f1_takes_it_away() -> 
     async with app.run_test(size=(80, 24)) as pilot:
         await play_scene(pilot)
         before = app.table.region
-        await pilot.press("f1")
+        await press(pilot, "f1")
         panel = app.query_one(StepsPanel)
         await wait_until(pilot, lambda: panel.region.area > 0, "the panel on screen")
         assert panel.region.width == 80 and panel.region.y > app.table.region.y
         assert app.table.region.width == before.width  # the table kept its width
         assert app.query_one("#timeline").region.overlaps(panel.region)
-        await pilot.press("f1")
+        await press(pilot, "f1")
         await wait_until(pilot, lambda: panel.region.area == 0, "the panel gone")
 
 
@@ -94,14 +94,14 @@ async def test_without_the_panel_the_panes_stay_beside_the_table_and_make_room(
         table, right = app.table, app.query_one("#right")
         for i, step_id in enumerate(STEP_IDS):
             if i:
-                await pilot.press("ctrl+n")
+                await press(pilot, "ctrl+n")
             need = must_be_whole(app, step_id)
 
             def in_view(step_id: str = step_id, need: tuple[str, ...] = need) -> bool:
                 return app.step_id == step_id and set(need) <= set(whole_in_view(table))
 
             await wait_until(pilot, in_view, f"{step_id}'s columns {need} whole in view")
-            await pilot.pause()
+            await drawn(pilot)
             assert set(need) <= set(whole_in_view(table)), (step_id, table.shown)
             # Side by side: the server and clients to the right of the table.
             assert right.region.x >= table.region.right and right.region.width >= 30
@@ -139,7 +139,7 @@ async def test_at_80_columns_the_widest_lab_rows_still_leave_room_for_what_a_ste
         table = app.table
         table.apply(Snapshot(1000.0, rows, "test", seq=1, changed=rows, gone=()))
         table.set_earlier(frozenset(c.key for c in rows[2:4]))
-        await pilot.pause()
+        await drawn(pilot)
         width = 78 - STACKED_SCROLLBAR  # 80 columns, less the table's border
         for step_id in STEP_IDS:
             step = get_step(step_id)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from app_support import SnapCompare, app_of, wait_until
+from app_support import SnapCompare, app_of, drawn, wait_until
 from snapshot_scene import PORT, T0, make_scene_app, scene_clock, scene_row
 from textual.pilot import Pilot
 
@@ -66,7 +66,7 @@ def picture_of(step_id: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
         clock.now = T0 - 5
         app.apply(before, [Transition(T0 - 5, c, None, c.state, None)
                            for c in before.connections])
-        await pilot.pause()
+        await drawn(pilot)
         clock.now = T0
         app.select_step(step_id)
         app.prepare_scene()
@@ -78,7 +78,7 @@ def picture_of(step_id: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
         snap = Snapshot(T0 + 6, (*rows, LEFTOVER), "fixed")
         clock.now = T0 + 6
         app.apply(snap, [Transition(T0 + 6, c, None, c.state, None) for c in rows])
-        await pilot.pause()
+        await drawn(pilot)
         app.shots.capturing = True  # as while a screenshot is taken: the stamp holds its time
         app._update_stamp(T0 + 6, "0123456789ab")
         assert app.views.snapshot is not None

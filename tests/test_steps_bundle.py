@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from app_support import drawn
 from rich.console import Console, RenderableType
 from rich.text import Text
 from support import ROOT, conn, console_script, single_line
@@ -211,7 +212,7 @@ async def test_stamp_found_in_a_textual_screenshot(width: int) -> None:
 
     app = Stamped()
     async with app.run_test(size=(width, 24)) as pilot:
-        await pilot.pause()
+        await drawn(pilot)
         svg = app.export_screenshot()
     assert stamp_found(svg, name, HOST, "p1-q2", __version__)
     assert not stamp_found(svg, name, HOST, "p1-q3", __version__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 
 import pytest
-from app_support import make_app, table_app, wait_until
+from app_support import drawn, make_app, press, table_app, wait_until
 from support import lab_session
 from walk import card_local, cards_differ, type_in
 from walk import kernel as walk_kernel
@@ -61,7 +61,7 @@ async def test_after_fin_and_ctrl_n_the_orphan_stays_shown_and_the_card_reads_it
             await wait_until(pilot, lambda: card.kernel_state == "FIN_WAIT_2", "FIN_WAIT_2")
             local = card_local(card)
             assert local is not None
-            await pilot.press("ctrl+n")
+            await press(pilot, "ctrl+n")
             assert app.step_id == "p1-q3"
             # the kernel still holds it ...
             lab = Endpoint("127.0.0.1", app.session.port)
@@ -93,7 +93,7 @@ async def test_new_clients_after_f4_read_their_own_sockets_not_the_old_cards() -
         app = make_app(lab_session(), folder, clients=1)
         async with app.run_test(size=SIZE) as pilot:
             app.select_step("p1-q3")
-            await pilot.press("f2", "f2")
+            await press(pilot, "f2", "f2")
             await wait_until(pilot, lambda: len(app.clients_pane.cards()) == 3
                              and all(c.kernel_state == "ESTABLISHED"
                                      for c in app.clients_pane.cards()), "three clients")
@@ -101,10 +101,10 @@ async def test_new_clients_after_f4_read_their_own_sockets_not_the_old_cards() -
             await type_in(pilot, first, "old message")
             await wait_until(pilot, lambda: "old message" in first.last, "sent")
             old_idents = {c.ident for c in app.clients_pane.cards()}
-            await pilot.press("f4")
+            await press(pilot, "f4")
             await wait_until(pilot, lambda: app.session.mode == "threaded"
                              and not app.clients_pane.cards(), "old clients closed")
-            await pilot.press("f2", "f2")
+            await press(pilot, "f2", "f2")
             await wait_until(pilot, lambda: [c.number for c in app.clients_pane.cards()]
                              == [1, 2], "two new cards")
             cards = app.clients_pane.cards()
@@ -133,11 +133,11 @@ async def test_a_new_server_starts_the_steps_story_again() -> None:
             await wait_until(pilot, lambda: any(text == "to the old server"
                                                 for _, text in app.scene.messages),
                              "the old server received it")
-            await pilot.press("f4")
+            await press(pilot, "f4")
             await wait_until(pilot, lambda: app.session.mode == "threaded"
                              and not app.clients_pane.cards(), "old client closed")
             assert app.scene.messages == []
-            await pilot.press("f2", "f2")
+            await press(pilot, "f2", "f2")
             await wait_until(pilot, lambda: len(app.clients_pane.cards()) == 2 and all(
                 c.kernel_state == "ESTABLISHED" for c in app.clients_pane.cards()),
                 "two new clients")
@@ -189,7 +189,7 @@ async def test_a_listener_that_went_and_came_back_between_two_views_stays_a_row(
         table.apply(Snapshot(1000.15, (new,), "t", seq=3, changed=(new,), gone=()), [])
         clock[0] = 1010.0  # long past the lingering of a row that went
         table.tick()
-        await pilot.pause()
+        await drawn(pilot)
         assert [(r.conn.state, r.gone_at) for r in table.rows_by_key.values()] == [
             ("LISTEN", None)]
         assert table.row_count == 1

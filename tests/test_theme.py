@@ -8,7 +8,7 @@ import re
 from html import unescape
 
 import pytest
-from app_support import press_f9, view_drawn, wait_until
+from app_support import drawn, press, press_f9, view_drawn, wait_until
 from rich.cells import cell_len
 from rich.style import Style
 from snapshot_scene import make_scene_app, play_scene
@@ -178,9 +178,9 @@ async def test_an_exported_picture_reads_in_black_and_white(theme: str) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await play_scene(pilot)
         await press_f9(pilot)
-        await pilot.press("f10")
+        await press(pilot, "f10")
         await wait_until(pilot, lambda: view_drawn(app), "the diagram drawn")
-        await pilot.pause()
+        await drawn(pilot)
         svg = app.export_screenshot()
     words = words_and_grounds(svg)
     assert len(words) > 40
@@ -197,12 +197,12 @@ async def test_ctrl_t_switches_the_theme_and_back() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await play_scene(pilot)
         dark = words_and_grounds(app.export_screenshot())
-        await pilot.press("ctrl+t")
-        await pilot.pause()
+        await press(pilot, "ctrl+t")
+        await drawn(pilot)
         assert app.colours == "light"
         light = words_and_grounds(app.export_screenshot())
-        await pilot.press("ctrl+t")
-        await pilot.pause()
+        await press(pilot, "ctrl+t")
+        await drawn(pilot)
         again = words_and_grounds(app.export_screenshot())
     assert sum(luminance(bg) > 0.5 for _w, _f, bg in dark) < len(dark) * 0.3
     assert sum(luminance(bg) > 0.5 for _w, _f, bg in light) > len(light) * 0.7
@@ -238,10 +238,10 @@ async def test_every_key_is_on_screen_and_clickable(lang: str, size: tuple[int, 
         step = app.step_id
         nxt = next(k for k in keys if k.key == "ctrl+n")
         await pilot.click(offset=nxt.region.offset)
-        await pilot.pause()
+        await drawn(pilot)
         assert app.step_id != step
         quit_key = next(k for k in app.query_one(KeysFooter).keys() if k.key == "ctrl+q")
         await pilot.click(offset=quit_key.region.offset)
-        await pilot.pause()
+        await drawn(pilot)
     assert app.return_code == 0
     app.shutdown()

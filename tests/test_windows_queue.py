@@ -230,16 +230,16 @@ async def test_the_clients_pane_says_connection_refused(tmp_path: Path) -> None:
     card says the connection was refused, and the step counts it among the refused
     clients. Here the server is stopped (F8) and the session made to say a server listens,
     so the refusal is not taken for "no server yet" (the client would wait for one)."""
-    from app_support import make_app, wait_until
+    from app_support import make_app, press, wait_until
 
     session = lab_session()
     session.listener_up = lambda: True  # type: ignore[method-assign]
     app = make_app(session, tmp_path)
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_until(pilot, lambda: app.session.server_running, "the server")
-        await pilot.press("f8")
+        await press(pilot, "f8")
         await wait_until(pilot, lambda: not app.session.server_running, "the server stopped")
-        await pilot.press("f2")
+        await press(pilot, "f2")
         await wait_until(pilot, lambda: app.scene.refused == [1], "client 1 refused")
         card = app.clients_pane.card(1)
         assert card is not None and "Connection refused" in card.last

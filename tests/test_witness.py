@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_support import make_app, wait_until
+from app_support import make_app, press, wait_until
 from support import free_port, lab_session
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -86,7 +86,7 @@ async def type_in(pilot: Pilot[Any], app: ObservatoryApp, n: int, text: str) -> 
     field = card.query_one(Input)
     field.focus()
     field.value = text
-    await pilot.press("enter")
+    await press(pilot, "enter")
 
 
 def met(app: ObservatoryApp) -> bool:
@@ -111,13 +111,13 @@ async def at_step(pilot: Pilot[Any], app: ObservatoryApp, step: str,
     if key is None:
         app.select_step(step)
     else:
-        await pilot.press(key)
+        await press(pilot, key)
     await wait_until(pilot, lambda: app.step_id == step, f"step {step}")
 
 
 async def set_up(pilot: Pilot[Any], app: ObservatoryApp, clients: int) -> None:
     """Ctrl+R: the step's scene, with the student's own clients numbered from 1."""
-    await pilot.press("ctrl+r")
+    await press(pilot, "ctrl+r")
     await wait_until(pilot, lambda: [c.number for c in app.clients_pane.cards()
                                      if not c.closed] == list(range(1, clients + 1))
                      and all(any(not r.role.server_side and r.role.client == n
@@ -189,7 +189,7 @@ async def test_part_1_with_a_hosted_server_that_prints_nothing() -> None:
     with app_for(hosted(MUET), clients=1) as app:
         async with app.run_test(size=SIZE) as pilot:
             await do_part_1(pilot, app)
-            await pilot.press("ctrl+q")
+            await press(pilot, "ctrl+q")
 
 
 @needs_netlink
@@ -197,7 +197,7 @@ async def test_part_2_with_a_hosted_threaded_server_that_prints_nothing() -> Non
     with app_for(hosted(MUET_THREAD), clients=0) as app:
         async with app.run_test(size=SIZE) as pilot:
             await do_part_2(pilot, app)
-            await pilot.press("ctrl+q")
+            await press(pilot, "ctrl+q")
 
 
 @contextmanager
@@ -235,7 +235,7 @@ async def test_every_step_with_a_server_observed_with_no_server() -> None:
                 await wait_until(pilot, lambda: listening_pid(app) == threaded.pid,
                                  "the student's threaded server listening")
                 await do_part_2(pilot, app)
-                await pilot.press("ctrl+q")
+                await press(pilot, "ctrl+q")
 
 
 @needs_netlink
@@ -256,7 +256,7 @@ async def test_a_single_server_is_not_judged_threaded() -> None:
             assert ("Two served ESTABLISHED connections are needed on the server's end "
                     "(seen: 1)") in app.guide.evidence.missing
             assert not kernel_saw(app, "client 2's connection")
-            await pilot.press("ctrl+q")
+            await press(pilot, "ctrl+q")
 
 
 @needs_netlink
@@ -281,7 +281,7 @@ async def test_bytes_of_an_earlier_step_do_not_meet_the_next() -> None:
             await type_in(pilot, app, 1, "encore")
             await wait_until(pilot, lambda: met(app), "p1-q1 met by the new message")
             assert kernel_saw(app, "6 bytes received")
-            await pilot.press("ctrl+q")
+            await press(pilot, "ctrl+q")
 
 
 async def test_without_byte_counts_a_printed_line_counts_and_the_step_says_so() -> None:
@@ -300,7 +300,7 @@ async def test_without_byte_counts_a_printed_line_counts_and_the_step_says_so() 
             await type_in(pilot, app, 1, "Bonjour")
             await wait_until(pilot, lambda: met(app), "p1-q1 met by the printed line")
             assert app.scene.messages == [(1, "Bonjour")]
-            await pilot.press("ctrl+q")
+            await press(pilot, "ctrl+q")
 
 
 # -- the pieces ----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app_support import make_app, whole_in_view
+from app_support import drawn, make_app, press, whole_in_view
 from support import lab_session, ss_rows
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -236,11 +236,11 @@ def live_cards(app: ObservatoryApp) -> list[ClientCard]:
 async def type_in(pilot: Pilot[Any], card: ClientCard, text: str) -> None:
     field = card.query_one(Input)
     field.focus()
-    await pilot.pause()
+    await drawn(pilot)
     if pilot.app.focused is not field:
         return
-    await pilot.press(*[ch if ch != " " else "space" for ch in text])
-    await pilot.press("enter")
+    await press(pilot, *[ch if ch != " " else "space" for ch in text])
+    await press(pilot, "enter")
 
 
 async def play(pilot: Pilot[Any], app: ObservatoryApp, rng: random.Random, action: str,
@@ -258,21 +258,21 @@ async def play(pilot: Pilot[Any], app: ObservatoryApp, rng: random.Random, actio
         if cards:
             card = rng.choice(cards)
             card.query_one(Input).focus() if not card.query_one(Input).disabled else card.focus()
-            await pilot.pause()
-        await pilot.press("f3")
+            await drawn(pilot)
+        await press(pilot, "f3")
         return
     if action == "f8":
-        await pilot.press("f8")
+        await press(pilot, "f8")
         await settle(pilot, app, lambda: not app.session.server_running, 2.0)
-        await pilot.press("f8")  # a stopped server ends no step: start it again
+        await press(pilot, "f8")  # a stopped server ends no step: start it again
         await settle(pilot, app, lambda: app.session.server_running, 4.0)
         return
     if action == "rewind":
-        await pilot.press("f7")
+        await press(pilot, "f7")
         for key in rng.choice((["left_square_bracket"], ["left_square_bracket"] * 2
                                + ["right_square_bracket"])):
-            await pilot.press(key)
-        await pilot.press("f7")
+            await press(pilot, key)
+        await press(pilot, "f7")
         return
     if action == "ctrl+s":
         port = app.session.port
@@ -280,7 +280,7 @@ async def play(pilot: Pilot[Any], app: ObservatoryApp, rng: random.Random, actio
         before = kernel(port)
         await polled_since(pilot, app, time.time())
         count = len(app.shots.saved) + len(app.shots.save_errors)
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         await settle(pilot, app, lambda: len(app.shots.saved) + len(app.shots.save_errors) > count
                      and not busy(app), 15.0)
         after = kernel(port)
@@ -289,7 +289,7 @@ async def play(pilot: Pilot[Any], app: ObservatoryApp, rng: random.Random, actio
             if problem:
                 raise WalkFailure(f"seed {walk.seed}, after {walk.played}: {problem}")
         return
-    await pilot.press(action)
+    await press(pilot, action)
     if action == "ctrl+r":
         await settle(pilot, app, lambda: not busy(app), 20.0)
 
