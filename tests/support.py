@@ -267,7 +267,8 @@ class SessionOptions(TypedDict, total=False):
 
 def lab_session(mode: str = "single", *, port: int = 0, source: Source | str = APP_SOURCE,
                 host: str = LOCALHOST, **options: Unpack[SessionOptions]) -> Session:
-    """A session polling every 0.05 s, its port bound (0: a free one the kernel picks)."""
+    """A session polling every 0.1 s (the app's own interval), its port bound (0: a free
+    one the kernel picks)."""
     session = Session(host=host, port=port, mode=mode, interval=0.1, source=source, **options)
     session.bind()
     return session
