@@ -158,3 +158,92 @@ def test_closing_the_terminal_keeps_the_answer(tmux: Tmux, tmp_path: Path) -> No
             from None
     assert load_progress(tmp_path).answers.get("p1-q1") == ANSWER
     assert port_is_free(port)
+
+
+# The app's own start (python -m tcp_observatory.tui), with one change to Textual's driver
+# that makes a race wide enough to test: right after the driver gives the terminal back
+# (Ctrl+Q, or a signal), it says so in a file and waits 1.5 s before the app's loop goes on
+# to its end. A closing terminal sends SIGHUP, then SIGCONT; a SIGCONT in that time is one
+# that came as the app was quitting. "stray" also starts a thread that never ends and is
+# not marked daemon (the interpreter would wait for it at its exit).
+LATE_SIGNAL = '''
+import sys, threading, time
+from pathlib import Path
+from textual.drivers.linux_driver import LinuxDriver
+from tcp_observatory.tui.cli import main
+
+mark = Path(sys.argv[2])
+given_back = LinuxDriver.stop_application_mode
+
+def stop_application_mode(self):
+    given_back(self)
+    mark.write_text("given back")
+    time.sleep(1.5)
+
+LinuxDriver.stop_application_mode = stop_application_mode
+if sys.argv[1] == "stray":
+    threading.Thread(target=threading.Event().wait, name="stray").start()
+sys.argv = ["tcp-observatory", *sys.argv[3:]]
+sys.exit(main())
+'''
+
+
+def start_wrapped(tmux: Tmux, tmp_path: Path, port: int, how: str) -> Path:
+    script = tmp_path / "late_signal.py"
+    script.write_text(LATE_SIGNAL)
+    mark = tmp_path / "given-back"
+    app = shlex.join([sys.executable, str(script), how, str(mark), "--port", str(port),
+                      "--lang", "en", "--screenshots", str(tmp_path / "shots")])
+    env = {**{k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")},
+           "TERM": "xterm-256color"}
+    subprocess.run(
+        ["tmux", "-L", tmux.sock, "new-session", "-d", "-s", "app", "-x", "160", "-y", "48",
+         f"{app}; echo EXITED=$?; sleep 30"], check=True, timeout=10, env=env)
+    return mark
+
+
+def app_process(tmux: Tmux, port: int) -> psutil.Process:
+    tmux.wait_for(lambda s: s.count("ESTABLISHED") >= 2, "connected")
+    shell = psutil.Process(int(tmux.run("display", "-p", "-t", "app", "#{pane_pid}")))
+    (app,) = shell.children()
+    return app
+
+
+def wait_for_file(path: Path, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} not written after {timeout} s"
+        time.sleep(0.02)  # polling interval of a wait-for-condition
+
+
+@pytest.mark.needs("stop-signals")
+def test_a_sigcont_as_the_app_quits_does_not_take_the_terminal_back(
+        tmux: Tmux, tmp_path: Path) -> None:
+    """Ctrl+Q, and the window closed at that moment: its SIGCONT once reached Textual's
+    driver, which took the terminal again and started an input thread nothing stopped;
+    the process never ended (on the closed terminal, at 100% CPU)."""
+    port = free_port()
+    mark = start_wrapped(tmux, tmp_path, port, "plain")
+    app = app_process(tmux, port)
+    tmux.keys("C-q")
+    wait_for_file(mark)
+    os.kill(app.pid, signal.SIGCONT)
+    screen = tmux.wait_for(lambda s: "EXITED=" in s, "the app's exit")
+    assert "EXITED=0" in screen and "Traceback" not in screen
+    flags = tmux.run("display", "-p", "-t", "app", "#{alternate_on} #{mouse_any_flag}")
+    assert flags.split() == ["0", "0"], "the terminal was taken again after the quit"
+    assert port_is_free(port)
+
+
+@pytest.mark.needs("stop-signals")
+def test_a_thread_left_running_does_not_keep_the_process_alive(
+        tmux: Tmux, tmp_path: Path) -> None:
+    """Whatever thread is left at the exit (here one that never ends), the process ends
+    STOP_GRACE after the window closed, with the app's exit status."""
+    port = free_port()
+    start_wrapped(tmux, tmp_path, port, "stray")
+    app = app_process(tmux, port)
+    tmux.keys("C-q")
+    screen = tmux.wait_for(lambda s: "EXITED=" in s, "the app's exit", timeout=30)
+    assert "EXITED=0" in screen and "Traceback" not in screen
+    assert not app.is_running() and port_is_free(port)

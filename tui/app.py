@@ -25,6 +25,7 @@ import gc
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -120,6 +121,31 @@ PROGRAMS_EVERY = 0.1  # seconds between two showings of the student's programs' 
 # The terminal closed, or the app was told to stop: each ends it as Ctrl+Q does.
 STOP_SIGNALS = ("SIGHUP", "SIGTERM")
 STOP_GRACE = 5.0  # seconds the window has to close after a signal before the process ends
+
+
+def no_resume_once_quit() -> None:
+    """A terminal that closes sends SIGHUP, then SIGCONT. Textual's driver answers SIGCONT
+    by taking the terminal again (the alternate screen, a new input thread): once the app
+    has quit, nothing stops that thread, and the process never ends (on a terminal that is
+    gone, it spins at 100% CPU). Ctrl+Q, or a signal, then the window closed at once, did
+    that. From the app's quit on, SIGCONT does what it does by default."""
+    number = getattr(signal, "SIGCONT", None)  # none on Windows
+    if number is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(number, signal.SIG_DFL)
+
+
+def threads_left() -> list[threading.Thread]:
+    """The threads, besides this one, that the interpreter would wait for at its exit."""
+    return [thread for thread in threading.enumerate()
+            if thread is not threading.current_thread() and not thread.daemon
+            and thread.is_alive()]
+
+
+def _end_process(code: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 class ObservatoryApp(App[int]):
@@ -769,25 +795,37 @@ class ObservatoryApp(App[int]):
             self.guide.take_typed_answer()
         self.shutdown()
         code = 128 + number
-        if self.signals and self._last_resort is None:
+        if self.signals:
             # A closed window's terminal may never take Textual's last writes, and its exit
             # then waits for ever (seen under tmux). The answers are written and the
             # sockets closed by now: the process ends anyway once the grace time is out.
-            self._last_resort = threading.Timer(STOP_GRACE, os._exit, args=(code,))
-            self._last_resort.daemon = True
-            self._last_resort.start()
+            self._arm_last_resort(code)
         self.exit(code)
 
-    def stopped(self) -> None:
-        """The window has closed (``tui.run``): the last resort is not needed."""
+    def _arm_last_resort(self, code: int) -> None:
+        if self._last_resort is None:
+            self._last_resort = threading.Timer(STOP_GRACE, _end_process, args=(code,))
+            self._last_resort.daemon = True
+            self._last_resort.start()
+
+    def stopped(self, code: int) -> None:
+        """The window has closed (``tui.run``): the last resort is not needed, unless a
+        thread is left that would keep the process alive for ever (the interpreter waits
+        for every thread not marked daemon): then the process ends after STOP_GRACE, with
+        ``code``, whatever that thread is."""
         if self._last_resort is not None:
             self._last_resort.cancel()
+            self._last_resort = None
+        if self.signals and threads_left():
+            self._arm_last_resort(code)
 
     def shutdown(self) -> None:
         """Quit's work, once, whatever ends the app: what the student typed is written
         first, then every socket and thread of the session closed."""
         if not self._stopped:
             self._stopped = True
+            if self.signals:
+                no_resume_once_quit()
             self.guide.close()
             self.session.shutdown()
 

@@ -69,6 +69,6 @@ def run_app(args: argparse.Namespace) -> int:
     try:
         result = app.run()
     finally:
-        app.stopped()
         app.shutdown()
+        app.stopped(app.return_code or 0)
     return result or 0
