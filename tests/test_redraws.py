@@ -7,12 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from app_support import drawn, wait_until
+from app_support import drawn, press, wait_until
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widget import Widget
+from textual.widgets import Input, Static
 
+from tcp_observatory.tui.widgets.line_input import LineInput
 from tcp_observatory.tui.widgets.prose import Prose, set_text
 
 
@@ -69,3 +71,44 @@ async def test_a_style_alone_is_a_change() -> None:
         await drawn(pilot)
         content = widget.content
         assert isinstance(content, Text) and content.style == "bold #ff5f5f"
+
+
+class Lines(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("above")
+        yield Input(id="plain-input")
+        yield LineInput(id="line-input")
+
+
+async def test_a_key_typed_in_a_line_input_lays_nothing_out(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each key typed in Textual's Input lays the whole screen out (it sets its content's
+    size); in a LineInput (a client's line, the answer box), none does, and the text is
+    shown as typed."""
+    layouts: list[str] = []
+    refresh = Widget.refresh
+
+    def spy(self: Widget, *args: Any, **kwargs: Any) -> Widget:
+        if kwargs.get("layout"):
+            layouts.append(self.id or type(self).__name__)
+        return refresh(self, *args, **kwargs)
+
+    app = Lines()
+    async with app.run_test(size=(60, 12)) as pilot:
+        monkeypatch.setattr(Widget, "refresh", spy)
+        laid_out = {}
+        for name in ("plain-input", "line-input"):
+            field = app.query_one(f"#{name}")
+            field.focus()
+            await drawn(pilot)
+            layouts.clear()
+            await press(pilot, *"bonjour ok")
+            laid_out[name] = len(layouts)
+            assert isinstance(field, Input) and field.value == "bonjour ok"
+            assert "bonjour ok" in text_of_widget(field)
+    assert laid_out["plain-input"] >= 5, laid_out  # Textual's own: the test can tell
+    assert laid_out["line-input"] == 0, laid_out
+
+
+def text_of_widget(widget: Widget) -> str:
+    return "\n".join(line.text for line in widget.render_lines(widget.region.reset_offset))
