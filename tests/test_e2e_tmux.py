@@ -162,10 +162,11 @@ def test_closing_the_terminal_keeps_the_answer(tmux: Tmux, tmp_path: Path) -> No
 
 # The app's own start (python -m tcp_observatory.tui), with one change to Textual's driver
 # that makes a race wide enough to test: right after the driver gives the terminal back
-# (Ctrl+Q, or a signal), it says so in a file and waits 1.5 s before the app's loop goes on
-# to its end. A closing terminal sends SIGHUP, then SIGCONT; a SIGCONT in that time is one
-# that came as the app was quitting. "stray" also starts a thread that never ends and is
-# not marked daemon (the interpreter would wait for it at its exit).
+# (Ctrl+Q, or a signal), it says so in a file and waits, the app's loop still running, until
+# the test says it sent its signal (a second file; 1.5 s at most where none comes). A
+# closing terminal sends SIGHUP, then SIGCONT; a SIGCONT then is one that came as the app
+# was quitting. "stray" also starts a thread that never ends and is not marked daemon (the
+# interpreter would wait for it at its exit).
 LATE_SIGNAL = '''
 import sys, threading, time
 from pathlib import Path
@@ -178,7 +179,11 @@ given_back = LinuxDriver.stop_application_mode
 def stop_application_mode(self):
     given_back(self)
     mark.write_text("given back")
-    time.sleep(1.5)
+    sent = mark.with_name("signal-sent")
+    deadline = time.monotonic() + (20 if sys.argv[1] == "plain" else 1.5)
+    while not sent.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # the signal's handler, where there is one, runs in this time
 
 LinuxDriver.stop_application_mode = stop_application_mode
 if sys.argv[1] == "stray":
@@ -228,6 +233,7 @@ def test_a_sigcont_as_the_app_quits_does_not_take_the_terminal_back(
     tmux.keys("C-q")
     wait_for_file(mark)
     os.kill(app.pid, signal.SIGCONT)
+    mark.with_name("signal-sent").write_text("SIGCONT")
     screen = tmux.wait_for(lambda s: "EXITED=" in s, "the app's exit")
     assert "EXITED=0" in screen and "Traceback" not in screen
     flags = tmux.run("display", "-p", "-t", "app", "#{alternate_on} #{mouse_any_flag}")
