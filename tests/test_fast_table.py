@@ -215,3 +215,22 @@ def test_the_check_names_a_missing_name(monkeypatch: pytest.MonkeyPatch) -> None
                                     "ScrollView._size_updated('size',), "
                                     "ScrollView._scroll_update",
                                     "DataTable._gone_name"]
+
+
+def test_the_styles_cache_fix_computes_what_textual_computes() -> None:
+    """The method put in place of StylesCache.get_inner_outer gives what Textual's own
+    gives (called uncached), for opaque, translucent and transparent colours: a Textual
+    that changed the computation but kept its shape would fail here."""
+    from textual.color import Color
+
+    from tcp_observatory.tui.widgets import fast_table
+
+    assert fast_table.UNLEAKED, "the pinned Textual has the cached method: the fix is on"
+    theirs = fast_table.TEXTUAL_INNER_OUTER
+    assert theirs is not None
+    colours = [Color(0, 0, 0), Color(30, 30, 46), Color(255, 0, 0, 0.5), Color(0, 0, 0, 0),
+               Color.parse("#5fafff"), Color(250, 250, 250, 0.2)]
+    for base in colours:
+        for background in colours:
+            ours = fast_table._get_inner_outer(None, base, background)
+            assert ours == theirs(None, base, background), (base, background)

@@ -36,7 +36,7 @@ Nothing outside this module reads or writes a private Textual name.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from rich.text import Text
@@ -119,8 +119,13 @@ def _unleak_styles_cache() -> bool:
         return False
     if tuple(inspect.signature(wrapped).parameters) != INNER_OUTER:
         return False
+    global TEXTUAL_INNER_OUTER
+    TEXTUAL_INNER_OUTER = wrapped  # Textual's own, uncached: the tests compare the two
     StylesCache.get_inner_outer = _get_inner_outer  # type: ignore[method-assign,assignment]
     return True
+
+
+TEXTUAL_INNER_OUTER: Callable[..., tuple[Style, Style]] | None = None
 
 
 UNLEAKED = _unleak_styles_cache()
