@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from support import free_port, port_is_free
+from support import free_port, port_is_free, wait_for
 
 from tcp_observatory.lab.guide.progress import load_progress
 
@@ -61,20 +61,30 @@ def tmux() -> Iterator[Tmux]:
         t.run("kill-server")
 
 
-def start_app(tmux: Tmux, folder: Path, port: int) -> None:
-    """The app in a 160x48 terminal; the shell says how it exited (EXITED=status)."""
-    app = shlex.join([sys.executable, "-m", "tcp_observatory.tui",
-                     "--port", str(port), "--lang", "en",
-                      "--student", "E2E Student", "--screenshots", str(folder)])
+def open_pane(tmux: Tmux, argv: list[str]) -> None:
+    """``argv`` in a 160x48 terminal; the shell says how it exited (EXITED=status)."""
     # The pane's size is the terminal's: COLUMNS and LINES, if set (pytest-xdist's workers
     # set them to 80x24), would override it in the app (shutil.get_terminal_size).
     env = {**{k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")},
            "TERM": "xterm-256color", "COLORTERM": "truecolor"}
     subprocess.run(
         ["tmux", "-L", tmux.sock, "new-session", "-d", "-s", "app", "-x", "160", "-y", "48",
-         f"{app}; echo EXITED=$?; sleep 30"],
+         f"{shlex.join(argv)}; echo EXITED=$?; sleep 30"],
         check=True, timeout=10, env=env,
     )
+
+
+def pane_app(tmux: Tmux) -> psutil.Process:
+    """The program the pane's shell runs."""
+    shell = psutil.Process(int(tmux.run("display", "-p", "-t", "app", "#{pane_pid}")))
+    (app,) = shell.children()
+    return app
+
+
+def start_app(tmux: Tmux, folder: Path, port: int) -> None:
+    """The app in a 160x48 terminal; the shell says how it exited (EXITED=status)."""
+    open_pane(tmux, [sys.executable, "-m", "tcp_observatory.tui", "--port", str(port),
+                     "--lang", "en", "--student", "E2E Student", "--screenshots", str(folder)])
 
 
 def test_message_and_fin_show_close_wait_and_fin_wait_2(tmux: Tmux, tmp_path: Path) -> None:
@@ -115,8 +125,7 @@ def type_an_answer(tmux: Tmux, port: int) -> psutil.Process:
     tmux.keys("F12")
     tmux.keys("-l", ANSWER)
     tmux.wait_for(lambda s: ANSWER in s, "the answer typed in its box")
-    shell = psutil.Process(int(tmux.run("display", "-p", "-t", "app", "#{pane_pid}")))
-    (app,) = shell.children()
+    app = pane_app(tmux)
     assert any(c.laddr and c.laddr.port == port for c in app.net_connections("tcp"))
     return app
 
@@ -197,28 +206,14 @@ def start_wrapped(tmux: Tmux, tmp_path: Path, port: int, how: str) -> Path:
     script = tmp_path / "late_signal.py"
     script.write_text(LATE_SIGNAL)
     mark = tmp_path / "given-back"
-    app = shlex.join([sys.executable, str(script), how, str(mark), "--port", str(port),
-                      "--lang", "en", "--screenshots", str(tmp_path / "shots")])
-    env = {**{k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")},
-           "TERM": "xterm-256color"}
-    subprocess.run(
-        ["tmux", "-L", tmux.sock, "new-session", "-d", "-s", "app", "-x", "160", "-y", "48",
-         f"{app}; echo EXITED=$?; sleep 30"], check=True, timeout=10, env=env)
+    open_pane(tmux, [sys.executable, str(script), how, str(mark), "--port", str(port),
+                     "--lang", "en", "--screenshots", str(tmp_path / "shots")])
     return mark
 
 
-def app_process(tmux: Tmux, port: int) -> psutil.Process:
+def connected_app(tmux: Tmux) -> psutil.Process:
     tmux.wait_for(lambda s: s.count("ESTABLISHED") >= 2, "connected")
-    shell = psutil.Process(int(tmux.run("display", "-p", "-t", "app", "#{pane_pid}")))
-    (app,) = shell.children()
-    return app
-
-
-def wait_for_file(path: Path, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < deadline, f"{path.name} not written after {timeout} s"
-        time.sleep(0.02)  # polling interval of a wait-for-condition
+    return pane_app(tmux)
 
 
 @pytest.mark.needs("stop-signals")
@@ -229,9 +224,9 @@ def test_a_sigcont_as_the_app_quits_does_not_take_the_terminal_back(
     the process never ended (on the closed terminal, at 100% CPU)."""
     port = free_port()
     mark = start_wrapped(tmux, tmp_path, port, "plain")
-    app = app_process(tmux, port)
+    app = connected_app(tmux)
     tmux.keys("C-q")
-    wait_for_file(mark)
+    wait_for(mark.exists, 20, message="the terminal given back")
     os.kill(app.pid, signal.SIGCONT)
     mark.with_name("signal-sent").write_text("SIGCONT")
     screen = tmux.wait_for(lambda s: "EXITED=" in s, "the app's exit")
@@ -248,7 +243,7 @@ def test_a_thread_left_running_does_not_keep_the_process_alive(
     STOP_GRACE after the window closed, with the app's exit status."""
     port = free_port()
     start_wrapped(tmux, tmp_path, port, "stray")
-    app = app_process(tmux, port)
+    app = connected_app(tmux)
     tmux.keys("C-q")
     screen = tmux.wait_for(lambda s: "EXITED=" in s, "the app's exit", timeout=30)
     assert "EXITED=0" in screen and "Traceback" not in screen

@@ -25,7 +25,7 @@ class Texts(App[None]):
         yield Static("below", id="below")
 
 
-def text_of(widget: Static) -> str:
+def text_of(widget: Widget) -> str:
     return "\n".join(line.text for line in widget.render_lines(widget.region.reset_offset))
 
 
@@ -105,10 +105,6 @@ async def test_a_key_typed_in_a_line_input_lays_nothing_out(
             await press(pilot, *"bonjour ok")
             laid_out[name] = len(layouts)
             assert isinstance(field, Input) and field.value == "bonjour ok"
-            assert "bonjour ok" in text_of_widget(field)
+            assert "bonjour ok" in text_of(field)
     assert laid_out["plain-input"] >= 5, laid_out  # Textual's own: the test can tell
     assert laid_out["line-input"] == 0, laid_out
-
-
-def text_of_widget(widget: Widget) -> str:
-    return "\n".join(line.text for line in widget.render_lines(widget.region.reset_offset))

@@ -97,6 +97,8 @@ STEADY = _hook_is_there()
 
 # StylesCache.get_inner_outer as Textual writes it (its first parameter is the instance).
 INNER_OUTER = ("cls", "base_background", "background")
+# Textual's own, uncached, once replaced: the tests compare it with ours.
+TEXTUAL_INNER_OUTER: Callable[..., tuple[Style, Style]] | None = None
 
 
 @lru_cache(1024)
@@ -120,12 +122,9 @@ def _unleak_styles_cache() -> bool:
     if tuple(inspect.signature(wrapped).parameters) != INNER_OUTER:
         return False
     global TEXTUAL_INNER_OUTER
-    TEXTUAL_INNER_OUTER = wrapped  # Textual's own, uncached: the tests compare the two
+    TEXTUAL_INNER_OUTER = wrapped
     StylesCache.get_inner_outer = _get_inner_outer  # type: ignore[method-assign,assignment]
     return True
-
-
-TEXTUAL_INNER_OUTER: Callable[..., tuple[Style, Style]] | None = None
 
 
 UNLEAKED = _unleak_styles_cache()
