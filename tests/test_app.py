@@ -390,7 +390,7 @@ async def test_keys_typed_after_a_screenshot_reach_the_client_input(
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 15
         while not (len(app.shots.saved) == 1 and not app.shots.capturing
-                   and app.query_one("#main").region.area > 0):
+                   and app.query_one("#server").region.area > 0):
             assert loop.time() < deadline, "the picture saved and the panes back"
             await asyncio.sleep(0.05)
         gate.set()  # the input handles its Hide now, focused again

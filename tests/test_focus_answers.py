@@ -78,7 +78,7 @@ async def click(pilot: Pilot[Any], selector: str, done: Callable[[], bool]) -> N
 
 async def choose_answer_box(pilot: Pilot[Any], app: ObservatoryApp) -> None:
     """Open the steps panel and click in the answer box, as a student does."""
-    app.query_one(StepsPanel).display = True
+    app.query_one(StepsPanel).show()
     await click(pilot, "#step-answer", lambda: answer_box(app).has_focus)
 
 
@@ -300,3 +300,26 @@ async def test_sigterm_writes_what_was_typed_and_closes_every_socket(tmp_path: P
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
+
+
+async def test_the_panel_made_on_its_key_holds_the_kept_answer_and_takes_the_keys(
+        tmp_path: Path) -> None:
+    """The steps panel's parts are made when it is first shown (tui.widgets.steps_panel):
+    F12 as the first key, with letters typed at once after it, makes the box with the
+    answer kept from an earlier session, and the letters go on with that answer, not to
+    the client."""
+    first = make_app(lab_session("threaded"), tmp_path)
+    async with first.run_test(size=SIZE) as pilot:
+        await choose_answer_box(pilot, first)
+        await press(pilot, *keys(ANSWER), "ctrl+q")
+    app = make_app(lab_session("threaded"), tmp_path, clients=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: focused_client(app) == 1, "client 1's input focused")
+        panel = app.query_one(StepsPanel)
+        assert not panel.built and not panel.children and not panel.display
+        assert panel.typed_answer() == ANSWER  # kept, before the box is made
+        await press(pilot, "f12", *keys("!"))
+        await wait_until(pilot, lambda: answer_box(app).value == ANSWER + "!",
+                         "the letters after F12 in the answer box")
+        assert panel.built and panel.display and answer_box(app).has_focus
+        assert app.clients_pane.cards()[0].query_one(Input).value == ""

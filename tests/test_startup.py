@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from app_support import make_app, wait_until
+from app_support import drawn, make_app, press, press_f9, screen_lines, wait_until
 from support import ROOT, wait_for
 
 from tcp_observatory import tui
@@ -20,6 +20,8 @@ from tcp_observatory.lab.observe.observer import MAX_INTERVAL, Observer
 from tcp_observatory.lab.session import Action, Event, ObserverUpdate, Session
 from tcp_observatory.tui.app import ObservatoryApp
 from tcp_observatory.tui.cli import main
+from tcp_observatory.tui.widgets.steps_panel import StepsPanel
+from tcp_observatory.tui.widgets.title_bar import TitleBar
 
 
 class FirstLook(ObservatoryApp):
@@ -226,3 +228,67 @@ def test_the_diagram_and_the_ladder_are_made_when_first_shown() -> None:
     assert "diagram" not in modules and "ladder" not in modules
     assert views == "['connections']"
     assert after == "['connections', 'diagram'] diagram"
+
+
+# The panes' containers: hidden in app.tcss, so that they are not drawn under the panes.
+CONTAINERS = {"main", "left", "right", "views"}
+
+
+def _undrawn(app: ObservatoryApp) -> list[str]:
+    """Widgets under the containers that would not be drawn: every one but the containers
+    must say visibility: visible (app.tcss), or it would inherit their hidden."""
+    main = app.query_one("#main")
+    return [f"{type(w).__name__}#{w.id}" for w in (main, *main.query("*"))
+            if w.visible == (w.id in CONTAINERS)]
+
+
+async def test_the_containers_are_not_drawn_and_every_pane_in_them_is(tmp_path: Path) -> None:
+    """A widget added to a container later (a view, a pane) must be made visible in
+    app.tcss; this finds one that was not, in every view and in presentation mode."""
+    app = make_app(folder=tmp_path, clients=2)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: len(app.clients_pane.cards()) == 2, "two cards")
+        await drawn(pilot)
+        assert _undrawn(app) == []
+        assert all(app.query_one(f"#{c}").region.area == 0 for c in CONTAINERS)
+        assert app.query_one("#server").region.area > 0
+        for presses in (1, 1):  # the diagram, then the ladder
+            await press_f9(pilot, presses)
+            assert _undrawn(app) == [], app.views.view
+        await press(pilot, "f10")
+        assert _undrawn(app) == []
+
+
+async def test_the_steps_panel_is_made_when_first_shown(tmp_path: Path) -> None:
+    """Hidden at the start, the steps panel has no parts; F1 makes them, with the step."""
+    app = make_app(folder=tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await drawn(pilot)
+        panel = app.query_one(StepsPanel)
+        assert not panel.built and not panel.children
+        await press(pilot, "f1")
+        await drawn(pilot)
+        assert panel.built and panel.display
+        assert app.query_one("#step-answer").region.area > 0
+        assert any("p1-q1" in line for line in screen_lines(app))
+
+
+async def test_the_title_bar_shows_the_title_the_sub_title_and_the_clock(
+        tmp_path: Path) -> None:
+    app = make_app(folder=tmp_path, show_clock=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await drawn(pilot)
+        before = time.strftime("%X")
+        line = screen_lines(app)[0]
+        after = time.strftime("%X")
+        assert line.startswith(" ⇄ ") and len(line) == 80
+        assert f"{app.title} — {app.sub_title}" in line
+        assert line[70:].strip() in {before, after}  # the clock, in the last 10 columns
+        app.sub_title = "a new sub-title"
+        await wait_until(pilot, lambda: "TCP Observatory — a new sub-title" in
+                         screen_lines(app)[0], "the new sub-title drawn")
+        bar = app.query_one(TitleBar)
+        assert bar.title_text() == "TCP Observatory — a new sub-title"
+        app.sub_title = "x" * 200  # cut with an ellipsis, the clock still there
+        await wait_until(pilot, lambda: "…" in screen_lines(app)[0], "the title cut")
+        assert screen_lines(app)[0][70:].strip().count(":") == 2

@@ -91,7 +91,7 @@ async def test_without_the_panel_the_panes_stay_beside_the_table_and_make_room(
     app = make_scene_app(lang)
     async with app.run_test(size=(160, 48)) as pilot:
         await play_scene(pilot)
-        table, right = app.table, app.query_one("#right")
+        table, right = app.table, app.query_one("#server")  # (#right itself is not drawn)
         for i, step_id in enumerate(STEP_IDS):
             if i:
                 await press(pilot, "ctrl+n")

@@ -39,7 +39,7 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.filter import LineFilter
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Header, Input, Static
+from textual.widgets import ContentSwitcher, Input, Static
 from textual.worker import get_current_worker
 
 from tcp_observatory.lab.errors import LabError
@@ -89,6 +89,7 @@ from tcp_observatory.tui.widgets.prompt import NamePrompt
 from tcp_observatory.tui.widgets.server_pane import ServerPane
 from tcp_observatory.tui.widgets.steps_panel import StepsPanel
 from tcp_observatory.tui.widgets.timeline import Timeline
+from tcp_observatory.tui.widgets.title_bar import TitleBar
 from tcp_observatory.tui.widgets.why import WhyLine
 
 # key, action, description key
@@ -570,7 +571,7 @@ class ObservatoryApp(App[int]):
 
     def action_toggle_steps(self) -> None:
         panel = self.query_one(StepsPanel)
-        panel.display = not panel.display
+        panel.show(not panel.display)
         self.focus.focus_client()  # the answer box has its own key (F12)
         self.call_after_refresh(self.fit_table)
 
@@ -729,7 +730,7 @@ class ObservatoryApp(App[int]):
                     widget.horizontal_scrollbar.refresh()
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=self.show_clock, icon="⇄")
+        yield TitleBar(icon="⇄", show_clock=self.show_clock, id="title-bar")
         yield Static(id="stamp")
         yield Banner(self.lang, id="banner")
         yield EvidenceView(self.lang, id="evidence")

@@ -122,14 +122,15 @@ class Focus:
         """F12: the answer box takes the focus (the steps panel opens if hidden); pressed
         in the answer box, back to the client's input. True when the panel was opened."""
         app = self._app
+        panel = app.query_one(StepsPanel)
+        panel.build()
         box = app.query_one(AnswerInput)
         if app.focused is box:  # (has_focus follows a message later)
             self.focus_client()
             return False
-        panel = app.query_one(StepsPanel)
         opened = not panel.display
         if opened:
-            panel.display = True
+            panel.show()
         self._pending = False
         box.choose()
         return opened

@@ -148,14 +148,17 @@ class ScreenshotFlow:
         """The picture's layout is on screen: the scene shown, the panes and panel gone."""
         app = self._app
         shown = app.query_one(EvidenceView).region.area > 0
-        hidden = all(w.region.area == 0 for w in (*app.query("#main"), *app.query("#keys"),
+        # The panes' containers are never drawn (app.tcss): their region is always empty,
+        # the panes' own tells.
+        panes = [w for w in app.query("#main *") if w.visible]
+        hidden = all(w.region.area == 0 for w in (*panes, *app.query("#keys"),
                                                    *app.query(StepsPanel)))
         return shown and hidden
 
     def leave(self) -> None:
         app = self._app
         app.screen.remove_class("-capture")
-        app.query_one(StepsPanel).display = self._panel_shown
+        app.query_one(StepsPanel).show(self._panel_shown)
         before = self._focus_before
         if before is not None and before.is_attached:
             # At once, so that keys typed while the picture is written reach the input, and

@@ -23,9 +23,9 @@ class AnswerInput(LineInput):
     focus (when a focused client's input is removed, the focus must not fall here and take
     the keystrokes meant for a client): it takes the focus when clicked, or by its key."""
 
-    def __init__(self, *, placeholder: str, id: str | None = None) -> None:
+    def __init__(self, *, placeholder: str, value: str = "", id: str | None = None) -> None:
         # Coming back to it, the next key goes on with the answer (selected, it replaced it).
-        super().__init__(placeholder=placeholder, id=id, select_on_focus=False)
+        super().__init__(value, placeholder=placeholder, id=id, select_on_focus=False)
         self.chosen = False  # the student asked for it (a click, or its key)
 
     def allow_focus(self) -> bool:
@@ -61,6 +61,12 @@ class StepsPanel(VerticalScroll, can_focus=False):
         self.hint = ""
         # step id -> which of the student's own programs it needs (--exec-server), if any
         self.program_hint: Callable[[str], str | None] = lambda _step: None
+        # The parts are made the first time the panel is shown (``show``): hidden at the
+        # start, ten widgets cost the first screen about 5 ms (bench/bench_startup.py).
+        # Until then the answer and the typing line are kept here.
+        self.built = False
+        self._answer = ""
+        self._typing: tuple[int | None, str] = (None, "")
 
     def set_scene(self, by_app: list[str], todo: str) -> None:
         """What the app set up for the step, and what is left to the student."""
@@ -74,18 +80,34 @@ class StepsPanel(VerticalScroll, can_focus=False):
             self.refresh_panel()
 
     def compose(self) -> ComposeResult:
-        yield Static(id="step-typing")  # shown only where the panel covers the clients
-        yield Prose(id="steps-list")
-        yield Prose(id="step-body")
-        yield Prose(id="step-evidence")
+        return ()  # made when first shown (build)
+
+    def show(self, shown: bool = True) -> None:
+        """Show or hide the panel; shown, its parts are there at once (``build``)."""
+        if shown:
+            self.build()
+        self.display = shown
+
+    def build(self) -> None:
+        """Make the panel's parts, once. They are in the screen's tree when this returns
+        (a query finds them, the answer box can take the focus), and composed soon after."""
+        if self.built:
+            return
+        self.built = True
+        self.mount(Static(id="step-typing"),  # shown only where the panel covers the clients
+                   Prose(id="steps-list"), Prose(id="step-body"), Prose(id="step-evidence"))
         # The answer box stays at the panel's foot, in view however long the step's text
         # is (the text above scrolls).
-        with Vertical(id="step-answer-area"):
-            yield Static(Text(t("steps.answer", self.lang), style="bold"),
-                         id="step-answer-label")
-            yield AnswerInput(placeholder=t("steps.answer_placeholder", self.lang),
-                              id="step-answer")
-            yield Static(Text(t("steps.keys", self.lang), style="#9e9e9e"), id="step-keys")
+        area = Vertical(id="step-answer-area")
+        self.mount(area)
+        box = AnswerInput(placeholder=t("steps.answer_placeholder", self.lang),
+                          value=self._answer, id="step-answer")
+        area.mount(Static(Text(t("steps.answer", self.lang), style="bold"),
+                          id="step-answer-label"),
+                   box,
+                   Static(Text(t("steps.keys", self.lang), style="#9e9e9e"), id="step-keys"))
+        self.refresh_panel()
+        self.show_typing(*self._typing)
 
     def on_mount(self) -> None:
         self.border_title = t("steps.title", self.lang)
@@ -97,6 +119,9 @@ class StepsPanel(VerticalScroll, can_focus=False):
         self.step_id = step_id
         self.met = list(met)
         self.evidence = None
+        self._answer = answer
+        if not self.built:
+            return
         field = self.query_one("#step-answer", Input)
         if field.value != answer:
             with field.prevent(Input.Changed):  # the stored answer, not a student's typing
@@ -106,7 +131,10 @@ class StepsPanel(VerticalScroll, can_focus=False):
     def show_typing(self, client: int | None, text: str = "") -> None:
         """Where the keys go, and what is typed there: the panel's top line when it lies
         over the clients' cards (80x24), which then cannot show their own input."""
+        self._typing = (client, text)
         self.set_class(client is not None, "-typing")
+        if not self.built:
+            return
         if client is not None:
             line = Text(t("steps.typing", self.lang, n=client), style="bold")
             line.append(text)  # the student's own typing, shown literally
@@ -116,6 +144,8 @@ class StepsPanel(VerticalScroll, can_focus=False):
 
     def typed_answer(self) -> str:
         """What the answer box holds now (its Changed message may still be on its way)."""
+        if not self.built:
+            return self._answer
         return self.query_one("#step-answer", Input).value
 
     def set_evidence(self, evidence: Evidence, met: list[str]) -> None:
@@ -126,6 +156,8 @@ class StepsPanel(VerticalScroll, can_focus=False):
         self.refresh_panel()
 
     def refresh_panel(self) -> None:
+        if not self.built:
+            return  # drawn when made
         lang = self.lang
         listing = Text()
         for step in STEPS:
