@@ -83,9 +83,7 @@ from tcp_observatory.tui.theme import LightFilter
 from tcp_observatory.tui.widgets.banner import Banner
 from tcp_observatory.tui.widgets.clients import ClientCard, ClientsPane
 from tcp_observatory.tui.widgets.connections import ConnectionsTable
-from tcp_observatory.tui.widgets.evidence_view import EvidenceView
 from tcp_observatory.tui.widgets.footer import KeysFooter
-from tcp_observatory.tui.widgets.prompt import NamePrompt
 from tcp_observatory.tui.widgets.server_pane import ServerPane
 from tcp_observatory.tui.widgets.steps_panel import StepsPanel
 from tcp_observatory.tui.widgets.timeline import Timeline
@@ -648,6 +646,8 @@ class ObservatoryApp(App[int]):
         if self.shots.capturing:
             return
         if not self.guide.student:
+            from tcp_observatory.tui.widgets.prompt import NamePrompt  # asked rarely: not at start
+
             self.push_screen(NamePrompt(self.lang), self._name_then_shoot)
             return
         now = self.clock()
@@ -733,7 +733,6 @@ class ObservatoryApp(App[int]):
         yield TitleBar(icon="⇄", show_clock=self.show_clock, id="title-bar")
         yield Static(id="stamp")
         yield Banner(self.lang, id="banner")
-        yield EvidenceView(self.lang, id="evidence")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 # The diagram and the ladder are made when first shown (Views.view_widget).

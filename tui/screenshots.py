@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import App
@@ -32,8 +32,13 @@ from tcp_observatory.tui.messages import ShotFailed, ShotSaved
 from tcp_observatory.tui.notes import action_note, server_note
 from tcp_observatory.tui.scene import Scene
 from tcp_observatory.tui.stepthrough import Recorder
-from tcp_observatory.tui.widgets.evidence_view import EvidenceView, StoryLine
 from tcp_observatory.tui.widgets.steps_panel import StepsPanel
+
+if TYPE_CHECKING:
+    # The picture's scene and its module come with the first picture (``ScreenshotFlow.view``):
+    # the first screen has no use for them (they and the table library they draw with took
+    # about 3 ms of every start).
+    from tcp_observatory.tui.widgets.evidence_view import EvidenceView, StoryLine
 
 CAPTURE_REFRESHES = 20  # refreshes a capture waits at most for the picture's layout
 STORY_SPAN = 120.0  # seconds of transitions kept with a picture's record (200 at most)
@@ -41,6 +46,8 @@ STORY_SPAN = 120.0  # seconds of transitions kept with a picture's record (200 a
 
 def story(scene_rows: Snapshot, scene: Scene, recorder: Recorder, lang: str) -> list[StoryLine]:
     """The step's events since its scene began, in time order, causes first."""
+    from tcp_observatory.tui.widgets.evidence_view import StoryLine
+
     since = scene.start
     shown = {c.key for c in scene_rows.connections}
     lines: list[tuple[float, int, StoryLine]] = []
@@ -136,7 +143,7 @@ class ScreenshotFlow:
         """The screen as the step's picture: its scene alone (``earlier`` connections of
         earlier steps left out, and said), every column it reads, whole."""
         app = self._app
-        app.query_one(EvidenceView).show_scene(step, scene_rows, lines, earlier)
+        self.view().show_scene(step, scene_rows, lines, earlier)
         app.clear_notifications()  # a toast ("step ready") is not part of the evidence
         self._focus_before = app.focused  # hiding the panes drops the focus: give it back
         app.screen.add_class("-capture")
@@ -144,10 +151,22 @@ class ScreenshotFlow:
         self._panel_shown = bool(panel.display)
         panel.display = False  # the evidence wins over side panels in the picture
 
+    def view(self) -> EvidenceView:
+        """The picture's scene, made the first time a picture is taken: in the screen's tree
+        when this returns, before the panes (hidden but while a picture is taken)."""
+        from tcp_observatory.tui.widgets.evidence_view import EvidenceView
+
+        for view in present(self._app, EvidenceView):
+            return view
+        main = self._app.query_one("#main")
+        view = EvidenceView(self.lang, id="evidence")
+        main.screen.mount(view, before=main)
+        return view
+
     def laid_out(self) -> bool:
         """The picture's layout is on screen: the scene shown, the panes and panel gone."""
         app = self._app
-        shown = app.query_one(EvidenceView).region.area > 0
+        shown = self.view().region.area > 0
         # The panes' containers are never drawn (app.tcss): their region is always empty,
         # the panes' own tells.
         panes = [w for w in app.query("#main *") if w.visible]
