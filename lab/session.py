@@ -12,7 +12,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from tcp_observatory.lab.net.client import ClientEvent, LabClient
 from tcp_observatory.lab.net.framing import is_fin
@@ -39,13 +38,14 @@ from tcp_observatory.lab.observe.model import Connection, Snapshot, Transition
 from tcp_observatory.lab.observe.observer import Observer
 from tcp_observatory.lab.observe.roles import Registry
 from tcp_observatory.lab.observe.sources import Source, open_source
+from tcp_observatory.lab.records import record
 
 SERVER_WAIT = 5.0  # seconds a student's client may take to connect before the next starts
 PROGRAM_STOP_WAIT = 5.0  # seconds a restart waits for the student's clients to end
 PIDS_EVERY = 0.5  # seconds between two samples of the student's programs' processes
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Action:
     """Something the app did on the user's behalf: the cause shown next to its effects."""
 
@@ -58,13 +58,13 @@ class Action:
     ident: int = 0  # client-add / client-remove: which client (its number may be reused)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ObserverUpdate:
     snapshot: Snapshot
     transitions: list[Transition]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Paced:
     """The observer polls less often than asked (a poll costs too much), or again as asked."""
 
@@ -73,13 +73,13 @@ class Paced:
     cost: float  # seconds one poll takes
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SessionError:
     text: str
     time: float
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProgramReport:
     """What a student's own program did: ``who`` is 0 for its server, n for client n."""
 

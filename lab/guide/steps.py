@@ -6,18 +6,18 @@ How a step is set up is ``lab.guide.setup``; what proves it was done, ``lab.guid
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 from tcp_observatory.lab.errors import LabError
 from tcp_observatory.lab.i18n import MESSAGES, current_language, t
 from tcp_observatory.lab.net.modes import SINGLE, THREADED
+from tcp_observatory.lab.records import record
 
 # ("mode", "single") ("close_after_fin", False) ("clients", 2) ("send", 1, "Bonjour") ("fin", 1)
 SetupOp = tuple[Any, ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Step:
     id: str
     part: int

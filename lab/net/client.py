@@ -23,7 +23,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from tcp_observatory.lab.errors import LabError, connect_error, is_refused
 from tcp_observatory.lab.i18n import current_language, t
@@ -31,12 +30,13 @@ from tcp_observatory.lab.net.framing import is_fin
 from tcp_observatory.lab.observe.model import Endpoint
 from tcp_observatory.lab.observe.plumbing import close_pair, wake_pair
 from tcp_observatory.lab.observe.roles import Registry
+from tcp_observatory.lab.records import record
 
 _FIN = object()  # queue marker: close after what was queued before it
 _AGAIN = object()  # _connect's answer: a server listens now, connect again
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ClientEvent:
     kind: str  # connecting waiting connected sent fin closed server-closed received failed error
     time: float

@@ -36,10 +36,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from tcp_observatory.lab.i18n import t
+from tcp_observatory.lab.records import record
 from tcp_observatory.lab.text import printable
 
 if TYPE_CHECKING:  # psutil is imported where programs are handled, not with the app's
@@ -55,7 +55,7 @@ MARK = "TCP_OBSERVATORY_PROGRAM"  # environment variable every descendant inheri
 _POLL = 0.25  # seconds between two looks at the stop flag while a thread waits on the terminal
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProgramStarted:
     """The program runs, as process ``pid``."""
 
@@ -63,7 +63,7 @@ class ProgramStarted:
     command: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProgramLine:
     """One line the program printed (``stream`` is "out" or "err"), already printable."""
 
@@ -71,14 +71,14 @@ class ProgramLine:
     text: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProgramWaiting:
     """The program is not started yet: nothing listens on ``port`` (a client program)."""
 
     port: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProgramInput:
     """The program's input: ``state`` "stalled" (it stopped reading; ``pending`` bytes wait),
     "resumed" (it read them), or "refused" (a line was not sent: ``pending`` bytes wait)."""
@@ -87,7 +87,7 @@ class ProgramInput:
     pending: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProgramExited:
     """The program ended with ``status`` (negative: killed by that signal)."""
 
@@ -99,7 +99,7 @@ class ProgramExited:
     at_once: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProgramFailed:
     """The program could not start, or does not do what the lab needs: one sentence."""
 

@@ -34,7 +34,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from tcp_observatory.lab.errors import LabError, bind_error
 from tcp_observatory.lab.i18n import current_language, t
@@ -51,6 +50,7 @@ from tcp_observatory.lab.net.overflow import Drops, DropWatch
 from tcp_observatory.lab.observe.model import Endpoint
 from tcp_observatory.lab.observe.plumbing import close_pair, wake_pair
 from tcp_observatory.lab.observe.roles import Registry, classify
+from tcp_observatory.lab.records import record
 
 __all__ = ["DEFAULT_MAX_CLIENTS", "DEFAULT_PORT", "MODES", "SINGLE", "THREADED", "LabServer",
            "ServerEvent"]
@@ -59,7 +59,7 @@ FIN_GRACE = 1.0  # seconds the server waits for the client to close first after 
 OVERFLOW_EVERY = 0.5  # seconds between two looks at the kernel's rows of the server's port
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ServerEvent:
     """Something the server did or saw. ``text`` is raw peer text: sanitize before display."""
 

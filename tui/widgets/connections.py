@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
@@ -24,6 +23,7 @@ from textual.widgets.data_table import ColumnKey, RowKey
 from tcp_observatory.lab.i18n import t
 from tcp_observatory.lab.observe.model import Connection, Endpoint, RoleKind, Snapshot, Transition
 from tcp_observatory.lab.observe.roles import describe_role
+from tcp_observatory.lab.records import record
 from tcp_observatory.tui.heap import Heap
 from tcp_observatory.tui.theme import DIM_STYLE, EARLIER_STYLE, FLASH_STYLE, state_style
 from tcp_observatory.tui.widgets.fast_table import FastTable
@@ -141,7 +141,7 @@ def format_age(seconds: float) -> str:
     return f"{hours} h {minutes:02d}"
 
 
-@dataclass
+@record
 class _Row:
     conn: Connection
     since: float  # when it was first seen in its current state

@@ -12,8 +12,6 @@ or disabled.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
@@ -23,6 +21,8 @@ from textual.geometry import Offset, Region, Size
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
+
+from tcp_observatory.lab.records import record
 
 GAP = 1  # columns between two keys
 KEY_COLOUR = Color.parse("#ffaf00")
@@ -49,7 +49,7 @@ def pack(widths: list[int], room: int) -> list[list[int]]:
     return rows
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Shown:
     """A binding as the footer shows it (what is drawn again when one of them changes)."""
 
@@ -59,7 +59,7 @@ class Shown:
     enabled: bool
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FooterKey(Shown):
     """A key on screen, where it is drawn: ``region`` in the screen's cells, without the
     gap after it (what a click on it must hit)."""
