@@ -275,15 +275,18 @@ async def test_the_steps_panel_is_made_when_first_shown(tmp_path: Path) -> None:
 
 async def test_the_title_bar_shows_the_title_the_sub_title_and_the_clock(
         tmp_path: Path) -> None:
-    app = make_app(folder=tmp_path, show_clock=True)
+    now = [time.time()]  # the app's clock: the bar shows its time
+    app = make_app(folder=tmp_path, show_clock=True, clock=lambda: now[0])
     async with app.run_test(size=(80, 24)) as pilot:
         await drawn(pilot)
-        before = time.strftime("%X")
         line = screen_lines(app)[0]
-        after = time.strftime("%X")
         assert line.startswith(" ⇄ ") and len(line) == 80
         assert f"{app.title} — {app.sub_title}" in line
-        assert line[70:].strip() in {before, after}  # the clock, in the last 10 columns
+        # The clock, in the last 10 columns; it follows the app's clock.
+        assert line[70:].strip() == time.strftime("%X", time.localtime(now[0]))
+        now[0] += 3600
+        await wait_until(pilot, lambda: screen_lines(app)[0][70:].strip()
+                         == time.strftime("%X", time.localtime(now[0])), "the clock an hour on")
         app.sub_title = "a new sub-title"
         await wait_until(pilot, lambda: "TCP Observatory — a new sub-title" in
                          screen_lines(app)[0], "the new sub-title drawn")

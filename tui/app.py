@@ -730,7 +730,7 @@ class ObservatoryApp(App[int]):
                     widget.horizontal_scrollbar.refresh()
 
     def compose(self) -> ComposeResult:
-        yield TitleBar(icon="⇄", show_clock=self.show_clock, id="title-bar")
+        yield TitleBar(icon="⇄", show_clock=self.show_clock, clock=self.clock, id="title-bar")
         yield Static(id="stamp")
         yield Banner(self.lang, id="banner")
         with Horizontal(id="main"):

@@ -9,7 +9,6 @@ import json
 import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from tcp_observatory.lab.guide.evidence import Evidence, Message, Receipt, check
 from tcp_observatory.lab.guide.steps import MAX_ANSWER, get_step
 from tcp_observatory.lab.i18n import t
 from tcp_observatory.lab.observe.model import RoleKind, Snapshot, Transition
+from tcp_observatory.lab.records import record
 from tcp_observatory.lab.text import clean_field
 
 APP_NAME = "TCP Observatory"
@@ -88,7 +88,7 @@ def save_manifest(folder: Path, manifest: dict[str, Any], lang: str) -> None:
     write_atomic(folder / MANIFEST, data, lang)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SavedScreenshot:
     path: Path
     evidence: Evidence

@@ -23,6 +23,7 @@ from tcp_observatory.lab.i18n import t
 from tcp_observatory.lab.net.framing import is_fin
 from tcp_observatory.lab.net.modes import SINGLE, THREADED
 from tcp_observatory.lab.observe.model import Connection, RoleKind, Snapshot
+from tcp_observatory.lab.records import record
 
 if TYPE_CHECKING:
     from tcp_observatory.lab.net.server import ServerEvent
@@ -35,7 +36,7 @@ Message = tuple[int | None, str]
 UNKNOWN_MODE = "unknown"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Receipt:
     """What the kernel showed of one client's connection during a step.
 

@@ -13,6 +13,7 @@ stray click would do to the lab's layout.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from textual.app import RenderResult
 from textual.content import Content
@@ -51,10 +52,13 @@ class TitleBar(Widget):
 
     COMPONENT_CLASSES = {"title-bar--clock"}
 
-    def __init__(self, *, icon: str, show_clock: bool, id: str | None = None) -> None:
+    def __init__(self, *, icon: str, show_clock: bool, clock: Callable[[], float] = time.time,
+                 id: str | None = None) -> None:
+        """``clock``: the time it shows (the app's, which a test may set)."""
         super().__init__(id=id)
         self.icon = icon
         self.show_clock = show_clock
+        self.clock = clock
         self._second = ""  # the clock as last drawn
 
     def on_mount(self) -> None:
@@ -70,9 +74,8 @@ class TitleBar(Widget):
         if self._clock() != self._second:
             self.refresh()
 
-    @staticmethod
-    def _clock() -> str:
-        return time.strftime("%X")
+    def _clock(self) -> str:
+        return time.strftime("%X", time.localtime(self.clock()))
 
     def title_text(self) -> str:
         """The title and sub-title as the line shows them (uncut), for tests and
