@@ -20,6 +20,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.keys import _character_to_key, key_to_character
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -163,7 +164,16 @@ def kernel_beside_table(app: ObservatoryApp) -> str:
 # list of the callbacks ready to run, Textual's name of a key typed as a character, the
 # screen's update (what its 60-a-second timer calls) and what waits for it.
 PRIVATE = ("asyncio.BaseEventLoop._ready", "textual.keys._character_to_key",
-           "Screen._on_timer_update", "Screen._callbacks")
+           "Screen._on_timer_update", "Screen._callbacks", "Screen._layout_required",
+           "Screen._scroll_required", "Screen._repaint_required", "Screen._dirty_widgets")
+
+
+def _update_pending(screen: Screen[Any]) -> bool:
+    """Whether the screen's next update has work: a layout, a scroll, widgets to draw
+    again, or callbacks waiting for it. A layout can ask for another (a table that grew
+    shows its scrollbar, laid out only then): one update is not always enough."""
+    return bool(screen._layout_required or screen._scroll_required
+                or screen._repaint_required or screen._dirty_widgets or screen._callbacks)
 
 
 def key_event(key: str) -> events.Key:
@@ -212,7 +222,7 @@ async def drawn(pilot: Pilot[Any]) -> None:
         screen = app.screen
         screen._on_timer_update()
         await settle(pilot)
-        if not screen._callbacks:
+        if not _update_pending(screen):
             break
 
 

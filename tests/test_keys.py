@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 
-from app_support import PRIVATE, press
+from app_support import PRIVATE, drawn, press
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -96,3 +96,31 @@ async def test_press_draws_the_screen_the_key_changed() -> None:
         lines = [strip.text for strip in app.screen._compositor.render_strips()]
         assert any("drawn" in line for line in lines), lines
 
+
+
+class Grows(Static):
+    """Laid out, it asks for another layout (as a table showing its new scrollbar does):
+    10 rows tall once it has been given its first size."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.styles.height is None or self.styles.height.value != 10:
+            self.styles.height = 10
+
+
+class Growing(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("above", id="above")
+        yield Static("below", id="below")
+
+
+async def test_drawn_draws_until_the_screen_asks_for_nothing_more() -> None:
+    """A layout that asks for another: ``drawn`` lays the screen out again, and the screen
+    read after it shows the second layout (it once stopped after the first: a table's
+    scrollbar was then missing from one picture in three)."""
+    app = Growing()
+    async with app.run_test(size=(20, 16)) as pilot:
+        await drawn(pilot)
+        app.mount(Grows("grown"), before="#below")
+        await drawn(pilot)
+        lines = [strip.text.rstrip() for strip in app.screen._compositor.render_strips()]
+        assert lines.index("below") == lines.index("grown") + 10, lines
