@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import random
 import shutil
 import signal
 import socket
@@ -433,11 +434,42 @@ def single_line(lines: Iterable[str]) -> str:
     return lines[0]
 
 
+def _clients_ports() -> tuple[int, int]:
+    """The range the kernel takes a client's end from (a socket that binds no port)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as f:
+            low, high = map(int, f.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 49152, 65535  # macOS's and Windows' (IANA's dynamic ports)
+
+
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    """A port nothing listens on right now (for a program the test starts in a subprocess)."""
-    with socket.socket() as s:
-        s.bind((LOCALHOST, 0))
-        return int(s.getsockname()[1])
+    """A port nothing listens on right now, for a program the test starts in a subprocess.
+
+    Not one the kernel would give (bind to port 0): that range is where every client's end
+    comes from, and between this call and the program's bind a connection of another test
+    (two suites side by side open thousands) took the port, once in five runs of two
+    suites ("Port 55421 is already in use"). Below the range, only another listener
+    could, and each is handed a port at random among some 20,000, never the same twice."""
+    low, high = _clients_ports()
+    first, last = (10000, low - 1) if low > 20000 else (high + 1, 65535)
+    rng = random.SystemRandom()
+    for _ in range(1000):
+        port = rng.randint(first, last)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind((LOCALHOST, port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise AssertionError(f"no free port between {first} and {last}")
 
 
 def port_is_free(port: int) -> bool:
