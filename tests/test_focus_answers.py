@@ -236,6 +236,7 @@ async def test_the_focused_input_is_seen_at_80x24(tmp_path: Path) -> None:
         await press(pilot, "f12")
         await wait_until(pilot, lambda: typing_line() == "" and answer_box(app).has_focus,
                          "the answer box chosen, the line gone")
+        await wait_until(pilot, lambda: corner(1) == "╭", "client 1's card round: no keys")
         await press(pilot, "f1")  # the panel away, the keys back to client 1
         await wait_until(pilot, lambda: corner(1) == "┏", "client 1's card heavy again")
         await press(pilot, *keys("our"), "enter")  # "Bonj" was kept: the line goes on

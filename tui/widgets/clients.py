@@ -7,8 +7,10 @@ import time
 from collections.abc import Iterable
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.css.types import EdgeType
 from textual.message import Message
 from textual.widgets import Input, Static
 
@@ -25,6 +27,8 @@ CARD_LINES = 500  # rows of a client program's log kept
 LOG_ROWS = 8  # rows of it on screen at most (.client-log's max-height in app.tcss)
 
 MAX_SAID = 200  # status lines a card keeps for stepping back through moments
+# The card whose input has the keys is drawn heavy (app.tcss draws the others round).
+HAS_KEYS_BORDER: tuple[EdgeType, str] = ("heavy", "#5fff5f")
 
 
 class ClientCard(Vertical):
@@ -65,6 +69,15 @@ class ClientCard(Vertical):
 
     def on_mount(self) -> None:
         self._render_title()
+
+    # The card with the keys: its own border, set here when its input takes or loses the
+    # focus. A ":focus-within" rule did it by restyling the card and all its parts at every
+    # move of the focus (the first one included: ~3 ms of the start).
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self.styles.border = HAS_KEYS_BORDER
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self.styles.border = None  # back to app.tcss's
 
     def _render_title(self) -> None:
         title = Text(t("client.title", self.lang, n=self.number))

@@ -4,10 +4,9 @@ It looks as Textual's ``Header`` looked here (the icon in 8 columns on the left,
 centred and cut with an ellipsis, the clock in 10 columns on the right), but it is one
 widget that draws its line itself. The Header was four widgets (itself, the icon, the
 title and the clock), each with its own CSS to parse, its own styles to compute and its own
-region to draw, and that cost the start of every session about 15 ms (measured with
-``bench/bench_startup.py``: issue 25's "first full screen within 1.5x a bare Textual app").
-A click on it does nothing: Textual's made the header three lines tall, which a student's
-stray click would do to the lab's layout.
+region to draw, at every start (issue 25: the first full screen within 1.5x a bare Textual
+app, ``bench/bench_startup.py``). A click on it does nothing: on Textual's, it made the
+header three lines tall, which a student's stray click would do to the lab's layout.
 """
 
 from __future__ import annotations
