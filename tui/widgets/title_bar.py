@@ -77,8 +77,7 @@ class TitleBar(Widget):
         return time.strftime("%X", time.localtime(self.clock()))
 
     def title_text(self) -> str:
-        """The title and sub-title as the line shows them (uncut), for tests and
-        screen readers."""
+        """The title and sub-title as the line shows them, uncut."""
         return self._title().plain
 
     def _title(self) -> Content:
