@@ -323,7 +323,8 @@ async def test_a_timeout_says_what_the_kernel_holds_beside_the_table(tmp_path: P
             socks[0].close()
             await asyncio.to_thread(
                 wait_for, lambda: (*key, "TIME_WAIT") in (ss_rows(port) or set()), 10,
-                message="ss to show the client in TIME_WAIT")
+                message=lambda: f"ss to show the client in TIME_WAIT; ss: {ss_rows(port)}; "
+                                f"server: {[e.kind for e in app.recorder.server_events]}")
             with pytest.raises(AssertionError) as timed_out:
                 await wait_until(pilot, lambda: False, "a row that never comes", timeout=0.1)
             said = str(timed_out.value)
