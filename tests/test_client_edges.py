@@ -122,3 +122,24 @@ async def test_a_client_started_before_any_server_waits_then_connects(tmp_path: 
             await press(pilot, "ctrl+q")
     finally:
         listener.close()
+
+
+def test_a_clients_end_is_labelled_before_its_handshake(lab: Lab,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """On loopback the handshake completes within connect(): the client's end must be in
+    the registry before, or a poll at that moment shows an external connection arriving
+    (seen once in a dozen suites: the observer's transition said EXTERNAL, not client 1)."""
+    from tcp_observatory.lab.net import client as client_module
+
+    server = lab.server("single")
+    known_at_connect: list[bool] = []
+
+    class Watched(socket.socket):
+        def connect_ex(self, address: object) -> int:
+            local = Endpoint.of(*self.getsockname()[:2])
+            known_at_connect.append(lab.registry.clients.get(local) == 1)
+            return super().connect_ex(address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(client_module.socket, "socket", Watched)
+    lab.client(server.port)
+    assert known_at_connect == [True]
