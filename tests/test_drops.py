@@ -179,8 +179,11 @@ def test_a_students_own_server_is_judged_from_its_rows(socks: Sockets) -> None:
     try:
         session.start(clients=0)
         assert session.judges_drops
-        clients = [connect_late(socks, port) for _ in range(5)]
-        # Backlog 1 holds two: the three others wait (the kernel says which, and how).
+        # Backlog 1 holds two: those two are queued before the three others try, whose
+        # SYNs then find the queue full (the kernel says how each waits).
+        clients = [connect_late(socks, port) for _ in range(2)]
+        wait_for(lambda: not any(in_syn_sent(s) for s in clients), 10)
+        clients += [connect_late(socks, port) for _ in range(3)]
         expected = wait_for(lambda: left_waiting(clients, port, 3), 10)
 
         def named() -> list[Endpoint]:
