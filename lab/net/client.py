@@ -185,13 +185,17 @@ class LabClient:
         finally:
             self._cleanup()
 
-    def _label(self, sock: socket.socket, target: Endpoint) -> None:
-        """Note the client's end, and name it in the registry (the table's "client N")."""
-        with contextlib.suppress(OSError):
+    def _label(self, sock: socket.socket, target: Endpoint) -> bool:
+        """Note the client's end, and name it in the registry (the table's "client N");
+        False when the socket has none yet to tell."""
+        try:
             host, port = sock.getsockname()[:2]
-            self.local = Endpoint.of(host, port)
-            if self.registry is not None:
-                self.registry.add_client(self.local, self.number, target, ident=self.ident)
+        except OSError:
+            return False
+        self.local = Endpoint.of(host, port)
+        if self.registry is not None:
+            self.registry.add_client(self.local, self.number, target, ident=self.ident)
+        return True
 
     def _connect(self) -> object:
         """True when connected; False when it failed or was closed; _AGAIN after waiting."""
@@ -207,6 +211,7 @@ class LabClient:
         self._sock = sock
         sock.setblocking(False)
         target = Endpoint.of(str(addr[0]), int(addr[1]))
+        labelled = False
         if target.host.startswith("127.") or target.host == "::1":
             # On this machine (the lab's case) the handshake completes within connect():
             # an observer's poll just after it, before the end was labelled, saw an
@@ -214,12 +219,12 @@ class LabClient:
             # arrival so. The end is chosen and labelled first.
             with contextlib.suppress(OSError):
                 sock.bind((target.host, 0))
-                self._label(sock, target)
+                labelled = self._label(sock, target)
         err = sock.connect_ex(addr)
         if err not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, 10035):
             return self._refused_or_wait(OSError(err, _strerror(err)))
-        # The local port exists from here on, even while SYN_SENT: label it at once.
-        self._label(sock, target)
+        if not labelled:  # the local port exists from here on, even while SYN_SENT
+            self._label(sock, target)
         deadline = None if self.connect_timeout is None else time.monotonic() + self.connect_timeout
         # selectors, not select.select: no limit on socket numbers (Windows' select reports
         # a failed connect as an exception, which its selector counts as writable).
